@@ -1,0 +1,72 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+/// Generate the Flux Operator app directories (flux-operator, flux-instance) for every cluster
+/// of a GitOps repository, and carry its migration from `flux bootstrap`.
+#[derive(Debug, Parser)]
+#[command(name = "fluxgen", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// The config file (default: fluxgen.yaml in this directory or a parent; else the built-in
+    /// example).
+    #[arg(short = 'c', long = "config", global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// When to colour diagnostics (NO_COLOR is honoured).
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub(crate) color: Color,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// When to colour output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Color {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Print a cluster's files as one YAML stream, or write them with -o / --all.
+    Emit(EmitArgs),
+    /// Write the built-in example as a starting fluxgen.yaml.
+    Init(InitArgs),
+    /// Print the JSON Schema of fluxgen.yaml (for editor completion).
+    Schema,
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EmitArgs {
+    /// The cluster to emit.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub(crate) cluster: Option<String>,
+    /// Write the tree into DIR (e.g. kubernetes/edge/apps/flux-system) instead of printing it.
+    #[arg(short = 'o', long = "output", value_name = "DIR", conflicts_with = "all")]
+    pub(crate) output: Option<PathBuf>,
+    /// Write every cluster under its configured path.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// With --all: the repository root the paths are relative to (default: the config's
+    /// directory, or the current directory for the built-in example).
+    #[arg(long, value_name = "DIR", requires = "all")]
+    pub(crate) root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Where to write the config.
+    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "fluxgen.yaml")]
+    pub(crate) output: PathBuf,
+}

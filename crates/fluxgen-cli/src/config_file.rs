@@ -1,0 +1,87 @@
+//! Finding and loading fluxgen.yaml; `init` and `schema`.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use fluxgen_core::{CONFIG_FILE_NAME, Config, EXAMPLE_CONFIG, Origin};
+
+use crate::ExitStatus;
+use crate::cli::InitArgs;
+
+/// A loaded config and the directory its relative paths start from.
+pub(crate) struct Loaded {
+    pub(crate) config: Config,
+    pub(crate) root: PathBuf,
+}
+
+/// Loads `-c FILE`, else the nearest fluxgen.yaml, else the built-in example (said on stderr).
+pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
+    let path = match explicit {
+        Some(path) => Some(path.to_path_buf()),
+        None => find_upwards()?,
+    };
+    let Some(path) = path else {
+        eprintln!(
+            "note: no {CONFIG_FILE_NAME} here or in a parent directory: using the built-in example (`fluxgen init` writes it)"
+        );
+        return Ok(Loaded {
+            config: Config::example(),
+            root: PathBuf::from("."),
+        });
+    };
+    let text = fs::read(&path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+    let text = String::from_utf8(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: the config is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let config = Config::from_yaml(&text, Origin::File(path.clone()))?;
+    let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let root = if root.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        root
+    };
+    Ok(Loaded { config, root })
+}
+
+fn find_upwards() -> anyhow::Result<Option<PathBuf>> {
+    let start = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(start
+        .ancestors()
+        .map(|dir| dir.join(CONFIG_FILE_NAME))
+        .find(|candidate| candidate.is_file()))
+}
+
+/// `fluxgen init`: writes the example, never over an existing file.
+pub(crate) fn init(args: &InitArgs) -> anyhow::Result<ExitStatus> {
+    if args.output.exists() {
+        bail!(
+            "{} already exists: fluxgen init never overwrites a file",
+            args.output.display()
+        );
+    }
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    file.write_all(EXAMPLE_CONFIG.as_bytes())
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    eprintln!(
+        "wrote {}: edit `repository` and `clusters`, then run `fluxgen emit <cluster>`",
+        args.output.display()
+    );
+    Ok(ExitStatus::Success)
+}
+
+/// `fluxgen schema`.
+pub(crate) fn schema(out: &mut impl Write) -> anyhow::Result<ExitStatus> {
+    let text = serde_json::to_string_pretty(&fluxgen_core::config_schema()).context("cannot render the schema")?;
+    writeln!(out, "{text}").map_err(io::Error::from)?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,68 @@
+//! `fluxgen emit`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use fluxgen_core::{Phase, Tree, plan, write};
+
+use crate::ExitStatus;
+use crate::cli::{Cli, EmitArgs};
+use crate::config_file;
+
+pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
+    let loaded = config_file::load(cli.config.as_deref())?;
+    let config = &loaded.config;
+    if args.all {
+        let root = args.root.clone().unwrap_or(loaded.root.clone());
+        let mut trees = Vec::new();
+        for name in config.clusters.keys() {
+            let tree = plan(config, name)?;
+            trees.push((root.join(&tree.root), tree));
+        }
+        return write_trees(&trees);
+    }
+    let name = args.cluster.as_deref().expect("clap requires a cluster without --all");
+    let tree = plan(config, name)?;
+    let phase = config.cluster(name).map(|c| c.phase).unwrap_or_default();
+    if phase == Phase::Prepare {
+        eprintln!(
+            "note: cluster `{name}` is at phase `prepare`: there is nothing to emit yet (set `phase: operator` to install the operator)"
+        );
+    }
+    match &args.output {
+        Some(dir) => write_trees(&[(dir.clone(), tree)]),
+        None => {
+            out.write_all(tree.stream().as_bytes())
+                .context("cannot write to stdout")?;
+            if !tree.index.entries.is_empty() {
+                eprintln!(
+                    "note: {}/kustomization.yaml must list {}",
+                    tree.root,
+                    tree.index.entries.join(" and ")
+                );
+            }
+            Ok(ExitStatus::Success)
+        }
+    }
+}
+
+fn write_trees(trees: &[(PathBuf, Tree)]) -> anyhow::Result<ExitStatus> {
+    let report = write(trees)?;
+    for path in &report.written {
+        eprintln!("wrote {}", path.display());
+    }
+    for path in &report.removed {
+        eprintln!("removed {} (no longer generated)", path.display());
+    }
+    for hint in &report.hints {
+        eprintln!("note: {hint}");
+    }
+    eprintln!(
+        "{} written, {} unchanged, {} removed",
+        report.written.len(),
+        report.unchanged.len(),
+        report.removed.len()
+    );
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,497 @@
+//! From YAML text to a checked [`Config`]: parse with positions, validate every part against
+//! the schema (collecting all errors), merge each cluster over `defaults`, then check what the
+//! schema cannot express.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+use super::schema::validation_schema;
+use super::{Cluster, Config, ConfigError, ConfigErrors, Origin, Phase, Repository, RepositorySettings, Settings};
+use crate::duration::is_flux_duration;
+use crate::yaml::{self, Node, NodeValue, Position};
+
+pub(super) fn load(text: &str, origin: Origin) -> Result<Config, ConfigErrors> {
+    let file = origin.to_string();
+    let fail = |errors: Vec<ConfigError>| ConfigErrors {
+        file: file.clone(),
+        errors,
+    };
+    let root = yaml::parse(text).map_err(|e| {
+        fail(vec![ConfigError {
+            at: e.at,
+            key: String::new(),
+            message: format!("invalid YAML: {}", e.message),
+        }])
+    })?;
+    let mut errors = structural_errors(&root);
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| a.at.cmp(&b.at));
+        return Err(fail(errors));
+    }
+    let config = assemble(&root, origin, &mut errors);
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        errors.sort_by(|a, b| a.at.cmp(&b.at));
+        Err(fail(errors))
+    }
+}
+
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::options()
+            .should_validate_formats(false)
+            .build(&validation_schema())
+            .expect("fluxgen's own schema compiles")
+    })
+}
+
+fn schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(validation_schema)
+}
+
+fn structural_errors(root: &Node) -> Vec<ConfigError> {
+    if !matches!(root.value, NodeValue::Map(_)) {
+        return vec![ConfigError {
+            at: root.at,
+            key: String::new(),
+            message: format!(
+                "expected a mapping with `repository`, `defaults` and `clusters`, found {}",
+                root.type_name()
+            ),
+        }];
+    }
+    let instance = root.to_json();
+    validator()
+        .iter_errors(&instance)
+        .flat_map(|error| describe(root, &error))
+        .collect()
+}
+
+/// Segments of a JSON pointer, unescaped.
+fn segments(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+/// A dotted key path (`clusters.edge.tuning.patches[0]`) for pointer segments.
+fn key_path(root: &Node, segments: &[String]) -> String {
+    let mut path = String::new();
+    let mut node = Some(root);
+    for segment in segments {
+        match node.map(|n| &n.value) {
+            Some(NodeValue::Seq(_)) => path.push_str(&format!("[{segment}]")),
+            _ => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(segment);
+            }
+        }
+        node = node.and_then(|n| n.at_path([segment.as_str()]));
+    }
+    path
+}
+
+/// Whether values at this key path may be secret, so messages must not repeat them.
+fn sensitive(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["token", "secret", "password", "key"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
+    let segs = segments(error.instance_path().as_str());
+    let node = root.at_path(segs.iter().map(String::as_str));
+    let at = node.map_or(root.at, |n| n.at);
+    let key = key_path(root, &segs);
+    let shown = |value: &Value| -> String {
+        if sensitive(&key) {
+            "the value (not shown)".to_owned()
+        } else {
+            match value {
+                Value::String(s) => format!("`{s}`"),
+                other => format!("`{other}`"),
+            }
+        }
+    };
+    let schema_segs = segments(error.schema_path().as_str());
+    let schema_at = |drop: usize| -> Option<&'static Value> {
+        let mut here = schema();
+        for segment in &schema_segs[..schema_segs.len().saturating_sub(drop)] {
+            here = match here {
+                Value::Object(map) => map.get(segment)?,
+                Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(here)
+    };
+    let one = |at: Position, key: String, message: String| vec![ConfigError { at, key, message }];
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let known: Vec<String> = schema_at(1)
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object)
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            unexpected
+                .iter()
+                .map(|name| {
+                    let key_at = node.and_then(|n| n.entry(name)).map_or(at, |(k, _)| k.at);
+                    let full = if key.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{key}.{name}")
+                    };
+                    let mut message = format!("unknown key `{name}`");
+                    match did_you_mean(name, &known) {
+                        Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
+                        None if !known.is_empty() => message.push_str(&format!(" (known keys: {})", known.join(", "))),
+                        None => {}
+                    }
+                    ConfigError {
+                        at: key_at,
+                        key: full,
+                        message,
+                    }
+                })
+                .collect()
+        }
+        ValidationErrorKind::Type { .. } => {
+            let expected = schema_at(0).map(type_phrase).unwrap_or("another type");
+            let found = node.map_or("nothing", Node::type_name);
+            let message = if key.ends_with("webhook.token") {
+                format!(
+                    "expected a reference (`externalSecret: {{store, key, property}}` or `secret: <name>`), found {found}: \
+                     a plaintext token is never accepted (the value is not shown)"
+                )
+            } else {
+                format!("expected {expected}, found {found}")
+            };
+            one(at, key, message)
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            let message = if pattern.contains("(ms|s|m|h)") {
+                let text = error.instance().as_str().unwrap_or_default();
+                crate::Duration::from(text).check().err().unwrap_or_default()
+            } else if pattern == super::schema::CLUSTER_NAME_PATTERN || pattern.contains("[-a-z0-9") {
+                format!(
+                    "{} is not a DNS-1123 name: use lower-case letters, digits and `-`",
+                    shown(error.instance())
+                )
+            } else if pattern.contains("Ki|Mi") {
+                format!(
+                    "{} is not a Kubernetes quantity such as 512Mi or 10Gi",
+                    shown(error.instance())
+                )
+            } else if pattern == "^refs/" {
+                format!(
+                    "{} must be a full Git ref such as refs/heads/main",
+                    shown(error.instance())
+                )
+            } else {
+                format!("{} does not match the pattern {pattern}", shown(error.instance()))
+            };
+            one(at, key, message)
+        }
+        ValidationErrorKind::Enum { options } => {
+            let allowed: Vec<String> = options
+                .as_array()
+                .map(|o| {
+                    o.iter()
+                        .map(|v| v.as_str().map_or(v.to_string(), str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let value = error.instance().as_str().unwrap_or_default();
+            let mut message = format!("{} is not one of {}", shown(error.instance()), allowed.join(", "));
+            if let Some(best) = did_you_mean(value, &allowed) {
+                message.push_str(&format!(": did you mean `{best}`?"));
+            }
+            one(at, key, message)
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            one(at, key, format!("missing required key `{name}`"))
+        }
+        ValidationErrorKind::PropertyNames { error: inner } => {
+            let name = inner.instance().as_str().unwrap_or_default().to_owned();
+            let key_at = node.and_then(|n| n.entry(&name)).map_or(at, |(k, _)| k.at);
+            let reason = match crate::validation::check_dns_label(&name, 63, false) {
+                Err(reason) => reason,
+                Ok(()) => "is not a valid cluster name".to_owned(),
+            };
+            one(
+                key_at,
+                format!("{key}.{name}"),
+                format!("invalid cluster name: {reason} (a cluster name becomes a directory name)"),
+            )
+        }
+        ValidationErrorKind::MinLength { .. } => one(at, key, "must not be empty".to_owned()),
+        ValidationErrorKind::MaxLength { limit } => one(at, key, format!("is longer than {limit} characters")),
+        ValidationErrorKind::MinItems { limit } => one(at, key, format!("must have at least {limit} item(s)")),
+        ValidationErrorKind::MinProperties { .. } => one(at, key, "must define at least one entry".to_owned()),
+        ValidationErrorKind::UniqueItems => one(at, key, "lists the same item twice".to_owned()),
+        _ => one(at, key, error.masked().to_string()),
+    }
+}
+
+fn type_phrase(schema: &Value) -> &'static str {
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") => "a mapping",
+        Some("array") => "a list",
+        Some("string") => "a string",
+        Some("boolean") => "true or false",
+        Some("integer") => "an integer",
+        Some("number") => "a number",
+        _ => "another type",
+    }
+}
+
+/// The known name closest to `name`, when it is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|candidate| {
+            (
+                strsim::jaro_winkler(&name.to_ascii_lowercase(), &candidate.to_ascii_lowercase()),
+                candidate,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate.as_str())
+}
+
+/// Builds the typed config from a structurally valid tree, adding semantic errors to `errors`.
+fn assemble(root: &Node, origin: Origin, errors: &mut Vec<ConfigError>) -> Config {
+    let empty = Node {
+        at: root.at,
+        value: NodeValue::Map(Vec::new()),
+    };
+    let repository_node = root.get("repository").unwrap_or(&empty);
+    let repository: RepositorySettings =
+        serde_json::from_value(repository_node.to_json()).expect("the schema checked `repository`");
+    if repository.branch.is_some() && repository.reference.is_some() {
+        let at = repository_node.get("ref").map_or(repository_node.at, |n| n.at);
+        errors.push(ConfigError {
+            at,
+            key: "repository.ref".into(),
+            message: "set `branch` or `ref`, not both".into(),
+        });
+    }
+    let repository = Repository {
+        url: repository.url,
+        reference: repository
+            .reference
+            .unwrap_or_else(|| format!("refs/heads/{}", repository.branch.as_deref().unwrap_or("main"))),
+        pull_secret: repository.pull_secret,
+    };
+
+    let defaults = root.get("defaults").unwrap_or(&empty);
+    let mut clusters = BTreeMap::new();
+    if let Some(NodeValue::Map(entries)) = root.get("clusters").map(|n| &n.value) {
+        for (key, entry) in entries {
+            let mut own = entry.clone();
+            let mut phase = Phase::default();
+            if let NodeValue::Map(fields) = &mut own.value {
+                if let Some(index) = fields.iter().position(|(k, _)| k.name == "phase") {
+                    let (_, node) = fields.remove(index);
+                    phase = serde_json::from_value(node.to_json()).expect("the schema checked `phase`");
+                }
+            }
+            let merged = defaults.merged(&own);
+            let mut settings: Settings = match serde_json::from_value(merged.to_json()) {
+                Ok(settings) => settings,
+                Err(error) => {
+                    errors.push(ConfigError {
+                        at: key.at,
+                        key: format!("clusters.{}", key.name),
+                        message: error.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let place = Place {
+                defaults,
+                entry,
+                cluster: &key.name,
+                fallback: key.at,
+            };
+            expand(&mut settings, &key.name);
+            check_settings(&settings, &place, errors);
+            clusters.insert(
+                key.name.clone(),
+                Cluster {
+                    name: key.name.clone(),
+                    phase,
+                    settings,
+                },
+            );
+        }
+    }
+
+    let rollout: Vec<String> = root
+        .get("rollout")
+        .map(|n| serde_json::from_value(n.to_json()).expect("the schema checked `rollout`"))
+        .unwrap_or_default();
+    check_rollout(root, &rollout, &clusters, errors);
+    Config {
+        origin,
+        repository,
+        clusters,
+        rollout,
+    }
+}
+
+/// Where a cluster's merged keys came from, to point errors at the right line.
+struct Place<'a> {
+    defaults: &'a Node,
+    entry: &'a Node,
+    cluster: &'a str,
+    fallback: Position,
+}
+
+impl Place<'_> {
+    fn error(&self, keys: &[&str], message: String) -> ConfigError {
+        if let Some(node) = self.entry.at_path(keys.iter().copied()) {
+            ConfigError {
+                at: node.at,
+                key: format!("clusters.{}.{}", self.cluster, keys.join(".")),
+                message,
+            }
+        } else if let Some(node) = self.defaults.at_path(keys.iter().copied()) {
+            ConfigError {
+                at: node.at,
+                key: format!("defaults.{}", keys.join(".")),
+                message,
+            }
+        } else {
+            ConfigError {
+                at: self.fallback,
+                key: format!("clusters.{}.{}", self.cluster, keys.join(".")),
+                message,
+            }
+        }
+    }
+}
+
+fn expand(settings: &mut Settings, cluster: &str) {
+    settings.path = settings.path.replace("{cluster}", cluster);
+    settings.instance.sync.path = settings.instance.sync.path.replace("{cluster}", cluster);
+}
+
+fn check_settings(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
+    for (keys, value) in [
+        (&["path"][..], &settings.path),
+        (&["instance", "sync", "path"][..], &settings.instance.sync.path),
+    ] {
+        if let Err(message) = check_relative_path(value) {
+            errors.push(place.error(keys, message));
+        }
+    }
+    let webhook = &settings.webhook;
+    if webhook.provider.receiver_type().is_some() {
+        match (&webhook.token.external_secret, &webhook.token.secret) {
+            (Some(_), Some(_)) => errors.push(place.error(
+                &["webhook", "token"],
+                "set one of `externalSecret` or `secret`, not both".into(),
+            )),
+            (None, None) => errors.push(place.error(
+                &["webhook", "token"],
+                "a webhook needs a token: set `externalSecret: {store, key, property}` or `secret: <name>`".into(),
+            )),
+            _ => {}
+        }
+    }
+    if settings.instance.mode == super::InstanceMode::Helmrelease {
+        for (field, set) in [
+            ("wait", settings.instance.wait.is_some()),
+            ("migrateResources", settings.instance.migrate_resources.is_some()),
+        ] {
+            if set {
+                errors.push(place.error(
+                    &["instance", field],
+                    format!("`{field}` has no flux-instance chart value: use `mode: manifest` to set it"),
+                ));
+            }
+        }
+    }
+    let intervals = [
+        (&["apps", "interval"][..], &settings.apps.interval.0),
+        (&["operator", "interval"][..], &settings.operator.interval.0),
+        (&["operator", "chartInterval"][..], &settings.operator.chart_interval.0),
+        (
+            &["instance", "sync", "interval"][..],
+            &settings.instance.sync.interval.0,
+        ),
+    ];
+    for (keys, value) in intervals {
+        if !is_flux_duration(value, true) {
+            errors.push(place.error(keys, crate::Duration::from(value.as_str()).check().unwrap_err()));
+        }
+    }
+}
+
+/// A generated path must stay inside the repository: relative, no `..`, no empty segments.
+fn check_relative_path(path: &str) -> Result<(), String> {
+    if path.starts_with('/') || path.contains('\\') {
+        return Err(format!("`{path}` must be a relative path with `/` separators"));
+    }
+    if path.split('/').any(|s| s.is_empty() || s == "..") && path != "." {
+        return Err(format!(
+            "`{path}` must not contain `..` or empty segments: it has to stay inside the repository"
+        ));
+    }
+    Ok(())
+}
+
+fn check_rollout(root: &Node, rollout: &[String], clusters: &BTreeMap<String, Cluster>, errors: &mut Vec<ConfigError>) {
+    let rollout_node = root.get("rollout");
+    let known: Vec<String> = clusters.keys().cloned().collect();
+    let mut previous: Option<&Cluster> = None;
+    for (index, name) in rollout.iter().enumerate() {
+        let at = rollout_node
+            .and_then(|n| n.at_path([index.to_string().as_str()]))
+            .map_or(root.at, |n| n.at);
+        let Some(cluster) = clusters.get(name) else {
+            let mut message = format!("`{name}` is not a cluster of this file");
+            match did_you_mean(name, &known) {
+                Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
+                None => message.push_str(&format!(" (clusters: {})", known.join(", "))),
+            }
+            errors.push(ConfigError {
+                at,
+                key: format!("rollout[{index}]"),
+                message,
+            });
+            continue;
+        };
+        if let Some(before) = previous
+            && cluster.phase > before.phase
+        {
+            let phase_at = root.at_path(["clusters", name.as_str(), "phase"]).map_or(at, |n| n.at);
+            errors.push(ConfigError {
+                at: phase_at,
+                key: format!("clusters.{name}.phase"),
+                message: format!(
+                    "`{name}` is at phase `{}` but `{}`, before it in `rollout`, is only at `{}`: \
+                     migrate one cluster at a time, edge first",
+                    cluster.phase, before.name, before.phase
+                ),
+            });
+        }
+        previous = Some(cluster);
+    }
+}

@@ -1,0 +1,161 @@
+//! `fluxgen.yaml`: one file describing every cluster of a repository.
+//!
+//! A file has `repository` (the Git source the FluxInstance syncs), `defaults` (settings every
+//! cluster inherits), `clusters` (each with its migration `phase` and any settings that differ:
+//! mappings merge deeply, lists replace) and `rollout` (the migration order, edge first).
+//! `{cluster}` in `path` and `instance.sync.path` expands to the cluster's name.
+
+mod diagnostic;
+mod load;
+mod schema;
+mod settings;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use diagnostic::{ConfigError, ConfigErrors};
+pub use schema::config_schema;
+pub use settings::*;
+
+/// The file name fluxgen looks for in the current directory and its parents.
+pub const CONFIG_FILE_NAME: &str = "fluxgen.yaml";
+
+/// The built-in example: the two-cluster `haynes-ops` repository of the design (`main`, `edge`),
+/// used when no config file exists and written by `fluxgen init`.
+pub const EXAMPLE_CONFIG: &str = include_str!("example.yaml");
+
+/// A loaded and checked configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Where the configuration came from.
+    pub origin: Origin,
+    /// The Git source.
+    pub repository: Repository,
+    /// Every cluster, by name, with its settings merged over `defaults` and `{cluster}` expanded.
+    pub clusters: BTreeMap<String, Cluster>,
+    /// The migration order.
+    pub rollout: Vec<String>,
+}
+
+/// Where a configuration came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A file on disk.
+    File(PathBuf),
+    /// The built-in example.
+    BuiltIn,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File(path) => write!(f, "{}", path.display()),
+            Origin::BuiltIn => f.write_str("<built-in example>"),
+        }
+    }
+}
+
+/// The Git source every cluster's FluxInstance syncs from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repository {
+    /// Clone URL.
+    pub url: String,
+    /// Full Git ref, e.g. `refs/heads/main`.
+    pub reference: String,
+    /// Secret with the deploy key or token.
+    pub pull_secret: Option<String>,
+}
+
+/// `repository` as written in the file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RepositorySettings {
+    /// Clone URL, e.g. `ssh://git@github.com/example/haynes-ops`.
+    #[schemars(pattern(r"^(ssh|https?)://"))]
+    pub url: String,
+    /// Branch to sync (becomes `refs/heads/<branch>`); the default is `main`.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub branch: Option<String>,
+    /// A full ref instead of `branch`, e.g. `refs/tags/v1`.
+    #[serde(default, rename = "ref")]
+    #[schemars(pattern(r"^refs/"))]
+    pub reference: Option<String>,
+    /// Name of the Secret with the deploy key or token (a reference, never the key itself).
+    #[serde(default)]
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    pub pull_secret: Option<String>,
+}
+
+/// One cluster of the repository.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cluster {
+    /// The cluster's name (a DNS-1123 label).
+    pub name: String,
+    /// Where the cluster is in the migration.
+    pub phase: Phase,
+    /// Effective settings.
+    pub settings: Settings,
+}
+
+/// The migration phases of a cluster, in order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Decide the wiring, check the External Secrets baseline; nothing is emitted.
+    Prepare,
+    /// Install the operator: `flux-operator/` is emitted.
+    Operator,
+    /// The FluxInstance takes over the controllers: `flux-instance/` is emitted too.
+    #[default]
+    Instance,
+    /// Remove the bootstrap install.
+    Cutover,
+    /// Done; the next cluster of the rollout may start.
+    Complete,
+}
+
+impl Phase {
+    /// The phase as written in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Prepare => "prepare",
+            Phase::Operator => "operator",
+            Phase::Instance => "instance",
+            Phase::Cutover => "cutover",
+            Phase::Complete => "complete",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Config {
+    /// Loads and checks a configuration from YAML text, reporting every error of the file.
+    ///
+    /// ```
+    /// let config = fluxgen_core::Config::from_yaml(fluxgen_core::EXAMPLE_CONFIG, fluxgen_core::Origin::BuiltIn).unwrap();
+    /// assert_eq!(config.cluster("edge").unwrap().settings.path, "kubernetes/edge/apps/flux-system");
+    /// ```
+    pub fn from_yaml(text: &str, origin: Origin) -> Result<Self, ConfigErrors> {
+        load::load(text, origin)
+    }
+
+    /// The built-in example configuration.
+    pub fn example() -> Self {
+        Self::from_yaml(EXAMPLE_CONFIG, Origin::BuiltIn).expect("the built-in example is valid")
+    }
+
+    /// A cluster by name.
+    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
+        self.clusters.get(name)
+    }
+}

@@ -1,0 +1,127 @@
+//! The JSON Schema of `fluxgen.yaml`: printed by `fluxgen schema`, and (simplified) what the
+//! loader validates each part of a file against.
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Value, json};
+
+use super::settings::Settings;
+use super::{Phase, RepositorySettings};
+
+/// The pattern a cluster name must match (a DNS-1123 label: it becomes a path segment).
+pub(crate) const CLUSTER_NAME_PATTERN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+/// The JSON Schema of a whole `fluxgen.yaml`, for editors.
+pub fn config_schema() -> Value {
+    let settings = subschema::<Settings>();
+    let mut cluster = settings.clone();
+    cluster["properties"]["phase"] = subschema::<Phase>();
+    cluster["description"] = json!("A cluster: its migration phase and any settings that differ from `defaults`.");
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://fluxgen.dev/schema/fluxgen.json",
+        "title": "fluxgen.yaml",
+        "description": "Flux Operator app directories for every cluster of a GitOps repository.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["repository", "clusters"],
+        "properties": {
+            "repository": subschema::<RepositorySettings>(),
+            "defaults": settings,
+            "clusters": {
+                "description": "The clusters, by name (a DNS-1123 label).",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": { "pattern": CLUSTER_NAME_PATTERN, "maxLength": 63 },
+                "additionalProperties": cluster,
+            },
+            "rollout": {
+                "description": "Migration order, edge first: no cluster may be at a later phase than one before it.",
+                "type": "array",
+                "items": { "type": "string" },
+                "uniqueItems": true,
+            },
+        },
+    })
+}
+
+/// The schema the loader validates with: the editor schema without `null` alternatives and with
+/// documented enums folded into plain `enum` lists, so every failure names one keyword.
+pub(crate) fn validation_schema() -> Value {
+    let mut schema = config_schema();
+    simplify(&mut schema);
+    schema
+}
+
+fn subschema<T: schemars::JsonSchema>() -> Value {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.inline_subschemas = true;
+    let mut schema = settings.into_generator().into_root_schema_for::<T>().to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("$schema");
+        object.remove("title");
+        object.remove("default");
+    }
+    strip_defaults(&mut schema);
+    schema
+}
+
+/// Defaults that schemars derives from `Default` are noise in an editor schema; the docs say
+/// what is assumed.
+fn strip_defaults(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            object.remove("default");
+            object.values_mut().for_each(strip_defaults);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_defaults),
+        _ => {}
+    }
+}
+
+fn simplify(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            for value in object.values_mut() {
+                simplify(value);
+            }
+            if let Some(Value::Array(types)) = object.get("type") {
+                let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if kept.len() == 1 {
+                    object.insert("type".into(), kept[0].clone());
+                }
+            }
+            if let Some(Value::Array(alternatives)) = object.get("anyOf") {
+                let kept: Vec<Value> = alternatives
+                    .iter()
+                    .filter(|alt| alt.get("type") != Some(&json!("null")))
+                    .cloned()
+                    .collect();
+                if kept.len() == 1
+                    && let Value::Object(inner) = kept[0].clone()
+                {
+                    object.remove("anyOf");
+                    object.extend(inner);
+                }
+            }
+            if let Some(Value::Array(alternatives)) = object.get("oneOf") {
+                let constants: Option<Vec<Value>> = alternatives
+                    .iter()
+                    .map(|alt| {
+                        alt.get("const")
+                            .cloned()
+                            .map(|c| vec![c])
+                            .or_else(|| alt.get("enum").and_then(Value::as_array).cloned())
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .map(|lists| lists.into_iter().flatten().collect());
+                if let Some(constants) = constants {
+                    object.remove("oneOf");
+                    object.insert("type".into(), json!("string"));
+                    object.insert("enum".into(), Value::Array(constants));
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(simplify),
+        _ => {}
+    }
+}

@@ -1,0 +1,434 @@
+//! The typed settings of one cluster, after its entry is merged over `defaults`.
+//!
+//! Every type here derives `Deserialize` (the loader's last step) and `JsonSchema` (what
+//! `fluxgen schema` prints and what the loader validates against, reporting every error).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::Component;
+
+/// The settings of one cluster: `defaults`, with the cluster's own entry merged over them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Settings {
+    /// Where the two app directories go, relative to the repository root; `{cluster}` expands
+    /// to the cluster's name.
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// Namespace of Flux and of both apps.
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    pub namespace: String,
+    /// Base URL of the JSON schemas named in each file's `yaml-language-server` line.
+    pub schema_base_url: String,
+    /// The Flux `Kustomization`s (`ks.yaml`) of the two apps.
+    pub apps: AppSettings,
+    /// The `flux-operator` app.
+    pub operator: OperatorSettings,
+    /// The `flux-instance` app and the FluxInstance it defines.
+    pub instance: InstanceSettings,
+    /// Controller tuning: kustomize patches for the Flux controllers.
+    pub tuning: TuningSettings,
+    /// The webhook that makes pushes reconcile at once.
+    pub webhook: WebhookSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            path: "kubernetes/{cluster}/apps/flux-system".to_owned(),
+            namespace: "flux-system".to_owned(),
+            schema_base_url: "https://k8s-schemas.home-operations.com".to_owned(),
+            apps: AppSettings::default(),
+            operator: OperatorSettings::default(),
+            instance: InstanceSettings::default(),
+            tuning: TuningSettings::default(),
+            webhook: WebhookSettings::default(),
+        }
+    }
+}
+
+/// A Go duration such as `1h`, `15m` or `500ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DurationText(pub String);
+
+impl JsonSchema for DurationText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Go duration such as 1h, 15m or 500ms.",
+            "type": "string",
+            "pattern": r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$",
+        })
+    }
+}
+
+impl DurationText {
+    fn of(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
+/// Settings of the apps' Flux `Kustomization`s.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct AppSettings {
+    /// Reconciliation interval of both `ks.yaml`.
+    pub interval: DurationText,
+    /// The GitRepository both `ks.yaml` read from; defaults to `instance.sync.name`, the source
+    /// the FluxInstance creates.
+    pub source_name: Option<String>,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            interval: DurationText::of("1h"),
+            source_name: None,
+        }
+    }
+}
+
+/// The `flux-operator` app.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct OperatorSettings {
+    /// Chart version (tag) of both charts, without `v`; operator and flux-instance charts ship
+    /// in lockstep.
+    #[schemars(pattern(r"^[0-9]+\.[0-9]+\.[0-9]+([-+].*)?$"))]
+    pub version: String,
+    /// Interval of the chart `OCIRepository`s.
+    pub chart_interval: DurationText,
+    /// Interval of the `HelmRelease`s.
+    pub interval: DurationText,
+    /// Free-form values for the flux-operator chart.
+    pub values: BTreeMap<String, Value>,
+}
+
+impl Default for OperatorSettings {
+    fn default() -> Self {
+        Self {
+            version: "0.58.1".to_owned(),
+            chart_interval: DurationText::of("15m"),
+            interval: DurationText::of("1h"),
+            values: BTreeMap::new(),
+        }
+    }
+}
+
+/// How the FluxInstance is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceMode {
+    /// A HelmRelease of the flux-instance chart with the spec in `values.instance`.
+    #[default]
+    Helmrelease,
+    /// A plain `FluxInstance` manifest.
+    Manifest,
+}
+
+/// The `flux-instance` app.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct InstanceSettings {
+    /// `helmrelease` (flux-instance chart) or `manifest` (plain FluxInstance).
+    pub mode: InstanceMode,
+    /// Flux version and images.
+    pub distribution: DistributionSettings,
+    /// Controllers to run.
+    pub components: Option<Vec<Component>>,
+    /// Cluster-wide settings.
+    pub cluster: InstanceClusterSettings,
+    /// Labels and annotations for every object the operator creates.
+    pub common_metadata: MetadataSettings,
+    /// Annotations for every object the chart creates (`commonAnnotations`, helmrelease mode),
+    /// e.g. `fluxcd.controlplane.io/reconcileArtifactEvery: 1h`.
+    pub chart_annotations: BTreeMap<String, String>,
+    /// Controller sharding.
+    pub sharding: Option<ShardingSettings>,
+    /// Persistent storage for source-controller.
+    pub storage: Option<StorageSettings>,
+    /// The sync the FluxInstance creates.
+    pub sync: SyncSettings,
+    /// Wait for the controllers (manifest mode only; the chart has no such value).
+    pub wait: Option<bool>,
+    /// Migrate stored objects on upgrade (manifest mode only).
+    pub migrate_resources: Option<bool>,
+}
+
+/// `distribution`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct DistributionSettings {
+    /// Flux version or range, e.g. `2.9.x`.
+    #[schemars(length(min = 1))]
+    pub version: String,
+    /// Image registry.
+    #[schemars(length(min = 1))]
+    pub registry: String,
+    /// Image variant.
+    pub variant: Option<Variant>,
+    /// Manifests artifact (`oci://...`); maintainers advise leaving it unset.
+    #[schemars(pattern(r"^oci://"))]
+    pub artifact: Option<String>,
+    /// Name of a Secret to pull the artifact.
+    pub artifact_pull_secret: Option<String>,
+    /// Name of a Secret to pull the images.
+    pub image_pull_secret: Option<String>,
+}
+
+impl Default for DistributionSettings {
+    fn default() -> Self {
+        Self {
+            version: "2.9.x".to_owned(),
+            registry: crate::instance::DEFAULT_REGISTRY.to_owned(),
+            variant: None,
+            artifact: None,
+            artifact_pull_secret: None,
+            image_pull_secret: None,
+        }
+    }
+}
+
+/// Flux image variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Variant {
+    /// Upstream images on Alpine.
+    UpstreamAlpine,
+    /// Enterprise images on Alpine.
+    EnterpriseAlpine,
+    /// Enterprise distroless images.
+    EnterpriseDistroless,
+    /// Enterprise distroless FIPS images.
+    EnterpriseDistrolessFips,
+}
+
+/// `cluster`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct InstanceClusterSettings {
+    /// Cluster flavour.
+    #[serde(rename = "type")]
+    pub kind: Option<ClusterType>,
+    /// Sizing profile applied before user patches.
+    pub size: Option<ClusterSize>,
+    /// Cluster DNS domain.
+    pub domain: Option<String>,
+    /// Create the Flux NetworkPolicies.
+    pub network_policy: Option<bool>,
+    /// Lock down cross-namespace references.
+    pub multitenant: Option<bool>,
+    /// Default service account in tenant namespaces.
+    pub tenant_default_service_account: Option<String>,
+}
+
+/// Cluster flavours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterType {
+    /// Any conformant Kubernetes.
+    Kubernetes,
+    /// OpenShift.
+    Openshift,
+    /// EKS.
+    Aws,
+    /// AKS.
+    Azure,
+    /// GKE.
+    Gcp,
+}
+
+/// Sizing profiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterSize {
+    /// Few objects.
+    Small,
+    /// Hundreds of objects.
+    Medium,
+    /// Thousands of objects.
+    Large,
+}
+
+/// Labels and annotations.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetadataSettings {
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `sharding`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShardingSettings {
+    /// Label key that assigns objects to shards.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Shard names.
+    #[schemars(length(min = 1))]
+    pub shards: Vec<String>,
+}
+
+/// `storage`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Storage class.
+    #[schemars(length(min = 1))]
+    pub class: String,
+    /// Volume size, a Kubernetes quantity such as `10Gi`.
+    #[schemars(pattern(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"))]
+    pub size: String,
+}
+
+/// `sync`: the GitRepository and Kustomization the FluxInstance creates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct SyncSettings {
+    /// Name of the sync GitRepository and Kustomization; immutable once created. Keep it equal
+    /// to the existing root GitRepository's name so no `sourceRef` has to change.
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    pub name: String,
+    /// Directory the sync applies; `{cluster}` expands to the cluster's name.
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// Reconciliation interval.
+    pub interval: DurationText,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            name: "flux-system".to_owned(),
+            path: "kubernetes/{cluster}/flux/cluster".to_owned(),
+            interval: DurationText::of("1h"),
+        }
+    }
+}
+
+/// `tuning`: controller tuning.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct TuningSettings {
+    /// Raw kustomize patches for the controllers, the escape hatch.
+    pub patches: Vec<RawPatch>,
+}
+
+/// A raw kustomize patch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPatch {
+    /// The patch: a JSON 6902 operation list or a strategic-merge document, as YAML text.
+    #[schemars(length(min = 1))]
+    pub patch: String,
+    /// What the patch applies to.
+    pub target: RawPatchTarget,
+}
+
+/// The target of a raw patch; the operator refuses `namespace`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawPatchTarget {
+    /// Kind, usually `Deployment`.
+    pub kind: String,
+    /// Name or `(a|b)` regex.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// API group.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// API version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Label selector.
+    #[serde(default)]
+    pub label_selector: Option<String>,
+    /// Annotation selector.
+    #[serde(default)]
+    pub annotation_selector: Option<String>,
+}
+
+/// `webhook`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhookSettings {
+    /// The sender, or `none` for no webhook.
+    pub provider: WebhookProvider,
+    /// Where the webhook token comes from (a reference, never the token itself).
+    pub token: TokenSource,
+    /// Events that trigger a reconcile.
+    pub events: Vec<String>,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            provider: WebhookProvider::None,
+            token: TokenSource::default(),
+            events: vec!["ping".to_owned(), "push".to_owned()],
+        }
+    }
+}
+
+/// Webhook senders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WebhookProvider {
+    /// GitHub.
+    Github,
+    /// GitLab.
+    Gitlab,
+    /// Any sender signing with HMAC.
+    GenericHmac,
+    /// No webhook.
+    None,
+}
+
+impl WebhookProvider {
+    /// The Receiver `type`, `None` when there is no webhook.
+    pub fn receiver_type(self) -> Option<&'static str> {
+        match self {
+            WebhookProvider::Github => Some("github"),
+            WebhookProvider::Gitlab => Some("gitlab"),
+            WebhookProvider::GenericHmac => Some("generic-hmac"),
+            WebhookProvider::None => None,
+        }
+    }
+}
+
+/// Where the webhook token comes from: exactly one of `externalSecret` or `secret`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct TokenSource {
+    /// An ExternalSecret that fluxgen writes, reading a ClusterSecretStore.
+    pub external_secret: Option<ExternalSecretSource>,
+    /// The name of an existing Secret (e.g. SOPS-managed) with a `token` key.
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    pub secret: Option<String>,
+}
+
+/// An ExternalSecret-sourced token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalSecretSource {
+    /// The ClusterSecretStore.
+    #[schemars(length(min = 1))]
+    pub store: String,
+    /// The store key (for 1Password: the item).
+    #[schemars(length(min = 1))]
+    pub key: String,
+    /// The property holding the token.
+    #[schemars(length(min = 1))]
+    pub property: String,
+}

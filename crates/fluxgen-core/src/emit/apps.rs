@@ -1,0 +1,323 @@
+//! The two app directories, `flux-operator/` and `flux-instance/`, as onedr0p/home-ops lays
+//! them out.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::tree::MARKER_LINE;
+use super::{IndexFile, Tree};
+use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
+use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSettings, Sharding, Storage, Sync};
+use crate::{
+    Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch, OciRef,
+    OciRepository, PatchTarget, Receiver, ReceiverResource, Resource, SourceRef,
+};
+
+/// The chart of the operator.
+pub const OPERATOR_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
+/// The chart of the instance.
+pub const INSTANCE_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance";
+/// Schema of kustomize's `kustomization.yaml`.
+pub const KUSTOMIZATION_SCHEMA: &str = "https://json.schemastore.org/kustomization";
+/// The annotation that keeps Flux from pruning an object.
+pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
+
+const OPERATOR: &str = "flux-operator";
+const INSTANCE: &str = "flux-instance";
+
+/// Plans the files of one cluster. Pure: the same config gives the same bytes.
+///
+/// ```
+/// let config = fluxgen_core::Config::example();
+/// let tree = fluxgen_core::plan(&config, "edge").unwrap();
+/// assert!(tree.files.contains_key("flux-operator/app/helmrelease.yaml"));
+/// assert!(tree.files["flux-instance/app/helmrelease.yaml"].starts_with("---\n# yaml-language-server:"));
+/// ```
+pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
+    let cluster = config.cluster(cluster).ok_or_else(|| Error::UnknownCluster {
+        name: cluster.to_owned(),
+        origin: config.origin.to_string(),
+        known: config.clusters.keys().cloned().collect(),
+    })?;
+    let mut files = Files::new(cluster);
+    let mut entries = Vec::new();
+    if cluster.phase >= Phase::Operator {
+        operator_app(&mut files)?;
+        entries.push(format!("./{OPERATOR}/ks.yaml"));
+    }
+    if cluster.phase >= Phase::Instance {
+        instance_app(&mut files, &config.repository)?;
+        entries.insert(0, format!("./{INSTANCE}/ks.yaml"));
+    }
+    let index = IndexFile {
+        content: if entries.is_empty() {
+            String::new()
+        } else {
+            kustomization_file(&KustomizationFile::new(entries.iter().cloned()))
+        },
+        entries,
+    };
+    Ok(Tree {
+        cluster: cluster.name.clone(),
+        root: cluster.settings.path.clone(),
+        files: files.files,
+        index,
+    })
+}
+
+/// Collects validated, serialized files for one cluster.
+struct Files<'a> {
+    cluster: &'a Cluster,
+    files: BTreeMap<String, String>,
+}
+
+impl<'a> Files<'a> {
+    fn new(cluster: &'a Cluster) -> Self {
+        Self {
+            cluster,
+            files: BTreeMap::new(),
+        }
+    }
+
+    fn settings(&self) -> &'a Settings {
+        &self.cluster.settings
+    }
+
+    fn add<R: Resource>(&mut self, path: String, object: &R) -> Result<(), Error> {
+        let violations = object.violations();
+        if !violations.is_empty() {
+            return Err(Error::InvalidObject {
+                cluster: self.cluster.name.clone(),
+                kind: R::KIND,
+                name: object.name().to_owned(),
+                violations,
+            });
+        }
+        let url = format!(
+            "{}/{}",
+            self.settings().schema_base_url.trim_end_matches('/'),
+            R::SCHEMA
+        );
+        let value = serde_json::to_value(object).expect("fluxgen's objects serialize to JSON");
+        self.files
+            .insert(path, crate::yaml::document(&value, &url, MARKER_LINE));
+        Ok(())
+    }
+
+    fn add_kustomization(&mut self, app: &str, resources: &[&str]) {
+        let file = KustomizationFile::new(resources.iter().map(|r| format!("./{r}")));
+        self.files
+            .insert(format!("{app}/app/kustomization.yaml"), kustomization_file(&file));
+    }
+
+    /// The app's Flux Kustomization, reading the app directory from the sync source.
+    fn app_kustomization(&self, app: &str) -> Kustomization {
+        let settings = self.settings();
+        let source = settings
+            .apps
+            .source_name
+            .clone()
+            .unwrap_or_else(|| settings.instance.sync.name.clone());
+        Kustomization::new(app, format!("./{}/{app}/app", settings.path))
+            .with_interval(settings.apps.interval.0.as_str())
+            .with_source(SourceRef::git_repository(source).in_namespace(settings.namespace.clone()))
+            .with_target_namespace(settings.namespace.clone())
+    }
+}
+
+fn kustomization_file(file: &KustomizationFile) -> String {
+    crate::yaml::document(&file.to_value(), KUSTOMIZATION_SCHEMA, MARKER_LINE)
+}
+
+fn chart_source(name: &str, url: &str, settings: &Settings) -> OciRepository {
+    OciRepository::new(name, url)
+        .with_interval(settings.operator.chart_interval.0.as_str())
+        .with_ref(OciRef::tag(settings.operator.version.clone()))
+        .with_helm_chart_layer()
+}
+
+fn operator_app(files: &mut Files<'_>) -> Result<(), Error> {
+    let settings = files.settings();
+    let ks = files.app_kustomization(OPERATOR).with_wait(true);
+    files.add(format!("{OPERATOR}/ks.yaml"), &ks)?;
+    files.add(
+        format!("{OPERATOR}/app/ocirepository.yaml"),
+        &chart_source(OPERATOR, OPERATOR_CHART, settings),
+    )?;
+    let release = HelmRelease::from_oci_repository(OPERATOR)
+        .with_interval(settings.operator.interval.0.as_str())
+        .with_values(settings.operator.values.clone());
+    files.add(format!("{OPERATOR}/app/helmrelease.yaml"), &release)?;
+    files.add_kustomization(OPERATOR, &["helmrelease.yaml", "ocirepository.yaml"]);
+    Ok(())
+}
+
+fn instance_app(files: &mut Files<'_>, repository: &Repository) -> Result<(), Error> {
+    let settings = files.settings();
+    let ks = files
+        .app_kustomization(INSTANCE)
+        .with_depends_on(OPERATOR)
+        .with_wait(false);
+    files.add(format!("{INSTANCE}/ks.yaml"), &ks)?;
+    let mut instance = flux_instance(settings, repository);
+    // Pruning or deleting the instance deletes every Flux object: Flux must never prune it.
+    let protect = BTreeMap::from([(PRUNE_ANNOTATION.to_owned(), "disabled".to_owned())]);
+    let mut resources = Vec::new();
+    match settings.instance.mode {
+        InstanceMode::Manifest => {
+            instance.metadata.annotations = Some(protect);
+            files.add(format!("{INSTANCE}/app/fluxinstance.yaml"), &instance)?;
+            resources.push("fluxinstance.yaml");
+        }
+        InstanceMode::Helmrelease => {
+            // Check the spec as a FluxInstance before it is folded into chart values.
+            let violations = instance.violations();
+            if !violations.is_empty() {
+                return Err(Error::InvalidObject {
+                    cluster: files.cluster.name.clone(),
+                    kind: FluxInstance::KIND,
+                    name: instance.name().to_owned(),
+                    violations,
+                });
+            }
+            let mut values = BTreeMap::from([("instance".to_owned(), to_value(&instance.spec))]);
+            if !settings.instance.chart_annotations.is_empty() {
+                values.insert(
+                    "commonAnnotations".to_owned(),
+                    json!(settings.instance.chart_annotations),
+                );
+            }
+            let mut release = HelmRelease::from_oci_repository(INSTANCE)
+                .with_interval(settings.operator.interval.0.as_str())
+                .with_values(values);
+            release.metadata.annotations = Some(protect);
+            files.add(
+                format!("{INSTANCE}/app/ocirepository.yaml"),
+                &chart_source(INSTANCE, INSTANCE_CHART, settings),
+            )?;
+            files.add(format!("{INSTANCE}/app/helmrelease.yaml"), &release)?;
+            resources.extend(["helmrelease.yaml", "ocirepository.yaml"]);
+        }
+    }
+    if let Some(kind) = settings.webhook.provider.receiver_type() {
+        let secret = match (&settings.webhook.token.external_secret, &settings.webhook.token.secret) {
+            (Some(source), _) => {
+                let name = format!("{kind}-webhook-token");
+                let target = format!("{name}-secret");
+                let external = ExternalSecret::new(name, source.store.clone(), target.clone())
+                    .with_template_key("token", &source.property)
+                    .extracting(source.key.clone());
+                files.add(format!("{INSTANCE}/app/externalsecret.yaml"), &external)?;
+                resources.push("externalsecret.yaml");
+                target
+            }
+            (None, Some(secret)) => secret.clone(),
+            (None, None) => unreachable!("the config loader requires a token source for a webhook"),
+        };
+        let sync_name = &settings.instance.sync.name;
+        let receiver = Receiver::new(format!("{kind}-webhook"), kind, secret)
+            .with_events(settings.webhook.events.iter().cloned())
+            .with_resource(ReceiverResource::new(
+                "source.toolkit.fluxcd.io/v1",
+                "GitRepository",
+                sync_name.clone(),
+            ))
+            .with_resource(ReceiverResource::new(
+                Kustomization::API_VERSION,
+                Kustomization::KIND,
+                sync_name.clone(),
+            ));
+        files.add(format!("{INSTANCE}/app/receiver.yaml"), &receiver)?;
+        resources.push("receiver.yaml");
+    }
+    resources.sort_unstable();
+    files.add_kustomization(INSTANCE, &resources);
+    Ok(())
+}
+
+/// The FluxInstance a cluster's settings describe.
+pub(crate) fn flux_instance(settings: &Settings, repository: &Repository) -> FluxInstance {
+    let wanted = &settings.instance;
+    let mut instance = FluxInstance::new(wanted.distribution.version.clone());
+    instance.spec.distribution = Distribution {
+        version: wanted.distribution.version.clone(),
+        registry: wanted.distribution.registry.clone(),
+        artifact: wanted.distribution.artifact.clone(),
+        artifact_pull_secret: wanted.distribution.artifact_pull_secret.clone(),
+        image_pull_secret: wanted.distribution.image_pull_secret.clone(),
+        variant: wanted.distribution.variant.map(|v| enum_text(&v)),
+    };
+    instance.spec.components = wanted.components.clone().unwrap_or_default();
+    let cluster = ClusterSettings {
+        kind: wanted.cluster.kind.map(|k| enum_text(&k)),
+        size: wanted.cluster.size.map(|s| enum_text(&s)),
+        domain: wanted.cluster.domain.clone(),
+        network_policy: wanted.cluster.network_policy,
+        multitenant: wanted.cluster.multitenant,
+        tenant_default_service_account: wanted.cluster.tenant_default_service_account.clone(),
+        ..ClusterSettings::default()
+    };
+    if cluster != ClusterSettings::default() {
+        instance.spec.cluster = Some(cluster);
+    }
+    let metadata = CommonMetadata {
+        labels: wanted.common_metadata.labels.clone(),
+        annotations: wanted.common_metadata.annotations.clone(),
+    };
+    if metadata != CommonMetadata::default() {
+        instance.spec.common_metadata = Some(metadata);
+    }
+    instance.spec.sharding = wanted.sharding.as_ref().map(|s| Sharding {
+        key: s.key.clone(),
+        shards: s.shards.clone(),
+        storage: None,
+    });
+    instance.spec.storage = wanted.storage.as_ref().map(|s| Storage {
+        class: s.class.clone(),
+        size: s.size.clone(),
+    });
+    instance.spec.sync = Some(Sync {
+        kind: "GitRepository".to_owned(),
+        url: repository.url.clone(),
+        r#ref: repository.reference.clone(),
+        path: wanted.sync.path.clone(),
+        interval: Some(wanted.sync.interval.0.as_str().into()),
+        name: Some(wanted.sync.name.clone()),
+        pull_secret: repository.pull_secret.clone(),
+        provider: None,
+    });
+    let patches: Vec<KustomizePatch> = settings
+        .tuning
+        .patches
+        .iter()
+        .map(|raw| KustomizePatch {
+            patch: raw.patch.clone(),
+            target: Some(PatchTarget {
+                kind: Some(raw.target.kind.clone()),
+                name: raw.target.name.clone(),
+                group: raw.target.group.clone(),
+                version: raw.target.version.clone(),
+                label_selector: raw.target.label_selector.clone(),
+                annotation_selector: raw.target.annotation_selector.clone(),
+                namespace: None,
+            }),
+        })
+        .collect();
+    if !patches.is_empty() {
+        instance.spec.kustomize = Some(KustomizeSettings { patches });
+    }
+    instance.spec.wait = wanted.wait;
+    instance.spec.migrate_resources = wanted.migrate_resources;
+    instance
+}
+
+fn to_value<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("fluxgen's objects serialize to JSON")
+}
+
+/// The wire spelling of a config enum.
+fn enum_text<T: Serialize>(value: &T) -> String {
+    to_value(value).as_str().unwrap_or_default().to_owned()
+}

@@ -1,0 +1,13 @@
+//! From a cluster's settings to the exact bytes of its files, and from there to a stream or a
+//! directory.
+//!
+//! [`plan`] is pure: a [`Tree`] maps each path (relative to the cluster's `path`) to its bytes.
+//! Streaming, [`write`](crate::write) and `check` are thin layers over it.
+
+mod apps;
+mod tree;
+mod write;
+
+pub use apps::plan;
+pub use tree::{GENERATED_MARKER, IndexFile, Tree, is_generated};
+pub use write::{WriteReport, write};

@@ -1,0 +1,221 @@
+//! Writing trees to disk: all checks first, then atomic per-file writes of what changed.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{IndexFile, Tree, is_generated};
+use crate::Error;
+
+/// What a write did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Files created or changed.
+    pub written: Vec<PathBuf>,
+    /// Files whose content was already right (left untouched).
+    pub unchanged: Vec<PathBuf>,
+    /// Generated files that the config no longer produces, removed.
+    pub removed: Vec<PathBuf>,
+    /// Lines to add by hand to namespace `kustomization.yaml` files fluxgen does not own.
+    pub hints: Vec<String>,
+}
+
+/// One planned change.
+enum Change {
+    Write(PathBuf, String),
+    Remove(PathBuf),
+}
+
+/// Writes each tree into its directory. Every check runs before the first write, so an error
+/// writes nothing: a file at a generated path without fluxgen's marker is never overwritten,
+/// stale files are removed only when they carry the marker, unchanged files are not touched.
+pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
+    let mut report = WriteReport::default();
+    let mut changes = Vec::new();
+    let mut foreign = Vec::new();
+    for (dir, tree) in trees {
+        check_inside(dir)?;
+        for (relative, content) in &tree.files {
+            let path = dir.join(relative);
+            match read_existing(&path)? {
+                None => changes.push(Change::Write(path, content.clone())),
+                Some(existing) if existing == *content => report.unchanged.push(path),
+                Some(existing) if is_generated(&existing) => changes.push(Change::Write(path, content.clone())),
+                Some(_) => foreign.push(path),
+            }
+        }
+        for app in ["flux-operator", "flux-instance"] {
+            for path in generated_files(&dir.join(app))? {
+                let relative = path.strip_prefix(dir).expect("walked below dir");
+                let key = relative.to_string_lossy().replace('\\', "/");
+                if !tree.files.contains_key(&key) {
+                    changes.push(Change::Remove(path));
+                }
+            }
+        }
+        index_file(dir, tree, &mut changes, &mut report)?;
+    }
+    if !foreign.is_empty() {
+        return Err(Error::NotGenerated { paths: foreign });
+    }
+    for change in changes {
+        match change {
+            Change::Write(path, content) => {
+                write_atomically(&path, &content)?;
+                report.written.push(path);
+            }
+            Change::Remove(path) => {
+                fs::remove_file(&path).map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+                report.removed.push(path);
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The namespace `kustomization.yaml`: written when absent or generated; otherwise the user's
+/// own, and fluxgen only reports the lines it lacks.
+fn index_file(dir: &Path, tree: &Tree, changes: &mut Vec<Change>, report: &mut WriteReport) -> Result<(), Error> {
+    let path = dir.join(IndexFile::PATH);
+    let existing = read_existing(&path)?;
+    match existing {
+        _ if tree.index.entries.is_empty() => {
+            if existing.as_deref().is_some_and(is_generated) {
+                changes.push(Change::Remove(path));
+            }
+        }
+        None => changes.push(Change::Write(path, tree.index.content.clone())),
+        Some(text) if text == tree.index.content => report.unchanged.push(path),
+        Some(text) if is_generated(&text) => changes.push(Change::Write(path, tree.index.content.clone())),
+        Some(text) => {
+            for entry in &tree.index.entries {
+                let listed = text.lines().any(|line| {
+                    let item = line.trim().trim_start_matches('-').trim();
+                    item == entry || item == entry.trim_start_matches("./")
+                });
+                if !listed {
+                    report
+                        .hints
+                        .push(format!("add `  - {entry}` to the resources of {}", path.display()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an output directory whose existing part leads through a symlink.
+fn check_inside(dir: &Path) -> Result<(), Error> {
+    for ancestor in dir.ancestors() {
+        if ancestor.as_os_str().is_empty() {
+            break;
+        }
+        if let Ok(meta) = fs::symlink_metadata(ancestor)
+            && !meta.is_dir()
+            && !meta.file_type().is_symlink()
+        {
+            return Err(Error::Blocked {
+                path: ancestor.to_path_buf(),
+                reason: "it is not a directory".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn read_existing(path: &Path) -> Result<Option<String>, Error> {
+    match fs::symlink_metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(Error::Blocked {
+                path: path.to_path_buf(),
+                reason: "it is a symlink".into(),
+            });
+        }
+        Ok(meta) if !meta.is_file() => {
+            return Err(Error::Blocked {
+                path: path.to_path_buf(),
+                reason: "it is not a regular file".into(),
+            });
+        }
+        Ok(_) => {}
+    }
+    let bytes = fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // A non-UTF-8 file is certainly not one fluxgen wrote.
+    Ok(Some(String::from_utf8(bytes).unwrap_or_default()))
+}
+
+/// Files under `dir` (recursively) that carry fluxgen's marker, sorted.
+fn generated_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = match fs::read_dir(&current) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => {
+                return Err(Error::Read { path: current, source });
+            }
+            Ok(entries) => entries,
+        };
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Read {
+                path: current.clone(),
+                source,
+            })?;
+            let kind = entry.file_type().map_err(|source| Error::Read {
+                path: entry.path(),
+                source,
+            })?;
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else if kind.is_file()
+                && let Some(text) = read_existing(&entry.path())?
+                && is_generated(&text)
+            {
+                found.push(entry.path());
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Writes through a temporary file in the same directory and a rename, so a reader (or a
+/// crash) sees the old content or the new, never a mix.
+fn write_atomically(path: &Path, content: &str) -> Result<(), Error> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|source| Error::Write {
+        path: parent.to_path_buf(),
+        source,
+    })?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".fluxgen-")
+        .tempfile_in(parent)
+        .map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    temp.write_all(content.as_bytes())
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    temp.persist(path).map_err(|error| Error::Write {
+        path: path.to_path_buf(),
+        source: error.error,
+    })?;
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! Flux `Kustomization` (`kustomize.toolkit.fluxcd.io/v1`) and the kustomize
+//! `kustomization.yaml` file (`kustomize.config.k8s.io/v1beta1`).
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::helm::DependsOn;
+use crate::resource::{named, serialize_resource};
+use crate::{Duration, KustomizePatch, Resource, Violation, validation::Violations};
+
+/// A Flux `Kustomization`: applies a path of a source to the cluster (an app's `ks.yaml`).
+///
+/// ```
+/// use fluxgen_core::{Kustomization, Resource, SourceRef};
+/// let ks = Kustomization::new("flux-operator", "./kubernetes/edge/apps/flux-system/flux-operator/app")
+///     .with_source(SourceRef::git_repository("flux-system").in_namespace("flux-system"))
+///     .with_target_namespace("flux-system")
+///     .with_wait(true);
+/// assert!(ks.violations().is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Kustomization {
+    /// Standard object metadata.
+    pub metadata: ObjectMeta,
+    /// The desired state.
+    pub spec: KustomizationSpec,
+}
+serialize_resource!(Kustomization);
+
+/// `Kustomization.spec` (the fields home-ops app `ks.yaml` files use).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KustomizationSpec {
+    /// What happens to applied objects when the Kustomization is deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<String>,
+    /// Kustomizations that must be ready first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<DependsOn>,
+    /// Reconciliation interval (required).
+    pub interval: Duration,
+    /// Patches applied to the built objects.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<KustomizePatch>,
+    /// The directory inside the source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Delete objects removed from the source (required).
+    pub prune: bool,
+    /// Interval between retries after a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_interval: Option<Duration>,
+    /// The source (required).
+    pub source_ref: SourceRef,
+    /// Stops reconciliation while true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suspend: bool,
+    /// Namespace set on every applied object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_namespace: Option<String>,
+    /// Timeout of apply and health checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Wait for the applied objects to become ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait: Option<bool>,
+}
+
+/// A reference to a Flux source.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceRef {
+    /// `GitRepository`, `OCIRepository`, `Bucket` or `ExternalArtifact`.
+    pub kind: String,
+    /// The source's name.
+    pub name: String,
+    /// The source's namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl SourceRef {
+    /// A `GitRepository` in the same namespace.
+    ///
+    /// ```
+    /// assert_eq!(fluxgen_core::SourceRef::git_repository("flux-system").kind, "GitRepository");
+    /// ```
+    pub fn git_repository(name: impl Into<String>) -> Self {
+        Self {
+            kind: "GitRepository".to_owned(),
+            name: name.into(),
+            namespace: None,
+        }
+    }
+
+    /// The same reference in another namespace.
+    #[must_use]
+    pub fn in_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+}
+
+impl Kustomization {
+    /// A pruning Kustomization of `path`, reconciled every `1h`, with no source yet.
+    pub fn new(name: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            metadata: named(name),
+            spec: KustomizationSpec {
+                interval: Duration::from("1h"),
+                path: Some(path.into()),
+                prune: true,
+                ..KustomizationSpec::default()
+            },
+        }
+    }
+
+    /// Sets the source.
+    #[must_use]
+    pub fn with_source(mut self, source: SourceRef) -> Self {
+        self.spec.source_ref = source;
+        self
+    }
+
+    /// Waits for another Kustomization in the same namespace.
+    #[must_use]
+    pub fn with_depends_on(mut self, name: impl Into<String>) -> Self {
+        self.spec.depends_on.push(DependsOn::new(name));
+        self
+    }
+
+    /// Sets the namespace of every applied object.
+    #[must_use]
+    pub fn with_target_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.spec.target_namespace = Some(namespace.into());
+        self
+    }
+
+    /// Sets whether to wait for the applied objects.
+    #[must_use]
+    pub fn with_wait(mut self, wait: bool) -> Self {
+        self.spec.wait = Some(wait);
+        self
+    }
+
+    /// Sets the reconciliation interval.
+    #[must_use]
+    pub fn with_interval(mut self, interval: impl Into<Duration>) -> Self {
+        self.spec.interval = interval.into();
+        self
+    }
+
+    /// Sets whether removed objects are deleted.
+    #[must_use]
+    pub fn with_prune(mut self, prune: bool) -> Self {
+        self.spec.prune = prune;
+        self
+    }
+}
+
+impl Resource for Kustomization {
+    const API_VERSION: &'static str = "kustomize.toolkit.fluxcd.io/v1";
+    const KIND: &'static str = "Kustomization";
+    const SCHEMA: &'static str = "kustomize.toolkit.fluxcd.io/kustomization_v1.json";
+
+    fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn violations(&self) -> Vec<Violation> {
+        let mut found = Violations::default();
+        found.name("metadata.name", self.name());
+        found.duration("spec.interval", &self.spec.interval);
+        found.optional_duration("spec.retryInterval", self.spec.retry_interval.as_ref());
+        found.optional_duration("spec.timeout", self.spec.timeout.as_ref());
+        found.not_empty("spec.sourceRef.name", &self.spec.source_ref.name);
+        if !["OCIRepository", "GitRepository", "Bucket", "ExternalArtifact"]
+            .contains(&self.spec.source_ref.kind.as_str())
+        {
+            found.push(
+                "spec.sourceRef.kind",
+                format!(
+                    "`{}` is not one of OCIRepository, GitRepository, Bucket, ExternalArtifact",
+                    self.spec.source_ref.kind
+                ),
+            );
+        }
+        if let Some(policy) = &self.spec.deletion_policy
+            && !["MirrorPrune", "Delete", "WaitForTermination", "Orphan"].contains(&policy.as_str())
+        {
+            found.push(
+                "spec.deletionPolicy",
+                format!("`{policy}` is not one of MirrorPrune, Delete, WaitForTermination, Orphan"),
+            );
+        }
+        found.into_vec()
+    }
+}
+
+/// A kustomize `kustomization.yaml` listing an app's resource files.
+///
+/// ```
+/// let file = fluxgen_core::KustomizationFile::new(["./helmrelease.yaml", "./ocirepository.yaml"]);
+/// assert_eq!(file.resources.len(), 2);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KustomizationFile {
+    /// Relative paths of the resources, in order.
+    pub resources: Vec<String>,
+}
+
+impl KustomizationFile {
+    /// `apiVersion` of kustomize's config file.
+    pub const API_VERSION: &'static str = "kustomize.config.k8s.io/v1beta1";
+    /// `kind` of kustomize's config file.
+    pub const KIND: &'static str = "Kustomization";
+
+    /// A kustomization listing the given resources.
+    pub fn new<S: Into<String>>(resources: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            resources: resources.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// The file as a JSON value with `apiVersion` and `kind`.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": Self::API_VERSION,
+            "kind": Self::KIND,
+            "resources": self.resources,
+        })
+    }
+}

@@ -1,0 +1,89 @@
+//! # fluxgen-core
+//!
+//! Typed Flux Operator objects and the generator behind the `fluxgen` command.
+//!
+//! fluxgen writes, for every cluster of a GitOps repository, the two app directories that
+//! install Flux through the Flux Operator, laid out as onedr0p/home-ops does:
+//!
+//! ```text
+//! kubernetes/<cluster>/apps/flux-system/
+//!   flux-operator/ks.yaml, app/{kustomization,ocirepository,helmrelease}.yaml
+//!   flux-instance/ks.yaml, app/{kustomization,ocirepository,helmrelease}.yaml
+//!                          (+ externalsecret.yaml, receiver.yaml with a webhook)
+//! ```
+//!
+//! ## End to end
+//!
+//! ```
+//! use fluxgen_core::{Config, plan};
+//!
+//! let config = Config::from_yaml(
+//!     "repository: { url: ssh://git@github.com/example/haynes-ops, branch: main }\n\
+//!      clusters: { edge: { phase: instance } }\n",
+//!     fluxgen_core::Origin::BuiltIn,
+//! )?;
+//! let tree = plan(&config, "edge")?;
+//! assert_eq!(tree.root, "kubernetes/edge/apps/flux-system");
+//! assert!(tree.files["flux-instance/app/helmrelease.yaml"].contains("ref: refs/heads/main"));
+//! # Ok::<(), fluxgen_core::Error>(())
+//! ```
+//!
+//! ## The object model
+//!
+//! Objects are plain data with public fields and a few `with_*` setters: [`OciRepository`],
+//! [`HelmRelease`], [`FluxInstance`], [`Kustomization`] (Flux), [`KustomizationFile`]
+//! (kustomize), [`ExternalSecret`] and [`Receiver`]. Each implements [`Resource`]: constant
+//! `apiVersion`/`kind` written first, and [`Resource::violations`], which checks the CRD's rules
+//! (patterns, enums, required fields, CEL rules) and reports all of them.
+//!
+//! ## What the emitter guarantees
+//!
+//! - [`plan`] is pure and deterministic: the same config gives the same bytes on any machine.
+//! - Every file starts with `---`, a `yaml-language-server` schema line and fluxgen's marker;
+//!   keys are sorted, indentation is two spaces, multi-line strings are literal blocks, and
+//!   strings YAML 1.1 would misread (`yes`, `on`, `1.10`, dates) are quoted.
+//! - [`write`] checks everything before writing anything, writes each file atomically, skips
+//!   unchanged files, and never overwrites or deletes a file without the marker.
+
+mod component;
+pub mod config;
+mod duration;
+mod emit;
+mod error;
+mod external_secret;
+mod helm;
+mod instance;
+mod kustomize;
+mod notification;
+mod resource;
+mod source;
+mod validation;
+mod yaml;
+
+pub use component::Component;
+pub use config::{
+    CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_CONFIG, Origin, Phase, config_schema,
+};
+pub use duration::Duration;
+pub use emit::{GENERATED_MARKER, IndexFile, Tree, WriteReport, is_generated, plan, write};
+pub use error::Error;
+pub use external_secret::{
+    DataFrom, ExternalSecret, ExternalSecretSpec, ExtractKey, SecretStoreRef, SecretTarget, SecretTemplate,
+};
+pub use helm::{
+    ChartRef, CrdPolicy, DependsOn, DriftDetection, DriftMode, HelmRelease, HelmReleaseSpec, Install, Remediation,
+    Rollback, Strategy, StrategyName, Upgrade,
+};
+pub use instance::{
+    ClusterSettings, CommonMetadata, DEFAULT_REGISTRY, Distribution, FluxInstance, FluxInstanceSpec, INSTANCE_NAME,
+    KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage, Sync,
+};
+pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceRef};
+pub use notification::{Receiver, ReceiverResource, ReceiverSpec};
+pub use resource::Resource;
+pub use source::{
+    HELM_CHART_MEDIA_TYPE, LayerOperation, LayerSelector, OciProvider, OciRef, OciRepository, OciRepositorySpec,
+    OidcIdentity, SecretRef, Verification, VerificationProvider,
+};
+pub use validation::Violation;
+pub use yaml::Position;

@@ -1,0 +1,351 @@
+//! The one module that talks to the YAML library: located parsing of config files and
+//! serialization of generated documents.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_saphyr::{SerializerOptions, Spanned};
+
+/// A position in a YAML source, 1-based.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1.
+    pub column: u32,
+}
+
+/// A YAML value that remembers where each node and key came from.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Node {
+    pub(crate) at: Position,
+    pub(crate) value: NodeValue,
+}
+
+/// The shapes of a YAML node.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum NodeValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key and where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Key {
+    pub(crate) name: String,
+    pub(crate) at: Position,
+}
+
+/// A YAML syntax error with its position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SyntaxError {
+    pub(crate) at: Position,
+    pub(crate) message: String,
+}
+
+/// Parses one YAML document into a located tree. Aliases are expanded within the parser's
+/// budget, so an alias bomb is an error, not an allocation storm.
+pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
+    match serde_saphyr::from_str::<Option<Spanned<RawNode>>>(text) {
+        Ok(Some(root)) => Ok(root.into()),
+        Ok(None) => Ok(Node {
+            at: Position { line: 1, column: 1 },
+            value: NodeValue::Null,
+        }),
+        Err(error) => {
+            let at = error
+                .location()
+                .map(|l| Position {
+                    line: l.line() as u32,
+                    column: l.column() as u32,
+                })
+                .unwrap_or_default();
+            let message = error.to_string();
+            // The library appends a source snippet after the first line; keep only the reason.
+            let first = message.lines().next().unwrap_or_default();
+            let reason = first.split_once(": ").map_or(first, |(_, r)| r);
+            let reason = reason
+                .strip_prefix(&format!("line {} column {}: ", at.line, at.column))
+                .unwrap_or(reason);
+            Err(SyntaxError {
+                at,
+                message: reason.to_owned(),
+            })
+        }
+    }
+}
+
+impl Node {
+    /// The node as JSON, for schema validation and deserialization.
+    pub(crate) fn to_json(&self) -> Value {
+        match &self.value {
+            NodeValue::Null => Value::Null,
+            NodeValue::Bool(b) => Value::Bool(*b),
+            NodeValue::Int(i) => Value::from(*i),
+            NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeValue::Str(s) => Value::String(s.clone()),
+            NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeValue::Map(entries) => {
+                Value::Object(entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect())
+            }
+        }
+    }
+
+    /// The child at a map key.
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, node)| node)
+    }
+
+    /// The key and child at a map key.
+    pub(crate) fn entry(&self, key: &str) -> Option<(&Key, &Node)> {
+        match &self.value {
+            NodeValue::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// The node at a JSON pointer's segments (map keys or list indexes).
+    pub(crate) fn at_path<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Option<&Node> {
+        let mut node = self;
+        for segment in segments {
+            node = match &node.value {
+                NodeValue::Map(_) => node.get(segment)?,
+                NodeValue::Seq(items) => items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// A short name of the node's type for messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self.value {
+            NodeValue::Null => "null",
+            NodeValue::Bool(_) => "a boolean",
+            NodeValue::Int(_) => "an integer",
+            NodeValue::Float(_) => "a number",
+            NodeValue::Str(_) => "a string",
+            NodeValue::Seq(_) => "a list",
+            NodeValue::Map(_) => "a mapping",
+        }
+    }
+
+    /// Deep-merges `over` onto `self`: mappings merge key by key, everything else is replaced.
+    pub(crate) fn merged(&self, over: &Node) -> Node {
+        match (&self.value, &over.value) {
+            (NodeValue::Map(base), NodeValue::Map(top)) => {
+                let mut entries = base.clone();
+                for (key, value) in top {
+                    match entries.iter_mut().find(|(k, _)| k.name == key.name) {
+                        Some((_, existing)) => *existing = existing.merged(value),
+                        None => entries.push((key.clone(), value.clone())),
+                    }
+                }
+                Node {
+                    at: over.at,
+                    value: NodeValue::Map(entries),
+                }
+            }
+            _ => over.clone(),
+        }
+    }
+}
+
+/// What serde sees while the located tree is built.
+enum RawNode {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<RawNode>>),
+    Map(Vec<(Spanned<String>, Spanned<RawNode>)>),
+}
+
+impl From<Spanned<RawNode>> for Node {
+    fn from(spanned: Spanned<RawNode>) -> Self {
+        let at = Position {
+            line: spanned.referenced.line() as u32,
+            column: spanned.referenced.column() as u32,
+        };
+        let value = match spanned.value {
+            RawNode::Null => NodeValue::Null,
+            RawNode::Bool(b) => NodeValue::Bool(b),
+            RawNode::Int(i) => NodeValue::Int(i),
+            RawNode::Float(f) => NodeValue::Float(f),
+            RawNode::Str(s) => NodeValue::Str(s),
+            RawNode::Seq(items) => NodeValue::Seq(items.into_iter().map(Node::from).collect()),
+            RawNode::Map(entries) => NodeValue::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let key = Key {
+                            at: Position {
+                                line: k.referenced.line() as u32,
+                                column: k.referenced.column() as u32,
+                            },
+                            name: k.value,
+                        };
+                        (key, Node::from(v))
+                    })
+                    .collect(),
+            ),
+        };
+        Node { at, value }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawNode;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_none<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
+        RawNode::deserialize(d)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<RawNode, E> {
+        Ok(RawNode::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<RawNode, E> {
+        Ok(RawNode::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNode, E> {
+        i64::try_from(v)
+            .map(RawNode::Int)
+            .map_err(|_| E::custom("integer too large"))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<RawNode, E> {
+        Ok(RawNode::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<RawNode, E> {
+        Ok(RawNode::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<RawNode, E> {
+        Ok(RawNode::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(RawNode::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(RawNode::Map(entries))
+    }
+}
+
+/// Serializes one generated document: `---`, the `yaml-language-server` schema line, the
+/// generated-file marker, then the object with every mapping's keys sorted.
+pub(crate) fn document(value: &Value, schema_url: &str, marker: &str) -> String {
+    let mut out = String::with_capacity(1024);
+    out.push_str("---\n# yaml-language-server: $schema=");
+    out.push_str(schema_url);
+    out.push('\n');
+    out.push_str(marker);
+    out.push('\n');
+    out.push_str(&to_string(value));
+    out
+}
+
+/// Serializes a value as block YAML: 2-space indents, lists indented under their key,
+/// literal block scalars for multi-line strings, YAML 1.1 look-alikes quoted, keys sorted.
+pub(crate) fn to_string(value: &Value) -> String {
+    let mut options = SerializerOptions::default();
+    options.compact_list_indent = false;
+    options.folded_wrap_chars = usize::MAX;
+    let mut text =
+        serde_saphyr::to_string_with_options(&Sorted(value), options).expect("a JSON value always serializes as YAML");
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// Serializes a JSON value with every mapping's keys in byte order, whatever order the
+/// `serde_json` map keeps, so output never depends on a dependency's feature flags.
+struct Sorted<'a>(&'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let mut out = serializer.serialize_map(Some(keys.len()))?;
+                for key in keys {
+                    out.serialize_entry(key, &Sorted(&map[key]))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&Sorted(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_yaml_1_1_look_alikes_and_writes_literal_blocks() {
+        let value = serde_json::json!({"b": "yes", "a": ["on", "1.10", "2024-01-01"], "p": "- op: add\n  path: /x"});
+        let text = to_string(&value);
+        assert_eq!(
+            text,
+            "a:\n  - \"on\"\n  - \"1.10\"\n  - \"2024-01-01\"\nb: \"yes\"\np: |-\n  - op: add\n    path: /x\n"
+        );
+    }
+
+    #[test]
+    fn parse_keeps_positions_and_merges_maps_deeply() {
+        let base = parse("a:\n  b: 1\n  c: [1, 2]\n").unwrap();
+        let over = parse("a:\n  c: [3]\n  d: x\n").unwrap();
+        let merged = base.merged(&over);
+        assert_eq!(merged.to_json(), serde_json::json!({"a": {"b": 1, "c": [3], "d": "x"}}));
+        let d = merged.at_path(["a", "d"]).unwrap();
+        assert_eq!(d.at, Position { line: 3, column: 6 });
+        assert_eq!(base.entry("a").unwrap().0.at, Position { line: 1, column: 1 });
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let error = parse("a: 1\n  b: [\n").unwrap_err();
+        assert_eq!(error.at.line, 2);
+        assert!(!error.message.contains("-->"), "{}", error.message);
+    }
+}
