@@ -21,11 +21,12 @@ pub(super) fn load(text: &str, origin: Origin) -> Result<Config, ConfigErrors> {
         errors,
     };
     let root = yaml::parse(text).map_err(|e| {
-        fail(vec![ConfigError {
-            at: e.at,
-            key: String::new(),
-            message: format!("invalid YAML: {}", e.message),
-        }])
+        let message = if e.message.contains("budget breached") {
+            "the document expands to too many nodes (anchors and aliases multiplying?): refused".to_owned()
+        } else {
+            format!("invalid YAML: {}", e.message)
+        };
+        fail(vec![ConfigError { at: e.at, key: String::new(), message }])
     })?;
     let mut errors = structural_errors(&root);
     if !errors.is_empty() {
@@ -37,6 +38,8 @@ pub(super) fn load(text: &str, origin: Origin) -> Result<Config, ConfigErrors> {
         Ok(config)
     } else {
         errors.sort_by(|a, b| a.at.cmp(&b.at));
+        // A mistake in `defaults` shows up once per cluster: report it once.
+        errors.dedup_by(|b, a| a.at == b.at && a.key == b.key);
         Err(fail(errors))
     }
 }
@@ -169,7 +172,7 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
                 .collect()
         }
         ValidationErrorKind::Type { .. } => {
-            let expected = schema_at(0).map(type_phrase).unwrap_or("another type");
+            let expected = schema_at(1).map(type_phrase).unwrap_or("another type");
             let found = node.map_or("nothing", Node::type_name);
             let message = if key.ends_with("webhook.token") {
                 format!(
@@ -195,6 +198,8 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
                     "{} is not a Kubernetes quantity such as 512Mi or 10Gi",
                     shown(error.instance())
                 )
+            } else if pattern.starts_with("^[0-9]+\\.") {
+                format!("{} is not a chart version such as 0.58.1 (no leading `v`)", shown(error.instance()))
             } else if pattern == "^refs/" {
                 format!(
                     "{} must be a full Git ref such as refs/heads/main",

@@ -142,7 +142,8 @@ pub struct InstanceSettings {
     pub mode: InstanceMode,
     /// Flux version and images.
     pub distribution: DistributionSettings,
-    /// Controllers to run.
+    /// Controllers to run (each once).
+    #[schemars(extend("uniqueItems" = true))]
     pub components: Option<Vec<Component>>,
     /// Cluster-wide settings.
     pub cluster: InstanceClusterSettings,
