@@ -1,7 +1,7 @@
 //! Finding and loading fluxgen.yaml; `init` and `schema`.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -82,6 +82,6 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<ExitStatus> {
 /// `fluxgen schema`.
 pub(crate) fn schema(out: &mut impl Write) -> anyhow::Result<ExitStatus> {
     let text = serde_json::to_string_pretty(&fluxgen_core::config_schema()).context("cannot render the schema")?;
-    writeln!(out, "{text}").map_err(io::Error::from)?;
+    writeln!(out, "{text}")?;
     Ok(ExitStatus::Success)
 }

@@ -26,21 +26,23 @@ pub(super) fn load(text: &str, origin: Origin) -> Result<Config, ConfigErrors> {
         } else {
             format!("invalid YAML: {}", e.message)
         };
-        fail(vec![ConfigError { at: e.at, key: String::new(), message }])
+        fail(vec![ConfigError {
+            at: e.at,
+            key: String::new(),
+            message,
+        }])
     })?;
     let mut errors = structural_errors(&root);
-    if !errors.is_empty() {
-        errors.sort_by(|a, b| a.at.cmp(&b.at));
-        return Err(fail(errors));
-    }
-    let config = assemble(&root, origin, &mut errors);
-    if errors.is_empty() {
-        Ok(config)
-    } else {
-        errors.sort_by(|a, b| a.at.cmp(&b.at));
-        // A mistake in `defaults` shows up once per cluster: report it once.
-        errors.dedup_by(|b, a| a.at == b.at && a.key == b.key);
-        Err(fail(errors))
+    // Semantic checks need a well-formed tree; structural errors are reported on their own.
+    let config = errors.is_empty().then(|| assemble(&root, origin, &mut errors));
+    match config {
+        Some(config) if errors.is_empty() => Ok(config),
+        _ => {
+            errors.sort_by_key(|e| e.at);
+            // A mistake in `defaults` shows up once per cluster: report it once.
+            errors.dedup_by(|b, a| a.at == b.at && a.key == b.key);
+            Err(fail(errors))
+        }
     }
 }
 
@@ -199,7 +201,10 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
                     shown(error.instance())
                 )
             } else if pattern.starts_with("^[0-9]+\\.") {
-                format!("{} is not a chart version such as 0.58.1 (no leading `v`)", shown(error.instance()))
+                format!(
+                    "{} is not a chart version such as 0.58.1 (no leading `v`)",
+                    shown(error.instance())
+                )
             } else if pattern == "^refs/" {
                 format!(
                     "{} must be a full Git ref such as refs/heads/main",
@@ -310,11 +315,11 @@ fn assemble(root: &Node, origin: Origin, errors: &mut Vec<ConfigError>) -> Confi
         for (key, entry) in entries {
             let mut own = entry.clone();
             let mut phase = Phase::default();
-            if let NodeValue::Map(fields) = &mut own.value {
-                if let Some(index) = fields.iter().position(|(k, _)| k.name == "phase") {
-                    let (_, node) = fields.remove(index);
-                    phase = serde_json::from_value(node.to_json()).expect("the schema checked `phase`");
-                }
+            if let NodeValue::Map(fields) = &mut own.value
+                && let Some(index) = fields.iter().position(|(k, _)| k.name == "phase")
+            {
+                let (_, node) = fields.remove(index);
+                phase = serde_json::from_value(node.to_json()).expect("the schema checked `phase`");
             }
             let merged = defaults.merged(&own);
             let mut settings: Settings = match serde_json::from_value(merged.to_json()) {
