@@ -15,11 +15,14 @@ fn every_bad_config_is_refused_with_located_errors() {
         insta::glob!("config_errors/*.yaml", |path| {
             let text = std::fs::read_to_string(path).unwrap();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            let errors = Config::from_yaml(&text, Origin::File(name.clone().into()))
-                .expect_err("a bad config must be refused");
+            let errors =
+                Config::from_yaml(&text, Origin::File(name.clone().into())).expect_err("a bad config must be refused");
             assert!(!errors.errors.is_empty());
             for error in &errors.errors {
-                assert!(error.at.line > 0 && error.at.column > 0, "{name}: unlocated error {error:?}");
+                assert!(
+                    error.at.line > 0 && error.at.column > 0,
+                    "{name}: unlocated error {error:?}"
+                );
             }
             let message = errors.to_string();
             assert!(!message.contains("SECRET"), "{name} leaks a secret value:\n{message}");

@@ -32,7 +32,10 @@ fn built_in_example() {
     settings().bind(|| {
         for name in ["edge", "main"] {
             let tree = plan(&config, name).unwrap();
-            insta::assert_snapshot!(format!("builtin-{name}"), format!("# phase {}\n{}", config.clusters[name].phase, tree.listing()));
+            insta::assert_snapshot!(
+                format!("builtin-{name}"),
+                format!("# phase {}\n{}", config.clusters[name].phase, tree.listing())
+            );
         }
     });
 }
@@ -42,8 +45,7 @@ fn scenarios() {
     settings().bind(|| {
         insta::glob!("scenarios/*.yaml", |path| {
             let text = std::fs::read_to_string(path).unwrap();
-            let config = Config::from_yaml(&text, Origin::File(path.to_path_buf()))
-                .unwrap_or_else(|e| panic!("{e}"));
+            let config = Config::from_yaml(&text, Origin::File(path.to_path_buf())).unwrap_or_else(|e| panic!("{e}"));
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
             insta::assert_snapshot!(name, listing(&config));
         });
@@ -55,5 +57,8 @@ fn planning_twice_gives_the_same_bytes() {
     let config = Config::example();
     assert_eq!(plan(&config, "edge").unwrap(), plan(&config, "edge").unwrap());
     let again = Config::from_yaml(fluxgen_core::EXAMPLE_CONFIG, Origin::BuiltIn).unwrap();
-    assert_eq!(plan(&config, "edge").unwrap().stream(), plan(&again, "edge").unwrap().stream());
+    assert_eq!(
+        plan(&config, "edge").unwrap().stream(),
+        plan(&again, "edge").unwrap().stream()
+    );
 }
