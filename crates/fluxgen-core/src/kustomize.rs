@@ -205,6 +205,9 @@ impl Resource for Kustomization {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct KustomizationFile {
+    /// The namespace set on every namespaced resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// Relative paths of the resources, in order.
     pub resources: Vec<String>,
 }
@@ -218,16 +221,28 @@ impl KustomizationFile {
     /// A kustomization listing the given resources.
     pub fn new<S: Into<String>>(resources: impl IntoIterator<Item = S>) -> Self {
         Self {
+            namespace: None,
             resources: resources.into_iter().map(Into::into).collect(),
         }
     }
 
+    /// Sets the namespace of every namespaced resource.
+    #[must_use]
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
     /// The file as a JSON value with `apiVersion` and `kind`.
     pub fn to_value(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut value = serde_json::json!({
             "apiVersion": Self::API_VERSION,
             "kind": Self::KIND,
             "resources": self.resources,
-        })
+        });
+        if let Some(namespace) = &self.namespace {
+            value["namespace"] = serde_json::Value::from(namespace.as_str());
+        }
+        value
     }
 }

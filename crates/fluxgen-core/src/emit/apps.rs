@@ -55,7 +55,9 @@ pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
         content: if entries.is_empty() {
             String::new()
         } else {
-            kustomization_file(&KustomizationFile::new(entries.iter().cloned()))
+            kustomization_file(
+                &KustomizationFile::new(entries.iter().cloned()).with_namespace(cluster.settings.namespace.clone()),
+            )
         },
         entries,
     };
