@@ -93,9 +93,14 @@ impl Node {
             NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             NodeValue::Str(s) => Value::String(s.clone()),
             NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            NodeValue::Map(entries) => {
-                Value::Object(entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect())
-            }
+            // In fluxgen.yaml a key set to `null` is a key not set.
+            NodeValue::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .filter(|(_, v)| v.value != NodeValue::Null)
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 
@@ -144,9 +149,15 @@ impl Node {
             (NodeValue::Map(base), NodeValue::Map(top)) => {
                 let mut entries = base.clone();
                 for (key, value) in top {
-                    match entries.iter_mut().find(|(k, _)| k.name == key.name) {
-                        Some((_, existing)) => *existing = existing.merged(value),
-                        None => entries.push((key.clone(), value.clone())),
+                    let existing = entries.iter().position(|(k, _)| k.name == key.name);
+                    match (existing, &value.value) {
+                        // As in a JSON merge patch, `null` removes what was inherited.
+                        (Some(index), NodeValue::Null) => {
+                            entries.remove(index);
+                        }
+                        (None, NodeValue::Null) => {}
+                        (Some(index), _) => entries[index].1 = entries[index].1.merged(value),
+                        (None, _) => entries.push((key.clone(), value.clone())),
                     }
                 }
                 Node {
@@ -337,6 +348,8 @@ mod tests {
         let over = parse("a:\n  c: [3]\n  d: x\n").unwrap();
         let merged = base.merged(&over);
         assert_eq!(merged.to_json(), serde_json::json!({"a": {"b": 1, "c": [3], "d": "x"}}));
+        let unset = merged.merged(&parse("a:\n  b: null\n  e: ~\n").unwrap());
+        assert_eq!(unset.to_json(), serde_json::json!({"a": {"c": [3], "d": "x"}}));
         let d = merged.at_path(["a", "d"]).unwrap();
         assert_eq!(d.at, Position { line: 3, column: 6 });
         assert_eq!(base.entry("a").unwrap().0.at, Position { line: 1, column: 1 });

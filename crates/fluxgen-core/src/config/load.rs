@@ -374,25 +374,31 @@ struct Place<'a> {
 }
 
 impl Place<'_> {
+    /// An error about `keys`, placed at the deepest of those keys that is written in the
+    /// cluster's entry or else in `defaults` (a setting may be inherited or missing).
     fn error(&self, keys: &[&str], message: String) -> ConfigError {
-        if let Some(node) = self.entry.at_path(keys.iter().copied()) {
-            ConfigError {
-                at: node.at,
-                key: format!("clusters.{}.{}", self.cluster, keys.join(".")),
-                message,
+        for depth in (1..=keys.len()).rev() {
+            let written = &keys[..depth];
+            if let Some(node) = self.entry.at_path(written.iter().copied()) {
+                let key = format!("clusters.{}.{}", self.cluster, keys.join("."));
+                return ConfigError {
+                    at: node.at,
+                    key,
+                    message,
+                };
             }
-        } else if let Some(node) = self.defaults.at_path(keys.iter().copied()) {
-            ConfigError {
-                at: node.at,
-                key: format!("defaults.{}", keys.join(".")),
-                message,
+            if let Some(node) = self.defaults.at_path(written.iter().copied()) {
+                return ConfigError {
+                    at: node.at,
+                    key: format!("defaults.{}", keys.join(".")),
+                    message,
+                };
             }
-        } else {
-            ConfigError {
-                at: self.fallback,
-                key: format!("clusters.{}.{}", self.cluster, keys.join(".")),
-                message,
-            }
+        }
+        ConfigError {
+            at: self.fallback,
+            key: format!("clusters.{}.{}", self.cluster, keys.join(".")),
+            message,
         }
     }
 }
@@ -424,6 +430,13 @@ fn check_settings(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Confi
             )),
             _ => {}
         }
+    }
+    if settings.instance.mode == super::InstanceMode::Manifest && !settings.instance.chart_annotations.is_empty() {
+        errors.push(place.error(
+            &["instance", "chartAnnotations"],
+            "`chartAnnotations` are values of the flux-instance chart: use `commonMetadata.annotations` in manifest mode"
+                .into(),
+        ));
     }
     if settings.instance.mode == super::InstanceMode::Helmrelease {
         for (field, set) in [
@@ -459,9 +472,9 @@ fn check_relative_path(path: &str) -> Result<(), String> {
     if path.starts_with('/') || path.contains('\\') {
         return Err(format!("`{path}` must be a relative path with `/` separators"));
     }
-    if path.split('/').any(|s| s.is_empty() || s == "..") && path != "." {
+    if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
         return Err(format!(
-            "`{path}` must not contain `..` or empty segments: it has to stay inside the repository"
+            "`{path}` must be a directory below the repository root: no `.`, `..` or empty segments"
         ));
     }
     Ok(())

@@ -368,8 +368,23 @@ pub struct WebhookSettings {
     pub provider: WebhookProvider,
     /// Where the webhook token comes from (a reference, never the token itself).
     pub token: TokenSource,
-    /// Events that trigger a reconcile.
-    pub events: Vec<String>,
+    /// Events that trigger a reconcile, in the sender's own names; by default `ping` and `push`
+    /// for GitHub, `Push Hook` and `Tag Push Hook` for GitLab, none for generic-hmac.
+    pub events: Option<Vec<String>>,
+}
+
+impl WebhookSettings {
+    /// The events the Receiver filters on.
+    pub fn effective_events(&self) -> Vec<String> {
+        let defaults: &[&str] = match self.provider {
+            WebhookProvider::Github => &["ping", "push"],
+            WebhookProvider::Gitlab => &["Push Hook", "Tag Push Hook"],
+            WebhookProvider::GenericHmac | WebhookProvider::None => &[],
+        };
+        self.events
+            .clone()
+            .unwrap_or_else(|| defaults.iter().map(|e| (*e).to_owned()).collect())
+    }
 }
 
 impl Default for WebhookSettings {
@@ -377,7 +392,7 @@ impl Default for WebhookSettings {
         Self {
             provider: WebhookProvider::None,
             token: TokenSource::default(),
-            events: vec!["ping".to_owned(), "push".to_owned()],
+            events: None,
         }
     }
 }

@@ -220,7 +220,7 @@ fn instance_app(files: &mut Files<'_>, repository: &Repository) -> Result<(), Er
         };
         let sync_name = &settings.instance.sync.name;
         let receiver = Receiver::new(format!("{kind}-webhook"), kind, secret)
-            .with_events(settings.webhook.events.iter().cloned())
+            .with_events(settings.webhook.effective_events())
             .with_resource(ReceiverResource::new(
                 "source.toolkit.fluxcd.io/v1",
                 "GitRepository",
