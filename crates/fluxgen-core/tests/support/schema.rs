@@ -1,0 +1,293 @@
+//! The CRDs and chart value schemas of `shared/`, as JSON Schemas for the `jsonschema` crate.
+//!
+//! A CRD's `openAPIV3Schema` is a Kubernetes *structural* schema: the API server prunes fields it
+//! does not declare. Validation here rejects them instead, so an object fluxgen emits with a
+//! misspelt or unknown field fails instead of being silently cut down on the cluster.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+
+use jsonschema::Validator;
+use serde_json::{Map, Value, json};
+
+use super::{document, documents, shared_dir};
+
+/// The API group of `kustomization.yaml` files: read by kustomize, never sent to a cluster.
+pub const KUSTOMIZE_CONFIG_GROUP: &str = "kustomize.config.k8s.io";
+
+/// What [`Crds::check`] did with an object.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Checked {
+    /// Validated against the served version of its CRD.
+    Crd,
+    /// A `kustomize.config.k8s.io` file, which has no CRD.
+    NotACrd,
+}
+
+/// The served versions of every CRD in `$FLUXGEN_SHARED/crds`, by `(apiVersion, kind)`.
+pub struct Crds {
+    dir: PathBuf,
+    served: BTreeMap<(String, String), Served>,
+    metadata: Validator,
+}
+
+struct Served {
+    object: Validator,
+    spec: Option<Validator>,
+}
+
+impl Crds {
+    /// Reads every CRD file of the shared CRD directory.
+    pub fn load() -> Self {
+        let dir = shared_dir().join("crds");
+        let mut paths: Vec<_> = fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("reading the CRD directory {}: {e} (set FLUXGEN_SHARED)", dir.display()))
+            .map(|entry| entry.expect("a directory entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+            .collect();
+        paths.sort();
+        let mut served = BTreeMap::new();
+        for path in paths {
+            let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            let docs = documents(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
+            for crd in docs.iter().filter(|d| d["kind"] == "CustomResourceDefinition") {
+                let group = crd["spec"]["group"].as_str().expect("a CRD has spec.group");
+                let kind = crd["spec"]["names"]["kind"]
+                    .as_str()
+                    .expect("a CRD has spec.names.kind");
+                let versions = crd["spec"]["versions"].as_array().expect("a CRD has spec.versions");
+                for version in versions.iter().filter(|v| v["served"] == true) {
+                    let name = version["name"].as_str().expect("a CRD version has a name");
+                    let schema = structural_to_json_schema(&version["schema"]["openAPIV3Schema"]);
+                    let spec = schema.pointer("/properties/spec").map(compile);
+                    let key = (format!("{group}/{name}"), kind.to_owned());
+                    served.insert(
+                        key,
+                        Served {
+                            object: compile(&schema),
+                            spec,
+                        },
+                    );
+                }
+            }
+        }
+        assert!(!served.is_empty(), "no CRDs in {}", dir.display());
+        Self {
+            dir,
+            served,
+            metadata: compile(&metadata_schema()),
+        }
+    }
+
+    /// Validates an emitted object: its metadata, then the whole object against the served
+    /// version of its CRD (picked by apiVersion group and version, and kind).
+    pub fn check(&self, object: &Value) -> Result<Checked, String> {
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .ok_or("no apiVersion")?;
+        let kind = object.get("kind").and_then(Value::as_str).ok_or("no kind")?;
+        if api_version
+            .split_once('/')
+            .is_some_and(|(group, _)| group == KUSTOMIZE_CONFIG_GROUP)
+        {
+            return Ok(Checked::NotACrd);
+        }
+        let metadata = object.get("metadata").ok_or("no metadata")?;
+        errors(&self.metadata, metadata).map_err(|e| format!("metadata: {e}"))?;
+        let served = self.served(api_version, kind)?;
+        errors(&served.object, object)?;
+        Ok(Checked::Crd)
+    }
+
+    /// Validates `spec` alone against the `spec` schema of a CRD (e.g. a HelmRelease's
+    /// `values.instance`, which the flux-instance chart renders as the FluxInstance spec).
+    pub fn check_spec(&self, api_version: &str, kind: &str, spec: &Value) -> Result<(), String> {
+        let served = self.served(api_version, kind)?;
+        let validator = served
+            .spec
+            .as_ref()
+            .ok_or_else(|| format!("the {kind} CRD has no spec schema"))?;
+        errors(validator, spec)
+    }
+
+    fn served(&self, api_version: &str, kind: &str) -> Result<&Served, String> {
+        self.served
+            .get(&(api_version.to_owned(), kind.to_owned()))
+            .ok_or_else(|| format!("no CRD in {} serves {kind} {api_version}", self.dir.display()))
+    }
+}
+
+/// A Flux Operator chart of `$FLUXGEN_SHARED/charts`: its default values and `values.schema.json`.
+pub struct Chart {
+    name: String,
+    defaults: Value,
+    schema: Validator,
+}
+
+impl Chart {
+    /// Reads `charts/<name>/values.yaml` and `charts/<name>/values.schema.json`.
+    pub fn load(name: &str) -> Self {
+        let dir = shared_dir().join("charts").join(name);
+        let read = |file: &str| {
+            let path = dir.join(file);
+            fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        };
+        let defaults = document(&read("values.yaml")).unwrap_or_else(|e| panic!("{name}/values.yaml: {e}"));
+        let schema: Value = serde_json::from_str(&read("values.schema.json"))
+            .unwrap_or_else(|e| panic!("{name}/values.schema.json: {e}"));
+        let schema = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}/values.schema.json: {e}"));
+        Self {
+            name: name.to_owned(),
+            defaults,
+            schema,
+        }
+    }
+
+    /// The chart's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Validates a HelmRelease's `spec.values` the way Helm does: merged over the chart's
+    /// defaults (a `null` deletes a default), then checked against the chart's schema.
+    pub fn check(&self, values: &Value) -> Result<(), String> {
+        errors(&self.schema, &coalesce(&self.defaults, values))
+    }
+}
+
+/// Helm's value coalescing: maps merge key by key, anything else from `values` wins, and a
+/// `null` in `values` removes the default.
+fn coalesce(defaults: &Value, values: &Value) -> Value {
+    match (defaults, values) {
+        (Value::Object(defaults), Value::Object(values)) => {
+            let mut merged = defaults.clone();
+            for (key, value) in values {
+                match (merged.get(key), value) {
+                    (_, Value::Null) => {
+                        merged.remove(key);
+                    }
+                    (Some(default), _) => {
+                        let value = coalesce(default, value);
+                        merged.insert(key.clone(), value);
+                    }
+                    (None, _) => {
+                        merged.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            Value::Object(merged)
+        }
+        _ => values.clone(),
+    }
+}
+
+/// Converts a Kubernetes structural schema to a JSON Schema that rejects what the API server
+/// would prune or refuse:
+/// - every object schema with `properties`, no `additionalProperties` and no
+///   `x-kubernetes-preserve-unknown-fields: true` gets `additionalProperties: false`;
+/// - `x-kubernetes-int-or-string: true` allows an integer or a string;
+/// - `nullable: true` also allows `null`;
+/// - the other `x-kubernetes-*` keys (CEL rules, list and map types) are dropped.
+pub fn structural_to_json_schema(schema: &Value) -> Value {
+    convert(schema, true)
+}
+
+/// `structural` is false inside `allOf`/`anyOf`/`oneOf`/`not`, where `properties` only adds
+/// value checks and must not close the object.
+fn convert(schema: &Value, structural: bool) -> Value {
+    let Value::Object(map) = schema else {
+        return schema.clone();
+    };
+    let flag = |key: &str| map.get(key).and_then(Value::as_bool) == Some(true);
+    let mut out = Map::new();
+    for (key, value) in map {
+        if key.starts_with("x-kubernetes-") || key == "nullable" {
+            continue;
+        }
+        let value = match (key.as_str(), value) {
+            ("properties" | "patternProperties", Value::Object(children)) => Value::Object(
+                children
+                    .iter()
+                    .map(|(k, v)| (k.clone(), convert(v, structural)))
+                    .collect(),
+            ),
+            ("items", Value::Array(items)) => Value::Array(items.iter().map(|v| convert(v, structural)).collect()),
+            ("items" | "additionalProperties", _) => convert(value, structural),
+            ("allOf" | "anyOf" | "oneOf", Value::Array(items)) => {
+                Value::Array(items.iter().map(|v| convert(v, false)).collect())
+            }
+            ("not", _) => convert(value, false),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    if flag("x-kubernetes-int-or-string") {
+        out.insert("type".into(), json!(["integer", "string"]));
+    }
+    if flag("nullable") {
+        match out.get_mut("type") {
+            Some(Value::String(single)) => {
+                let single = std::mem::take(single);
+                out.insert("type".into(), json!([single, "null"]));
+            }
+            Some(Value::Array(types)) => types.push(json!("null")),
+            _ => {}
+        }
+    }
+    if structural
+        && out.contains_key("properties")
+        && !out.contains_key("additionalProperties")
+        && !flag("x-kubernetes-preserve-unknown-fields")
+    {
+        out.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    Value::Object(out)
+}
+
+/// What the API server accepts in the metadata of an object fluxgen emits: a DNS-subdomain
+/// name and string-valued labels and annotations; fluxgen writes no other metadata field.
+fn metadata_schema() -> Value {
+    let strings = json!({ "type": "object", "additionalProperties": { "type": "string" } });
+    json!({
+        "type": "object",
+        "required": ["name"],
+        "additionalProperties": false,
+        "properties": {
+            "name": {
+                "type": "string",
+                "maxLength": 253,
+                "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+            },
+            "namespace": { "type": "string", "minLength": 1 },
+            "labels": strings,
+            "annotations": strings,
+        },
+    })
+}
+
+/// Compiles a converted CRD schema. Kubernetes schemas are OpenAPI 3.0 schema objects, whose
+/// keywords (boolean `exclusiveMinimum`, ...) are those of JSON Schema draft 4.
+pub fn compile(schema: &Value) -> Validator {
+    jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap_or_else(|e| panic!("compiling a schema: {e}"))
+}
+
+/// Every error of `instance`, one per line with its JSON pointer.
+pub fn errors(validator: &Validator, instance: &Value) -> Result<(), String> {
+    let messages: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|error| {
+            let path = error.instance_path().to_string();
+            format!("{}: {error}", if path.is_empty() { "/" } else { &path })
+        })
+        .collect();
+    if messages.is_empty() {
+        Ok(())
+    } else {
+        Err(messages.join("\n"))
+    }
+}
