@@ -60,7 +60,7 @@ pub(crate) struct EmitArgs {
     pub(crate) all: bool,
     /// With --all: the repository root the paths are relative to (default: the config's
     /// directory, or the current directory for the built-in example).
-    #[arg(long, value_name = "DIR", requires = "all")]
+    #[arg(long, value_name = "DIR", requires = "all", conflicts_with = "cluster")]
     pub(crate) root: Option<PathBuf>,
 }
 

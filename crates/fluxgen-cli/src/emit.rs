@@ -1,7 +1,7 @@
 //! `fluxgen emit`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use fluxgen_core::{Phase, Tree, plan, write};
@@ -18,7 +18,12 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
         let mut trees = Vec::new();
         for name in config.clusters.keys() {
             let tree = plan(config, name)?;
-            trees.push((root.join(&tree.root), tree));
+            let dir = if root == Path::new(".") {
+                PathBuf::from(&tree.root)
+            } else {
+                root.join(&tree.root)
+            };
+            trees.push((dir, tree));
         }
         return write_trees(&trees);
     }

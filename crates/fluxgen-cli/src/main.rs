@@ -43,15 +43,7 @@ fn main() -> ExitCode {
         Command::Emit(args) => emit::run(&cli, args, &mut stdout),
         Command::Init(args) => config_file::init(args),
         Command::Schema => config_file::schema(&mut stdout),
-        Command::Completions { shell } => {
-            clap_complete::generate(
-                *shell,
-                &mut <Cli as clap::CommandFactory>::command(),
-                "fluxgen",
-                &mut stdout,
-            );
-            Ok(ExitStatus::Success)
-        }
+        Command::Completions { shell } => completions(*shell, &mut stdout),
     };
     let _ = stdout.flush();
     match result {
@@ -62,6 +54,19 @@ fn main() -> ExitCode {
             ExitStatus::Error.into()
         }
     }
+}
+
+/// Completions are rendered in memory first: clap_complete panics when it cannot write.
+fn completions(shell: clap_complete::Shell, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "fluxgen",
+        &mut script,
+    );
+    out.write_all(&script)?;
+    Ok(ExitStatus::Success)
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

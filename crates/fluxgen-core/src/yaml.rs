@@ -75,10 +75,12 @@ pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
             let reason = reason
                 .strip_prefix(&format!("line {} column {}: ", at.line, at.column))
                 .unwrap_or(reason);
-            Err(SyntaxError {
-                at,
-                message: reason.to_owned(),
-            })
+            let reason = reason.trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable");
+            let reason = match reason.strip_prefix("duplicate mapping key: ") {
+                Some(key) => format!("the key `{key}` appears twice in the same mapping"),
+                None => reason.to_owned(),
+            };
+            Err(SyntaxError { at, message: reason })
         }
     }
 }

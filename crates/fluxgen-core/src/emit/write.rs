@@ -200,13 +200,20 @@ fn write_atomically(path: &Path, content: &str) -> Result<(), Error> {
         path: parent.to_path_buf(),
         source,
     })?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".fluxgen-")
-        .tempfile_in(parent)
-        .map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".fluxgen-");
+    // A temporary file is private (0600); the file it becomes gets the mode a plain new file
+    // would have (0666 less the umask), or keeps the mode of the file it replaces.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path).map_or(0o666, |meta| meta.permissions().mode() & 0o7777);
+        builder.permissions(fs::Permissions::from_mode(mode));
+    }
+    let mut temp = builder.tempfile_in(parent).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
     temp.write_all(content.as_bytes())
         .and_then(|()| temp.as_file().sync_all())
         .map_err(|source| Error::Write {
