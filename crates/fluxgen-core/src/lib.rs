@@ -60,6 +60,11 @@ mod source;
 mod validation;
 mod yaml;
 
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
+
 pub use component::Component;
 pub use config::{
     CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_CONFIG, Origin, Phase, config_schema,
