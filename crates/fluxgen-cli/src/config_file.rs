@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use fluxgen_core::{CONFIG_FILE_NAME, Config, EXAMPLE_CONFIG, Origin};
 
-use crate::ExitStatus;
 use crate::cli::InitArgs;
+use crate::{ExitStatus, diagnostics};
 
 /// A loaded config and the directory its relative paths start from.
 pub(crate) struct Loaded {
@@ -23,9 +23,9 @@ pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
         None => find_upwards()?,
     };
     let Some(path) = path else {
-        eprintln!(
-            "note: no {CONFIG_FILE_NAME} here or in a parent directory: using the built-in example (`fluxgen init` writes it)"
-        );
+        diagnostics::note(format_args!(
+            "no {CONFIG_FILE_NAME} here or in a parent directory: using the built-in example (`fluxgen init` writes it)"
+        ));
         return Ok(Loaded {
             config: Config::example(),
             root: PathBuf::from("."),
@@ -72,10 +72,10 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<ExitStatus> {
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     file.write_all(EXAMPLE_CONFIG.as_bytes())
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    eprintln!(
+    diagnostics::status(format_args!(
         "wrote {}: edit `repository` and `clusters`, then run `fluxgen emit <cluster>`",
         args.output.display()
-    );
+    ));
     Ok(ExitStatus::Success)
 }
 

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use fluxgen_core::{Phase, Tree, plan, write};
 
-use crate::ExitStatus;
 use crate::cli::{Cli, EmitArgs};
 use crate::config_file;
+use crate::{ExitStatus, diagnostics};
 
 pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
     let loaded = config_file::load(cli.config.as_deref())?;
@@ -31,9 +31,9 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
     let tree = plan(config, name)?;
     let phase = config.cluster(name).map(|c| c.phase).unwrap_or_default();
     if phase == Phase::Prepare {
-        eprintln!(
-            "note: cluster `{name}` is at phase `prepare`: there is nothing to emit yet (set `phase: operator` to install the operator)"
-        );
+        diagnostics::note(format_args!(
+            "cluster `{name}` is at phase `prepare`: there is nothing to emit yet (set `phase: operator` to install the operator)"
+        ));
     }
     match &args.output {
         Some(dir) => write_trees(&[(dir.clone(), tree)]),
@@ -41,11 +41,11 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
             out.write_all(tree.stream().as_bytes())
                 .context("cannot write to stdout")?;
             if !tree.index.entries.is_empty() {
-                eprintln!(
-                    "note: {}/kustomization.yaml must list {}",
+                diagnostics::note(format_args!(
+                    "{}/kustomization.yaml must list {}",
                     tree.root,
                     tree.index.entries.join(" and ")
-                );
+                ));
             }
             Ok(ExitStatus::Success)
         }
@@ -55,19 +55,19 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
 fn write_trees(trees: &[(PathBuf, Tree)]) -> anyhow::Result<ExitStatus> {
     let report = write(trees)?;
     for path in &report.written {
-        eprintln!("wrote {}", path.display());
+        diagnostics::status(format_args!("wrote {}", path.display()));
     }
     for path in &report.removed {
-        eprintln!("removed {} (no longer generated)", path.display());
+        diagnostics::status(format_args!("removed {} (no longer generated)", path.display()));
     }
     for hint in &report.hints {
-        eprintln!("note: {hint}");
+        diagnostics::note(hint);
     }
-    eprintln!(
+    diagnostics::status(format_args!(
         "{} written, {} unchanged, {} removed",
         report.written.len(),
         report.unchanged.len(),
         report.removed.len()
-    );
+    ));
     Ok(ExitStatus::Success)
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config_file;
+mod diagnostics;
 mod emit;
 
 use std::io::{self, Write};
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    diagnostics::init(cli.color);
     let mut stdout = io::stdout().lock();
     let result = match &cli.command {
         Command::Emit(args) => emit::run(&cli, args, &mut stdout),
@@ -50,7 +52,7 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            report(&error);
+            diagnostics::error(&error);
             ExitStatus::Error.into()
         }
     }
@@ -74,12 +76,4 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .chain()
         .filter_map(|cause| cause.downcast_ref::<io::Error>())
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
-}
-
-fn report(error: &anyhow::Error) {
-    let mut stderr = io::stderr().lock();
-    let _ = writeln!(stderr, "error: {error}");
-    for cause in error.chain().skip(1) {
-        let _ = writeln!(stderr, "caused by: {cause}");
-    }
 }

@@ -808,3 +808,20 @@ fn written_files_have_the_usual_permissions() {
         assert_eq!(mode, usual, "{path}: {mode:o} instead of {usual:o}");
     }
 }
+
+#[test]
+fn colour_only_when_asked_and_never_with_no_color() {
+    let dir = workdir();
+    let colored = run(fluxgen(dir.path(), &["--color", "always", "emit", "nope"]));
+    assert!(colored.stderr.contains("\x1b[1;31merror:\x1b[0m"), "{}", colored.stderr);
+    // Not a terminal and NO_COLOR set: plain text, whatever `auto` would pick.
+    let plain = run(fluxgen(dir.path(), &["emit", "nope"]));
+    assert!(
+        plain.stderr.starts_with("note: ") && !plain.stderr.contains('\x1b'),
+        "{}",
+        plain.stderr
+    );
+    let never = run(fluxgen(dir.path(), &["--color", "never", "emit", "nope"]));
+    assert!(!never.stderr.contains('\x1b'), "{}", never.stderr);
+    assert!(!colored.stdout.contains('\x1b') && colored.stdout.is_empty());
+}

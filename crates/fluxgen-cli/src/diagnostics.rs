@@ -1,0 +1,51 @@
+//! What fluxgen says on stderr: notes, progress and errors, coloured only on a terminal (or with
+//! `--color always`), never when `NO_COLOR` is set.
+
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
+use std::sync::OnceLock;
+
+use crate::cli::Color;
+
+static COLORED: OnceLock<bool> = OnceLock::new();
+
+const YELLOW: &str = "\x1b[33m";
+const BOLD_RED: &str = "\x1b[1;31m";
+const RESET: &str = "\x1b[0m";
+
+/// Decides once whether stderr gets colour.
+pub(crate) fn init(choice: Color) {
+    let colored = match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+    };
+    let _ = COLORED.set(colored);
+}
+
+fn labelled(color: &str, label: &str, message: impl Display) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = if *COLORED.get().unwrap_or(&false) {
+        writeln!(stderr, "{color}{label}:{RESET} {message}")
+    } else {
+        writeln!(stderr, "{label}: {message}")
+    };
+}
+
+/// A note: something the user should know, not a failure.
+pub(crate) fn note(message: impl Display) {
+    labelled(YELLOW, "note", message);
+}
+
+/// Progress: what was written or removed.
+pub(crate) fn status(message: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
+/// An error and its causes, one `caused by:` line each.
+pub(crate) fn error(error: &anyhow::Error) {
+    labelled(BOLD_RED, "error", error);
+    for cause in error.chain().skip(1) {
+        labelled(BOLD_RED, "caused by", cause);
+    }
+}
