@@ -36,6 +36,8 @@ pub(crate) enum Color {
 pub(crate) enum Command {
     /// Print a cluster's files as one YAML stream, or write them with -o / --all.
     Emit(EmitArgs),
+    /// Show what each Flux controller finally runs with after tuning, and what set each value.
+    Explain(ExplainArgs),
     /// Write the built-in example as a starting fluxgen.yaml.
     Init(InitArgs),
     /// Print the JSON Schema of fluxgen.yaml (for editor completion).
@@ -62,6 +64,27 @@ pub(crate) struct EmitArgs {
     /// directory, or the current directory for the built-in example).
     #[arg(long, value_name = "DIR", requires = "all", conflicts_with = "cluster")]
     pub(crate) root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// The cluster.
+    pub(crate) cluster: String,
+    /// Only this controller, e.g. kustomize-controller.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) controller: Option<fluxgen_core::Component>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Table)]
+    pub(crate) output: ExplainFormat,
+}
+
+/// How `explain` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExplainFormat {
+    /// Aligned text for people.
+    Table,
+    /// JSON for tools.
+    Json,
 }
 
 #[derive(Debug, Args)]

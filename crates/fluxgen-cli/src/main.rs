@@ -4,6 +4,7 @@ mod cli;
 mod config_file;
 mod diagnostics;
 mod emit;
+mod explain;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
     let mut stdout = io::stdout().lock();
     let result = match &cli.command {
         Command::Emit(args) => emit::run(&cli, args, &mut stdout),
+        Command::Explain(args) => explain::run(&cli, args, &mut stdout),
         Command::Init(args) => config_file::init(args),
         Command::Schema => config_file::schema(&mut stdout),
         Command::Completions { shell } => completions(*shell, &mut stdout),

@@ -36,6 +36,15 @@
 //! `apiVersion`/`kind` written first, and [`Resource::violations`], which checks the CRD's rules
 //! (patterns, enums, required fields, CEL rules) and reports all of them.
 //!
+//! ## Overrides
+//!
+//! `overrides` in `fluxgen.yaml` ([`config::Override`]) change any emitted object without
+//! forking fluxgen: a target (kind, and optionally API group, name and file) and an RFC 7396
+//! merge patch, RFC 6902 operations or a strategic-merge patch, applied to each object's JSON
+//! after it is checked and before it is written, with the result `kubectl kustomize` gives for
+//! the same patch. An override that selects nothing, or a JSON pointer that does not exist, is
+//! an [`Error::Override`].
+//!
 //! ## What the emitter guarantees
 //!
 //! - [`plan`] is pure and deterministic: the same config gives the same bytes on any machine.
@@ -50,13 +59,18 @@ pub mod config;
 mod duration;
 mod emit;
 mod error;
+mod explain;
 mod external_secret;
+pub mod facts;
 mod helm;
 mod instance;
 mod kustomize;
 mod notification;
+mod overrides;
+pub mod patch;
 mod resource;
 mod source;
+mod tuning;
 mod validation;
 mod yaml;
 
@@ -72,6 +86,7 @@ pub use config::{
 pub use duration::Duration;
 pub use emit::{GENERATED_MARKER, IndexFile, Tree, WriteReport, is_generated, plan, write};
 pub use error::Error;
+pub use explain::{ControllerReport, EffectiveArg, EffectiveValue, explain};
 pub use external_secret::{
     DataFrom, ExternalSecret, ExternalSecretSpec, ExtractKey, SecretStoreRef, SecretTarget, SecretTemplate,
 };
@@ -85,10 +100,15 @@ pub use instance::{
 };
 pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceRef};
 pub use notification::{Receiver, ReceiverResource, ReceiverSpec};
+pub use patch::{JsonPatchOp, PatchError};
 pub use resource::Resource;
 pub use source::{
     HELM_CHART_MEDIA_TYPE, LayerOperation, LayerSelector, OciProvider, OciRef, OciRepository, OciRepositorySpec,
     OidcIdentity, SecretRef, Verification, VerificationProvider,
+};
+pub use tuning::{
+    LogLevel, PRESETS, ResourceAmounts, Setting, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning,
+    TuningError, lower, preset, settings_of,
 };
 pub use validation::Violation;
 pub use yaml::Position;

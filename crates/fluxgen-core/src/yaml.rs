@@ -106,6 +106,20 @@ impl Node {
         }
     }
 
+    /// The node as JSON with keys set to `null` kept, for patches (where `null` deletes).
+    pub(crate) fn to_json_with_nulls(&self) -> Value {
+        match &self.value {
+            NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json_with_nulls).collect()),
+            NodeValue::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json_with_nulls()))
+                    .collect(),
+            ),
+            _ => self.to_json(),
+        }
+    }
+
     /// The child at a map key.
     pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         self.entry(key).map(|(_, node)| node)
@@ -273,6 +287,19 @@ impl<'de> Visitor<'de> for RawVisitor {
         }
         Ok(RawNode::Map(entries))
     }
+}
+
+/// Parses one YAML (or JSON) document into a plain JSON value, keeping keys set to `null`
+/// (a strategic-merge `null` deletes). Kustomize patch text comes through here.
+pub(crate) fn parse_value(text: &str) -> Result<Value, String> {
+    if text.trim().is_empty() {
+        return Err("the document is empty".to_owned());
+    }
+    serde_saphyr::from_str::<Value>(text).map_err(|error| {
+        // The library appends a source snippet after the first line; keep only the reason.
+        let message = error.to_string();
+        message.lines().next().unwrap_or_default().to_owned()
+    })
 }
 
 /// Serializes one generated document: `---`, the `yaml-language-server` schema line, the

@@ -10,7 +10,10 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use super::schema::validation_schema;
-use super::{Cluster, Config, ConfigError, ConfigErrors, Origin, Phase, Repository, RepositorySettings, Settings};
+use super::{
+    Cluster, Config, ConfigError, ConfigErrors, Origin, PerController, Phase, Repository, RepositorySettings, Settings,
+};
+use crate::Component;
 use crate::duration::is_flux_duration;
 use crate::yaml::{self, Node, NodeValue, Position};
 
@@ -248,6 +251,32 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
                 format!("invalid cluster name: {reason} (a cluster name becomes a directory name)"),
             )
         }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            // Pick the alternative the value was meant for: the one that does not fail on the
+            // value's own type; when every one does, say which types are accepted.
+            let here = error.instance_path().as_str();
+            let fits = |branch: &&Vec<ValidationError<'static>>| {
+                !branch
+                    .iter()
+                    .any(|e| e.instance_path().as_str() == here && matches!(e.kind(), ValidationErrorKind::Type { .. }))
+            };
+            match context.iter().find(fits) {
+                Some(branch) => branch.iter().flat_map(|e| describe(root, e)).collect(),
+                None => {
+                    let alternatives = schema_at(0)
+                        .and_then(Value::as_array)
+                        .map_or_else(Vec::new, |branches| {
+                            branches.iter().map(type_phrase).collect::<Vec<_>>()
+                        });
+                    let found = node.map_or("nothing", Node::type_name);
+                    one(
+                        at,
+                        key,
+                        format!("expected {}, found {found}", alternatives.join(" or ")),
+                    )
+                }
+            }
+        }
         ValidationErrorKind::MinLength { .. } => one(at, key, "must not be empty".to_owned()),
         ValidationErrorKind::MaxLength { limit } => one(at, key, format!("is longer than {limit} characters")),
         ValidationErrorKind::MinItems { limit } => one(at, key, format!("must have at least {limit} item(s)")),
@@ -339,6 +368,13 @@ fn assemble(root: &Node, origin: Origin, errors: &mut Vec<ConfigError>) -> Confi
                 cluster: &key.name,
                 fallback: key.at,
             };
+            // In a patch `null` deletes a key: read the overrides again, keeping their `null`s.
+            if let Some(node) = merged.get("overrides") {
+                match serde_json::from_value(node.to_json_with_nulls()) {
+                    Ok(overrides) => settings.overrides = overrides,
+                    Err(error) => errors.push(place.error(&["overrides"], error.to_string())),
+                }
+            }
             expand(&mut settings, &key.name);
             check_settings(&settings, &place, errors);
             clusters.insert(
@@ -380,7 +416,7 @@ impl Place<'_> {
         for depth in (1..=keys.len()).rev() {
             let written = &keys[..depth];
             if let Some(node) = self.entry.at_path(written.iter().copied()) {
-                let key = format!("clusters.{}.{}", self.cluster, keys.join("."));
+                let key = format!("clusters.{}.{}", self.cluster, dotted(keys));
                 return ConfigError {
                     at: node.at,
                     key,
@@ -390,17 +426,33 @@ impl Place<'_> {
             if let Some(node) = self.defaults.at_path(written.iter().copied()) {
                 return ConfigError {
                     at: node.at,
-                    key: format!("defaults.{}", keys.join(".")),
+                    key: format!("defaults.{}", dotted(keys)),
                     message,
                 };
             }
         }
         ConfigError {
             at: self.fallback,
-            key: format!("clusters.{}.{}", self.cluster, keys.join(".")),
+            key: format!("clusters.{}.{}", self.cluster, dotted(keys)),
             message,
         }
     }
+}
+
+/// Keys joined with `.`, list indexes as `[n]`: `overrides[0].json[1]`.
+fn dotted(keys: &[&str]) -> String {
+    let mut out = String::new();
+    for key in keys {
+        if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{key}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(key);
+        }
+    }
+    out
 }
 
 fn expand(settings: &mut Settings, cluster: &str) {
@@ -409,6 +461,8 @@ fn expand(settings: &mut Settings, cluster: &str) {
 }
 
 fn check_settings(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
+    check_tuning(settings, place, errors);
+    check_overrides(settings, place, errors);
     for (keys, value) in [
         (&["path"][..], &settings.path),
         (&["instance", "sync", "path"][..], &settings.instance.sync.path),
@@ -463,6 +517,108 @@ fn check_settings(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Confi
     for (keys, value) in intervals {
         if !is_flux_duration(value, true) {
             errors.push(place.error(keys, crate::Duration::from(value.as_str()).check().unwrap_err()));
+        }
+    }
+}
+
+/// Tuning keys name enabled controllers and the feature gates they know; the tunings must
+/// lower without conflicts.
+fn check_tuning(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
+    let components = crate::emit::components(settings);
+    let tuning = &settings.tuning;
+    let mut named: Vec<(&str, Component)> = Vec::new();
+    for (key, value) in [("workers", tuning.workers.as_ref().map(PerController::controllers))]
+        .into_iter()
+        .chain([(
+            "requeueDependency",
+            tuning.requeue_dependency.as_ref().map(PerController::controllers),
+        )])
+        .chain([(
+            "memoryLimit",
+            tuning.memory_limit.as_ref().map(PerController::controllers),
+        )])
+        .chain([("logLevel", tuning.log_level.as_ref().map(PerController::controllers))])
+    {
+        named.extend(value.unwrap_or_default().into_iter().map(|c| (key, c)));
+    }
+    named.extend(tuning.resources.keys().map(|c| ("resources", *c)));
+    named.extend(tuning.feature_gates.keys().map(|c| ("featureGates", *c)));
+    for (key, controller) in named {
+        if !components.contains(&controller) {
+            errors.push(place.error(
+                &["tuning", key, controller.as_str()],
+                format!("{controller} is not among `instance.components`, so there is nothing to tune"),
+            ));
+        }
+    }
+    for (controller, gates) in &tuning.feature_gates {
+        let known: Vec<String> = crate::facts::feature_gates(*controller)
+            .iter()
+            .map(|g| (*g).to_owned())
+            .collect();
+        for gate in gates.keys().filter(|gate| !known.contains(gate)) {
+            let mut message = format!("{controller} has no feature gate `{gate}` (it would refuse to start)");
+            match did_you_mean(gate, &known) {
+                Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
+                None => message.push_str(&format!("; it knows {}", known.join(", "))),
+            }
+            errors.push(place.error(&["tuning", "featureGates", controller.as_str(), gate], message));
+        }
+    }
+    if errors.is_empty()
+        && let Err(error) = crate::lower(&tuning.tunings(&components))
+    {
+        errors.push(place.error(&["tuning"], error.to_string()));
+    }
+}
+
+/// Each override has exactly one patch, one fluxgen can apply as `kubectl kustomize` would.
+fn check_overrides(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
+    for (index, item) in settings.overrides.iter().enumerate() {
+        let index = index.to_string();
+        let set: Vec<String> = [
+            ("merge", item.merge.is_some()),
+            ("json", item.json.is_some()),
+            ("strategic", item.strategic.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
+        if set.len() != 1 {
+            let found = if set.is_empty() {
+                "none is set".to_owned()
+            } else {
+                format!("found {}", set.join(" and "))
+            };
+            errors.push(place.error(
+                &["overrides", &index],
+                format!("set exactly one of `merge`, `json` or `strategic` ({found})"),
+            ));
+            continue;
+        }
+        if let Some(file) = &item.target.file
+            && (file.starts_with('/') || file.contains('\\') || file.split('/').any(|s| matches!(s, "" | "." | "..")))
+        {
+            errors.push(place.error(
+                &["overrides", &index, "target", "file"],
+                format!("`{file}` must be a path relative to the cluster's directory, e.g. `flux-instance/app/helmrelease.yaml`"),
+            ));
+        }
+        if let Some(patch) = &item.merge
+            && let Err(message) = crate::overrides::check_merge(patch)
+        {
+            errors.push(place.error(&["overrides", &index, "merge"], message));
+        }
+        for (position, operation) in item.json.iter().flatten().enumerate() {
+            if let Err(message) = crate::overrides::check_operation(operation) {
+                errors.push(place.error(&["overrides", &index, "json", &position.to_string()], message));
+            }
+        }
+        if let Some(patch) = &item.strategic
+            && let Err(message) = crate::overrides::check_strategic(patch)
+        {
+            errors.push(place.error(&["overrides", &index, "strategic"], message));
         }
     }
 }

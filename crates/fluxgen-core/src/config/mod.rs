@@ -9,6 +9,7 @@ mod diagnostic;
 mod load;
 mod schema;
 mod settings;
+mod tuning;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use schema::config_schema;
 pub use settings::*;
+pub use tuning::*;
 
 /// The file name fluxgen looks for in the current directory and its parents.
 pub const CONFIG_FILE_NAME: &str = "fluxgen.yaml";

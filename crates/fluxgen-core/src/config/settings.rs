@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::tuning::TuningSettings;
 use crate::Component;
 
 /// The settings of one cluster: `defaults`, with the cluster's own entry merged over them.
@@ -34,6 +35,9 @@ pub struct Settings {
     pub tuning: TuningSettings,
     /// The webhook that makes pushes reconcile at once.
     pub webhook: WebhookSettings,
+    /// Patches applied, in order, to the objects fluxgen emits (the list replaces the inherited
+    /// one as a whole).
+    pub overrides: Vec<Override>,
 }
 
 impl Default for Settings {
@@ -47,6 +51,7 @@ impl Default for Settings {
             instance: InstanceSettings::default(),
             tuning: TuningSettings::default(),
             webhook: WebhookSettings::default(),
+            overrides: Vec::new(),
         }
     }
 }
@@ -318,14 +323,6 @@ impl Default for SyncSettings {
     }
 }
 
-/// `tuning`: controller tuning.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct TuningSettings {
-    /// Raw kustomize patches for the controllers, the escape hatch.
-    pub patches: Vec<RawPatch>,
-}
-
 /// A raw kustomize patch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -447,4 +444,50 @@ pub struct ExternalSecretSource {
     /// The property holding the token.
     #[schemars(length(min = 1))]
     pub property: String,
+}
+
+/// A change to the objects fluxgen emits, applied after generation: a target and exactly one
+/// of `merge`, `json` or `strategic`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// The objects to change.
+    pub target: OverrideTarget,
+    /// An RFC 7396 JSON merge patch: mappings merge, `null` deletes a key, anything else
+    /// (lists too) replaces.
+    #[serde(default)]
+    #[schemars(extend("type" = "object"))]
+    pub merge: Option<Value>,
+    /// RFC 6902 JSON patch operations (`add`, `remove`, `replace`, `move`, `copy`, `test`).
+    #[serde(default)]
+    #[schemars(length(min = 1), extend("items" = {"type": "object", "required": ["op", "path"]}))]
+    pub json: Option<Vec<Value>>,
+    /// A strategic-merge patch, merged as `kubectl kustomize` merges one into a custom
+    /// resource: mappings merge, `null` deletes a key, lists are replaced, `$patch: delete` or
+    /// `replace` acts on a mapping.
+    #[serde(default)]
+    #[schemars(extend("type" = "object"))]
+    pub strategic: Option<Value>,
+}
+
+/// What an override changes: every emitted object with this `kind` and, where set, API
+/// `group`, `name` and `file`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideTarget {
+    /// Kind, e.g. `HelmRelease`.
+    #[schemars(length(min = 1))]
+    pub kind: String,
+    /// API group (`apiVersion` before the `/`), e.g. `kustomize.config.k8s.io` for the
+    /// `kustomization.yaml` files rather than the Flux `Kustomization`s in `ks.yaml`.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// `metadata.name`, exactly (`kustomization.yaml` files have none: leave it unset).
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub name: Option<String>,
+    /// The file, relative to the cluster's directory, e.g. `flux-instance/app/helmrelease.yaml`.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub file: Option<String>,
 }

@@ -10,9 +10,10 @@ use super::tree::MARKER_LINE;
 use super::{IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
 use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSettings, Sharding, Storage, Sync};
+use crate::overrides::Overrides;
 use crate::{
-    Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch, OciRef,
-    OciRepository, PatchTarget, Receiver, ReceiverResource, Resource, SourceRef,
+    Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
+    OciRef, OciRepository, Receiver, ReceiverResource, Resource, SourceRef,
 };
 
 /// The chart of the operator.
@@ -51,6 +52,7 @@ pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
         instance_app(&mut files, &config.repository)?;
         entries.insert(0, format!("./{INSTANCE}/ks.yaml"));
     }
+    files.check_overrides(&config.repository)?;
     let index = IndexFile {
         content: if entries.is_empty() {
             String::new()
@@ -69,10 +71,11 @@ pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
     })
 }
 
-/// Collects validated, serialized files for one cluster.
+/// Collects validated, serialized files for one cluster, with the cluster's overrides applied.
 struct Files<'a> {
     cluster: &'a Cluster,
     files: BTreeMap<String, String>,
+    overrides: Overrides<'a>,
 }
 
 impl<'a> Files<'a> {
@@ -80,6 +83,39 @@ impl<'a> Files<'a> {
         Self {
             cluster,
             files: BTreeMap::new(),
+            overrides: Overrides::new(&cluster.name, &cluster.settings.overrides),
+        }
+    }
+
+    /// Every override must select an object. Before phase `instance`, one that selects nothing
+    /// is skipped when it selects an object of the full tree: it waits for its app. Whether
+    /// it does is left open when the full tree cannot be planned yet (its error shows at phase
+    /// `instance`).
+    fn check_overrides(&self, repository: &Repository) -> Result<(), Error> {
+        let Some(first) = self.overrides.unmatched().next() else {
+            return Ok(());
+        };
+        if self.cluster.phase >= Phase::Instance {
+            return Err(self.overrides.unmatched_error(first, self.cluster.phase));
+        }
+        let full = Cluster {
+            phase: Phase::Instance,
+            ..self.cluster.clone()
+        };
+        let mut later = Files::new(&full);
+        if operator_app(&mut later)
+            .and_then(|()| instance_app(&mut later, repository))
+            .is_err()
+        {
+            return Ok(());
+        }
+        match self
+            .overrides
+            .unmatched()
+            .find(|index| !later.overrides.matched(*index))
+        {
+            Some(index) => Err(self.overrides.unmatched_error(index, self.cluster.phase)),
+            None => Ok(()),
         }
     }
 
@@ -102,16 +138,20 @@ impl<'a> Files<'a> {
             self.settings().schema_base_url.trim_end_matches('/'),
             R::SCHEMA
         );
-        let value = serde_json::to_value(object).expect("fluxgen's objects serialize to JSON");
+        let mut value = serde_json::to_value(object).expect("fluxgen's objects serialize to JSON");
+        self.overrides.apply(&path, &mut value)?;
         self.files
             .insert(path, crate::yaml::document(&value, &url, MARKER_LINE));
         Ok(())
     }
 
-    fn add_kustomization(&mut self, app: &str, resources: &[&str]) {
-        let file = KustomizationFile::new(resources.iter().map(|r| format!("./{r}")));
+    fn add_kustomization(&mut self, app: &str, resources: &[&str]) -> Result<(), Error> {
+        let path = format!("{app}/app/kustomization.yaml");
+        let mut value = KustomizationFile::new(resources.iter().map(|r| format!("./{r}"))).to_value();
+        self.overrides.apply(&path, &mut value)?;
         self.files
-            .insert(format!("{app}/app/kustomization.yaml"), kustomization_file(&file));
+            .insert(path, crate::yaml::document(&value, KUSTOMIZATION_SCHEMA, MARKER_LINE));
+        Ok(())
     }
 
     /// The app's Flux Kustomization, reading the app directory from the sync source.
@@ -152,7 +192,7 @@ fn operator_app(files: &mut Files<'_>) -> Result<(), Error> {
         .with_interval(settings.operator.interval.0.as_str())
         .with_values(settings.operator.values.clone());
     files.add(format!("{OPERATOR}/app/helmrelease.yaml"), &release)?;
-    files.add_kustomization(OPERATOR, &["helmrelease.yaml", "ocirepository.yaml"]);
+    files.add_kustomization(OPERATOR, &["helmrelease.yaml", "ocirepository.yaml"])?;
     Ok(())
 }
 
@@ -163,7 +203,7 @@ fn instance_app(files: &mut Files<'_>, repository: &Repository) -> Result<(), Er
         .with_depends_on(OPERATOR)
         .with_wait(false);
     files.add(format!("{INSTANCE}/ks.yaml"), &ks)?;
-    let mut instance = flux_instance(settings, repository);
+    let mut instance = flux_instance(settings, repository, controller_patches(files.cluster)?);
     // Pruning or deleting the instance deletes every Flux object: Flux must never prune it.
     let protect = BTreeMap::from([(PRUNE_ANNOTATION.to_owned(), "disabled".to_owned())]);
     let mut resources = Vec::new();
@@ -235,12 +275,34 @@ fn instance_app(files: &mut Files<'_>, repository: &Repository) -> Result<(), Er
         resources.push("receiver.yaml");
     }
     resources.sort_unstable();
-    files.add_kustomization(INSTANCE, &resources);
+    files.add_kustomization(INSTANCE, &resources)?;
     Ok(())
 }
 
+/// The controllers a cluster's FluxInstance runs.
+pub(crate) fn components(settings: &Settings) -> Vec<Component> {
+    settings
+        .instance
+        .components
+        .clone()
+        .unwrap_or_else(|| Component::DEFAULTS.to_vec())
+}
+
+/// The cluster's tunings lowered to FluxInstance patches.
+pub(crate) fn controller_patches(cluster: &Cluster) -> Result<Vec<KustomizePatch>, Error> {
+    let tunings = cluster.settings.tuning.tunings(&components(&cluster.settings));
+    crate::tuning::lower(&tunings).map_err(|source| Error::Tuning {
+        cluster: cluster.name.clone(),
+        source,
+    })
+}
+
 /// The FluxInstance a cluster's settings describe.
-pub(crate) fn flux_instance(settings: &Settings, repository: &Repository) -> FluxInstance {
+pub(crate) fn flux_instance(
+    settings: &Settings,
+    repository: &Repository,
+    patches: Vec<KustomizePatch>,
+) -> FluxInstance {
     let wanted = &settings.instance;
     let mut instance = FluxInstance::new(wanted.distribution.version.clone());
     instance.spec.distribution = Distribution {
@@ -290,23 +352,6 @@ pub(crate) fn flux_instance(settings: &Settings, repository: &Repository) -> Flu
         pull_secret: repository.pull_secret.clone(),
         provider: None,
     });
-    let patches: Vec<KustomizePatch> = settings
-        .tuning
-        .patches
-        .iter()
-        .map(|raw| KustomizePatch {
-            patch: raw.patch.clone(),
-            target: Some(PatchTarget {
-                kind: Some(raw.target.kind.clone()),
-                name: raw.target.name.clone(),
-                group: raw.target.group.clone(),
-                version: raw.target.version.clone(),
-                label_selector: raw.target.label_selector.clone(),
-                annotation_selector: raw.target.annotation_selector.clone(),
-                namespace: None,
-            }),
-        })
-        .collect();
     if !patches.is_empty() {
         instance.spec.kustomize = Some(KustomizeSettings { patches });
     }
@@ -320,6 +365,6 @@ fn to_value<T: Serialize>(value: &T) -> Value {
 }
 
 /// The wire spelling of a config enum.
-fn enum_text<T: Serialize>(value: &T) -> String {
+pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
     to_value(value).as_str().unwrap_or_default().to_owned()
 }

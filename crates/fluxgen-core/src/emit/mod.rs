@@ -9,5 +9,6 @@ mod tree;
 mod write;
 
 pub use apps::plan;
+pub(crate) use apps::{components, controller_patches, enum_text};
 pub use tree::{GENERATED_MARKER, IndexFile, Tree, is_generated};
 pub use write::{WriteReport, write};

@@ -1,0 +1,15 @@
+//! Controller tuning as values: each knob knows the controllers it applies to and lowers to
+//! FluxInstance `spec.kustomize.patches` entries.
+//!
+//! Tunings compose: any order gives the same patches; the same flag set to two values on one
+//! controller is an error naming both tunings (the operator would silently keep the last);
+//! feature gates of one controller merge into one `--feature-gates` argument; entries with the
+//! same target merge, so the YAML stays as short as hand-written.
+
+mod knob;
+mod lower;
+mod preset;
+
+pub use knob::{LogLevel, ResourceAmounts, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
+pub use lower::{Setting, TuningError, lower, settings_of};
+pub use preset::{PRESETS, preset};

@@ -1,0 +1,385 @@
+//! fluxgen's Flux facts and in-process patch engine, judged by the real Flux v2.9.4 Deployments
+//! (`$FLUXGEN_SHARED/flux-manifests/v2.9.4/`) and by `kubectl kustomize`.
+//!
+//! - every fact in `fluxgen_core::facts` (args, resources, volumes, mounts, labels) equals the
+//!   real Deployment's;
+//! - tuning patches (JSON 6902 args, strategic-merge resources and volume media, the operator's
+//!   size profiles, label/annotation/regex targets) applied in-process give exactly what
+//!   `kubectl kustomize` builds from the same Deployments and patches, both on the real
+//!   Deployments and, for the fields `explain` reads, on `facts::deployment`.
+//!
+//! Where kubectl is missing the kustomize comparisons are skipped with a note on stderr, except
+//! under `CI=true`, where they fail (`scripts/test.sh` installs it into `.tools/bin`).
+
+#[allow(dead_code)]
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use fluxgen_core::patch::{self, render_ops};
+use fluxgen_core::{Component, JsonPatchOp, KustomizePatch, PatchError, PatchTarget, facts};
+use serde_json::{Value, json};
+
+const CONTAINER: &str = "/spec/template/spec/containers/0";
+
+/// Every Deployment of the Flux manifests, by component.
+fn real_deployments() -> BTreeMap<Component, Value> {
+    let dir = support::shared_dir().join("flux-manifests").join(facts::FLUX_VERSION);
+    let mut found = BTreeMap::new();
+    let entries = fs::read_dir(&dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_none_or(|ext| ext != "yaml") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let documents = support::documents(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for document in documents.into_iter().filter(|d| d["kind"] == "Deployment") {
+            let (_, name) = support::kind_and_name(&document);
+            let component: Component = name.parse().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(found.insert(component, document).is_none(), "{name} is deployed twice");
+        }
+    }
+    assert_eq!(
+        found.keys().copied().collect::<Vec<_>>(),
+        Component::ALL.to_vec(),
+        "one Deployment per Flux component in {}",
+        dir.display()
+    );
+    found
+}
+
+/// What `explain` reads of a Deployment, and what the facts describe.
+fn tuned_fields(deployment: &Value) -> BTreeMap<&'static str, Option<Value>> {
+    [
+        ("name", "/metadata/name"),
+        ("labels", "/metadata/labels"),
+        ("pod labels", "/spec/template/metadata/labels"),
+        ("container name", "/spec/template/spec/containers/0/name"),
+        ("args", "/spec/template/spec/containers/0/args"),
+        ("resources", "/spec/template/spec/containers/0/resources"),
+        ("volumeMounts", "/spec/template/spec/containers/0/volumeMounts"),
+        ("volumes", "/spec/template/spec/volumes"),
+    ]
+    .into_iter()
+    .map(|(label, pointer)| (label, deployment.pointer(pointer).cloned()))
+    .collect()
+}
+
+#[test]
+fn the_facts_are_the_real_deployments() {
+    for (component, real) in real_deployments() {
+        let containers = real.pointer("/spec/template/spec/containers").and_then(Value::as_array);
+        assert_eq!(containers.map(Vec::len), Some(1), "{component}: one container");
+        assert_eq!(
+            tuned_fields(&facts::deployment(component)),
+            tuned_fields(&real),
+            "{component}"
+        );
+        let container = &real["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["name"], facts::CONTAINER_NAME, "{component}");
+        assert_eq!(container["args"], json!(facts::default_args(component)), "{component}");
+        assert_eq!(
+            container["resources"],
+            facts::default_resources(component).to_value(),
+            "{component}"
+        );
+        assert_eq!(
+            real["metadata"]["labels"],
+            json!(facts::deployment_labels(component)),
+            "{component}"
+        );
+        assert_eq!(
+            real["spec"]["template"]["metadata"]["labels"],
+            json!(facts::pod_labels(component))
+        );
+        assert_eq!(
+            real["spec"]["selector"]["matchLabels"],
+            json!({"app": component.as_str()})
+        );
+        for arg in facts::default_args(component) {
+            assert!(facts::accepts_flag(component, arg), "{component} accepts its own {arg}");
+        }
+    }
+}
+
+/// A JSON 6902 patch of `ops` on the Deployments whose name matches `name`.
+fn ops_patch(name: &str, ops: &[JsonPatchOp]) -> KustomizePatch {
+    KustomizePatch {
+        patch: serde_saphyr::to_string(&render_ops(ops)).expect("a JSON value serializes"),
+        target: Some(PatchTarget::kind_name("Deployment", name)),
+    }
+}
+
+/// A strategic-merge patch of the Deployments `target` selects.
+fn strategic_patch(target: PatchTarget, spec: Value) -> KustomizePatch {
+    let document = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "all"}, "spec": spec});
+    KustomizePatch {
+        patch: serde_saphyr::to_string(&document).expect("a JSON value serializes"),
+        target: Some(target),
+    }
+}
+
+fn by_labels(selector: &str) -> PatchTarget {
+    PatchTarget {
+        kind: Some("Deployment".to_owned()),
+        label_selector: Some(selector.to_owned()),
+        ..PatchTarget::default()
+    }
+}
+
+fn manager(container: Value) -> Value {
+    let mut container = container;
+    container["name"] = json!("manager");
+    json!({"template": {"spec": {"containers": [container]}}})
+}
+
+/// The patch sets compared with kustomize, each applied in order to every Deployment.
+fn cases() -> Vec<(&'static str, Vec<KustomizePatch>)> {
+    let add_args = vec![
+        ops_patch(
+            "(kustomize-controller|helm-controller)",
+            &[
+                JsonPatchOp::add_arg("--concurrent=8"),
+                JsonPatchOp::add_arg("--requeue-dependency=15s"),
+            ],
+        ),
+        ops_patch(
+            "source-controller",
+            &[
+                JsonPatchOp::add_arg("--helm-cache-max-size=10"),
+                // A missing key of an existing mapping: kustomize's `replace` adds it.
+                JsonPatchOp::replace(format!("{CONTAINER}/resources/limits/ephemeral-storage"), "1Gi"),
+            ],
+        ),
+        ops_patch(".*", &[JsonPatchOp::add_arg("--log-level=debug")]),
+    ];
+    let resources = vec![strategic_patch(
+        by_labels("app.kubernetes.io/component in (helm-controller,kustomize-controller)"),
+        manager(json!({"resources": {"limits": {"memory": "2Gi", "cpu": null}, "requests": {"memory": "256Mi"}}})),
+    )];
+    let volume_media = vec![
+        strategic_patch(
+            PatchTarget::kind_name("Deployment", "(helm|kustomize|notification|image-[a-z]+)-controller"),
+            json!({"template": {"spec": {"volumes": [{"name": "temp", "emptyDir": {"medium": "Memory"}}]}}}),
+        ),
+        strategic_patch(
+            by_labels("app.kubernetes.io/component notin (helm-controller,kustomize-controller),control-plane"),
+            json!({"template": {"spec": {"volumes": [
+                {"name": "data", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}},
+            ]}}}),
+        ),
+    ];
+    let mut profile_then_user = facts::size_profile("small");
+    profile_then_user.extend([
+        strategic_patch(
+            PatchTarget {
+                kind: Some("Deployment".to_owned()),
+                annotation_selector: Some("fluxcd.controlplane.io/profile=small".to_owned()),
+                ..PatchTarget::default()
+            },
+            json!({"template": {"spec": {
+                "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}],
+                "containers": [{
+                    "name": "manager",
+                    "env": [{"name": "GOMAXPROCS", "value": "2"}, {"name": "GOMEMLIMIT", "valueFrom": null, "value": "400MiB"}],
+                    "volumeMounts": [{"name": "cache", "mountPath": "/cache"}],
+                }],
+                "volumes": [{"name": "cache", "emptyDir": {"medium": "Memory"}}],
+            }}}),
+        ),
+        ops_patch(
+            "helm-controller",
+            &[
+                JsonPatchOp::replace(format!("{CONTAINER}/args/2"), "--log-level=error"),
+                JsonPatchOp::add_arg("--feature-gates=OOMWatch=true"),
+                JsonPatchOp::add_arg("--oom-watch-memory-threshold=90"),
+                JsonPatchOp::remove(format!("{CONTAINER}/resources/limits/cpu")),
+            ],
+        ),
+    ]);
+    vec![
+        ("add args", add_args),
+        ("strategic resources", resources),
+        ("volume media", volume_media),
+        ("size small", facts::size_profile("small")),
+        ("size medium", facts::size_profile("medium")),
+        ("size large", facts::size_profile("large")),
+        ("no size", facts::size_profile("")),
+        ("small profile then user patches", profile_then_user),
+    ]
+}
+
+/// Applies `patches` in order to `deployment`, in-process.
+fn patched(deployment: &Value, patches: &[KustomizePatch]) -> Result<Value, PatchError> {
+    let mut deployment = deployment.clone();
+    for patch in patches {
+        patch::apply(&mut deployment, patch)?;
+    }
+    Ok(deployment)
+}
+
+#[test]
+fn patches_apply_to_the_real_deployments() {
+    let deployments = real_deployments();
+    for (label, patches) in cases() {
+        for (component, real) in &deployments {
+            let result = patched(real, &patches).unwrap_or_else(|e| panic!("{label}: {component}: {e}"));
+            let from_facts = patched(&facts::deployment(*component), &patches)
+                .unwrap_or_else(|e| panic!("{label}: {component} (facts): {e}"));
+            assert_eq!(tuned_fields(&from_facts), tuned_fields(&result), "{label}: {component}");
+        }
+    }
+    // The annotation-selected user patch sees the profile's annotation: every controller gets it.
+    let (_, profile_then_user) = cases().pop().expect("the last case");
+    for (component, real) in &deployments {
+        let result = patched(real, &profile_then_user).unwrap();
+        let volumes = result
+            .pointer("/spec/template/spec/volumes")
+            .and_then(Value::as_array)
+            .unwrap();
+        assert_eq!(
+            volumes[0],
+            json!({"name": "cache", "emptyDir": {"medium": "Memory"}}),
+            "{component}"
+        );
+    }
+    let helm = &deployments[&Component::HelmController];
+    let small = patched(helm, &facts::size_profile("small")).unwrap();
+    let args = small
+        .pointer(&format!("{CONTAINER}/args"))
+        .and_then(Value::as_array)
+        .unwrap();
+    assert_eq!(
+        args[args.len() - 2..],
+        [json!("--concurrent=5"), json!("--requeue-dependency=10s")]
+    );
+    assert_eq!(
+        small.pointer(&format!("{CONTAINER}/resources")),
+        Some(&json!({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1000m", "memory": "512Mi"}}))
+    );
+}
+
+#[test]
+fn a_patch_that_does_not_apply_names_its_path() {
+    let deployments = real_deployments();
+    let missing = ops_patch(
+        "source-controller",
+        &[JsonPatchOp::add("/spec/template/spec/initContainers/0/args/-", "--v")],
+    );
+    let error = patched(&deployments[&Component::SourceController], &[missing]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "JSON patch operation 0 (add /spec/template/spec/initContainers/0/args/-) does not apply: \
+         the path does not exist in the object"
+    );
+}
+
+/// kubectl: `.tools/bin/kubectl` of the workspace, else the one on `PATH`.
+fn kubectl() -> Option<PathBuf> {
+    let local = support::workspace_root().join(".tools/bin/kubectl");
+    if local.is_file() {
+        Some(local)
+    } else {
+        support::tool("kubectl")
+    }
+}
+
+/// Runs `kubectl kustomize` on the Deployments with `patches`, and returns what it built, by
+/// name (or kubectl's error).
+fn kustomize(
+    kubectl: &Path,
+    deployments: &BTreeMap<Component, Value>,
+    patches: &[KustomizePatch],
+) -> Result<BTreeMap<String, Value>, String> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut resources = Vec::new();
+    for (component, deployment) in deployments {
+        let file = format!("{component}.yaml");
+        fs::write(
+            dir.path().join(&file),
+            serde_json::to_string_pretty(deployment).unwrap(),
+        )
+        .unwrap();
+        resources.push(file);
+    }
+    let kustomization = json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+        "patches": patches,
+    });
+    fs::write(
+        dir.path().join("kustomization.yaml"),
+        serde_json::to_string_pretty(&kustomization).unwrap(),
+    )
+    .unwrap();
+    let output = Command::new(kubectl)
+        .arg("kustomize")
+        .arg(dir.path())
+        .output()
+        .map_err(|e| format!("running {}: {e}", kubectl.display()))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let built = support::documents(&stdout).map_err(|e| format!("parsing kubectl's output: {e}\n{stdout}"))?;
+    Ok(built.into_iter().map(|d| (support::kind_and_name(&d).1, d)).collect())
+}
+
+#[test]
+fn patches_match_kubectl_kustomize() {
+    let Some(kubectl) = kubectl() else { return };
+    let deployments = real_deployments();
+    for (label, patches) in cases() {
+        let built = kustomize(&kubectl, &deployments, &patches).unwrap_or_else(|e| panic!("{label}: kubectl: {e}"));
+        assert_eq!(built.len(), deployments.len(), "{label}");
+        for (component, real) in &deployments {
+            let expected = &built[component.as_str()];
+            let result = patched(real, &patches).unwrap_or_else(|e| panic!("{label}: {component}: {e}"));
+            for pointer in [
+                format!("{CONTAINER}/args"),
+                format!("{CONTAINER}/resources"),
+                "/spec/template/spec/volumes".to_owned(),
+            ] {
+                assert_eq!(
+                    result.pointer(&pointer),
+                    expected.pointer(&pointer),
+                    "{label}: {component}: {pointer}"
+                );
+            }
+            assert_eq!(&result, expected, "{label}: {component}: the whole Deployment");
+            let from_facts = patched(&facts::deployment(*component), &patches).unwrap();
+            assert_eq!(
+                tuned_fields(&from_facts),
+                tuned_fields(expected),
+                "{label}: {component} (facts)"
+            );
+        }
+    }
+}
+
+#[test]
+fn kubectl_kustomize_refuses_what_the_engine_refuses() {
+    let Some(kubectl) = kubectl() else { return };
+    let deployments = real_deployments();
+    let missing = ops_patch(
+        "source-controller",
+        &[JsonPatchOp::add("/spec/template/spec/initContainers/0/args/-", "--v")],
+    );
+    assert!(
+        patched(
+            &deployments[&Component::SourceController],
+            std::slice::from_ref(&missing)
+        )
+        .is_err()
+    );
+    let error = kustomize(&kubectl, &deployments, &[missing]).unwrap_err();
+    assert!(
+        error.contains("gpu") || error.contains("missing"),
+        "kubectl said: {error}"
+    );
+}
