@@ -825,3 +825,45 @@ fn colour_only_when_asked_and_never_with_no_color() {
     assert!(!never.stderr.contains('\x1b'), "{}", never.stderr);
     assert!(!colored.stdout.contains('\x1b') && colored.stdout.is_empty());
 }
+
+#[test]
+fn explain_shows_the_effective_concurrency_of_kustomize_controller_and_what_set_it() {
+    let dir = workdir();
+    snapshot!("explain-edge-kustomize", fluxgen(dir.path(), &["explain", "edge", "--controller", "kustomize-controller"]));
+    let json = run(fluxgen(dir.path(), &["explain", "edge", "--output", "json"]));
+    assert_eq!(json.code, Some(0), "{}", json.stderr);
+    let reports: serde_json::Value = serde_json::from_str(&json.stdout).expect("explain --output json prints JSON");
+    let kustomize = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["controller"] == "kustomize-controller")
+        .expect("kustomize-controller is reported");
+    let concurrent = kustomize["args"].as_array().unwrap().iter().find(|a| a["flag"] == "--concurrent").unwrap();
+    assert_eq!(concurrent["value"], "10");
+    assert!(concurrent["set_by"].as_str().unwrap().starts_with("workers: 10"), "{concurrent}");
+}
+
+#[test]
+fn explain_refuses_conflicting_tunings_and_unknown_controllers() {
+    let dir = workdir();
+    write(
+        dir.path().join("fluxgen.yaml"),
+        "repository: { url: ssh://git@github.com/example/haynes-ops }\n\
+         defaults:\n  tuning:\n    workers: 10\n    patches:\n      - patch: |-\n          - op: add\n            \
+         path: /spec/template/spec/containers/0/args/-\n            value: --concurrent=20\n        \
+         target: { kind: Deployment, name: kustomize-controller }\n\
+         clusters: { edge: {} }\n",
+    );
+    let conflict = run(fluxgen(dir.path(), &["explain", "edge"]));
+    assert_eq!(conflict.code, Some(2));
+    assert!(
+        conflict.stderr.contains("--concurrent=10") && conflict.stderr.contains("--concurrent=20"),
+        "{}",
+        conflict.stderr
+    );
+    let other = workdir();
+    let missing = run(fluxgen(other.path(), &["explain", "edge", "--controller", "image-automation-controller"]));
+    assert_eq!(missing.code, Some(2));
+    assert!(missing.stderr.contains("does not run image-automation-controller"), "{}", missing.stderr);
+}

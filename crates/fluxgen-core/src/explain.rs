@@ -54,7 +54,7 @@ pub struct EffectiveValue {
 
 /// Who set what: the Flux manifests, the operator's profile, or a tuning.
 const FLUX_DEFAULT: &str = "Flux v2.9.4 manifests";
-const BINARY_DEFAULT: &str = "controller default (no flag)";
+const BINARY_DEFAULT: &str = "the controller's built-in default";
 
 /// The effective settings of every controller of a cluster's FluxInstance.
 ///
@@ -63,7 +63,8 @@ const BINARY_DEFAULT: &str = "controller default (no flag)";
 /// let reports = fluxgen_core::explain(&config, "edge")?;
 /// let kustomize = reports.iter().find(|r| r.controller == fluxgen_core::Component::KustomizeController).unwrap();
 /// let concurrent = kustomize.args.iter().find(|a| a.flag == "--concurrent").unwrap();
-/// assert_eq!(concurrent.value, "4");
+/// assert_eq!(concurrent.value, "10"); // `workers: 10` in the example
+/// assert!(concurrent.set_by.starts_with("workers: 10"));
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn explain(config: &Config, cluster: &str) -> Result<Vec<ControllerReport>, Error> {
@@ -300,15 +301,19 @@ fn resolve(component: Component, args: &[String], sources: &[String]) -> (Vec<Ef
         ),
     ];
     for (flag, default) in implicit {
-        if let Some(value) = default
-            && !effective.iter().any(|e| e.flag == flag)
-        {
-            effective.push(EffectiveArg {
+        let Some(value) = default else { continue };
+        match effective.iter_mut().find(|e| e.flag == flag) {
+            // A flag that is set overrides the controller's built-in default first of all.
+            Some(set) => set.overrides.insert(
+                0,
+                EffectiveValue { name: flag.to_owned(), value, set_by: BINARY_DEFAULT.to_owned() },
+            ),
+            None => effective.push(EffectiveArg {
                 flag: flag.to_owned(),
                 value,
                 set_by: BINARY_DEFAULT.to_owned(),
                 overrides: Vec::new(),
-            });
+            }),
         }
     }
     (effective, gates.into_values().collect())

@@ -277,6 +277,8 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
                 }
             }
         }
+        ValidationErrorKind::Maximum { limit } => one(at, key, format!("must be at most {limit}")),
+        ValidationErrorKind::Minimum { limit } => one(at, key, format!("must be at least {limit}")),
         ValidationErrorKind::MinLength { .. } => one(at, key, "must not be empty".to_owned()),
         ValidationErrorKind::MaxLength { limit } => one(at, key, format!("is longer than {limit} characters")),
         ValidationErrorKind::MinItems { limit } => one(at, key, format!("must have at least {limit} item(s)")),
