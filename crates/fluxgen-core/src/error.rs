@@ -52,7 +52,7 @@ pub enum Error {
         cluster: String,
         /// What is wrong.
         #[source]
-        source: crate::TuningError,
+        source: Box<crate::TuningError>,
     },
     /// The effective settings of a controller cannot be computed.
     #[error("cluster `{cluster}`: cannot explain the controllers: {reason}")]

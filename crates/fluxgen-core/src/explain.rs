@@ -235,6 +235,7 @@ fn credit(component: Component, tunings: &[Tuning], change: Change<'_>) -> Optio
         }
         Change::Resource(key) => tunings
             .iter()
+            .rev()
             .filter(mine)
             .filter(|t| match t {
                 Tuning::Resources { limits, requests, .. } => {
@@ -244,7 +245,7 @@ fn credit(component: Component, tunings: &[Tuning], change: Change<'_>) -> Optio
                 }
                 _ => false,
             })
-            .last()
+            .next()
             .map(ToString::to_string),
         Change::Volume(name) => tunings
             .iter()
@@ -306,7 +307,11 @@ fn resolve(component: Component, args: &[String], sources: &[String]) -> (Vec<Ef
             // A flag that is set overrides the controller's built-in default first of all.
             Some(set) => set.overrides.insert(
                 0,
-                EffectiveValue { name: flag.to_owned(), value, set_by: BINARY_DEFAULT.to_owned() },
+                EffectiveValue {
+                    name: flag.to_owned(),
+                    value,
+                    set_by: BINARY_DEFAULT.to_owned(),
+                },
             ),
             None => effective.push(EffectiveArg {
                 flag: flag.to_owned(),

@@ -293,7 +293,7 @@ pub(crate) fn controller_patches(cluster: &Cluster) -> Result<Vec<KustomizePatch
     let tunings = cluster.settings.tuning.tunings(&components(&cluster.settings));
     crate::tuning::lower(&tunings).map_err(|source| Error::Tuning {
         cluster: cluster.name.clone(),
-        source,
+        source: Box::new(source),
     })
 }
 
