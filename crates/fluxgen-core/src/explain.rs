@@ -237,7 +237,7 @@ fn credit(component: Component, tunings: &[Tuning], change: Change<'_>) -> Optio
             .iter()
             .rev()
             .filter(mine)
-            .filter(|t| match t {
+            .find(|t| match t {
                 Tuning::Resources { limits, requests, .. } => {
                     let (kind, name) = key.split_once('.').unwrap_or((key, ""));
                     let amounts = if kind == "limits" { limits } else { requests };
@@ -245,7 +245,6 @@ fn credit(component: Component, tunings: &[Tuning], change: Change<'_>) -> Optio
                 }
                 _ => false,
             })
-            .next()
             .map(ToString::to_string),
         Change::Volume(name) => tunings
             .iter()
