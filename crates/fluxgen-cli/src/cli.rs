@@ -14,6 +14,9 @@ pub(crate) struct Cli {
     /// example).
     #[arg(short = 'c', long = "config", global = true, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Accept a cluster at a later migration phase than one before it in `rollout`.
+    #[arg(long, global = true)]
+    pub(crate) allow_out_of_order: bool,
     /// When to colour diagnostics (NO_COLOR is honoured).
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub(crate) color: Color,
@@ -38,6 +41,8 @@ pub(crate) enum Command {
     Emit(EmitArgs),
     /// Show what each Flux controller finally runs with after tuning, and what set each value.
     Explain(ExplainArgs),
+    /// Print the migration runbook of a cluster's current phase, as Markdown.
+    Plan(PlanArgs),
     /// Write the built-in example as a starting fluxgen.yaml.
     Init(InitArgs),
     /// Print the JSON Schema of fluxgen.yaml (for editor completion).
@@ -85,6 +90,15 @@ pub(crate) enum ExplainFormat {
     Table,
     /// JSON for tools.
     Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The cluster.
+    pub(crate) cluster: String,
+    /// The repository root to check (default: the config's directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) repo: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

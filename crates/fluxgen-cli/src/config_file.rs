@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use fluxgen_core::{CONFIG_FILE_NAME, Config, EXAMPLE_CONFIG, Origin};
+use fluxgen_core::{CONFIG_FILE_NAME, Config, EXAMPLE_CONFIG, LoadOptions, Origin};
 
-use crate::cli::InitArgs;
+use crate::cli::{Cli, InitArgs};
 use crate::{ExitStatus, diagnostics};
 
 /// A loaded config and the directory its relative paths start from.
@@ -17,9 +17,12 @@ pub(crate) struct Loaded {
 }
 
 /// Loads `-c FILE`, else the nearest fluxgen.yaml, else the built-in example (said on stderr).
-pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
-    let path = match explicit {
-        Some(path) => Some(path.to_path_buf()),
+pub(crate) fn load(cli: &Cli) -> anyhow::Result<Loaded> {
+    let options = LoadOptions {
+        allow_out_of_order: cli.allow_out_of_order,
+    };
+    let path = match &cli.config {
+        Some(path) => Some(path.clone()),
         None => find_upwards()?,
     };
     let Some(path) = path else {
@@ -27,7 +30,7 @@ pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
             "no {CONFIG_FILE_NAME} here or in a parent directory: using the built-in example (`fluxgen init` writes it)"
         ));
         return Ok(Loaded {
-            config: Config::example(),
+            config: Config::from_yaml_with(EXAMPLE_CONFIG, Origin::BuiltIn, &options)?,
             root: PathBuf::from("."),
         });
     };
@@ -39,7 +42,7 @@ pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
             e.utf8_error().valid_up_to()
         )
     })?;
-    let config = Config::from_yaml(&text, Origin::File(path.clone()))?;
+    let config = Config::from_yaml_with(&text, Origin::File(path.clone()), &options)?;
     let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let root = if root.as_os_str().is_empty() {
         PathBuf::from(".")

@@ -11,7 +11,7 @@ use crate::config_file;
 use crate::{ExitStatus, diagnostics};
 
 pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
-    let loaded = config_file::load(cli.config.as_deref())?;
+    let loaded = config_file::load(cli)?;
     let config = &loaded.config;
     if args.all {
         let root = args.root.clone().unwrap_or(loaded.root.clone());

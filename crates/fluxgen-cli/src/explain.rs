@@ -10,7 +10,7 @@ use crate::cli::{Cli, ExplainArgs, ExplainFormat};
 use crate::config_file;
 
 pub(crate) fn run(cli: &Cli, args: &ExplainArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
-    let loaded = config_file::load(cli.config.as_deref())?;
+    let loaded = config_file::load(cli)?;
     let mut reports = explain(&loaded.config, &args.cluster)?;
     if let Some(controller) = args.controller {
         reports.retain(|r| r.controller == controller);

@@ -5,6 +5,7 @@ mod config_file;
 mod diagnostics;
 mod emit;
 mod explain;
+mod plan;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Emit(args) => emit::run(&cli, args, &mut stdout),
         Command::Explain(args) => explain::run(&cli, args, &mut stdout),
+        Command::Plan(args) => plan::run(&cli, args, &mut stdout),
         Command::Init(args) => config_file::init(args),
         Command::Schema => config_file::schema(&mut stdout),
         Command::Completions { shell } => completions(*shell, &mut stdout),

@@ -829,7 +829,10 @@ fn colour_only_when_asked_and_never_with_no_color() {
 #[test]
 fn explain_shows_the_effective_concurrency_of_kustomize_controller_and_what_set_it() {
     let dir = workdir();
-    snapshot!("explain-edge-kustomize", fluxgen(dir.path(), &["explain", "edge", "--controller", "kustomize-controller"]));
+    snapshot!(
+        "explain-edge-kustomize",
+        fluxgen(dir.path(), &["explain", "edge", "--controller", "kustomize-controller"])
+    );
     let json = run(fluxgen(dir.path(), &["explain", "edge", "--output", "json"]));
     assert_eq!(json.code, Some(0), "{}", json.stderr);
     let reports: serde_json::Value = serde_json::from_str(&json.stdout).expect("explain --output json prints JSON");
@@ -839,9 +842,17 @@ fn explain_shows_the_effective_concurrency_of_kustomize_controller_and_what_set_
         .iter()
         .find(|r| r["controller"] == "kustomize-controller")
         .expect("kustomize-controller is reported");
-    let concurrent = kustomize["args"].as_array().unwrap().iter().find(|a| a["flag"] == "--concurrent").unwrap();
+    let concurrent = kustomize["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["flag"] == "--concurrent")
+        .unwrap();
     assert_eq!(concurrent["value"], "10");
-    assert!(concurrent["set_by"].as_str().unwrap().starts_with("workers: 10"), "{concurrent}");
+    assert!(
+        concurrent["set_by"].as_str().unwrap().starts_with("workers: 10"),
+        "{concurrent}"
+    );
 }
 
 #[test]
@@ -863,7 +874,14 @@ fn explain_refuses_conflicting_tunings_and_unknown_controllers() {
         conflict.stderr
     );
     let other = workdir();
-    let missing = run(fluxgen(other.path(), &["explain", "edge", "--controller", "image-automation-controller"]));
+    let missing = run(fluxgen(
+        other.path(),
+        &["explain", "edge", "--controller", "image-automation-controller"],
+    ));
     assert_eq!(missing.code, Some(2));
-    assert!(missing.stderr.contains("does not run image-automation-controller"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("does not run image-automation-controller"),
+        "{}",
+        missing.stderr
+    );
 }

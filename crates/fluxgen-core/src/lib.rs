@@ -69,6 +69,7 @@ mod notification;
 mod overrides;
 pub mod patch;
 mod resource;
+mod runbook;
 mod source;
 mod tuning;
 mod validation;
@@ -81,7 +82,8 @@ struct ReadmeExamples;
 
 pub use component::Component;
 pub use config::{
-    CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_CONFIG, Origin, Phase, config_schema,
+    CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_CONFIG, LoadOptions, Origin, Phase,
+    config_schema,
 };
 pub use duration::Duration;
 pub use emit::{GENERATED_MARKER, IndexFile, Tree, WriteReport, is_generated, plan, write};
@@ -102,6 +104,7 @@ pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceR
 pub use notification::{Receiver, ReceiverResource, ReceiverSpec};
 pub use patch::{JsonPatchOp, PatchError};
 pub use resource::Resource;
+pub use runbook::{Findings, runbook};
 pub use source::{
     HELM_CHART_MEDIA_TYPE, LayerOperation, LayerSelector, OciProvider, OciRef, OciRepository, OciRepositorySpec,
     OidcIdentity, SecretRef, Verification, VerificationProvider,

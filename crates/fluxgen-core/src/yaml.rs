@@ -289,6 +289,130 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
 }
 
+/// Parses a stream of YAML documents into located trees, one per non-empty document; each
+/// tree's position is where its document's content starts. Aliases are expanded within the
+/// parser's budget, as [`parse`] does. The first error fails the whole stream.
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    match serde_saphyr::from_multiple::<Spanned<RawNode>>(text) {
+        Ok(documents) => Ok(documents.into_iter().map(Node::from).collect()),
+        Err(error) => Err(syntax_error(&error)),
+    }
+}
+
+/// Parses a stream of YAML documents, keeping every document that parses: when the stream as
+/// a whole does not, each document (text between `---` marker lines) is parsed on its own and
+/// the failing ones are returned as errors with their line in the whole text.
+pub(crate) fn parse_documents_lenient(text: &str) -> (Vec<Node>, Vec<SyntaxError>) {
+    match parse_documents(text) {
+        Ok(documents) => (documents, Vec::new()),
+        Err(whole) => {
+            let chunks = split_documents(text);
+            if chunks.len() < 2 {
+                return (Vec::new(), vec![whole]);
+            }
+            let mut documents = Vec::new();
+            let mut errors = Vec::new();
+            for (offset, chunk) in chunks {
+                match parse_documents(chunk) {
+                    Ok(parsed) => documents.extend(parsed.into_iter().map(|node| node.shifted(offset))),
+                    Err(mut error) => {
+                        error.at.line += offset;
+                        errors.push(error);
+                    }
+                }
+            }
+            (documents, errors)
+        }
+    }
+}
+
+/// The documents of a stream as `(lines before it, text)`, split at `---` marker lines.
+fn split_documents(text: &str) -> Vec<(u32, &str)> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 0u32;
+    let mut line = 0u32;
+    let mut offset = 0usize;
+    for piece in text.split_inclusive('\n') {
+        let content = piece.trim_end_matches(['\n', '\r']);
+        if (content == "---" || content.starts_with("--- ") || content.starts_with("---\t")) && offset > start {
+            chunks.push((start_line, &text[start..offset]));
+            start = offset;
+            start_line = line;
+        }
+        offset += piece.len();
+        line += 1;
+    }
+    chunks.push((start_line, &text[start..]));
+    chunks
+}
+
+/// The position and reason of a parser error, without the source snippet the library adds.
+fn syntax_error(error: &serde_saphyr::Error) -> SyntaxError {
+    let at = error
+        .location()
+        .map(|l| Position {
+            line: l.line() as u32,
+            column: l.column() as u32,
+        })
+        .unwrap_or_default();
+    let message = error.to_string();
+    let first = message.lines().next().unwrap_or_default();
+    let reason = first.split_once(": ").map_or(first, |(_, r)| r);
+    let reason = reason
+        .strip_prefix(&format!("line {} column {}: ", at.line, at.column))
+        .unwrap_or(reason);
+    SyntaxError {
+        at,
+        message: reason.to_owned(),
+    }
+}
+
+impl Node {
+    /// The node with every position moved down by `lines`.
+    fn shifted(mut self, lines: u32) -> Node {
+        self.at.line += lines;
+        match &mut self.value {
+            NodeValue::Seq(items) => {
+                *items = std::mem::take(items).into_iter().map(|n| n.shifted(lines)).collect();
+            }
+            NodeValue::Map(entries) => {
+                *entries = std::mem::take(entries)
+                    .into_iter()
+                    .map(|(mut key, value)| {
+                        key.at.line += lines;
+                        (key, value.shifted(lines))
+                    })
+                    .collect();
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// The node's text when it is a string.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            NodeValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Serializes a typed value as block YAML with the same style as [`to_string`], keeping the
+/// order of the value's own fields (for files fluxgen writes for people, such as an imported
+/// `fluxgen.yaml`).
+pub(crate) fn to_string_in_order<T: Serialize>(value: &T) -> Result<String, String> {
+    let mut options = SerializerOptions::default();
+    options.compact_list_indent = false;
+    options.folded_wrap_chars = usize::MAX;
+    let mut text = serde_saphyr::to_string_with_options(value, options).map_err(|e| e.to_string())?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
 /// Parses one YAML (or JSON) document into a plain JSON value, keeping keys set to `null`
 /// (a strategic-merge `null` deletes). Kustomize patch text comes through here.
 pub(crate) fn parse_value(text: &str) -> Result<Value, String> {

@@ -1,7 +1,16 @@
 //! Matching the reference: `tests/reference/onedr0p-home-ops.yaml` describes onedr0p/home-ops's
 //! Flux setup, and the tree fluxgen generates from it must equal the files of
 //! `refs/onedr0p__home-ops/kubernetes/apps/flux-system/flux-{operator,instance}/` as parsed
-//! YAML, except for the named intentional differences in [`DIFFERENCES`].
+//! YAML, except for the named intentional differences in [`DIFFERENCES`] and the fields in
+//! [`COMPARED_BY_EFFECT`].
+//!
+//! The controller patches are such a field: the config says `tuning: { preset: home-ops }`
+//! where home-ops writes nine raw patches (one of which sets `--concurrent` a second time on
+//! kustomize-controller, which fluxgen refuses as a conflict). They are compared by effect:
+//! both patch lists are applied to the real Flux v2.9.4 Deployments
+//! (`$FLUXGEN_SHARED/flux-manifests/v2.9.4/`) and every controller must end up with the same
+//! arguments (last value of a flag wins), feature gates (accumulated gate by gate), resources
+//! and volumes.
 //!
 //! The reference files are read from `$FLUXGEN_SHARED/refs/onedr0p__home-ops/` (`FLUXGEN_SHARED`
 //! defaults to `<workspace root>/../shared`).
@@ -9,12 +18,16 @@
 //! Text-level details (comments, key order, quoting, fluxgen's marker line) are not compared:
 //! both sides are parsed with serde-saphyr into JSON values first.
 
-use std::collections::BTreeSet;
+#[allow(dead_code)]
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use fluxgen_core::{Config, Origin, Tree, plan};
+use fluxgen_core::{Component, Config, KustomizePatch, Origin, PatchTarget, Tree, explain, plan};
 use serde_json::Value;
+use support::flux::{self, Effective};
 
 /// The cluster of the reference config.
 const CLUSTER: &str = "home-ops";
@@ -86,6 +99,30 @@ const DIFFERENCES: &[Difference] = &[
         reason: "sync.name is immutable, so fluxgen writes it instead of relying on the default (the namespace, the same value)",
     },
 ];
+
+/// A field both sides have, with different text on purpose, compared by its effect instead.
+struct ComparedByEffect {
+    /// The generated (and reference) file.
+    file: &'static str,
+    /// JSON pointer of the field in both objects.
+    pointer: &'static str,
+    /// Why it differs, and which test compares it.
+    reason: &'static str,
+}
+
+/// The fields removed from both sides before comparing, each compared by a test of its own.
+const COMPARED_BY_EFFECT: &[ComparedByEffect] = &[ComparedByEffect {
+    file: INSTANCE_RELEASE,
+    pointer: PATCHES,
+    reason: "generated from preset: home-ops; compared by effect in controller_settings_match_home_ops",
+}];
+
+/// The flux-instance HelmRelease.
+const INSTANCE_RELEASE: &str = "flux-instance/app/helmrelease.yaml";
+/// Where the HelmRelease holds the FluxInstance's controller patches.
+const PATCHES: &str = "/spec/values/instance/kustomize/patches";
+/// The controllers home-ops runs.
+const CONTROLLERS: [Component; 4] = Component::DEFAULTS;
 
 fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -250,6 +287,9 @@ fn compare(tree: &Tree, reference: &Path) -> Vec<String> {
             difference.file
         );
     }
+    for field in COMPARED_BY_EFFECT {
+        assert!(compared.contains(field.file), "{} is not compared", field.file);
+    }
     for file in COMPARED {
         let Some(text) = tree.files.get(*file) else {
             problems.push(format!("{file}: not generated"));
@@ -257,6 +297,21 @@ fn compare(tree: &Tree, reference: &Path) -> Vec<String> {
         };
         let mut ours = parse(&format!("generated {file}"), text);
         let mut theirs = parse(&format!("reference {file}"), &read(&reference.join(file)));
+        for field in COMPARED_BY_EFFECT.iter().filter(|f| f.file == *file) {
+            let (parent, key) = split_pointer(field.pointer);
+            for (side, object) in [("reference", &mut theirs), ("fluxgen's output", &mut ours)] {
+                let removed = object
+                    .pointer_mut(parent)
+                    .and_then(Value::as_object_mut)
+                    .and_then(|map| map.remove(&key));
+                if removed.is_none() {
+                    problems.push(format!(
+                        "{file} {}: not in {side}, so it cannot be compared by effect ({})",
+                        field.pointer, field.reason
+                    ));
+                }
+            }
+        }
         for difference in DIFFERENCES.iter().filter(|d| d.file == *file) {
             if theirs.pointer(difference.pointer).is_some() {
                 problems.push(format!(
@@ -358,22 +413,291 @@ fn written_distribution_equals_the_chart_defaults() {
 }
 
 #[test]
-fn the_comparison_reports_a_changed_patch() {
+fn the_comparison_reports_a_changed_value() {
     let reference = reference_dir();
     let text = read(&crate_dir().join(CONFIG));
-    assert_eq!(text.matches("memory: 2Gi").count(), 1);
-    let tree = generate(&load(&text.replace("memory: 2Gi", "memory: 3Gi")));
+    assert_eq!(text.matches("reconcileArtifactEvery: 1h").count(), 1);
+    let tree = generate(&load(
+        &text.replace("reconcileArtifactEvery: 1h", "reconcileArtifactEvery: 2h"),
+    ));
     let problems = compare(&tree, &reference);
-    assert_eq!(problems.len(), 1, "{}", report(&problems));
-    assert!(
-        problems[0].starts_with("flux-instance/app/helmrelease.yaml /spec/values/instance/kustomize/patches/1/patch: "),
+    assert_eq!(
+        problems,
+        [
+            "flux-instance/app/helmrelease.yaml /spec/values/commonAnnotations/fluxcd.controlplane.io~1reconcileArtifactEvery: \
+             reference \"1h\", fluxgen \"2h\""
+        ],
         "{}",
-        problems[0]
+        report(&problems)
     );
+}
+
+// --- the controller patches, compared by effect -------------------------------------------------
+
+/// The controller patches a flux-instance HelmRelease passes to the FluxInstance.
+fn patches_of(what: &str, release: &Value) -> Vec<KustomizePatch> {
+    let listed = release
+        .pointer(PATCHES)
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("{what}: no {PATCHES}"));
+    listed
+        .iter()
+        .map(|entry| {
+            let text = |pointer: &str| entry.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
+            let target = entry.get("target").map(|target| {
+                let known = [
+                    "kind",
+                    "name",
+                    "group",
+                    "version",
+                    "labelSelector",
+                    "annotationSelector",
+                ];
+                for key in target.as_object().expect("a target is a mapping").keys() {
+                    assert!(known.contains(&key.as_str()), "{what}: a target with {key}");
+                }
+                PatchTarget {
+                    kind: text("/target/kind"),
+                    name: text("/target/name"),
+                    group: text("/target/group"),
+                    version: text("/target/version"),
+                    label_selector: text("/target/labelSelector"),
+                    annotation_selector: text("/target/annotationSelector"),
+                    namespace: None,
+                }
+            });
+            KustomizePatch {
+                patch: text("/patch").unwrap_or_else(|| panic!("{what}: a patch without text")),
+                target,
+            }
+        })
+        .collect()
+}
+
+/// home-ops's nine patches, from the reference flux-instance HelmRelease.
+fn reference_patches() -> Vec<KustomizePatch> {
+    let release = parse(
+        "reference helmrelease.yaml",
+        &read(&reference_dir().join(INSTANCE_RELEASE)),
+    );
+    patches_of("reference", &release)
+}
+
+/// The patches fluxgen writes into the flux-instance HelmRelease of `tree`.
+fn generated_patches(tree: &Tree) -> Vec<KustomizePatch> {
+    let text = tree
+        .files
+        .get(INSTANCE_RELEASE)
+        .expect("fluxgen writes the flux-instance HelmRelease");
+    patches_of("fluxgen", &parse("generated helmrelease.yaml", text))
+}
+
+/// What each of home-ops's controllers runs with after `patches`, applied in-process to the
+/// real Deployments.
+fn effect(patches: &[KustomizePatch]) -> BTreeMap<Component, Effective> {
+    let manifests = flux::manifests();
+    CONTROLLERS
+        .into_iter()
+        .map(|controller| {
+            let patched = flux::patched(&manifests[&controller].deployment, patches)
+                .unwrap_or_else(|e| panic!("{controller}: {e}"));
+            (controller, flux::effective(&patched))
+        })
+        .collect()
+}
+
+/// Every difference between the reference's and fluxgen's effective settings, one line each.
+fn effect_differences(
+    reference: &BTreeMap<Component, Effective>,
+    generated: &BTreeMap<Component, Effective>,
+) -> Vec<String> {
+    fn maps(out: &mut Vec<String>, what: &str, a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) {
+        for key in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+            let (x, y) = (a.get(key), b.get(key));
+            if x != y {
+                let show = |v: Option<&String>| v.map_or("unset".to_owned(), |v| format!("{v:?}"));
+                out.push(format!("{what} {key}: reference {}, fluxgen {}", show(x), show(y)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for controller in CONTROLLERS {
+        let (a, b) = (&reference[&controller], &generated[&controller]);
+        maps(&mut out, &format!("{controller}: arg"), &a.args, &b.args);
+        maps(&mut out, &format!("{controller}: feature gate"), &a.gates, &b.gates);
+        for (what, x, y) in [
+            ("resources", &a.resources, &b.resources),
+            ("volumes", &a.volumes, &b.volumes),
+        ] {
+            if x != y {
+                out.push(format!("{controller}: {what}: reference {x}, fluxgen {y}"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn controller_settings_match_home_ops() {
+    let reference_patches = reference_patches();
+    assert_eq!(reference_patches.len(), 9, "home-ops has nine controller patches");
+    let tree = generate(&reference_config());
+    let generated_patches = generated_patches(&tree);
+    let reference = effect(&reference_patches);
+    let generated = effect(&generated_patches);
+    let differences = effect_differences(&reference, &generated);
     assert!(
-        problems[0].ends_with(r#"line 12: reference "              memory: 2Gi", fluxgen "              memory: 3Gi""#),
+        differences.is_empty(),
+        "the controllers run with other settings than home-ops's:\n{}",
+        report(&differences)
+    );
+
+    // What that means, spelled out: home-ops sets --concurrent on kustomize-controller twice
+    // (10, then 20: the last wins); fluxgen once, to 20.
+    let manifests = flux::manifests();
+    let concurrent = |patches: &[KustomizePatch]| -> Vec<String> {
+        let patched = flux::patched(&manifests[&Component::KustomizeController].deployment, patches).unwrap();
+        patched
+            .pointer(&format!("{}/args", flux::CONTAINER))
+            .and_then(Value::as_array)
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|arg| arg.starts_with("--concurrent="))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(concurrent(&reference_patches), ["--concurrent=10", "--concurrent=20"]);
+    assert_eq!(concurrent(&generated_patches), ["--concurrent=20"]);
+    let kustomize = &generated[&Component::KustomizeController];
+    assert_eq!(kustomize.args["--concurrent"], "20");
+    let expected_gates = [
+        (Component::SourceController, vec!["CacheSecretsAndConfigMaps"]),
+        (Component::KustomizeController, vec!["CancelHealthCheckOnNewRevision"]),
+        (
+            Component::HelmController,
+            vec!["DefaultToRetryOnFailure", "DisableChartDigestTracking", "OOMWatch"],
+        ),
+        (Component::NotificationController, vec![]),
+    ];
+    for (controller, gates) in expected_gates {
+        let on: Vec<&str> = generated[&controller]
+            .gates
+            .iter()
+            .filter(|(_, value)| *value == "true")
+            .map(|(gate, _)| gate.as_str())
+            .collect();
+        assert_eq!(on, gates, "{controller}");
+        assert_eq!(generated[&controller].gates.len(), gates.len(), "{controller}");
+    }
+    // notification-controller is untouched by both.
+    assert_eq!(
+        generated[&Component::NotificationController],
+        flux::effective(&manifests[&Component::NotificationController].deployment)
+    );
+}
+
+#[test]
+fn explain_reports_the_settings_home_ops_runs_with() {
+    let config = reference_config();
+    let reports = explain(&config, CLUSTER).unwrap_or_else(|e| panic!("{e}"));
+    let reference = effect(&reference_patches());
+    assert_eq!(
+        reports.iter().map(|r| r.controller).collect::<Vec<_>>(),
+        CONTROLLERS.to_vec()
+    );
+    for report in &reports {
+        let want = &reference[&report.controller];
+        let mut args: BTreeMap<String, String> = BTreeMap::new();
+        for arg in &report.args {
+            // explain also lists the flags a controller has a built-in default for.
+            if arg.set_by != "the controller's built-in default" {
+                args.insert(arg.flag.clone(), arg.value.clone());
+            }
+        }
+        assert_eq!(args, want.args, "{}: args", report.controller);
+        let gates: BTreeMap<String, String> = report
+            .feature_gates
+            .iter()
+            .map(|g| (g.name.clone(), g.value.clone()))
+            .collect();
+        assert_eq!(gates, want.gates, "{}: feature gates", report.controller);
+        let mut resources = BTreeMap::new();
+        for (kind, amounts) in want.resources.as_object().unwrap() {
+            for (name, amount) in amounts.as_object().unwrap() {
+                resources.insert(format!("{kind}.{name}"), amount.as_str().unwrap().to_owned());
+            }
+        }
+        let reported: BTreeMap<String, String> = report
+            .resources
+            .iter()
+            .map(|r| (r.name.clone(), r.value.clone()))
+            .collect();
+        assert_eq!(reported, resources, "{}: resources", report.controller);
+    }
+    let kustomize = reports
+        .iter()
+        .find(|r| r.controller == Component::KustomizeController)
+        .unwrap();
+    let concurrent = kustomize.args.iter().find(|a| a.flag == "--concurrent").unwrap();
+    assert_eq!(concurrent.value, "20");
+    assert_eq!(concurrent.set_by, "workers: 20 on kustomize-controller");
+    let temp = kustomize.volumes.iter().find(|v| v.name == "temp").unwrap();
+    assert_eq!(
+        (temp.value.as_str(), temp.set_by.as_str()),
+        ("emptyDir (Memory)", "inMemoryBuilds on kustomize-controller")
+    );
+}
+
+#[test]
+fn controller_patches_have_the_same_effect_with_kubectl() {
+    let Some(kubectl) = flux::kubectl() else { return };
+    let manifests = flux::manifests();
+    let files: Vec<(String, String)> = CONTROLLERS
+        .iter()
+        .map(|c| (manifests[c].file_name(), manifests[c].text()))
+        .collect();
+    let tree = generate(&reference_config());
+    for (what, patches) in [
+        ("reference", reference_patches()),
+        ("fluxgen", generated_patches(&tree)),
+    ] {
+        let built = flux::kustomize(&kubectl, &files, &patches).unwrap_or_else(|e| panic!("{what}: kubectl: {e}"));
+        let in_process = effect(&patches);
+        for controller in CONTROLLERS {
+            let deployment = &built[&("Deployment".to_owned(), controller.as_str().to_owned())];
+            assert_eq!(
+                flux::effective(deployment),
+                in_process[&controller],
+                "{what}: {controller}: kubectl vs in-process"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_effect_comparison_reports_a_changed_tuning() {
+    let reference = reference_dir();
+    let text = read(&crate_dir().join(CONFIG));
+    assert_eq!(text.matches("    preset: home-ops\n").count(), 1);
+    let changed = text.replace(
+        "    preset: home-ops\n",
+        "    preset: home-ops\n    memoryLimit: { helm-controller: 3Gi }\n    workers: { kustomize-controller: 15 }\n",
+    );
+    let tree = generate(&load(&changed));
+    // The tree comparison leaves the patches to the effect comparison...
+    let problems = compare(&tree, &reference);
+    assert!(problems.is_empty(), "{}", report(&problems));
+    // ...which names each changed setting.
+    let differences = effect_differences(&effect(&reference_patches()), &effect(&generated_patches(&tree)));
+    assert_eq!(
+        differences,
+        [
+            r#"kustomize-controller: arg --concurrent: reference "20", fluxgen "15""#,
+            r#"helm-controller: resources: reference {"limits":{"cpu":"1000m","memory":"2Gi"},"requests":{"cpu":"100m","memory":"64Mi"}}, fluxgen {"limits":{"cpu":"1000m","memory":"3Gi"},"requests":{"cpu":"100m","memory":"64Mi"}}"#,
+        ],
         "{}",
-        problems[0]
+        report(&differences)
     );
 }
 

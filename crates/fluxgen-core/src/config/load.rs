@@ -11,13 +11,14 @@ use serde_json::Value;
 
 use super::schema::validation_schema;
 use super::{
-    Cluster, Config, ConfigError, ConfigErrors, Origin, PerController, Phase, Repository, RepositorySettings, Settings,
+    Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, PerController, Phase, Repository,
+    RepositorySettings, Settings,
 };
 use crate::Component;
 use crate::duration::is_flux_duration;
 use crate::yaml::{self, Node, NodeValue, Position};
 
-pub(super) fn load(text: &str, origin: Origin) -> Result<Config, ConfigErrors> {
+pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<Config, ConfigErrors> {
     let file = origin.to_string();
     let fail = |errors: Vec<ConfigError>| ConfigErrors {
         file: file.clone(),
@@ -37,7 +38,7 @@ pub(super) fn load(text: &str, origin: Origin) -> Result<Config, ConfigErrors> {
     })?;
     let mut errors = structural_errors(&root);
     // Semantic checks need a well-formed tree; structural errors are reported on their own.
-    let config = errors.is_empty().then(|| assemble(&root, origin, &mut errors));
+    let config = errors.is_empty().then(|| assemble(&root, origin, options, &mut errors));
     match config {
         Some(config) if errors.is_empty() => Ok(config),
         _ => {
@@ -316,7 +317,7 @@ pub(crate) fn did_you_mean<'a>(name: &str, known: &'a [String]) -> Option<&'a st
 }
 
 /// Builds the typed config from a structurally valid tree, adding semantic errors to `errors`.
-fn assemble(root: &Node, origin: Origin, errors: &mut Vec<ConfigError>) -> Config {
+fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec<ConfigError>) -> Config {
     let empty = Node {
         at: root.at,
         value: NodeValue::Map(Vec::new()),
@@ -394,7 +395,7 @@ fn assemble(root: &Node, origin: Origin, errors: &mut Vec<ConfigError>) -> Confi
         .get("rollout")
         .map(|n| serde_json::from_value(n.to_json()).expect("the schema checked `rollout`"))
         .unwrap_or_default();
-    check_rollout(root, &rollout, &clusters, errors);
+    check_rollout(root, &rollout, &clusters, options, errors);
     Config {
         origin,
         repository,
@@ -638,7 +639,13 @@ fn check_relative_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_rollout(root: &Node, rollout: &[String], clusters: &BTreeMap<String, Cluster>, errors: &mut Vec<ConfigError>) {
+fn check_rollout(
+    root: &Node,
+    rollout: &[String],
+    clusters: &BTreeMap<String, Cluster>,
+    options: &LoadOptions,
+    errors: &mut Vec<ConfigError>,
+) {
     let rollout_node = root.get("rollout");
     let known: Vec<String> = clusters.keys().cloned().collect();
     let mut previous: Option<&Cluster> = None;
@@ -661,6 +668,7 @@ fn check_rollout(root: &Node, rollout: &[String], clusters: &BTreeMap<String, Cl
         };
         if let Some(before) = previous
             && cluster.phase > before.phase
+            && !options.allow_out_of_order
         {
             let phase_at = root.at_path(["clusters", name.as_str(), "phase"]).map_or(at, |n| n.at);
             errors.push(ConfigError {
@@ -668,8 +676,9 @@ fn check_rollout(root: &Node, rollout: &[String], clusters: &BTreeMap<String, Cl
                 key: format!("clusters.{name}.phase"),
                 message: format!(
                     "`{name}` is at phase `{}` but `{}`, before it in `rollout`, is only at `{}`: \
-                     migrate one cluster at a time, edge first",
-                    cluster.phase, before.name, before.phase
+                     migrate one cluster at a time in `rollout` order (move `{name}` after `{}`, or pass \
+                     --allow-out-of-order if you mean it)",
+                    cluster.phase, before.name, before.phase, before.name
                 ),
             });
         }

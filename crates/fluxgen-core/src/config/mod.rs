@@ -30,6 +30,13 @@ pub const CONFIG_FILE_NAME: &str = "fluxgen.yaml";
 /// used when no config file exists and written by `fluxgen init`.
 pub const EXAMPLE_CONFIG: &str = include_str!("example.yaml");
 
+/// How a configuration is loaded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Accept a cluster at a later phase than one before it in `rollout`.
+    pub allow_out_of_order: bool,
+}
+
 /// A loaded and checked configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -148,7 +155,22 @@ impl Config {
     /// assert_eq!(config.cluster("edge").unwrap().settings.path, "kubernetes/edge/apps/flux-system");
     /// ```
     pub fn from_yaml(text: &str, origin: Origin) -> Result<Self, ConfigErrors> {
-        load::load(text, origin)
+        load::load(text, origin, &LoadOptions::default())
+    }
+
+    /// Like [`Config::from_yaml`], with options.
+    ///
+    /// ```
+    /// use fluxgen_core::{Config, LoadOptions, Origin};
+    /// let text = "repository: { url: ssh://git@github.com/x/y }\n\
+    ///             clusters: { edge: { phase: prepare }, main: { phase: operator } }\n\
+    ///             rollout: [edge, main]\n";
+    /// assert!(Config::from_yaml(text, Origin::BuiltIn).is_err());
+    /// let options = LoadOptions { allow_out_of_order: true };
+    /// assert!(Config::from_yaml_with(text, Origin::BuiltIn, &options).is_ok());
+    /// ```
+    pub fn from_yaml_with(text: &str, origin: Origin, options: &LoadOptions) -> Result<Self, ConfigErrors> {
+        load::load(text, origin, options)
     }
 
     /// The built-in example configuration.

@@ -317,7 +317,7 @@ impl Default for SyncSettings {
     fn default() -> Self {
         Self {
             name: "flux-system".to_owned(),
-            path: "kubernetes/{cluster}/flux/cluster".to_owned(),
+            path: "kubernetes/{cluster}/sync".to_owned(),
             interval: DurationText::of("1h"),
         }
     }

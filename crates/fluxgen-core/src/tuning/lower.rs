@@ -23,7 +23,8 @@ pub struct Setting {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TuningError {
-    /// Two tunings set the same flag (or feature gate) on one controller to different values.
+    /// Two tunings set the same flag (or feature gate, or resource amount) on one controller to
+    /// different values.
     #[error(
         "{controller}: `{first}` sets {flag}={first_value} but `{second}` sets {flag}={second_value}; \
          the operator would silently keep the last one, so set it in one place"
@@ -31,7 +32,7 @@ pub enum TuningError {
     Conflict {
         /// The controller.
         controller: Component,
-        /// The flag or `--feature-gates <gate>`.
+        /// The flag, `--feature-gates <gate>`, or a resource amount such as `resources.limits.memory`.
         flag: String,
         /// The first tuning.
         first: String,
@@ -252,6 +253,27 @@ fn check(tunings: &[Tuning]) -> Result<(), TuningError> {
                 }
             }
         }
+        // A resource amount set twice is the same ambiguity as a flag set twice: which patch
+        // the operator applies last depends on how the entries sort, not on what was meant.
+        for (controller, name, value) in amounts_of(tuning) {
+            let key = (controller, name.clone());
+            match args.get(&key) {
+                Some((first_value, first)) if *first_value != value => {
+                    return Err(TuningError::Conflict {
+                        controller,
+                        flag: name,
+                        first: first.to_string(),
+                        first_value: first_value.clone(),
+                        second: tuning.to_string(),
+                        second_value: value,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    args.insert(key, (value, tuning));
+                }
+            }
+        }
         for (controller, gate, enabled) in gates_of(tuning) {
             let known = facts::feature_gates(controller);
             if !known.contains(&gate.as_str()) {
@@ -282,6 +304,29 @@ fn check(tunings: &[Tuning]) -> Result<(), TuningError> {
         }
     }
     Ok(())
+}
+
+/// The resource amounts a structured tuning sets, per controller, as `resources.limits.memory`.
+fn amounts_of(tuning: &Tuning) -> Vec<(Component, String, String)> {
+    let Tuning::Resources {
+        controllers,
+        limits,
+        requests,
+    } = tuning
+    else {
+        return Vec::new();
+    };
+    let mut amounts = Vec::new();
+    for controller in controllers {
+        for (kind, set) in [("limits", limits), ("requests", requests)] {
+            for (name, amount) in [("cpu", &set.cpu), ("memory", &set.memory)] {
+                if let Some(amount) = amount {
+                    amounts.push((*controller, format!("resources.{kind}.{name}"), amount.clone()));
+                }
+            }
+        }
+    }
+    amounts
 }
 
 fn check_values(tuning: &Tuning) -> Result<(), TuningError> {

@@ -1,6 +1,8 @@
 //! What the differential tests share: where the shared data lives, every planned tree, the CRD
-//! and chart schemas, and the real tools (`kubectl`, `yamllint`) that judge the output.
+//! and chart schemas, the real Flux manifests, and the real tools (`kubectl`, `yamllint`) that
+//! judge the output.
 
+pub mod flux;
 pub mod kubectl;
 pub mod schema;
 pub mod trees;

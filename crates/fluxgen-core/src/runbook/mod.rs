@@ -1,0 +1,298 @@
+//! `fluxgen plan`: the migration runbook of a cluster's current phase, as Markdown, concrete to
+//! the repository (its paths, names and what is found there), rendered from the templates in
+//! the workspace's `templates/` directory.
+
+mod findings;
+
+use std::path::Path;
+
+use minijinja::value::Serde;
+use minijinja::{Environment, syntax::SyntaxConfig};
+use serde::Serialize;
+
+use crate::config::{Config, InstanceMode, Phase};
+use crate::{Error, IndexFile};
+pub use findings::{Findings, find};
+
+const TEMPLATES: [(&str, &str); 7] = [
+    ("plan.md.j2", include_str!("../../../../templates/plan.md.j2")),
+    (
+        "plan/verify.md.j2",
+        include_str!("../../../../templates/plan/verify.md.j2"),
+    ),
+    (
+        "plan/prepare.md.j2",
+        include_str!("../../../../templates/plan/prepare.md.j2"),
+    ),
+    (
+        "plan/operator.md.j2",
+        include_str!("../../../../templates/plan/operator.md.j2"),
+    ),
+    (
+        "plan/instance.md.j2",
+        include_str!("../../../../templates/plan/instance.md.j2"),
+    ),
+    (
+        "plan/cutover.md.j2",
+        include_str!("../../../../templates/plan/cutover.md.j2"),
+    ),
+    (
+        "plan/complete.md.j2",
+        include_str!("../../../../templates/plan/complete.md.j2"),
+    ),
+];
+
+/// What the templates see.
+#[derive(Serialize)]
+struct Context<'a> {
+    cluster: &'a str,
+    phase: &'static str,
+    phase_index: usize,
+    next_phase: Option<&'static str>,
+    repository: RepositoryView<'a>,
+    rollout: Vec<RolloutEntry>,
+    next_cluster: Option<RolloutEntry>,
+    namespace: &'a str,
+    apps_dir: &'a str,
+    index_file: String,
+    index_lines_missing: Vec<String>,
+    operator_files: Vec<String>,
+    instance_files: Vec<String>,
+    sync: SyncView<'a>,
+    flux_version: &'a str,
+    operator_version: &'a str,
+    mode: &'static str,
+    webhook: Option<WebhookView>,
+    repo_root: String,
+    sync_inherits_root: bool,
+    #[serde(flatten)]
+    findings: Findings,
+}
+
+#[derive(Serialize)]
+struct RepositoryView<'a> {
+    url: &'a str,
+    reference: &'a str,
+}
+
+#[derive(Clone, Serialize)]
+struct RolloutEntry {
+    name: String,
+    phase: &'static str,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct SyncView<'a> {
+    name: &'a str,
+    path: &'a str,
+    overlaps: bool,
+}
+
+#[derive(Serialize)]
+struct WebhookView {
+    store: Option<String>,
+    secret: Option<String>,
+    store_found: bool,
+    store_file: Option<String>,
+}
+
+const PHASES: [Phase; 5] = [
+    Phase::Prepare,
+    Phase::Operator,
+    Phase::Instance,
+    Phase::Cutover,
+    Phase::Complete,
+];
+
+/// Renders the runbook of `cluster`'s current phase, checking the repository at `repo_root`
+/// (the directory `path`s are relative to).
+///
+/// ```
+/// let config = fluxgen_core::Config::example();
+/// let runbook = fluxgen_core::runbook(&config, "edge", std::path::Path::new("."))?;
+/// assert!(runbook.starts_with("# Flux Operator migration: `edge` at phase `instance`"));
+/// assert!(runbook.contains("flux --context edge check"));
+/// # Ok::<(), fluxgen_core::Error>(())
+/// ```
+pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<String, Error> {
+    let tree = crate::plan(config, cluster)?;
+    let this = &config.clusters[cluster];
+    let settings = &this.settings;
+    let findings = find(repo_root, this);
+    let phase_index = PHASES.iter().position(|p| *p == this.phase).unwrap_or_default();
+    let order: Vec<String> = if config.rollout.is_empty() {
+        config.clusters.keys().cloned().collect()
+    } else {
+        config.rollout.clone()
+    };
+    let rollout: Vec<RolloutEntry> = order
+        .iter()
+        .filter_map(|name| config.clusters.get(name))
+        .map(|c| RolloutEntry {
+            name: c.name.clone(),
+            phase: c.phase.as_str(),
+            current: c.name == cluster,
+        })
+        .collect();
+    let next_cluster = rollout.iter().skip_while(|c| !c.current).nth(1).cloned();
+    let in_dir = |app: &str| -> Vec<String> {
+        // The files of one app, listed for the phase that adds them, whatever the current phase.
+        let mut at_instance = config.clone();
+        if let Some(c) = at_instance.clusters.get_mut(cluster) {
+            c.phase = Phase::Instance;
+        }
+        crate::plan(&at_instance, cluster)
+            .map(|t| {
+                t.files
+                    .keys()
+                    .filter(|p| p.starts_with(app))
+                    .map(|p| format!("{}/{p}", t.root))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let index_file = format!("{}/{}", settings.path, IndexFile::PATH);
+    let index_lines_missing = missing_index_lines(&repo_root.join(&index_file), &tree.index.entries);
+    let webhook = settings.webhook.provider.receiver_type().map(|_| {
+        let store = settings.webhook.token.external_secret.as_ref().map(|e| e.store.clone());
+        let store_file = store
+            .as_ref()
+            .and_then(|s| findings::cluster_secret_store(repo_root, s));
+        WebhookView {
+            store_found: store_file.is_some(),
+            store,
+            secret: settings.webhook.token.secret.clone(),
+            store_file,
+        }
+    });
+    let overlaps = findings
+        .root_path
+        .as_deref()
+        .is_some_and(|root| overlap(root, &settings.instance.sync.path));
+    let wanted = settings.tuning.sync_kustomization.as_ref();
+    let sync_inherits_root = findings
+        .root_decryption
+        .as_ref()
+        .is_none_or(|secret| wanted.and_then(|w| w.decryption_secret.as_ref()) == Some(secret))
+        && findings.root_substitute_from.iter().all(|item| {
+            wanted.is_some_and(|w| {
+                w.substitute_from
+                    .iter()
+                    .any(|s| item == &format!("`{:?}/{}`", s.kind, s.name))
+            })
+        });
+    let context = Context {
+        cluster,
+        phase: this.phase.as_str(),
+        phase_index,
+        next_phase: PHASES.get(phase_index + 1).map(|p| p.as_str()),
+        repository: RepositoryView {
+            url: &config.repository.url,
+            reference: &config.repository.reference,
+        },
+        rollout,
+        next_cluster,
+        namespace: &settings.namespace,
+        apps_dir: &settings.path,
+        index_file,
+        index_lines_missing,
+        operator_files: in_dir("flux-operator/"),
+        instance_files: in_dir("flux-instance/"),
+        sync: SyncView {
+            name: &settings.instance.sync.name,
+            path: &settings.instance.sync.path,
+            overlaps,
+        },
+        flux_version: &settings.instance.distribution.version,
+        operator_version: &settings.operator.version,
+        mode: match settings.instance.mode {
+            InstanceMode::Helmrelease => "helmrelease",
+            InstanceMode::Manifest => "manifest",
+        },
+        webhook,
+        repo_root: repo_root.display().to_string(),
+        sync_inherits_root,
+        findings,
+    };
+    render(&context).map_err(|reason| Error::Runbook {
+        cluster: cluster.to_owned(),
+        reason,
+    })
+}
+
+fn render(context: &Context<'_>) -> Result<String, String> {
+    let mut env = Environment::new();
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    env.set_syntax(syntax);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).map_err(|e| e.to_string())?;
+    }
+    let text = env
+        .get_template("plan.md.j2")
+        .and_then(|t| t.render(Serde(context)))
+        .map_err(|e| {
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            message
+        })?;
+    Ok(tidy(&text))
+}
+
+/// At most one blank line in a row, and a single newline at the end.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
+/// The index entries a user-owned namespace `kustomization.yaml` lacks (none when the file is
+/// absent or generated: fluxgen writes it then).
+fn missing_index_lines(path: &Path, entries: &[String]) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    if crate::is_generated(&text) {
+        return Vec::new();
+    }
+    entries
+        .iter()
+        .filter(|entry| {
+            !text.lines().any(|line| {
+                let item = line.trim().trim_start_matches('-').trim();
+                item == entry.as_str() || item == entry.trim_start_matches("./")
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// Whether two repository paths overlap: one contains the other.
+fn overlap(a: &str, b: &str) -> bool {
+    let a: Vec<&str> = a.trim_start_matches("./").trim_end_matches('/').split('/').collect();
+    let b: Vec<&str> = b.trim_start_matches("./").trim_end_matches('/').split('/').collect();
+    a.iter().zip(&b).all(|(x, y)| x == y)
+}
