@@ -885,3 +885,22 @@ fn explain_refuses_conflicting_tunings_and_unknown_controllers() {
         missing.stderr
     );
 }
+
+#[test]
+fn plan_prints_the_runbook_and_main_ahead_of_edge_is_refused() {
+    let dir = workdir();
+    let plan = run(fluxgen(dir.path(), &["plan", "edge"]));
+    assert_eq!(plan.code, Some(0), "{}", plan.stderr);
+    assert!(plan.stdout.starts_with("# Flux Operator migration: `edge` at phase `instance`"), "{}", plan.stdout);
+    write(
+        dir.path().join("fluxgen.yaml"),
+        "repository: { url: ssh://git@github.com/example/haynes-ops }\n\
+         clusters:\n  edge: { phase: instance }\n  main: { phase: prepare }\n\
+         rollout: [main, edge]\n",
+    );
+    let refused = run(fluxgen(dir.path(), &["plan", "edge"]));
+    assert_eq!(refused.code, Some(2));
+    assert!(refused.stderr.contains("List `edge` before `main` in `rollout`"), "{}", refused.stderr);
+    let allowed = run(fluxgen(dir.path(), &["--allow-out-of-order", "plan", "edge"]));
+    assert_eq!(allowed.code, Some(0), "{}", allowed.stderr);
+}

@@ -675,9 +675,9 @@ fn check_rollout(
                 at: phase_at,
                 key: format!("clusters.{name}.phase"),
                 message: format!(
-                    "`{name}` is at phase `{}` but `{}`, before it in `rollout`, is only at `{}`: \
-                     migrate one cluster at a time in `rollout` order (move `{name}` after `{}`, or pass \
-                     --allow-out-of-order if you mean it)",
+                    "`{name}` is at phase `{}` but `{}`, before it in `rollout`, is only at `{}`: clusters \
+                     migrate one at a time, in `rollout` order, the first (edge) cluster leading. List `{name}` \
+                     before `{}` in `rollout` if it is the one to go first, or pass --allow-out-of-order",
                     cluster.phase, before.name, before.phase, before.name
                 ),
             });
