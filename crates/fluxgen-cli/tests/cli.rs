@@ -891,7 +891,12 @@ fn plan_prints_the_runbook_and_main_ahead_of_edge_is_refused() {
     let dir = workdir();
     let plan = run(fluxgen(dir.path(), &["plan", "edge"]));
     assert_eq!(plan.code, Some(0), "{}", plan.stderr);
-    assert!(plan.stdout.starts_with("# Flux Operator migration: `edge` at phase `instance`"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .starts_with("# Flux Operator migration: `edge` at phase `instance`"),
+        "{}",
+        plan.stdout
+    );
     write(
         dir.path().join("fluxgen.yaml"),
         "repository: { url: ssh://git@github.com/example/haynes-ops }\n\
@@ -900,7 +905,11 @@ fn plan_prints_the_runbook_and_main_ahead_of_edge_is_refused() {
     );
     let refused = run(fluxgen(dir.path(), &["plan", "edge"]));
     assert_eq!(refused.code, Some(2));
-    assert!(refused.stderr.contains("List `edge` before `main` in `rollout`"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("List `edge` before `main` in `rollout`"),
+        "{}",
+        refused.stderr
+    );
     let allowed = run(fluxgen(dir.path(), &["--allow-out-of-order", "plan", "edge"]));
     assert_eq!(allowed.code, Some(0), "{}", allowed.stderr);
 }

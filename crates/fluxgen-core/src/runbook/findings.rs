@@ -85,7 +85,7 @@ pub fn find(repo_root: &Path, cluster: &Cluster) -> Findings {
                 })
             {
                 findings.bootstrap_file = Some(relative(&file));
-                findings.bootstrap_dir = file.parent().map(|p| relative(p));
+                findings.bootstrap_dir = file.parent().map(&relative);
             }
             if api.starts_with("kustomize.toolkit.fluxcd.io") && kind == "Kustomization" {
                 let source = document

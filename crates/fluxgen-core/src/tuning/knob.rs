@@ -181,6 +181,11 @@ pub enum SubstituteKind {
     Secret,
 }
 
+/// Whether two sets of amounts set the same resource.
+fn overlaps(a: &ResourceAmounts, b: &ResourceAmounts) -> bool {
+    (a.cpu.is_some() && b.cpu.is_some()) || (a.memory.is_some() && b.memory.is_some())
+}
+
 fn sorted(controllers: impl IntoIterator<Item = Component>) -> Vec<Component> {
     let mut controllers: Vec<Component> = controllers.into_iter().collect();
     controllers.sort();
@@ -429,6 +434,15 @@ impl Tuning {
                 qps: *qps,
                 burst: *burst,
             }),
+            // Resources replace amount by amount: requests.cpu leaves an inherited memory limit.
+            (
+                Tuning::Resources { limits, requests, .. },
+                Tuning::Resources {
+                    limits: other_limits,
+                    requests: other_requests,
+                    ..
+                },
+            ) if !overlaps(limits, other_limits) && !overlaps(requests, other_requests) => Some(self.clone()),
             (
                 Tuning::Resources {
                     controllers,
@@ -537,5 +551,27 @@ impl fmt::Display for Tuning {
                 write!(f, "raw patch on {kind} {name}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Component::{HelmController, SourceController};
+
+    #[test]
+    fn a_tuning_replaces_only_what_it_sets() {
+        let preset = Tuning::memory_limit([SourceController, HelmController], "2Gi");
+        let cpu_only = Tuning::resources(
+            [SourceController],
+            ResourceAmounts::default(),
+            ResourceAmounts { cpu: Some("200m".into()), memory: None },
+        );
+        assert_eq!(preset.without(&cpu_only), Some(preset.clone()), "a cpu request keeps the memory limit");
+        let memory = Tuning::memory_limit([SourceController], "3Gi");
+        assert_eq!(preset.without(&memory), Some(Tuning::memory_limit([HelmController], "2Gi")));
+        let workers = Tuning::workers([SourceController, HelmController], 10);
+        assert_eq!(workers.without(&Tuning::workers([SourceController, HelmController], 5)), None);
+        assert_eq!(workers.without(&memory), Some(workers.clone()), "another knob is left alone");
     }
 }

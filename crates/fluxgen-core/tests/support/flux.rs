@@ -2,6 +2,9 @@
 //! `fluxgen_core::patch` and by `kubectl kustomize`, and the effective settings of a patched
 //! Deployment as the controller reads its arguments.
 
+// Not every test crate that includes `support` uses these.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

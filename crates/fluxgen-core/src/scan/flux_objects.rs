@@ -1,0 +1,284 @@
+//! Reading the Flux objects of a document into the model: sources, Kustomizations,
+//! HelmReleases, notification objects and FluxInstance manifests.
+
+use std::collections::BTreeMap;
+
+use super::model::{
+    Alert, Chart, Decryption, Dependency, FluxInstance, GitReference, GitRepository, HelmRelease, InstanceSource,
+    InstanceSync, Kustomization, Location, ObjectRef, ObjectReference, OciRepository, Patch, PostBuild, Provider,
+    Receiver, SubstituteSource, ValuesReference,
+};
+use crate::PatchTarget;
+use crate::yaml::{Node, NodeValue};
+
+/// The text of a scalar at a path (numbers and booleans as written).
+pub(super) fn text(node: &Node, path: &[&str]) -> Option<String> {
+    match &node.at_path(path.iter().copied())?.value {
+        NodeValue::Str(s) => Some(s.clone()),
+        NodeValue::Int(i) => Some(i.to_string()),
+        NodeValue::Float(f) => Some(f.to_string()),
+        NodeValue::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn flag(node: &Node, path: &[&str]) -> Option<bool> {
+    match node.at_path(path.iter().copied())?.value {
+        NodeValue::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
+/// The items of a list at a path (none when absent or not a list).
+pub(super) fn items<'a>(node: &'a Node, path: &[&str]) -> &'a [Node] {
+    match node.at_path(path.iter().copied()).map(|n| &n.value) {
+        Some(NodeValue::Seq(items)) => items,
+        _ => &[],
+    }
+}
+
+/// `apiVersion`, `kind`, `metadata.name` and `metadata.namespace` of an object document.
+pub(super) fn object_ref(node: &Node, file: &str) -> Option<ObjectRef> {
+    Some(ObjectRef {
+        api_version: text(node, &["apiVersion"])?,
+        kind: text(node, &["kind"])?,
+        name: text(node, &["metadata", "name"]).unwrap_or_default(),
+        namespace: text(node, &["metadata", "namespace"]),
+        at: Location {
+            file: file.to_owned(),
+            line: node.at.line,
+        },
+    })
+}
+
+/// The API group of an `apiVersion` (`""` for the core group).
+pub(super) fn group(api_version: &str) -> &str {
+    api_version.split_once('/').map_or("", |(group, _)| group)
+}
+
+fn reference(node: &Node) -> ObjectReference {
+    ObjectReference {
+        api_version: text(node, &["apiVersion"]),
+        kind: text(node, &["kind"]).unwrap_or_default(),
+        name: text(node, &["name"]).unwrap_or_default(),
+        namespace: text(node, &["namespace"]),
+    }
+}
+
+fn dependencies(node: &Node) -> Vec<Dependency> {
+    items(node, &["spec", "dependsOn"])
+        .iter()
+        .filter_map(|d| {
+            Some(Dependency {
+                name: text(d, &["name"])?,
+                namespace: text(d, &["namespace"]),
+            })
+        })
+        .collect()
+}
+
+/// A patch target as written (`kind`, `name`, `group`, ...).
+pub(super) fn patch_target(node: &Node) -> PatchTarget {
+    PatchTarget {
+        annotation_selector: text(node, &["annotationSelector"]),
+        group: text(node, &["group"]),
+        kind: text(node, &["kind"]),
+        label_selector: text(node, &["labelSelector"]),
+        name: text(node, &["name"]),
+        namespace: text(node, &["namespace"]),
+        version: text(node, &["version"]),
+    }
+}
+
+/// The inline patches of a `patches` list (Flux Kustomization, FluxInstance): entries with
+/// `patch` text.
+pub(super) fn inline_patches(list: &[Node], file: &str) -> Vec<Patch> {
+    list.iter()
+        .filter_map(|entry| {
+            Some(Patch {
+                patch: text(entry, &["patch"])?,
+                target: entry.get("target").map(patch_target),
+                from_file: None,
+                at: Location {
+                    file: file.to_owned(),
+                    line: entry.at.line,
+                },
+            })
+        })
+        .collect()
+}
+
+fn location(node: &Node, file: &str) -> Location {
+    Location {
+        file: file.to_owned(),
+        line: node.at.line,
+    }
+}
+
+pub(super) fn git_repository(node: &Node, file: &str) -> GitRepository {
+    GitRepository {
+        name: text(node, &["metadata", "name"]).unwrap_or_default(),
+        namespace: text(node, &["metadata", "namespace"]),
+        url: text(node, &["spec", "url"]).unwrap_or_default(),
+        reference: GitReference {
+            branch: text(node, &["spec", "ref", "branch"]),
+            tag: text(node, &["spec", "ref", "tag"]),
+            semver: text(node, &["spec", "ref", "semver"]),
+            name: text(node, &["spec", "ref", "name"]),
+            commit: text(node, &["spec", "ref", "commit"]),
+        },
+        secret_ref: text(node, &["spec", "secretRef", "name"]),
+        interval: text(node, &["spec", "interval"]),
+        ignore: text(node, &["spec", "ignore"]),
+        at: location(node, file),
+    }
+}
+
+pub(super) fn oci_repository(node: &Node, file: &str) -> OciRepository {
+    OciRepository {
+        name: text(node, &["metadata", "name"]).unwrap_or_default(),
+        namespace: text(node, &["metadata", "namespace"]),
+        url: text(node, &["spec", "url"]).unwrap_or_default(),
+        tag: text(node, &["spec", "ref", "tag"]),
+        semver: text(node, &["spec", "ref", "semver"]),
+        digest: text(node, &["spec", "ref", "digest"]),
+        at: location(node, file),
+    }
+}
+
+pub(super) fn kustomization(node: &Node, file: &str) -> Kustomization {
+    let post_build = node.at_path(["spec", "postBuild"]).map(|post| PostBuild {
+        substitute: match post.get("substitute").map(|s| &s.value) {
+            Some(NodeValue::Map(entries)) => entries
+                .iter()
+                .filter_map(|(key, value)| Some((key.name.clone(), text(value, &[])?)))
+                .collect(),
+            _ => BTreeMap::new(),
+        },
+        substitute_from: items(post, &["substituteFrom"])
+            .iter()
+            .filter_map(|s| {
+                Some(SubstituteSource {
+                    kind: text(s, &["kind"])?,
+                    name: text(s, &["name"])?,
+                    optional: flag(s, &["optional"]).unwrap_or(false),
+                })
+            })
+            .collect(),
+    });
+    let decryption = node.at_path(["spec", "decryption"]).map(|d| Decryption {
+        provider: text(d, &["provider"]).unwrap_or_default(),
+        secret_ref: text(d, &["secretRef", "name"]),
+    });
+    Kustomization {
+        name: text(node, &["metadata", "name"]).unwrap_or_default(),
+        namespace: text(node, &["metadata", "namespace"]),
+        path: text(node, &["spec", "path"]),
+        source_ref: node.at_path(["spec", "sourceRef"]).map(reference),
+        prune: flag(node, &["spec", "prune"]),
+        wait: flag(node, &["spec", "wait"]),
+        suspend: flag(node, &["spec", "suspend"]),
+        interval: text(node, &["spec", "interval"]),
+        timeout: text(node, &["spec", "timeout"]),
+        target_namespace: text(node, &["spec", "targetNamespace"]),
+        post_build,
+        decryption,
+        depends_on: dependencies(node),
+        patches: inline_patches(items(node, &["spec", "patches"]), file),
+        at: location(node, file),
+    }
+}
+
+pub(super) fn helm_release(node: &Node, file: &str) -> HelmRelease {
+    let chart = if let Some(spec) = node.at_path(["spec", "chart", "spec"]) {
+        Chart::Spec {
+            chart: text(spec, &["chart"]).unwrap_or_default(),
+            version: text(spec, &["version"]),
+            source: spec.get("sourceRef").map(reference),
+        }
+    } else if let Some(chart_ref) = node.at_path(["spec", "chartRef"]) {
+        Chart::Ref(reference(chart_ref))
+    } else {
+        Chart::Unknown
+    };
+    HelmRelease {
+        name: text(node, &["metadata", "name"]).unwrap_or_default(),
+        namespace: text(node, &["metadata", "namespace"]),
+        chart,
+        values_from: items(node, &["spec", "valuesFrom"])
+            .iter()
+            .filter_map(|v| {
+                Some(ValuesReference {
+                    kind: text(v, &["kind"])?,
+                    name: text(v, &["name"])?,
+                    values_key: text(v, &["valuesKey"]),
+                })
+            })
+            .collect(),
+        depends_on: dependencies(node),
+        at: location(node, file),
+    }
+}
+
+pub(super) fn receiver(node: &Node, file: &str) -> Receiver {
+    Receiver {
+        name: text(node, &["metadata", "name"]).unwrap_or_default(),
+        namespace: text(node, &["metadata", "namespace"]),
+        receiver_type: text(node, &["spec", "type"]).unwrap_or_default(),
+        secret_ref: text(node, &["spec", "secretRef", "name"]),
+        resources: items(node, &["spec", "resources"]).iter().map(reference).collect(),
+        at: location(node, file),
+    }
+}
+
+pub(super) fn alert(node: &Node, file: &str) -> Alert {
+    Alert {
+        name: text(node, &["metadata", "name"]).unwrap_or_default(),
+        namespace: text(node, &["metadata", "namespace"]),
+        provider_ref: text(node, &["spec", "providerRef", "name"]),
+        event_sources: items(node, &["spec", "eventSources"]).iter().map(reference).collect(),
+        at: location(node, file),
+    }
+}
+
+pub(super) fn provider(node: &Node, file: &str) -> Provider {
+    Provider {
+        name: text(node, &["metadata", "name"]).unwrap_or_default(),
+        namespace: text(node, &["metadata", "namespace"]),
+        provider_type: text(node, &["spec", "type"]).unwrap_or_default(),
+        secret_ref: text(node, &["spec", "secretRef", "name"]),
+        at: location(node, file),
+    }
+}
+
+/// A FluxInstance from its spec node (a manifest's `spec`, or chart values' `instance`).
+pub(super) fn flux_instance(
+    name: String,
+    namespace: Option<String>,
+    spec: &Node,
+    source: InstanceSource,
+    values_file: &str,
+    at: Location,
+) -> FluxInstance {
+    let sync = spec.get("sync").map(|sync| InstanceSync {
+        kind: text(sync, &["kind"]),
+        url: text(sync, &["url"]),
+        reference: text(sync, &["ref"]),
+        path: text(sync, &["path"]),
+        name: text(sync, &["name"]),
+        pull_secret: text(sync, &["pullSecret"]),
+        interval: text(sync, &["interval"]),
+    });
+    FluxInstance {
+        name,
+        namespace,
+        source,
+        distribution_version: text(spec, &["distribution", "version"]),
+        components: items(spec, &["components"]).iter().filter_map(|c| text(c, &[])).collect(),
+        network_policy: flag(spec, &["cluster", "networkPolicy"]),
+        sync,
+        patches: inline_patches(items(spec, &["kustomize", "patches"]), values_file),
+        spec: spec.to_json_with_nulls(),
+        at,
+    }
+}

@@ -1,0 +1,473 @@
+//! The kustomize graph: every `kustomization.yaml` with its resources and components
+//! resolved relative to its own directory (local files and directories, remote bases, paths
+//! that do not exist), its patches and its generators; the Flux bootstrap installs among them;
+//! and what a directory applies, followed recursively.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::flux_objects::{items, patch_target, text};
+use super::model::{BootstrapInstall, Location, Note, NoteKind, Patch};
+use crate::yaml::{Node, NodeValue};
+
+/// The file names kustomize reads in a directory.
+pub const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// A `kustomization.yaml` (kustomize's own file, `kustomize.config.k8s.io`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KustomizeFile {
+    /// Its directory, relative to the repository root (`""` for the root).
+    pub dir: String,
+    /// `kind`: `Kustomization` or `Component`.
+    pub kind: String,
+    /// `namespace`.
+    pub namespace: Option<String>,
+    /// `resources`, resolved.
+    pub resources: Vec<KustomizeEntry>,
+    /// `components`, resolved.
+    pub components: Vec<KustomizeEntry>,
+    /// `patches`, `patchesStrategicMerge` and `patchesJson6902`, in that order.
+    pub patches: Vec<Patch>,
+    /// `configMapGenerator`.
+    pub config_map_generators: Vec<Generator>,
+    /// `secretGenerator` (names and files only: literals are never read).
+    pub secret_generators: Vec<Generator>,
+    /// The file.
+    pub at: Location,
+}
+
+/// A `resources` or `components` entry: as written, and what it resolves to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KustomizeEntry {
+    /// As written.
+    pub written: String,
+    /// What it names.
+    pub target: EntryTarget,
+    /// The line of the entry.
+    pub line: u32,
+}
+
+/// What a kustomize path resolves to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EntryTarget {
+    /// A file, relative to the repository root.
+    File(String),
+    /// A directory, relative to the repository root.
+    Directory(String),
+    /// A remote base, e.g. `github.com/fluxcd/flux2/manifests/install` with ref `v2.3.0`.
+    Remote {
+        /// The URL without its query.
+        url: String,
+        /// `?ref=` (or `?version=`), when given.
+        reference: Option<String>,
+    },
+    /// A path inside the repository that does not exist.
+    Missing(String),
+    /// A path that leaves the repository.
+    OutsideRepository,
+}
+
+/// A `configMapGenerator` or `secretGenerator` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Generator {
+    /// The generated object's name.
+    pub name: String,
+    /// Its namespace, when written.
+    pub namespace: Option<String>,
+    /// `files`: each key and the file it is read from.
+    pub files: Vec<(String, EntryTarget)>,
+    /// `envs`.
+    pub envs: Vec<EntryTarget>,
+}
+
+/// Whether a file name is one kustomize reads as a kustomization.
+pub(super) fn is_kustomization_file(relative: &str) -> bool {
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    KUSTOMIZATION_FILES.contains(&name)
+}
+
+/// The directory of a relative file path (`""` at the root).
+pub(super) fn parent(relative: &str) -> &str {
+    relative.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// `dir` joined with a relative path, `.` and `..` resolved; `None` when it leaves the root.
+pub(super) fn join(dir: &str, relative: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Whether a kustomize resource is a remote base rather than a local path.
+fn is_remote(written: &str) -> bool {
+    written.contains("://")
+        || ["github.com/", "gitlab.com/", "bitbucket.org/", "git@", "git::"]
+            .iter()
+            .any(|prefix| written.starts_with(prefix))
+}
+
+/// Resolves a path written in a kustomization in `dir`.
+pub(super) fn resolve(root: &Path, dir: &str, written: &str) -> EntryTarget {
+    if is_remote(written) {
+        let (url, query) = written.split_once('?').unwrap_or((written, ""));
+        let reference = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| matches!(*key, "ref" | "version"))
+            .map(|(_, value)| value.to_owned());
+        return EntryTarget::Remote {
+            url: url.to_owned(),
+            reference,
+        };
+    }
+    let Some(relative) = join(dir, written) else {
+        return EntryTarget::OutsideRepository;
+    };
+    let path = root.join(&relative);
+    if path.is_dir() {
+        EntryTarget::Directory(relative)
+    } else if path.is_file() {
+        EntryTarget::File(relative)
+    } else {
+        EntryTarget::Missing(relative)
+    }
+}
+
+/// Reads a kustomization document of the file `relative`.
+pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &mut Vec<Note>) -> KustomizeFile {
+    let dir = parent(relative).to_owned();
+    let entries = |key: &str, notes: &mut Vec<Note>| -> Vec<KustomizeEntry> {
+        items(node, &[key])
+            .iter()
+            .filter_map(|entry| {
+                let written = text(entry, &[])?;
+                let target = resolve(root, &dir, &written);
+                if let EntryTarget::Missing(path) = &target {
+                    notes.push(Note {
+                        file: relative.to_owned(),
+                        line: Some(entry.at.line),
+                        kind: NoteKind::MissingPath,
+                        message: format!("`{key}` lists `{written}`, but {path} does not exist"),
+                    });
+                }
+                Some(KustomizeEntry {
+                    written,
+                    target,
+                    line: entry.at.line,
+                })
+            })
+            .collect()
+    };
+    let resources = entries("resources", notes);
+    let components = entries("components", notes);
+    let generators = |key: &str| -> Vec<Generator> {
+        items(node, &[key])
+            .iter()
+            .filter_map(|g| {
+                Some(Generator {
+                    name: text(g, &["name"])?,
+                    namespace: text(g, &["namespace"]),
+                    files: items(g, &["files"])
+                        .iter()
+                        .filter_map(|f| text(f, &[]))
+                        .map(|f| {
+                            let (key, path) = match f.split_once('=') {
+                                Some((key, path)) => (key.to_owned(), path.to_owned()),
+                                None => (f.rsplit('/').next().unwrap_or(&f).to_owned(), f.clone()),
+                            };
+                            (key, resolve(root, &dir, &path))
+                        })
+                        .collect(),
+                    envs: items(g, &["envs"])
+                        .iter()
+                        .filter_map(|e| text(e, &[]))
+                        .chain(text(g, &["env"]))
+                        .map(|e| resolve(root, &dir, &e))
+                        .collect(),
+                })
+            })
+            .collect()
+    };
+    KustomizeFile {
+        kind: text(node, &["kind"]).unwrap_or_else(|| "Kustomization".to_owned()),
+        namespace: text(node, &["namespace"]),
+        resources,
+        components,
+        patches: patches(root, node, relative, &dir, notes),
+        config_map_generators: generators("configMapGenerator"),
+        secret_generators: generators("secretGenerator"),
+        at: Location {
+            file: relative.to_owned(),
+            line: node.at.line,
+        },
+        dir,
+    }
+}
+
+/// Every patch of a kustomization, its text read from the file when given by `path`.
+fn patches(root: &Path, node: &Node, relative: &str, dir: &str, notes: &mut Vec<Note>) -> Vec<Patch> {
+    let at = |line: u32| Location {
+        file: relative.to_owned(),
+        line,
+    };
+    let mut read_file = |written: &str, line: u32| -> Option<(String, String)> {
+        let resolved = match resolve(root, dir, written) {
+            EntryTarget::File(path) => path,
+            _ => {
+                notes.push(Note {
+                    file: relative.to_owned(),
+                    line: Some(line),
+                    kind: NoteKind::MissingPath,
+                    message: format!("the patch file `{written}` does not exist"),
+                });
+                return None;
+            }
+        };
+        match fs::read_to_string(root.join(&resolved)) {
+            Ok(text) => Some((text, resolved)),
+            Err(error) => {
+                notes.push(Note {
+                    file: resolved,
+                    line: None,
+                    kind: NoteKind::Unreadable,
+                    message: format!("cannot read the patch: {error}"),
+                });
+                None
+            }
+        }
+    };
+    let mut found = Vec::new();
+    let mut entry = |patch_node: &Node, target: Option<&Node>, found: &mut Vec<Patch>| {
+        let (patch, from_file) = if let Some(inline) = text(patch_node, &["patch"]) {
+            (inline, None)
+        } else if let Some(path) = text(patch_node, &["path"]) {
+            match read_file(&path, patch_node.at.line) {
+                Some((text, file)) => (text, Some(file)),
+                None => return,
+            }
+        } else {
+            return;
+        };
+        found.push(Patch {
+            patch,
+            target: target.map(patch_target),
+            from_file,
+            at: at(patch_node.at.line),
+        });
+    };
+    for item in items(node, &["patches"]) {
+        entry(item, item.get("target"), &mut found);
+    }
+    for item in items(node, &["patchesJson6902"]) {
+        entry(item, item.get("target"), &mut found);
+    }
+    for item in items(node, &["patchesStrategicMerge"]) {
+        let Some(written) = text(item, &[]) else { continue };
+        if written.contains('\n') || written.contains(": ") {
+            found.push(Patch {
+                patch: written,
+                target: None,
+                from_file: None,
+                at: at(item.at.line),
+            });
+        } else if let Some((patch, file)) = read_file(&written, item.at.line) {
+            found.push(Patch {
+                patch,
+                target: None,
+                from_file: Some(file),
+                at: at(item.at.line),
+            });
+        }
+    }
+    found
+}
+
+/// Whether a document may be a kustomization: kustomize's API group, or no `apiVersion` at
+/// all (kustomize accepts that).
+pub(super) fn is_kustomize_document(node: &Node) -> bool {
+    match text(node, &["apiVersion"]) {
+        Some(api_version) => api_version.starts_with("kustomize.config.k8s.io/"),
+        None => matches!(node.value, NodeValue::Map(_)),
+    }
+}
+
+/// The Flux install this remote base is, with its version: the flux2 `manifests/install`
+/// kustomization or a release's `install.yaml`.
+pub(super) fn flux_install_version(url: &str, reference: Option<&str>) -> Option<Option<String>> {
+    if !url.contains("fluxcd/flux2") {
+        return None;
+    }
+    if url.contains("manifests/install") {
+        return Some(reference.map(str::to_owned));
+    }
+    if url.ends_with("/install.yaml") {
+        let version = url
+            .split_once("/releases/download/")
+            .and_then(|(_, rest)| rest.split('/').next())
+            .map(str::to_owned);
+        return Some(version.or_else(|| reference.map(str::to_owned)));
+    }
+    None
+}
+
+/// The bootstrap install a kustomization is, if it pulls the flux2 install manifests.
+pub(super) fn bootstrap_install(file: &KustomizeFile) -> Option<BootstrapInstall> {
+    file.resources.iter().find_map(|entry| {
+        let EntryTarget::Remote { url, reference } = &entry.target else {
+            return None;
+        };
+        let version = flux_install_version(url, reference.as_deref())?;
+        Some(BootstrapInstall {
+            url: entry.written.clone(),
+            version,
+            patches: file.patches.clone(),
+            at: file.at.clone(),
+        })
+    })
+}
+
+/// The files a Flux Kustomization with `path` applies: the kustomize graph from the
+/// directory's `kustomization.yaml`, or, where there is none, what Flux generates (every YAML
+/// file below, a subdirectory with its own kustomization taken as a whole). Cycles end.
+pub(super) fn applied_files(
+    dir: &str,
+    kustomize_files: &BTreeMap<String, KustomizeFile>,
+    yaml_files: &[String],
+) -> Vec<String> {
+    let mut found = BTreeSet::new();
+    let mut visited = HashSet::new();
+    visit(dir, kustomize_files, yaml_files, &mut visited, &mut found);
+    found.into_iter().collect()
+}
+
+fn visit(
+    dir: &str,
+    kustomize_files: &BTreeMap<String, KustomizeFile>,
+    yaml_files: &[String],
+    visited: &mut HashSet<String>,
+    found: &mut BTreeSet<String>,
+) {
+    if !visited.insert(dir.to_owned()) {
+        return;
+    }
+    if let Some(file) = kustomize_files.get(dir) {
+        for entry in file.resources.iter().chain(&file.components) {
+            match &entry.target {
+                EntryTarget::File(path) => {
+                    found.insert(path.clone());
+                }
+                EntryTarget::Directory(path) => visit(path, kustomize_files, yaml_files, visited, found),
+                _ => {}
+            }
+        }
+        return;
+    }
+    let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+    let start = yaml_files.partition_point(|f| f.as_str() < prefix.as_str());
+    for file in yaml_files[start..].iter().take_while(|f| f.starts_with(&prefix)) {
+        // The first directory on the way down that has its own kustomization is one
+        // resource (Flux's generator does not descend into it): follow its graph instead.
+        let rest = &file[prefix.len()..];
+        let mut current = dir.to_owned();
+        let mut owner = None;
+        let segments: Vec<&str> = rest.split('/').collect();
+        for segment in &segments[..segments.len() - 1] {
+            current = if current.is_empty() {
+                (*segment).to_owned()
+            } else {
+                format!("{current}/{segment}")
+            };
+            if kustomize_files.contains_key(&current) {
+                owner = Some(current.clone());
+                break;
+            }
+        }
+        match owner {
+            Some(owner) => visit(&owner, kustomize_files, yaml_files, visited, found),
+            None => {
+                found.insert(file.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_bases_keep_their_ref() {
+        let root = Path::new("/nonexistent");
+        assert_eq!(
+            resolve(root, "kubernetes/main/bootstrap/flux", "github.com/fluxcd/flux2/manifests/install?ref=v2.3.0"),
+            EntryTarget::Remote {
+                url: "github.com/fluxcd/flux2/manifests/install".into(),
+                reference: Some("v2.3.0".into())
+            }
+        );
+        assert_eq!(resolve(root, "a", "../../x"), EntryTarget::OutsideRepository);
+        assert_eq!(resolve(root, "a/b", "../c.yaml"), EntryTarget::Missing("a/c.yaml".into()));
+        assert_eq!(
+            flux_install_version(
+                "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml",
+                None
+            ),
+            Some(Some("v2.4.0".into()))
+        );
+        assert_eq!(flux_install_version("github.com/fluxcd/flagger/kustomize", None), None);
+    }
+
+    #[test]
+    fn flux_generates_a_kustomization_where_there_is_none() {
+        let files: Vec<String> = [
+            "k/flux/apps.yaml",
+            "k/flux/config/cluster.yaml",
+            "k/flux/config/flux.yaml",
+            "k/flux/config/kustomization.yaml",
+            "k/flux/vars/a.yaml",
+            "k/flux/vars/deep/b.yaml",
+            "k/other.yaml",
+        ]
+        .map(String::from)
+        .to_vec();
+        let entry = |path: &str| KustomizeEntry {
+            written: path.into(),
+            target: EntryTarget::File(path.into()),
+            line: 1,
+        };
+        let config = KustomizeFile {
+            dir: "k/flux/config".into(),
+            kind: "Kustomization".into(),
+            namespace: None,
+            resources: vec![entry("k/flux/config/cluster.yaml")],
+            components: Vec::new(),
+            patches: Vec::new(),
+            config_map_generators: Vec::new(),
+            secret_generators: Vec::new(),
+            at: Location::default(),
+        };
+        let graph = BTreeMap::from([(config.dir.clone(), config)]);
+        assert_eq!(
+            applied_files("k/flux", &graph, &files),
+            [
+                "k/flux/apps.yaml",
+                "k/flux/config/cluster.yaml",
+                "k/flux/vars/a.yaml",
+                "k/flux/vars/deep/b.yaml"
+            ]
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! Walking the repository: every YAML file under the root, in a stable order.
+//!
+//! `.git`, `target`, `node_modules` and hidden directories are skipped; symbolic links are
+//! followed only to places inside the repository, and a directory is entered once, so a link
+//! loop ends; `.j2` templates are noted and skipped.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::model::{Note, NoteKind};
+
+/// Directories never entered (besides hidden ones).
+const SKIPPED_DIRS: [&str; 3] = [".git", "target", "node_modules"];
+
+/// How deep the walk goes before it stops descending (a safety net; links are already
+/// guarded against loops).
+const MAX_DEPTH: usize = 64;
+
+/// A YAML file found by the walk.
+pub(super) struct Found {
+    /// Relative to the root, `/`-separated, as reached (through link names).
+    pub(super) relative: String,
+    /// The path to read.
+    pub(super) path: PathBuf,
+}
+
+/// What the walk found.
+pub(super) struct Walk {
+    /// YAML files, sorted by relative path.
+    pub(super) yaml: Vec<Found>,
+    /// Every directory reached, relative (`""` is the root).
+    pub(super) dirs: HashSet<String>,
+    /// Files of other kinds (not read).
+    pub(super) other_files: usize,
+    /// What was skipped and why.
+    pub(super) notes: Vec<Note>,
+}
+
+/// Walks `root` (already canonical).
+pub(super) fn walk(root: &Path) -> std::io::Result<Walk> {
+    let mut walk = Walk {
+        yaml: Vec::new(),
+        dirs: HashSet::new(),
+        other_files: 0,
+        notes: Vec::new(),
+    };
+    // Fail early when the root itself cannot be listed.
+    fs::read_dir(root)?;
+    let mut visited = HashSet::from([root.to_path_buf()]);
+    descend(root, root, "", 0, &mut visited, &mut walk);
+    walk.yaml.sort_by(|a, b| a.relative.cmp(&b.relative));
+    Ok(walk)
+}
+
+fn join(relative: &str, name: &str) -> String {
+    if relative.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{relative}/{name}")
+    }
+}
+
+fn descend(
+    root: &Path,
+    dir: &Path,
+    relative: &str,
+    depth: usize,
+    visited: &mut HashSet<PathBuf>,
+    walk: &mut Walk,
+) {
+    walk.dirs.insert(relative.to_owned());
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            walk.notes.push(note(relative, NoteKind::Unreadable, format!("cannot list: {error}")));
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let child_relative = join(relative, &name);
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else {
+            walk.notes.push(note(&child_relative, NoteKind::Unreadable, "cannot read its type".into()));
+            continue;
+        };
+        let (is_dir, target) = if file_type.is_symlink() {
+            match fs::canonicalize(&path) {
+                Ok(target) if target.starts_with(root) => (target.is_dir(), target),
+                Ok(_) => {
+                    walk.notes.push(note(
+                        &child_relative,
+                        NoteKind::Symlink,
+                        "a symbolic link to a place outside the repository: not followed".into(),
+                    ));
+                    continue;
+                }
+                Err(_) => {
+                    walk.notes.push(note(
+                        &child_relative,
+                        NoteKind::Symlink,
+                        "a symbolic link that leads nowhere (dangling, or a loop): not followed".into(),
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            (file_type.is_dir(), path.clone())
+        };
+        if is_dir {
+            if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) {
+                continue;
+            }
+            if depth >= MAX_DEPTH {
+                walk.notes.push(note(
+                    &child_relative,
+                    NoteKind::Unreadable,
+                    format!("deeper than {MAX_DEPTH} directories: not entered"),
+                ));
+                continue;
+            }
+            let canonical = if file_type.is_symlink() {
+                target
+            } else {
+                fs::canonicalize(&path).unwrap_or(path.clone())
+            };
+            if !visited.insert(canonical.clone()) {
+                // Reached again through a link: its files are listed under the first path.
+                continue;
+            }
+            descend(root, &canonical, &child_relative, depth + 1, visited, walk);
+        } else if is_yaml(&name) {
+            walk.yaml.push(Found {
+                relative: child_relative,
+                path: target,
+            });
+        } else if name.ends_with(".j2") {
+            walk.notes.push(note(
+                &child_relative,
+                NoteKind::Template,
+                "a Jinja template: not read (render it to scan the result)".into(),
+            ));
+        } else {
+            walk.other_files += 1;
+        }
+    }
+}
+
+/// Whether a file name is read as YAML.
+pub(super) fn is_yaml(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
+fn note(file: &str, kind: NoteKind, message: String) -> Note {
+    Note {
+        file: if file.is_empty() { ".".to_owned() } else { file.to_owned() },
+        line: None,
+        kind,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_hidden_and_vendor_directories_and_notes_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        for (path, text) in [
+            ("a.yaml", "a: 1"),
+            ("b/c.yml", "c: 1"),
+            (".git/config.yaml", "x: 1"),
+            (".hidden/x.yaml", "x: 1"),
+            ("node_modules/x.yaml", "x: 1"),
+            ("target/x.yaml", "x: 1"),
+            ("t/ks.yaml.j2", "#{ x }#"),
+            ("README.md", "# hi"),
+        ] {
+            let file = root.join(path);
+            fs::create_dir_all(file.parent().unwrap()).unwrap();
+            fs::write(file, text).unwrap();
+        }
+        let walk = walk(&root).unwrap();
+        let found: Vec<_> = walk.yaml.iter().map(|f| f.relative.as_str()).collect();
+        assert_eq!(found, ["a.yaml", "b/c.yml"]);
+        assert_eq!(walk.other_files, 1);
+        assert_eq!(walk.notes.len(), 1);
+        assert_eq!(walk.notes[0].kind, NoteKind::Template);
+        assert_eq!(walk.notes[0].file, "t/ks.yaml.j2");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_inside_only_and_loops_end() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret.yaml"), "a: 1").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        fs::create_dir_all(root.join("apps/x")).unwrap();
+        fs::write(root.join("apps/x/ks.yaml"), "a: 1").unwrap();
+        symlink(root.join("apps"), root.join("apps/x/loop")).unwrap();
+        symlink(outside.path(), root.join("escape")).unwrap();
+        symlink(root.join("apps/x/ks.yaml"), root.join("alias.yaml")).unwrap();
+        symlink(root.join("nowhere"), root.join("dangling.yaml")).unwrap();
+        let walk = walk(&root).unwrap();
+        let found: Vec<_> = walk.yaml.iter().map(|f| f.relative.as_str()).collect();
+        assert_eq!(found, ["alias.yaml", "apps/x/ks.yaml"]);
+        let kinds: Vec<_> = walk.notes.iter().map(|n| (n.file.as_str(), n.kind)).collect();
+        assert_eq!(
+            kinds,
+            [("dangling.yaml", NoteKind::Symlink), ("escape", NoteKind::Symlink)]
+        );
+    }
+}
