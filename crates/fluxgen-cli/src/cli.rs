@@ -39,6 +39,8 @@ pub(crate) enum Color {
 pub(crate) enum Command {
     /// Print a cluster's files as one YAML stream, or write them with -o / --all.
     Emit(EmitArgs),
+    /// Compare the committed files with what the config generates; exit 1 on drift.
+    Check(CheckArgs),
     /// Show what each Flux controller finally runs with after tuning, and what set each value.
     Explain(ExplainArgs),
     /// Print the migration runbook of a cluster's current phase, as Markdown.
@@ -69,6 +71,31 @@ pub(crate) struct EmitArgs {
     /// directory, or the current directory for the built-in example).
     #[arg(long, value_name = "DIR", requires = "all", conflicts_with = "cluster")]
     pub(crate) root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The cluster to check.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub(crate) cluster: Option<String>,
+    /// Check every cluster.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// The repository root the paths are relative to (default: the config's directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
+    /// Output format: unified diffs, or a Markdown pull-request comment.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub(crate) format: CheckFormat,
+}
+
+/// How `check` reports drift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// Unified diffs.
+    Text,
+    /// A Markdown comment for a pull request.
+    Markdown,
 }
 
 #[derive(Debug, Args)]

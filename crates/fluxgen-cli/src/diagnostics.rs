@@ -23,6 +23,11 @@ pub(crate) fn init(choice: Color) {
     let _ = COLORED.set(colored);
 }
 
+/// Whether output meant for a terminal gets colour.
+pub(crate) fn colored() -> bool {
+    *COLORED.get().unwrap_or(&false)
+}
+
 fn labelled(color: &str, label: &str, message: impl Display) {
     let mut stderr = std::io::stderr().lock();
     let _ = if *COLORED.get().unwrap_or(&false) {

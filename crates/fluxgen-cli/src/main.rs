@@ -1,5 +1,6 @@
 //! `fluxgen`: Flux Operator app directories for every cluster of a GitOps repository.
 
+mod check;
 mod cli;
 mod config_file;
 mod diagnostics;
@@ -19,7 +20,9 @@ use cli::{Cli, Command};
 pub(crate) enum ExitStatus {
     /// Everything went as asked.
     Success,
-    /// The command ran and could not do what was asked.
+    /// The command ran and found drift or findings.
+    Failure,
+    /// The command could not do what was asked.
     Error,
 }
 
@@ -27,6 +30,7 @@ impl From<ExitStatus> for ExitCode {
     fn from(status: ExitStatus) -> Self {
         match status {
             ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
         }
     }
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
     let mut stdout = io::stdout().lock();
     let result = match &cli.command {
         Command::Emit(args) => emit::run(&cli, args, &mut stdout),
+        Command::Check(args) => check::run(&cli, args, &mut stdout),
         Command::Explain(args) => explain::run(&cli, args, &mut stdout),
         Command::Plan(args) => plan::run(&cli, args, &mut stdout),
         Command::Init(args) => config_file::init(args),

@@ -913,3 +913,27 @@ fn plan_prints_the_runbook_and_main_ahead_of_edge_is_refused() {
     let allowed = run(fluxgen(dir.path(), &["--allow-out-of-order", "plan", "edge"]));
     assert_eq!(allowed.code, Some(0), "{}", allowed.stderr);
 }
+
+#[test]
+fn check_finds_a_hand_edit_and_is_clean_after_emit_restores_it() {
+    let dir = workdir();
+    let clean = run(fluxgen(dir.path(), &["check", "--all"]));
+    assert_eq!(
+        clean.code,
+        Some(1),
+        "nothing is written yet: every file is missing\n{}",
+        clean.stderr
+    );
+    assert_eq!(run(fluxgen(dir.path(), &["emit", "--all"])).code, Some(0));
+    assert_eq!(run(fluxgen(dir.path(), &["check", "--all"])).code, Some(0));
+    let file = dir
+        .path()
+        .join("kubernetes/edge/apps/flux-system/flux-operator/app/ocirepository.yaml");
+    write(&file, &read(&file).replace("interval: 15m", "interval: 5m"));
+    snapshot!("check-hand-edit", fluxgen(dir.path(), &["check", "edge"]));
+    let markdown = run(fluxgen(dir.path(), &["check", "--all", "--format", "markdown"]));
+    assert_eq!(markdown.code, Some(1));
+    assert!(markdown.stdout.contains("```diff\n") && markdown.stdout.contains("-  interval: 5m\n+  interval: 15m\n"));
+    assert_eq!(run(fluxgen(dir.path(), &["emit", "--all"])).code, Some(0));
+    assert_eq!(run(fluxgen(dir.path(), &["check", "--all"])).code, Some(0));
+}

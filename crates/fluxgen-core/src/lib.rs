@@ -70,6 +70,7 @@ mod overrides;
 pub mod patch;
 mod resource;
 mod runbook;
+pub mod scan;
 mod source;
 mod tuning;
 mod validation;
@@ -86,7 +87,7 @@ pub use config::{
     config_schema,
 };
 pub use duration::Duration;
-pub use emit::{GENERATED_MARKER, IndexFile, Tree, WriteReport, is_generated, plan, write};
+pub use emit::{Drift, DriftKind, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, is_generated, plan, write};
 pub use error::Error;
 pub use explain::{ControllerReport, EffectiveArg, EffectiveValue, explain};
 pub use external_secret::{
@@ -105,6 +106,7 @@ pub use notification::{Receiver, ReceiverResource, ReceiverSpec};
 pub use patch::{JsonPatchOp, PatchError};
 pub use resource::Resource;
 pub use runbook::{Findings, runbook};
+pub use scan::scan;
 pub use source::{
     HELM_CHART_MEDIA_TYPE, LayerOperation, LayerSelector, OciProvider, OciRef, OciRepository, OciRepositorySpec,
     OidcIdentity, SecretRef, Verification, VerificationProvider,

@@ -5,10 +5,12 @@
 //! Streaming, [`write`](crate::write) and `check` are thin layers over it.
 
 mod apps;
+mod check;
 mod tree;
 mod write;
 
 pub use apps::plan;
 pub(crate) use apps::{components, controller_patches, enum_text};
+pub use check::{Drift, DriftKind, check};
 pub use tree::{GENERATED_MARKER, IndexFile, Tree, is_generated};
 pub use write::{WriteReport, write};

@@ -20,28 +20,45 @@ pub struct WriteReport {
     pub hints: Vec<String>,
 }
 
-/// One planned change.
-enum Change {
-    Write(PathBuf, String),
-    Remove(PathBuf),
+/// One planned change, with what is there now.
+pub(crate) enum Change {
+    /// Create (`old: None`) or rewrite a generated file.
+    Write {
+        path: PathBuf,
+        old: Option<String>,
+        new: String,
+    },
+    /// Remove a generated file the config no longer produces.
+    Remove { path: PathBuf, old: String },
 }
 
-/// Writes each tree into its directory. Every check runs before the first write, so an error
-/// writes nothing: a file at a generated path without fluxgen's marker is never overwritten,
-/// stale files are removed only when they carry the marker, unchanged files are not touched.
-pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
-    let mut report = WriteReport::default();
-    let mut changes = Vec::new();
-    let mut foreign = Vec::new();
+/// Everything writing the trees would do, found before anything is written.
+#[derive(Default)]
+pub(crate) struct Pending {
+    pub(crate) changes: Vec<Change>,
+    pub(crate) unchanged: Vec<PathBuf>,
+    /// Files at generated paths without fluxgen's marker.
+    pub(crate) foreign: Vec<PathBuf>,
+    /// Lines missing from user-owned namespace `kustomization.yaml` files.
+    pub(crate) index_lines: Vec<(PathBuf, String)>,
+}
+
+/// Compares each tree with its directory: what would be written, removed, left alone, or
+/// refused. Reads only.
+pub(crate) fn pending(trees: &[(PathBuf, Tree)]) -> Result<Pending, Error> {
+    let mut pending = Pending::default();
     for (dir, tree) in trees {
         check_inside(dir)?;
         for (relative, content) in &tree.files {
             let path = dir.join(relative);
             match read_existing(&path)? {
-                None => changes.push(Change::Write(path, content.clone())),
-                Some(existing) if existing == *content => report.unchanged.push(path),
-                Some(existing) if is_generated(&existing) => changes.push(Change::Write(path, content.clone())),
-                Some(_) => foreign.push(path),
+                Some(existing) if existing == *content => pending.unchanged.push(path),
+                Some(existing) if !is_generated(&existing) => pending.foreign.push(path),
+                old => pending.changes.push(Change::Write {
+                    path,
+                    old,
+                    new: content.clone(),
+                }),
             }
         }
         for app in ["flux-operator", "flux-instance"] {
@@ -49,22 +66,41 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
                 let relative = path.strip_prefix(dir).expect("walked below dir");
                 let key = relative.to_string_lossy().replace('\\', "/");
                 if !tree.files.contains_key(&key) {
-                    changes.push(Change::Remove(path));
+                    let old = read_existing(&path)?.unwrap_or_default();
+                    pending.changes.push(Change::Remove { path, old });
                 }
             }
         }
-        index_file(dir, tree, &mut changes, &mut report)?;
+        index_file(dir, tree, &mut pending)?;
     }
-    if !foreign.is_empty() {
-        return Err(Error::NotGenerated { paths: foreign });
+    Ok(pending)
+}
+
+/// Writes each tree into its directory. Every check runs before the first write, so an error
+/// writes nothing: a file at a generated path without fluxgen's marker is never overwritten,
+/// stale files are removed only when they carry the marker, unchanged files are not touched.
+pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
+    let pending = pending(trees)?;
+    if !pending.foreign.is_empty() {
+        return Err(Error::NotGenerated { paths: pending.foreign });
     }
-    for change in changes {
+    let hints = pending
+        .index_lines
+        .iter()
+        .map(|(path, line)| format!("add `  - {line}` to the resources of {}", path.display()))
+        .collect();
+    let mut report = WriteReport {
+        unchanged: pending.unchanged,
+        hints,
+        ..WriteReport::default()
+    };
+    for change in pending.changes {
         match change {
-            Change::Write(path, content) => {
-                write_atomically(&path, &content)?;
+            Change::Write { path, new, .. } => {
+                write_atomically(&path, &new)?;
                 report.written.push(path);
             }
-            Change::Remove(path) => {
+            Change::Remove { path, .. } => {
                 fs::remove_file(&path).map_err(|source| Error::Write {
                     path: path.clone(),
                     source,
@@ -78,31 +114,32 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
 
 /// The namespace `kustomization.yaml`: written when absent or generated; otherwise the user's
 /// own, and fluxgen only reports the lines it lacks.
-fn index_file(dir: &Path, tree: &Tree, changes: &mut Vec<Change>, report: &mut WriteReport) -> Result<(), Error> {
+fn index_file(dir: &Path, tree: &Tree, pending: &mut Pending) -> Result<(), Error> {
     let path = dir.join(IndexFile::PATH);
     let existing = read_existing(&path)?;
     match existing {
         _ if tree.index.entries.is_empty() => {
-            if existing.as_deref().is_some_and(is_generated) {
-                changes.push(Change::Remove(path));
+            if let Some(old) = existing.filter(|text| is_generated(text)) {
+                pending.changes.push(Change::Remove { path, old });
             }
         }
-        None => changes.push(Change::Write(path, tree.index.content.clone())),
-        Some(text) if text == tree.index.content => report.unchanged.push(path),
-        Some(text) if is_generated(&text) => changes.push(Change::Write(path, tree.index.content.clone())),
-        Some(text) => {
+        Some(text) if text == tree.index.content => pending.unchanged.push(path),
+        Some(text) if !is_generated(&text) => {
             for entry in &tree.index.entries {
                 let listed = text.lines().any(|line| {
                     let item = line.trim().trim_start_matches('-').trim();
                     item == entry || item == entry.trim_start_matches("./")
                 });
                 if !listed {
-                    report
-                        .hints
-                        .push(format!("add `  - {entry}` to the resources of {}", path.display()));
+                    pending.index_lines.push((path.clone(), entry.clone()));
                 }
             }
         }
+        old => pending.changes.push(Change::Write {
+            path,
+            old,
+            new: tree.index.content.clone(),
+        }),
     }
     Ok(())
 }

@@ -1,0 +1,130 @@
+//! `fluxgen check`: does the committed tree equal what the config generates?
+
+use std::fmt;
+use std::path::PathBuf;
+
+use similar::TextDiff;
+
+use super::Tree;
+use super::write::{Change, pending};
+use crate::Error;
+
+/// One way a committed tree differs from what the config generates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Drift {
+    /// The file.
+    pub path: PathBuf,
+    /// What differs.
+    pub kind: DriftKind,
+    /// A unified diff from the committed file to the generated one (empty when not a content
+    /// change).
+    pub diff: String,
+}
+
+/// Kinds of drift.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DriftKind {
+    /// A generated file is missing.
+    Missing,
+    /// A generated file was edited, or the config changed since it was written.
+    Changed,
+    /// A generated file the config no longer produces.
+    Stale,
+    /// A file without fluxgen's marker sits where a generated file belongs.
+    NotGenerated,
+    /// The user's namespace `kustomization.yaml` lacks a line the apps need.
+    IndexLine(String),
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.display();
+        match &self.kind {
+            DriftKind::Missing => write!(f, "{path}: missing"),
+            DriftKind::Changed => write!(f, "{path}: differs from what the config generates"),
+            DriftKind::Stale => write!(f, "{path}: no longer generated (fluxgen emit removes it)"),
+            DriftKind::NotGenerated => {
+                write!(
+                    f,
+                    "{path}: a file fluxgen did not write sits where a generated file belongs"
+                )
+            }
+            DriftKind::IndexLine(line) => write!(f, "{path}: does not list `{line}`"),
+        }
+    }
+}
+
+/// Compares each tree with the files in its directory. Reads only.
+///
+/// ```
+/// let config = fluxgen_core::Config::example();
+/// let dir = tempfile::tempdir().unwrap();
+/// let tree = fluxgen_core::plan(&config, "edge")?;
+/// let trees = [(dir.path().to_path_buf(), tree)];
+/// assert!(!fluxgen_core::check(&trees)?.is_empty(), "nothing written yet: everything is missing");
+/// fluxgen_core::write(&trees)?;
+/// assert_eq!(fluxgen_core::check(&trees)?, vec![]);
+/// # Ok::<(), fluxgen_core::Error>(())
+/// ```
+pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
+    let pending = pending(trees)?;
+    let mut drifts = Vec::new();
+    for change in pending.changes {
+        drifts.push(match change {
+            Change::Write { path, old: None, new } => {
+                let diff = unified(&path, "", &new);
+                Drift {
+                    path,
+                    kind: DriftKind::Missing,
+                    diff,
+                }
+            }
+            Change::Write {
+                path,
+                old: Some(old),
+                new,
+            } => {
+                let diff = unified(&path, &old, &new);
+                Drift {
+                    path,
+                    kind: DriftKind::Changed,
+                    diff,
+                }
+            }
+            Change::Remove { path, old } => {
+                let diff = unified(&path, &old, "");
+                Drift {
+                    path,
+                    kind: DriftKind::Stale,
+                    diff,
+                }
+            }
+        });
+    }
+    for path in pending.foreign {
+        drifts.push(Drift {
+            path,
+            kind: DriftKind::NotGenerated,
+            diff: String::new(),
+        });
+    }
+    for (path, line) in pending.index_lines {
+        drifts.push(Drift {
+            path,
+            kind: DriftKind::IndexLine(line),
+            diff: String::new(),
+        });
+    }
+    drifts.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(drifts)
+}
+
+fn unified(path: &std::path::Path, old: &str, new: &str) -> String {
+    let name = path.display().to_string();
+    TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
