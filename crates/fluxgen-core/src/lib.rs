@@ -36,6 +36,35 @@
 //! `apiVersion`/`kind` written first, and [`Resource::violations`], which checks the CRD's rules
 //! (patterns, enums, required fields, CEL rules) and reports all of them.
 //!
+//! ## Controller tuning
+//!
+//! Each knob is a [`Tuning`] value that knows its controllers ([`Component`] renders the
+//! `(a|b)` target regex): workers, requeue dependency, API limits, resources, in-memory
+//! builds, Helm cache, OOM watch, feature gates, config watching, SOPS age secret, log level,
+//! control-plane scheduling, sync-Kustomization additions and raw patches. [`lower`] turns a
+//! list into FluxInstance patches: order-independent, same-target entries merged, one
+//! `--feature-gates` per controller, and a [`TuningError::Conflict`] naming both tunings when
+//! two set one flag to different values. [`preset`] gives named lists (`home-ops`).
+//! [`explain`] applies the operator's `cluster.size` profile and the patches to the Flux
+//! v2.9.4 Deployments fluxgen knows ([`facts`]) with the in-process kustomize subset of
+//! [`patch`], and reports each controller's effective settings and what set them.
+//!
+//! ```
+//! use fluxgen_core::{Component, Tuning, lower};
+//! let error = lower(&[
+//!     Tuning::workers([Component::KustomizeController], 10),
+//!     Tuning::workers([Component::KustomizeController], 20),
+//! ])
+//! .unwrap_err();
+//! assert!(error.to_string().contains("--concurrent=10") && error.to_string().contains("--concurrent=20"));
+//! ```
+//!
+//! ## The migration
+//!
+//! Each cluster has a [`Phase`]; `rollout` orders them, edge first. [`runbook`] renders the
+//! Markdown runbook of a cluster's phase from the templates in `templates/`, checked against
+//! the repository; [`check`] compares a committed tree with what the config generates.
+//!
 //! ## Overrides
 //!
 //! `overrides` in `fluxgen.yaml` ([`config::Override`]) change any emitted object without
