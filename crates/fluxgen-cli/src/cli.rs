@@ -45,6 +45,8 @@ pub(crate) enum Command {
     Explain(ExplainArgs),
     /// Print the migration runbook of a cluster's current phase, as Markdown.
     Plan(PlanArgs),
+    /// Read a GOTK (flux bootstrap) repository and write a fluxgen.yaml that keeps what it runs.
+    Import(ImportArgs),
     /// Write the built-in example as a starting fluxgen.yaml.
     Init(InitArgs),
     /// Print the JSON Schema of fluxgen.yaml (for editor completion).
@@ -133,4 +135,20 @@ pub(crate) struct InitArgs {
     /// Where to write the config.
     #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "fluxgen.yaml")]
     pub(crate) output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The repository to read.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) repo: PathBuf,
+    /// Where to write the config, `-` for stdout (default: fluxgen.yaml at the repository's root).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// The cluster's name in a single-cluster repository (kubernetes/bootstrap, kubernetes/flux).
+    #[arg(long, value_name = "NAME", default_value = "main")]
+    pub(crate) cluster_name: String,
 }

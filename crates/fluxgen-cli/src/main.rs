@@ -6,6 +6,7 @@ mod config_file;
 mod diagnostics;
 mod emit;
 mod explain;
+mod import;
 mod plan;
 
 use std::io::{self, Write};
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&cli, args, &mut stdout),
         Command::Explain(args) => explain::run(&cli, args, &mut stdout),
         Command::Plan(args) => plan::run(&cli, args, &mut stdout),
+        Command::Import(args) => import::run(args, &mut stdout),
         Command::Init(args) => config_file::init(args),
         Command::Schema => config_file::schema(&mut stdout),
         Command::Completions { shell } => completions(*shell, &mut stdout),

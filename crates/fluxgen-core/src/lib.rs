@@ -64,6 +64,10 @@
 //! Each cluster has a [`Phase`]; `rollout` orders them, edge first. [`runbook`] renders the
 //! Markdown runbook of a cluster's phase from the templates in `templates/`, checked against
 //! the repository; [`check`] compares a committed tree with what the config generates.
+//! [`scan()`] reads a repository into plain data ([`scan::Repository`]: Flux sources and
+//! Kustomizations, the kustomize graph, FluxInstances, bootstrap installs; SOPS files reduced to
+//! kinds and names), and [`import()`] turns a GOTK-era one into a `fluxgen.yaml` that keeps what
+//! its controllers run, with an [`ImportReport`] of every translation and of what is left.
 //!
 //! ## Overrides
 //!
@@ -92,6 +96,7 @@ mod explain;
 mod external_secret;
 pub mod facts;
 mod helm;
+pub mod import;
 mod instance;
 mod kustomize;
 mod notification;
@@ -126,6 +131,7 @@ pub use helm::{
     ChartRef, CrdPolicy, DependsOn, DriftDetection, DriftMode, HelmRelease, HelmReleaseSpec, Install, Remediation,
     Rollback, Strategy, StrategyName, Upgrade,
 };
+pub use import::{ImportError, ImportOptions, ImportReport, Imported, import};
 pub use instance::{
     ClusterSettings, CommonMetadata, DEFAULT_REGISTRY, Distribution, FluxInstance, FluxInstanceSpec, INSTANCE_NAME,
     KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage, Sync,

@@ -331,9 +331,8 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 0u32;
-    let mut line = 0u32;
     let mut offset = 0usize;
-    for piece in text.split_inclusive('\n') {
+    for (line, piece) in (0u32..).zip(text.split_inclusive('\n')) {
         let content = piece.trim_end_matches(['\n', '\r']);
         if (content == "---" || content.starts_with("--- ") || content.starts_with("---\t")) && offset > start {
             chunks.push((start_line, &text[start..offset]));
@@ -341,7 +340,6 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
             start_line = line;
         }
         offset += piece.len();
-        line += 1;
     }
     chunks.push((start_line, &text[start..]));
     chunks
@@ -513,5 +511,33 @@ mod tests {
         let error = parse("a: 1\n  b: [\n").unwrap_err();
         assert_eq!(error.at.line, 2);
         assert!(!error.message.contains("-->"), "{}", error.message);
+    }
+
+    #[test]
+    fn streams_keep_each_document_and_its_line() {
+        let documents = parse_documents("---\n# c\na: 1\n---\n---\nb:\n  c: 2\n").unwrap();
+        assert_eq!(documents.iter().map(|d| d.at.line).collect::<Vec<_>>(), [3, 6]);
+        assert_eq!(documents[1].at_path(["b", "c"]).unwrap().at.line, 7);
+        let (kept, errors) = parse_documents_lenient("a: 1\n---\nb: [\n---\nc: 3\n");
+        assert_eq!(kept.iter().map(|d| d.at.line).collect::<Vec<_>>(), [1, 5]);
+        assert_eq!(errors.len(), 1);
+        assert!((3..=4).contains(&errors[0].at.line), "{:?}", errors[0]);
+    }
+
+    #[test]
+    fn streams_keep_the_alias_budget() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (name, previous) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+        {
+            let aliases = vec![format!("*{previous}"); 10].join(", ");
+            bomb.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+        }
+        let stream = format!("ok: 1\n---\n{bomb}");
+        assert!(parse_documents(&stream).is_err());
+        let (kept, errors) = parse_documents_lenient(&stream);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(errors.len(), 1);
     }
 }

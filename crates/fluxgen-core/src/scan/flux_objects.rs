@@ -274,7 +274,10 @@ pub(super) fn flux_instance(
         namespace,
         source,
         distribution_version: text(spec, &["distribution", "version"]),
-        components: items(spec, &["components"]).iter().filter_map(|c| text(c, &[])).collect(),
+        components: items(spec, &["components"])
+            .iter()
+            .filter_map(|c| text(c, &[]))
+            .collect(),
         network_policy: flag(spec, &["cluster", "networkPolicy"]),
         sync,
         patches: inline_patches(items(spec, &["kustomize", "patches"]), values_file),

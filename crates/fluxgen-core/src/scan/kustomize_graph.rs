@@ -375,7 +375,11 @@ fn visit(
         }
         return;
     }
-    let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
     let start = yaml_files.partition_point(|f| f.as_str() < prefix.as_str());
     for file in yaml_files[start..].iter().take_while(|f| f.starts_with(&prefix)) {
         // The first directory on the way down that has its own kustomization is one
@@ -412,14 +416,21 @@ mod tests {
     fn remote_bases_keep_their_ref() {
         let root = Path::new("/nonexistent");
         assert_eq!(
-            resolve(root, "kubernetes/main/bootstrap/flux", "github.com/fluxcd/flux2/manifests/install?ref=v2.3.0"),
+            resolve(
+                root,
+                "kubernetes/main/bootstrap/flux",
+                "github.com/fluxcd/flux2/manifests/install?ref=v2.3.0"
+            ),
             EntryTarget::Remote {
                 url: "github.com/fluxcd/flux2/manifests/install".into(),
                 reference: Some("v2.3.0".into())
             }
         );
         assert_eq!(resolve(root, "a", "../../x"), EntryTarget::OutsideRepository);
-        assert_eq!(resolve(root, "a/b", "../c.yaml"), EntryTarget::Missing("a/c.yaml".into()));
+        assert_eq!(
+            resolve(root, "a/b", "../c.yaml"),
+            EntryTarget::Missing("a/c.yaml".into())
+        );
         assert_eq!(
             flux_install_version(
                 "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml",

@@ -61,19 +61,13 @@ fn join(relative: &str, name: &str) -> String {
     }
 }
 
-fn descend(
-    root: &Path,
-    dir: &Path,
-    relative: &str,
-    depth: usize,
-    visited: &mut HashSet<PathBuf>,
-    walk: &mut Walk,
-) {
+fn descend(root: &Path, dir: &Path, relative: &str, depth: usize, visited: &mut HashSet<PathBuf>, walk: &mut Walk) {
     walk.dirs.insert(relative.to_owned());
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
-            walk.notes.push(note(relative, NoteKind::Unreadable, format!("cannot list: {error}")));
+            walk.notes
+                .push(note(relative, NoteKind::Unreadable, format!("cannot list: {error}")));
             return;
         }
     };
@@ -84,7 +78,11 @@ fn descend(
         let child_relative = join(relative, &name);
         let path = entry.path();
         let Ok(file_type) = entry.file_type() else {
-            walk.notes.push(note(&child_relative, NoteKind::Unreadable, "cannot read its type".into()));
+            walk.notes.push(note(
+                &child_relative,
+                NoteKind::Unreadable,
+                "cannot read its type".into(),
+            ));
             continue;
         };
         let (is_dir, target) = if file_type.is_symlink() {
@@ -156,7 +154,11 @@ pub(super) fn is_yaml(name: &str) -> bool {
 
 fn note(file: &str, kind: NoteKind, message: String) -> Note {
     Note {
-        file: if file.is_empty() { ".".to_owned() } else { file.to_owned() },
+        file: if file.is_empty() {
+            ".".to_owned()
+        } else {
+            file.to_owned()
+        },
         line: None,
         kind,
         message,

@@ -1,0 +1,90 @@
+//! `fluxgen import`: scan a GOTK repository, write the fluxgen.yaml that keeps what it runs,
+//! and print the report on stderr.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use fluxgen_core::scan::NoteKind;
+use fluxgen_core::{CONFIG_FILE_NAME, Config, ImportOptions, Origin, Phase, import, scan};
+
+use crate::cli::ImportArgs;
+use crate::{ExitStatus, diagnostics};
+
+pub(crate) fn run(args: &ImportArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
+    let repository = scan(&args.repo).with_context(|| format!("cannot scan the repository {}", args.repo.display()))?;
+    report_notes(&repository.notes);
+    let options = ImportOptions {
+        single_cluster_name: args.cluster_name.clone(),
+    };
+    let imported = import(&repository, &options)?;
+    // The config must load as written: anything else is a bug, and nothing is written.
+    let output = args.output.clone().unwrap_or_else(|| args.repo.join(CONFIG_FILE_NAME));
+    let origin = Origin::File(output.clone());
+    Config::from_yaml(&imported.text, origin)
+        .context("the imported config does not load (a fluxgen bug): not written")?;
+    diagnostics::status(imported.report.to_string().trim_end());
+    if output == Path::new("-") {
+        out.write_all(imported.text.as_bytes())
+            .context("cannot write to stdout")?;
+        return Ok(ExitStatus::Success);
+    }
+    write(&output, &imported.text, args.force)?;
+    let next = imported
+        .config
+        .rollout
+        .iter()
+        .find(|name| imported.config.clusters[*name].phase != Phase::Complete);
+    diagnostics::status(format_args!(
+        "\nwrote {} ({} cluster(s), rollout: {}){}",
+        output.display(),
+        imported.config.clusters.len(),
+        imported.config.rollout.join(", "),
+        next.map_or_else(String::new, |name| format!("; next: `fluxgen plan {name}`"))
+    ));
+    Ok(ExitStatus::Success)
+}
+
+/// Notes that matter for an import: files that could not be read as YAML, each; templates
+/// and kustomize paths that do not exist, counted.
+fn report_notes(notes: &[fluxgen_core::scan::Note]) {
+    let (mut templates, mut missing) = (0, 0);
+    for note in notes {
+        match note.kind {
+            NoteKind::Template => templates += 1,
+            NoteKind::MissingPath => missing += 1,
+            _ => diagnostics::note(note),
+        }
+    }
+    if templates > 0 {
+        diagnostics::note(format_args!("{templates} template file(s) were skipped while scanning"));
+    }
+    if missing > 0 {
+        diagnostics::note(format_args!(
+            "{missing} kustomize path(s) listed in a kustomization.yaml do not exist in the repository"
+        ));
+    }
+}
+
+/// Writes the config, never over an existing file unless `force`.
+fn write(path: &PathBuf, text: &str, force: bool) -> anyhow::Result<()> {
+    if path.exists() && !force {
+        bail!(
+            "{} already exists: fluxgen import never overwrites a file (use --force, or -o another path)",
+            path.display()
+        );
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,266 @@
+//! `fluxgen import`: a `fluxgen.yaml` that preserves what a GOTK (`flux bootstrap`-era)
+//! repository runs, and a report of every translation and of everything left behind.
+//!
+//! From a [`scan`](crate::scan()) of the repository, [`import()`]:
+//!
+//! - finds the clusters: each directory with a bootstrap install
+//!   (`kubernetes/<cluster>/bootstrap`, a kustomization pulling
+//!   `github.com/fluxcd/flux2/manifests/install`), a `flux` Kustomization applying
+//!   `oci://ghcr.io/fluxcd/flux-manifests`, or a FluxInstance; a single-cluster repository
+//!   (`kubernetes/bootstrap`) gets [`ImportOptions::single_cluster_name`] (`main`);
+//! - pins the Flux version to the installed minor (`v2.3.0` → `2.3.x`): the operator refuses
+//!   downgrades, and upgrades should go one minor at a time once the instance runs;
+//! - takes the repository URL, branch and pull secret from the root GitRepository (the source
+//!   of the root Kustomization `cluster`), and keeps its name as `instance.sync.name` and
+//!   `apps.sourceName`, so no `sourceRef` changes;
+//! - points the sync at a dedicated directory (`kubernetes/<cluster>/flux/cluster`, DESIGN
+//!   section 7) for the root Kustomizations that stay;
+//! - translates every controller patch of the bootstrap kustomization and of the `flux`
+//!   Kustomization into typed tuning keys (raw patches for the rest), the NetworkPolicy
+//!   delete into `networkPolicy: false`, drops the `*-flux-system` renames, and carries the
+//!   root Kustomization's SOPS decryption and `postBuild` over to `tuning.syncKustomization`;
+//! - sets every cluster to phase `prepare` (`complete` for a cluster whose FluxInstance
+//!   already replaced the bootstrap install, `instance` while both exist), and orders the
+//!   rollout edge first: migrated clusters, then clusters not named like a production
+//!   cluster (`main`, `prod`), by name.
+
+mod clusters;
+mod controller_patches;
+mod git_source;
+mod left_behind;
+mod report;
+mod settings;
+mod sync;
+mod tuning;
+mod typed_keys;
+mod written;
+
+use std::collections::BTreeMap;
+
+use crate::scan::Repository;
+use crate::{Component, Phase};
+
+pub use report::{EntryKind, ImportReport, ReportEntry};
+pub use written::{
+    ImportedAmounts, ImportedApps, ImportedCluster, ImportedClusterSettings, ImportedConfig, ImportedDistribution,
+    ImportedInstance, ImportedOperator, ImportedPatch, ImportedPatchTarget, ImportedRepository, ImportedResources,
+    ImportedSettings, ImportedSync, ImportedSyncKustomization, ImportedTuning,
+};
+
+/// How to import.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// The name of the cluster of a single-cluster repository (`kubernetes/bootstrap`,
+    /// `kubernetes/flux`): `main` by default.
+    pub single_cluster_name: String,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            single_cluster_name: "main".to_owned(),
+        }
+    }
+}
+
+/// The result of an import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Imported {
+    /// The config, as data.
+    pub config: ImportedConfig,
+    /// The config as the text of `fluxgen.yaml` (a comment header, then the YAML).
+    pub text: String,
+    /// What import did and left behind.
+    pub report: ImportReport,
+}
+
+/// Why import cannot write a config.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// No cluster was found.
+    #[error(
+        "no cluster found in {root}: import looks for bootstrap installs (a kustomization.yaml pulling \
+         github.com/fluxcd/flux2/manifests/install), Kustomizations applying oci://ghcr.io/fluxcd/flux-manifests, \
+         and FluxInstances"
+    )]
+    NoClusters {
+        /// The repository.
+        root: String,
+    },
+    /// No Git source to sync from.
+    #[error(
+        "no Git repository to sync from in {root}: no cluster has a root GitRepository (the source of its `cluster` \
+         Kustomization) or a FluxInstance with a sync URL"
+    )]
+    NoRepository {
+        /// The repository.
+        root: String,
+    },
+    /// The config does not serialize.
+    #[error("cannot render the imported config: {reason}")]
+    Render {
+        /// What the serializer said.
+        reason: String,
+    },
+}
+
+/// Imports a scanned GOTK repository.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let bootstrap = dir.path().join("kubernetes/edge/bootstrap");
+/// std::fs::create_dir_all(&bootstrap)?;
+/// std::fs::write(
+///     bootstrap.join("kustomization.yaml"),
+///     "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+///      resources: [github.com/fluxcd/flux2/manifests/install?ref=v2.4.0]\n",
+/// )?;
+/// let config = dir.path().join("kubernetes/edge/flux/config");
+/// std::fs::create_dir_all(&config)?;
+/// std::fs::write(
+///     config.join("cluster.yaml"),
+///     "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n\
+///      metadata: {name: home-kubernetes, namespace: flux-system}\n\
+///      spec: {url: ssh://git@github.com/example/home-ops, ref: {branch: main}}\n---\n\
+///      apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\
+///      metadata: {name: cluster, namespace: flux-system}\n\
+///      spec: {path: ./kubernetes/edge/flux, sourceRef: {kind: GitRepository, name: home-kubernetes}}\n",
+/// )?;
+/// let repository = fluxgen_core::scan(dir.path())?;
+/// let imported = fluxgen_core::import(&repository, &fluxgen_core::ImportOptions::default())?;
+/// let config = fluxgen_core::Config::from_yaml(&imported.text, fluxgen_core::Origin::BuiltIn)?;
+/// let edge = config.cluster("edge").unwrap();
+/// assert_eq!(edge.phase, fluxgen_core::Phase::Prepare);
+/// assert_eq!(edge.settings.instance.distribution.version, "2.4.x");
+/// assert_eq!(edge.settings.instance.sync.name, "home-kubernetes");
+/// assert_eq!(edge.settings.instance.sync.path, "kubernetes/edge/flux/cluster");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Imported, ImportError> {
+    let root = repository.root.display().to_string();
+    let found = clusters::find(repository, &options.single_cluster_name);
+    if found.is_empty() {
+        return Err(ImportError::NoClusters { root });
+    }
+    let mut report = ImportReport::default();
+    let components = components(repository, &mut report);
+    let mut phases: BTreeMap<String, Phase> = BTreeMap::new();
+    let mut all = BTreeMap::new();
+    for (name, cluster) in &found {
+        let (phase, settings) = settings::cluster(repository, cluster, &components, &mut report);
+        phases.insert(name.clone(), phase);
+        all.insert(name.clone(), (phase, settings));
+    }
+    let rollout = rollout(&phases, &mut report);
+    let repository_settings =
+        git_source::repository(&found, &rollout, &mut report).ok_or(ImportError::NoRepository { root })?;
+    git_source::shared_decisions(&found, &mut report);
+    let (defaults, clusters) = written::factor(&all);
+    let config = ImportedConfig {
+        repository: repository_settings,
+        defaults,
+        clusters,
+        rollout,
+    };
+    let body = crate::yaml::to_string_in_order(&config).map_err(|reason| ImportError::Render { reason })?;
+    let text = format!("{}{body}", header(&config));
+    Ok(Imported { config, text, report })
+}
+
+/// The controllers the FluxInstance runs: the four defaults, and the image automation
+/// controllers the GOTK install also ran when the repository has image automation objects.
+fn components(repository: &Repository, report: &mut ImportReport) -> Vec<Component> {
+    let image_objects: Vec<&crate::scan::ObjectRef> = repository
+        .objects
+        .iter()
+        .filter(|o| o.api_version.starts_with("image.toolkit.fluxcd.io/"))
+        .collect();
+    if let Some(first) = image_objects.first() {
+        report.push(
+            None,
+            EntryKind::Decision,
+            format!(
+                "components: the four default controllers and image-reflector- and image-automation-controller, \
+                 because the repository has image automation objects ({} {}, and {} more)",
+                first.kind,
+                first.name,
+                image_objects.len() - 1
+            ),
+            Some(&first.at),
+        );
+        let mut all = Component::DEFAULTS.to_vec();
+        all.extend([
+            Component::ImageReflectorController,
+            Component::ImageAutomationController,
+        ]);
+        all
+    } else {
+        report.push(
+            None,
+            EntryKind::Decision,
+            "components: source-, kustomize-, helm- and notification-controller. The GOTK install manifests also run \
+             image-reflector- and image-automation-controller, but the repository has no image automation objects \
+             (ImageRepository, ImagePolicy, ImageUpdateAutomation); add them to `instance.components` if you create \
+             such objects outside Git"
+                .to_owned(),
+            None,
+        );
+        Component::DEFAULTS.to_vec()
+    }
+}
+
+/// How far a cluster's name suggests it is from production: staging-like names first,
+/// `main` and production-like names last.
+fn blast_radius(name: &str) -> u8 {
+    const EDGE: [&str; 8] = ["edge", "staging", "stage", "test", "dev", "lab", "sandbox", "preview"];
+    const PRODUCTION: [&str; 4] = ["main", "prod", "production", "live"];
+    if PRODUCTION.contains(&name) {
+        2
+    } else if EDGE.iter().any(|e| name.contains(e)) {
+        0
+    } else {
+        1
+    }
+}
+
+/// The rollout: migrated clusters first (a later phase may not follow an earlier one), then
+/// edge first by name.
+fn rollout(phases: &BTreeMap<String, Phase>, report: &mut ImportReport) -> Vec<String> {
+    let mut order: Vec<&String> = phases.keys().collect();
+    order.sort_by_key(|name| (std::cmp::Reverse(phases[*name]), blast_radius(name), (*name).clone()));
+    let order: Vec<String> = order.into_iter().cloned().collect();
+    let reason = if order.len() == 1 {
+        "one cluster".to_owned()
+    } else {
+        "clusters already migrated first (a cluster may not be at a later phase than one before it), then the \
+         others edge first: names like staging, test or edge before the rest, and `main` or production-like names \
+         last; reorder `rollout` if another cluster is the least critical"
+            .to_owned()
+    };
+    report.push(
+        None,
+        EntryKind::Decision,
+        format!("rollout: [{}]: {reason}", order.join(", ")),
+        None,
+    );
+    order
+}
+
+/// The comment at the top of the written file.
+fn header(config: &ImportedConfig) -> String {
+    let clusters: Vec<String> = config
+        .rollout
+        .iter()
+        .map(|name| format!("{name} ({})", config.clusters[name].phase))
+        .collect();
+    format!(
+        "# fluxgen.yaml written by `fluxgen import` from a GOTK (flux bootstrap) repository.\n\
+         # Clusters, in rollout order: {}.\n\
+         # The Flux version is pinned to the installed minor: the operator refuses downgrades, so upgrade one\n\
+         # minor at a time once the FluxInstance runs. The sync name is the existing GitRepository's, so no\n\
+         # sourceRef changes. Controller patches are typed `tuning` keys where fluxgen has one, raw patches\n\
+         # otherwise. The import report (stderr) lists every translation and what is left to do by hand.\n",
+        clusters.join(", ")
+    )
+}

@@ -1,0 +1,302 @@
+//! One cluster's settings: from its GOTK pieces (root GitRepository and Kustomization,
+//! bootstrap install, `flux` Kustomization), or from the FluxInstance of a migrated cluster.
+
+use super::clusters::{Found, inside};
+use super::left_behind::left_behind;
+use super::report::{EntryKind, ImportReport};
+use super::sync::{sync_kustomization, sync_path};
+use super::tuning::translate;
+use super::written::{
+    ImportedApps, ImportedClusterSettings, ImportedDistribution, ImportedInstance, ImportedOperator, ImportedSettings,
+    ImportedSync,
+};
+use crate::config::DurationText;
+use crate::scan::{FluxInstance, Kustomization, Patch, Repository, normalize_repo_path};
+use crate::{Component, Phase};
+
+/// The namespace Flux runs in unless the repository says otherwise.
+const FLUX_NAMESPACE: &str = "flux-system";
+
+/// The operator chart version import writes.
+pub(super) const OPERATOR_VERSION: &str = "0.58.1";
+
+/// A cluster's phase and settings.
+pub(super) fn cluster(
+    repository: &Repository,
+    found: &Found<'_>,
+    components: &[Component],
+    report: &mut ImportReport,
+) -> (Phase, ImportedSettings) {
+    let gotk = found.bootstrap.is_some() || found.flux.is_some();
+    let phase = match (found.instance, gotk) {
+        (Some(_), false) => Phase::Complete,
+        (Some(_), true) => Phase::Instance,
+        (None, _) => Phase::Prepare,
+    };
+    let mut settings = ImportedSettings {
+        operator: Some(ImportedOperator {
+            version: Some(OPERATOR_VERSION.to_owned()),
+        }),
+        ..ImportedSettings::default()
+    };
+    settings.path = Some(apps_path(repository, found));
+    if let Some(instance) = found.instance {
+        migrated(found, instance, phase, &mut settings, report);
+    } else {
+        gotk_settings(found, components, &mut settings, report);
+    }
+    left_behind(repository, found, settings.instance.as_ref(), report);
+    (phase, settings)
+}
+
+/// Where the two app directories go: `flux-system` below the directory `cluster-apps` applies.
+fn apps_path(repository: &Repository, found: &Found<'_>) -> String {
+    repository
+        .kustomizations
+        .iter()
+        .filter(|k| k.name == "cluster-apps" && inside(&k.at.file, &found.dir))
+        .find_map(Kustomization::repo_path)
+        .filter(|p| !p.is_empty())
+        .map_or_else(
+            || format!("{}/apps/flux-system", found.dir),
+            |apps| format!("{apps}/flux-system"),
+        )
+}
+
+/// The minor of a Flux version: `v2.3.0` → `2.3.x`.
+fn minor(version: &str) -> Option<String> {
+    let version = version.trim_start_matches('v');
+    let mut parts = version.split('.');
+    let major = parts.next()?.parse::<u32>().ok()?;
+    let minor = parts.next()?.parse::<u32>().ok()?;
+    Some(format!("{major}.{minor}.x"))
+}
+
+fn gotk_settings(
+    found: &Found<'_>,
+    components: &[Component],
+    settings: &mut ImportedSettings,
+    report: &mut ImportReport,
+) {
+    let cluster = Some(found.name.as_str());
+    // The Flux version: what the `flux` Kustomization keeps applying, else the bootstrap ref.
+    let installed = found
+        .flux
+        .and_then(|(_, oci)| oci.tag.clone().map(|tag| (tag, oci.at.clone())))
+        .or_else(|| {
+            found
+                .bootstrap
+                .and_then(|b| b.version.clone().map(|v| (v, b.at.clone())))
+        });
+    if let (Some((flux_tag, _)), Some(bootstrap)) = (&installed, found.bootstrap)
+        && let Some(bootstrap_version) = &bootstrap.version
+        && bootstrap_version != flux_tag
+    {
+        report.push(
+            cluster,
+            EntryKind::Warning,
+            format!(
+                "the bootstrap install pins {bootstrap_version} but the `flux` Kustomization applies {flux_tag}; \
+                 import uses {flux_tag}, what the cluster keeps running"
+            ),
+            Some(&bootstrap.at),
+        );
+    }
+    let version = match &installed {
+        Some((tag, at)) => {
+            match minor(tag) {
+                Some(minor) => {
+                    report.push(
+                        cluster,
+                        EntryKind::Translated,
+                        format!("Flux {tag} → `instance.distribution.version: {minor}` (that minor's latest patch)"),
+                        Some(at),
+                    );
+                    minor
+                }
+                None => {
+                    report.push(
+                    cluster,
+                    EntryKind::Warning,
+                    format!("the Flux version `{tag}` is not a release version: set `instance.distribution.version` by hand"),
+                    Some(at),
+                );
+                    "2.x".to_owned()
+                }
+            }
+        }
+        None => {
+            report.push(
+                cluster,
+                EntryKind::Warning,
+                "no Flux version found (no `?ref=` on the install URL, no flux-manifests tag): \
+                 `instance.distribution.version` is set to 2.x; pin the version the cluster runs"
+                    .to_owned(),
+                None,
+            );
+            "2.x".to_owned()
+        }
+    };
+    let mut instance = ImportedInstance {
+        distribution: Some(ImportedDistribution { version: Some(version) }),
+        components: Some(components.to_vec()),
+        ..ImportedInstance::default()
+    };
+    let source = found.source;
+    if let Some(source) = source {
+        settings.apps = Some(ImportedApps {
+            source_name: Some(source.name.clone()),
+        });
+        if let Some(namespace) = source.namespace.as_deref().filter(|n| *n != FLUX_NAMESPACE) {
+            settings.namespace = Some(namespace.to_owned());
+        }
+    }
+    let sync_path = sync_path(found);
+    report.push(
+        cluster,
+        EntryKind::Decision,
+        format!(
+            "sync path {sync_path}: a dedicated directory for the root Kustomizations that stay (`cluster-apps` and \
+             the cluster variables), DESIGN section 7; {config} (the root GitRepository and Kustomization, the `flux` \
+             Kustomization) retires at cutover. Pointing the sync at {root} itself would make the root Kustomization \
+             and the FluxInstance's apply the same objects (two owners). Create the directory before phase `instance`",
+            root = found
+                .root
+                .and_then(Kustomization::repo_path)
+                .unwrap_or_else(|| found.dir.clone()),
+            config = found
+                .root
+                .and_then(|r| r.at.file.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
+                .unwrap_or_else(|| "the root's directory".to_owned()),
+        ),
+        found.root.map(|r| &r.at),
+    );
+    instance.sync = Some(ImportedSync {
+        name: source.map(|s| s.name.clone()),
+        path: Some(sync_path),
+        interval: source.and_then(|s| s.interval.clone()).map(DurationText),
+    });
+    if let Some(source) = source {
+        let message = if source.name == FLUX_NAMESPACE {
+            "sync name `flux-system`, the existing GitRepository's and the operator's default: no `sourceRef` changes, \
+             and the FluxInstance adopts that GitRepository (`instance.sync.name` is immutable once created)"
+                .to_owned()
+        } else {
+            format!(
+                "sync name `{name}`, the existing GitRepository's: every `sourceRef`, Receiver and Alert naming it \
+                 keeps working, and the FluxInstance adopts that GitRepository. The alternative is the operator's \
+                 default `flux-system` (`instance.sync.name`, immutable once created), which needs every \
+                 `sourceRef: {{kind: GitRepository, name: {name}}}` changed in the same commit",
+                name = source.name
+            )
+        };
+        report.push(cluster, EntryKind::Decision, message, Some(&source.at));
+    }
+    let patches: Vec<&Patch> = found
+        .bootstrap
+        .iter()
+        .flat_map(|b| &b.patches)
+        .chain(found.flux.iter().flat_map(|(k, _)| &k.patches))
+        .collect();
+    let mut translation = translate(&patches, components, &found.name, report);
+    if let Some(root) = found.root {
+        sync_kustomization(root, found, &mut translation.tuning, report);
+    }
+    if translation.network_policy.is_some() {
+        instance.cluster = Some(ImportedClusterSettings {
+            network_policy: translation.network_policy,
+        });
+    }
+    settings.instance = Some(instance);
+    if !translation.tuning.is_empty() {
+        settings.tuning = Some(translation.tuning);
+    }
+}
+
+/// A cluster that already runs a FluxInstance: its settings come from the instance.
+fn migrated(
+    found: &Found<'_>,
+    instance: &FluxInstance,
+    phase: Phase,
+    settings: &mut ImportedSettings,
+    report: &mut ImportReport,
+) {
+    let cluster = Some(found.name.as_str());
+    let state = if phase == Phase::Complete {
+        "`complete`: its bootstrap install is gone"
+    } else {
+        "`instance`: the bootstrap install or the `flux` Kustomization is still there, so cutover is next"
+    };
+    report.push(
+        cluster,
+        EntryKind::Decision,
+        format!("already migrated: a FluxInstance is defined here; phase {state}. Its settings below come from it"),
+        Some(&instance.at),
+    );
+    let components: Vec<Component> = instance.components.iter().filter_map(|c| c.parse().ok()).collect();
+    let sync = instance.sync.clone().unwrap_or_default();
+    let version = instance.distribution_version.clone().unwrap_or_else(|| {
+        report.push(
+            cluster,
+            EntryKind::Warning,
+            "the FluxInstance sets no `distribution.version` (the chart's default, 2.x): import writes 2.x; pin it"
+                .into(),
+            Some(&instance.at),
+        );
+        "2.x".to_owned()
+    });
+    let sync_name = sync.name.clone().unwrap_or_else(|| FLUX_NAMESPACE.to_owned());
+    settings.apps = Some(ImportedApps {
+        source_name: Some(sync_name.clone()),
+    });
+    let mut translation = translate(
+        &instance.patches.iter().collect::<Vec<_>>(),
+        &components,
+        &found.name,
+        report,
+    );
+    let network_policy = instance.network_policy.or(translation.network_policy);
+    settings.instance = Some(ImportedInstance {
+        distribution: Some(ImportedDistribution { version: Some(version) }),
+        components: (!components.is_empty()).then_some(components),
+        cluster: network_policy.map(|n| ImportedClusterSettings {
+            network_policy: Some(n),
+        }),
+        sync: Some(ImportedSync {
+            name: Some(sync_name),
+            path: sync.path.clone().map(|p| normalize_repo_path(&p)),
+            interval: sync.interval.clone().map(DurationText),
+        }),
+    });
+    if let InstanceSourceKind::Chart(release) = InstanceSourceKind::of(instance) {
+        report.push(
+            cluster,
+            EntryKind::NotTranslated,
+            format!(
+                "the hand-written Flux Operator apps (HelmRelease `{release}` and the operator's) stay until you replace \
+                 them with fluxgen's tree: fluxgen never overwrites a file it did not write, so remove them in the \
+                 commit that adds fluxgen's files at {}",
+                settings.path.as_deref().unwrap_or_default()
+            ),
+            Some(&instance.at),
+        );
+    }
+    if !translation.tuning.is_empty() {
+        settings.tuning = Some(std::mem::take(&mut translation.tuning));
+    }
+}
+
+/// How a found instance is defined, for messages.
+enum InstanceSourceKind {
+    Manifest,
+    Chart(String),
+}
+
+impl InstanceSourceKind {
+    fn of(instance: &FluxInstance) -> Self {
+        match &instance.source {
+            crate::scan::InstanceSource::HelmRelease { release, .. } => InstanceSourceKind::Chart(release.clone()),
+            crate::scan::InstanceSource::Manifest => InstanceSourceKind::Manifest,
+        }
+    }
+}

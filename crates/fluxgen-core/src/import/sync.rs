@@ -1,0 +1,145 @@
+//! The sync: its directory, and what the root Kustomization sets that the FluxInstance's sync
+//! Kustomization must keep (SOPS decryption, `postBuild`, `wait`, `timeout`, `prune: false`).
+
+use super::clusters::Found;
+use super::report::{EntryKind, ImportReport};
+use super::written::{ImportedPatch, ImportedPatchTarget, ImportedSyncKustomization, ImportedTuning};
+use crate::config::DurationText;
+use crate::scan::Kustomization;
+use crate::{SubstituteFrom, SubstituteKind};
+
+/// `<root path>/cluster` (`<root path>/sync` when the root directory is itself `cluster`).
+pub(super) fn sync_path(found: &Found<'_>) -> String {
+    let root = found
+        .root
+        .and_then(Kustomization::repo_path)
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| format!("{}/flux", found.dir));
+    if root.rsplit('/').next() == Some("cluster") {
+        format!("{root}/sync")
+    } else {
+        format!("{root}/cluster")
+    }
+}
+
+/// The root Kustomization's SOPS decryption, `postBuild`, `wait` and `timeout` on the sync
+/// Kustomization; `prune: false` and inline variables as raw patches of it.
+pub(super) fn sync_kustomization(
+    root: &Kustomization,
+    found: &Found<'_>,
+    tuning: &mut ImportedTuning,
+    report: &mut ImportReport,
+) {
+    let cluster = Some(found.name.as_str());
+    let mut sync = ImportedSyncKustomization::default();
+    if let Some(decryption) = &root.decryption {
+        if decryption.provider == "sops" && decryption.secret_ref.is_some() {
+            sync.decryption_secret = decryption.secret_ref.clone();
+            report.push(
+                cluster,
+                EntryKind::Translated,
+                format!(
+                    "`{}`'s SOPS decryption → `tuning.syncKustomization.decryptionSecret: {}`",
+                    root.name,
+                    decryption.secret_ref.as_deref().unwrap_or_default()
+                ),
+                Some(&root.at),
+            );
+        } else {
+            report.push(
+                cluster,
+                EntryKind::NotTranslated,
+                format!(
+                    "`{}`'s decryption (provider `{}`, no Secret named): add it to the sync Kustomization with a raw \
+                     patch",
+                    root.name, decryption.provider
+                ),
+                Some(&root.at),
+            );
+        }
+    }
+    if let Some(post_build) = &root.post_build {
+        for from in &post_build.substitute_from {
+            let kind = match from.kind.as_str() {
+                "ConfigMap" => SubstituteKind::ConfigMap,
+                "Secret" => SubstituteKind::Secret,
+                other => {
+                    report.push(
+                        cluster,
+                        EntryKind::NotTranslated,
+                        format!("`postBuild.substituteFrom` of kind `{other}` ({})", from.name),
+                        Some(&root.at),
+                    );
+                    continue;
+                }
+            };
+            sync.substitute_from.push(SubstituteFrom {
+                kind,
+                name: from.name.clone(),
+                optional: from.optional,
+            });
+        }
+        if !sync.substitute_from.is_empty() {
+            let names: Vec<String> = sync.substitute_from.iter().map(|s| s.name.clone()).collect();
+            report.push(
+                cluster,
+                EntryKind::Translated,
+                format!(
+                    "`{}`'s `postBuild.substituteFrom` ({}) → `tuning.syncKustomization.substituteFrom`",
+                    root.name,
+                    names.join(", ")
+                ),
+                Some(&root.at),
+            );
+        }
+        if !post_build.substitute.is_empty() {
+            let ops = serde_json::json!([{"op": "add", "path": "/spec/postBuild/substitute", "value": post_build.substitute}]);
+            tuning.patches.push(sync_patch(&ops, found));
+            report.push(
+                cluster,
+                EntryKind::Translated,
+                format!(
+                    "`{}`'s inline `postBuild.substitute` ({} variables) → a raw patch of the sync Kustomization",
+                    root.name,
+                    post_build.substitute.len()
+                ),
+                Some(&root.at),
+            );
+        }
+    }
+    if let Some(wait) = root.wait {
+        sync.wait = Some(wait);
+    }
+    if let Some(timeout) = &root.timeout {
+        sync.timeout = Some(DurationText(timeout.clone()));
+    }
+    if root.prune == Some(false) {
+        let ops = serde_json::json!([{"op": "add", "path": "/spec/prune", "value": false}]);
+        tuning.patches.push(sync_patch(&ops, found));
+        report.push(
+            cluster,
+            EntryKind::Translated,
+            format!(
+                "`{}` has `prune: false` → a raw patch keeps the sync Kustomization from pruning too",
+                root.name
+            ),
+            Some(&root.at),
+        );
+    }
+    if sync != ImportedSyncKustomization::default() {
+        tuning.sync_kustomization = Some(sync);
+    }
+}
+
+/// A raw JSON 6902 patch of the sync Kustomization (named after the root GitRepository).
+fn sync_patch(ops: &serde_json::Value, found: &Found<'_>) -> ImportedPatch {
+    ImportedPatch {
+        patch: crate::yaml::to_string(ops).trim_end().to_owned(),
+        target: ImportedPatchTarget {
+            kind: "Kustomization".to_owned(),
+            group: Some("kustomize.toolkit.fluxcd.io".to_owned()),
+            name: found.source.map(|s| s.name.clone()),
+            ..ImportedPatchTarget::default()
+        },
+    }
+}

@@ -1,0 +1,271 @@
+//! The repository scanner: what a GitOps repository holds, as plain data, for `import` and
+//! `doctor`.
+//!
+//! [`scan()`] walks the repository (skipping `.git`, `target`, `node_modules` and hidden
+//! directories; following symbolic links only inside the repository, and never twice into the
+//! same directory), reads every `*.yaml` / `*.yml` file as a stream of documents, and builds a
+//! [`Repository`]:
+//!
+//! - Flux sources ([`GitRepository`], [`OciRepository`]), [`Kustomization`]s, [`HelmRelease`]s,
+//!   [`Receiver`]s, [`Alert`]s and [`Provider`]s, and every other object as an [`ObjectRef`];
+//! - the kustomize graph: every `kustomization.yaml` ([`KustomizeFile`]) with its resources and
+//!   components resolved relative to its directory ([`EntryTarget`]: file, directory, remote
+//!   base, missing path), its patches and generators; [`Repository::applied_files`] follows
+//!   it from a Flux Kustomization's path;
+//! - [`FluxInstance`]s, as manifests or as flux-instance chart values (inline, or from a values
+//!   file a `configMapGenerator` turns into the release's `valuesFrom` ConfigMap);
+//! - [`BootstrapInstall`]s: kustomizations that pull `github.com/fluxcd/flux2/manifests/install`.
+//!
+//! Every object carries its [`Location`]. SOPS-encrypted files (a top-level `sops:` key, or a
+//! `*.sops.yaml` name) become [`SopsFile`]s with the kind and name of each document and no
+//! value. Templates and text that is not YAML are skipped, and malformed YAML is kept as far as
+//! it parses; each is a [`Note`]. Nothing in a repository makes the scan fail: only a root that
+//! cannot be read does.
+//!
+//! ```
+//! let dir = tempfile::tempdir()?;
+//! std::fs::write(
+//!     dir.path().join("source.yaml"),
+//!     "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n\
+//!      metadata: {name: home-kubernetes, namespace: flux-system}\n\
+//!      spec: {url: ssh://git@github.com/example/home-ops, ref: {branch: main}}\n",
+//! )?;
+//! let repository = fluxgen_core::scan(dir.path())?;
+//! let source = &repository.git_repositories[0];
+//! assert_eq!(source.url, "ssh://git@github.com/example/home-ops");
+//! assert_eq!(source.at.to_string(), "source.yaml:1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod chart_instances;
+mod documents;
+mod flux_objects;
+mod kustomize_graph;
+mod model;
+mod walk;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::Error;
+use crate::yaml::Node;
+use documents::Content;
+
+pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
+pub use model::{
+    Alert, BootstrapInstall, Chart, Decryption, Dependency, FluxInstance, GitReference, GitRepository, HelmRelease,
+    InstanceSource, InstanceSync, Kustomization, Location, Note, NoteKind, ObjectRef, ObjectReference, OciRepository,
+    Patch, PostBuild, Provider, Receiver, SopsDocument, SopsFile, SubstituteSource, ValuesReference,
+    normalize_repo_path,
+};
+
+/// Everything the scanner found in a repository.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Repository {
+    /// The root that was scanned, as given.
+    pub root: PathBuf,
+    /// Every YAML file read or skipped, relative to the root, sorted.
+    pub yaml_files: Vec<String>,
+    /// How many files of other kinds were found (not read).
+    pub other_files: usize,
+    /// Every object of a plaintext file, in file order.
+    pub objects: Vec<ObjectRef>,
+    /// `GitRepository` objects.
+    pub git_repositories: Vec<GitRepository>,
+    /// `OCIRepository` objects.
+    pub oci_repositories: Vec<OciRepository>,
+    /// Flux `Kustomization` objects.
+    pub kustomizations: Vec<Kustomization>,
+    /// `HelmRelease` objects.
+    pub helm_releases: Vec<HelmRelease>,
+    /// `Receiver` objects.
+    pub receivers: Vec<Receiver>,
+    /// `Alert` objects.
+    pub alerts: Vec<Alert>,
+    /// `Provider` objects.
+    pub providers: Vec<Provider>,
+    /// FluxInstances, as manifests or chart values.
+    pub flux_instances: Vec<FluxInstance>,
+    /// Kustomizations that install Flux from the flux2 release manifests.
+    pub bootstrap_installs: Vec<BootstrapInstall>,
+    /// Every `kustomization.yaml`, by directory.
+    pub kustomize_files: BTreeMap<String, KustomizeFile>,
+    /// SOPS-encrypted files (kinds and names only).
+    pub sops_files: Vec<SopsFile>,
+    /// What was skipped or could not be read.
+    pub notes: Vec<Note>,
+}
+
+/// Scans a repository. Fails only when `repo_root` cannot be read; everything wrong inside
+/// the repository is a [`Note`].
+pub fn scan(repo_root: &Path) -> Result<Repository, Error> {
+    let read_error = |source| Error::Read {
+        path: repo_root.to_path_buf(),
+        source,
+    };
+    let root = fs::canonicalize(repo_root).map_err(read_error)?;
+    let walked = walk::walk(&root).map_err(read_error)?;
+    let mut repository = Repository {
+        root: repo_root.to_path_buf(),
+        yaml_files: walked.yaml.iter().map(|f| f.relative.clone()).collect(),
+        other_files: walked.other_files,
+        notes: walked.notes,
+        ..Repository::default()
+    };
+    let mut inline_values: Vec<Option<Node>> = Vec::new();
+    for found in &walked.yaml {
+        match documents::read(found, &mut repository.notes) {
+            Content::Skipped => {}
+            Content::Sops(file) => repository.sops_files.push(file),
+            Content::Documents(documents) => {
+                for document in documents.iter().filter(|d| documents::is_mapping(d)) {
+                    repository.add(&root, document, &found.relative, &mut inline_values);
+                }
+            }
+        }
+    }
+    repository.bootstrap_installs = repository
+        .kustomize_files
+        .values()
+        .filter_map(kustomize_graph::bootstrap_install)
+        .collect();
+    let kustomize_files: Vec<&KustomizeFile> = repository.kustomize_files.values().collect();
+    let mut chart_instances = Vec::new();
+    for (release, values) in repository.helm_releases.iter().zip(&inline_values) {
+        if chart_instances::is_instance_chart(release, &repository.oci_repositories)
+            && let Some(instance) = chart_instances::chart_instance(&root, release, values.as_ref(), &kustomize_files)
+        {
+            chart_instances.push(instance);
+        }
+    }
+    repository.flux_instances.extend(chart_instances);
+    repository.flux_instances.sort_by(|a, b| a.at.cmp(&b.at));
+    repository
+        .notes
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    Ok(repository)
+}
+
+impl Repository {
+    /// Adds one plaintext document of `file`.
+    fn add(&mut self, root: &Path, document: &Node, file: &str, inline_values: &mut Vec<Option<Node>>) {
+        if kustomize_graph::is_kustomization_file(file) && kustomize_graph::is_kustomize_document(document) {
+            let read = kustomize_graph::kustomize_file(root, document, file, &mut self.notes);
+            self.kustomize_files.entry(read.dir.clone()).or_insert(read);
+            return;
+        }
+        let Some(object) = flux_objects::object_ref(document, file) else {
+            return;
+        };
+        match (flux_objects::group(&object.api_version), object.kind.as_str()) {
+            ("source.toolkit.fluxcd.io", "GitRepository") => {
+                self.git_repositories.push(flux_objects::git_repository(document, file));
+            }
+            ("source.toolkit.fluxcd.io", "OCIRepository") => {
+                self.oci_repositories.push(flux_objects::oci_repository(document, file));
+            }
+            ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
+                self.kustomizations.push(flux_objects::kustomization(document, file));
+            }
+            ("helm.toolkit.fluxcd.io", "HelmRelease") => {
+                self.helm_releases.push(flux_objects::helm_release(document, file));
+                inline_values.push(document.at_path(["spec", "values"]).cloned());
+            }
+            ("notification.toolkit.fluxcd.io", "Receiver") => {
+                self.receivers.push(flux_objects::receiver(document, file))
+            }
+            ("notification.toolkit.fluxcd.io", "Alert") => self.alerts.push(flux_objects::alert(document, file)),
+            ("notification.toolkit.fluxcd.io", "Provider") => {
+                self.providers.push(flux_objects::provider(document, file))
+            }
+            ("fluxcd.controlplane.io", "FluxInstance") => {
+                if let Some(spec) = document.get("spec") {
+                    self.flux_instances.push(flux_objects::flux_instance(
+                        object.name.clone(),
+                        object.namespace.clone(),
+                        spec,
+                        model::InstanceSource::Manifest,
+                        file,
+                        object.at.clone(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        self.objects.push(object);
+    }
+
+    /// The `kustomization.yaml` of a directory (relative to the root, `""` for the root).
+    pub fn kustomize_file(&self, dir: &str) -> Option<&KustomizeFile> {
+        self.kustomize_files.get(dir)
+    }
+
+    /// The files a Flux Kustomization with this `spec.path` applies: the kustomize graph from
+    /// the directory's `kustomization.yaml`, or, where there is none, every YAML file below
+    /// it as Flux generates one (a subdirectory with its own kustomization is followed as a
+    /// whole). Cycles end; remote bases and missing paths are left out.
+    ///
+    /// ```
+    /// let repository = fluxgen_core::scan::Repository::default();
+    /// assert!(repository.applied_files("./kubernetes/main/flux").is_empty());
+    /// ```
+    pub fn applied_files(&self, path: &str) -> Vec<String> {
+        kustomize_graph::applied_files(&normalize_repo_path(path), &self.kustomize_files, &self.yaml_files)
+    }
+
+    /// The GitRepository with this name, in this namespace when both are known.
+    pub fn git_repository(&self, name: &str, namespace: Option<&str>) -> Option<&GitRepository> {
+        self.git_repositories
+            .iter()
+            .find(|g| g.name == name && chart_instances::same_namespace(g.namespace.as_deref(), namespace))
+    }
+
+    /// The OCIRepository with this name, in this namespace when both are known.
+    pub fn oci_repository(&self, name: &str, namespace: Option<&str>) -> Option<&OciRepository> {
+        self.oci_repositories
+            .iter()
+            .find(|o| o.name == name && chart_instances::same_namespace(o.namespace.as_deref(), namespace))
+    }
+
+    /// The Flux Kustomizations that apply the Flux controllers from the
+    /// `oci://ghcr.io/fluxcd/flux-manifests` artifact (the `flux` Kustomization of GOTK-era
+    /// repositories), each with its OCIRepository.
+    pub fn flux_manifest_kustomizations(&self) -> Vec<(&Kustomization, &OciRepository)> {
+        self.kustomizations
+            .iter()
+            .filter_map(|k| {
+                let source = k.source_ref.as_ref().filter(|s| s.kind == "OCIRepository")?;
+                let namespace = source.namespace.as_deref().or(k.namespace.as_deref());
+                // Of the OCIRepositories with that name (one per cluster), the nearest.
+                let oci = self
+                    .oci_repositories
+                    .iter()
+                    .filter(|o| {
+                        o.name == source.name && chart_instances::same_namespace(o.namespace.as_deref(), namespace)
+                    })
+                    .max_by_key(|o| (shared_dirs(&o.at.file, &k.at.file), std::cmp::Reverse(&o.at)))?;
+                oci.url.contains("fluxcd/flux-manifests").then_some((k, oci))
+            })
+            .collect()
+    }
+
+    /// Whether a file is SOPS-encrypted.
+    pub fn is_sops(&self, file: &str) -> bool {
+        self.sops_files.iter().any(|s| s.file == file)
+    }
+}
+
+/// How many leading directories two files share.
+fn shared_dirs(a: &str, b: &str) -> usize {
+    let dirs = |f: &str| -> Vec<String> { f.split('/').map(str::to_owned).collect::<Vec<_>>() };
+    let (a, b) = (dirs(a), dirs(b));
+    a.iter()
+        .zip(&b)
+        .take(a.len().min(b.len()).saturating_sub(1))
+        .take_while(|(x, y)| x == y)
+        .count()
+}
