@@ -1,20 +1,17 @@
-//! What the runbook needs to know about the repository: where the current install and root
-//! Kustomizations are, and whether prerequisites exist.
-
-use std::fs;
-use std::path::{Path, PathBuf};
+//! What the runbook needs to know about the repository, from the scanner's model: where the
+//! current install and the root Kustomizations are, and whether prerequisites exist.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::config::Cluster;
+use crate::scan::Repository;
 
-/// Paths (relative to the repository root) and names found in a cluster's directory.
+/// Paths (relative to the repository root) and names found for a cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Findings {
     /// The cluster's directory, e.g. `kubernetes/edge`.
     pub cluster_root: String,
-    /// Whether that directory exists.
+    /// Whether the scanner found any file in that directory.
     pub repo_found: bool,
     /// The kustomization that pulls `flux2/manifests/install`.
     pub bootstrap_file: Option<String>,
@@ -42,170 +39,73 @@ pub struct Findings {
     pub root_children: Vec<String>,
 }
 
-/// Looks through the cluster's directory below `repo_root`.
-pub fn find(repo_root: &Path, cluster: &Cluster) -> Findings {
+/// Finds, in the scanned repository, what belongs to `cluster`.
+pub fn find(repository: &Repository, cluster: &Cluster) -> Findings {
     let path = &cluster.settings.path;
     let cluster_root = match path.find("/apps/") {
         Some(index) => path[..index].to_owned(),
         None => format!("kubernetes/{}", cluster.name),
     };
-    let dir = repo_root.join(&cluster_root);
+    let inside = |file: &str| file.starts_with(&format!("{cluster_root}/"));
     let mut findings = Findings {
-        repo_found: dir.is_dir(),
+        repo_found: repository.yaml_files.iter().any(|f| inside(f)),
         ..Findings::default()
     };
-    let relative = |file: &Path| {
-        file.strip_prefix(repo_root)
-            .unwrap_or(file)
-            .to_string_lossy()
-            .replace('\\', "/")
-    };
-    for file in yaml_files(&dir) {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.contains(".sops.") {
-            findings.sops_files.push(relative(&file));
-            continue;
-        }
-        let Ok(text) = fs::read_to_string(&file) else { continue };
-        for document in documents(&text) {
-            let kind = document.get("kind").and_then(Value::as_str).unwrap_or_default();
-            let api = document.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-            let object_name = document
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if api.starts_with("kustomize.config.k8s.io")
-                && document.get("resources").and_then(Value::as_array).is_some_and(|r| {
-                    r.iter()
-                        .filter_map(Value::as_str)
-                        .any(|r| r.contains("flux2/manifests/install"))
-                })
-            {
-                findings.bootstrap_file = Some(relative(&file));
-                findings.bootstrap_dir = file.parent().map(&relative);
-            }
-            if api.starts_with("kustomize.toolkit.fluxcd.io") && kind == "Kustomization" {
-                let source = document
-                    .pointer("/spec/sourceRef/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let applies = document
-                    .pointer("/spec/path")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if source == "flux-manifests" {
-                    findings.flux_kustomization_file = Some(relative(&file));
-                } else if object_name == "cluster"
-                    || (applies.trim_start_matches("./") == format!("{cluster_root}/flux"))
-                {
-                    findings.existing_root = Some(object_name.to_owned());
-                    findings.existing_root_file = Some(relative(&file));
-                    findings.root_path = Some(applies.trim_start_matches("./").to_owned());
-                    findings.existing_source = Some(source.to_owned());
-                    findings.root_decryption = document
-                        .pointer("/spec/decryption/secretRef/name")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned);
-                    findings.root_substitute_from = document
-                        .pointer("/spec/postBuild/substituteFrom")
-                        .and_then(Value::as_array)
-                        .map(|items| {
-                            items
-                                .iter()
-                                .filter_map(|i| {
-                                    Some(format!("`{}/{}`", i.get("kind")?.as_str()?, i.get("name")?.as_str()?))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                }
-            }
-        }
+    if let Some(install) = repository.bootstrap_installs.iter().find(|i| inside(&i.at.file)) {
+        findings.bootstrap_file = Some(install.at.file.clone());
+        findings.bootstrap_dir = install.at.file.rsplit_once('/').map(|(dir, _)| dir.to_owned());
+    }
+    findings.flux_kustomization_file = repository
+        .flux_manifest_kustomizations()
+        .into_iter()
+        .map(|(kustomization, _)| kustomization.at.file.clone())
+        .find(|file| inside(file));
+    let root = repository.kustomizations.iter().filter(|k| inside(&k.at.file)).find(|k| {
+        k.name == "cluster" || k.repo_path().is_some_and(|p| p == format!("{cluster_root}/flux"))
+    });
+    if let Some(root) = root {
+        findings.existing_root = Some(root.name.clone());
+        findings.existing_root_file = Some(root.at.file.clone());
+        findings.root_path = root.repo_path();
+        findings.existing_source = root.source_ref.as_ref().map(|s| s.name.clone());
+        findings.root_decryption = root.decryption.as_ref().and_then(|d| d.secret_ref.clone());
+        findings.root_substitute_from = root
+            .post_build
+            .iter()
+            .flat_map(|p| &p.substitute_from)
+            .map(|s| format!("`{}/{}`", s.kind, s.name))
+            .collect();
     }
     for candidate in ["flux/config", "cluster/config"] {
-        if dir.join(candidate).is_dir() {
+        let dir = format!("{cluster_root}/{candidate}/");
+        if repository.yaml_files.iter().any(|f| f.starts_with(&dir)) {
             findings.config_dir = Some(format!("{cluster_root}/{candidate}"));
         }
     }
-    if let Some(root_path) = &findings.root_path
-        && let Ok(entries) = fs::read_dir(repo_root.join(root_path))
-    {
-        let mut children: Vec<String> = entries
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|name| !name.starts_with('.') && name != "config" && name != "kustomization.yaml")
-            .map(|name| format!("{root_path}/{name}"))
+    findings.sops_files = repository.sops_files.iter().map(|s| s.file.clone()).filter(|f| inside(f)).collect();
+    if let Some(root_path) = &findings.root_path {
+        let prefix = format!("{root_path}/");
+        let mut children: Vec<String> = repository
+            .yaml_files
+            .iter()
+            .filter_map(|f| f.strip_prefix(&prefix))
+            .map(|rest| rest.split('/').next().unwrap_or(rest).to_owned())
+            .filter(|child| child != "config" && child != "kustomization.yaml")
+            .map(|child| format!("{root_path}/{child}"))
             .collect();
         children.sort();
+        children.dedup();
         findings.root_children = children;
     }
     findings.cluster_root = cluster_root;
-    findings.sops_files.sort();
     findings
 }
 
 /// The file defining a ClusterSecretStore of that name anywhere in the repository.
-pub(crate) fn cluster_secret_store(repo_root: &Path, store: &str) -> Option<String> {
-    yaml_files(&repo_root.join("kubernetes")).into_iter().find_map(|file| {
-        let text = fs::read_to_string(&file).ok()?;
-        documents(&text)
-            .iter()
-            .any(|d| {
-                d.get("kind").and_then(Value::as_str) == Some("ClusterSecretStore")
-                    && d.pointer("/metadata/name").and_then(Value::as_str) == Some(store)
-            })
-            .then(|| {
-                file.strip_prefix(repo_root)
-                    .unwrap_or(&file)
-                    .to_string_lossy()
-                    .replace('\\', "/")
-            })
-    })
-}
-
-/// The YAML documents of a file that parse (templates and broken files are skipped here;
-/// `fluxgen doctor` reports them).
-fn documents(text: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for line in text.lines().chain(std::iter::once("---")) {
-        if line.starts_with("---") {
-            if !current.trim().is_empty()
-                && let Ok(value) = crate::yaml::parse_value(&current)
-            {
-                out.push(value);
-            }
-            current.clear();
-        } else {
-            current.push_str(line);
-            current.push('\n');
-        }
-    }
-    out
-}
-
-/// `*.yaml`/`*.yml` files below `dir`, sorted; hidden directories and symlinks are skipped.
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let Ok(entries) = fs::read_dir(&current) else { continue };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(kind) = entry.file_type() else { continue };
-            if name.starts_with('.') || kind.is_symlink() {
-                continue;
-            }
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-                found.push(entry.path());
-            }
-        }
-    }
-    found.sort();
-    found
+pub(crate) fn cluster_secret_store(repository: &Repository, store: &str) -> Option<String> {
+    repository
+        .objects
+        .iter()
+        .find(|o| o.kind == "ClusterSecretStore" && o.name == store)
+        .map(|o| o.at.file.clone())
 }

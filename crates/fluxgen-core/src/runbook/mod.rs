@@ -119,7 +119,9 @@ pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<Strin
     let tree = crate::plan(config, cluster)?;
     let this = &config.clusters[cluster];
     let settings = &this.settings;
-    let findings = find(repo_root, this);
+    // A repository that cannot be read is reported as not found: the runbook still renders.
+    let repository = crate::scan::scan(repo_root).unwrap_or_default();
+    let findings = find(&repository, this);
     let phase_index = PHASES.iter().position(|p| *p == this.phase).unwrap_or_default();
     let order: Vec<String> = if config.rollout.is_empty() {
         config.clusters.keys().cloned().collect()
@@ -158,7 +160,7 @@ pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<Strin
         let store = settings.webhook.token.external_secret.as_ref().map(|e| e.store.clone());
         let store_file = store
             .as_ref()
-            .and_then(|s| findings::cluster_secret_store(repo_root, s));
+            .and_then(|s| findings::cluster_secret_store(&repository, s));
         WebhookView {
             store_found: store_file.is_some(),
             store,
