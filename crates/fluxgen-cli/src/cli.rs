@@ -47,6 +47,8 @@ pub(crate) enum Command {
     Plan(PlanArgs),
     /// Read a GOTK (flux bootstrap) repository and write a fluxgen.yaml that keeps what it runs.
     Import(ImportArgs),
+    /// Find the migration's risks in a repository; exit 1 on findings at error level.
+    Doctor(DoctorArgs),
     /// Write the built-in example as a starting fluxgen.yaml.
     Init(InitArgs),
     /// Print the JSON Schema of fluxgen.yaml (for editor completion).
@@ -151,4 +153,35 @@ pub(crate) struct ImportArgs {
     /// The cluster's name in a single-cluster repository (kubernetes/bootstrap, kubernetes/flux).
     #[arg(long, value_name = "NAME", default_value = "main")]
     pub(crate) cluster_name: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// The repository to check.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
+    pub(crate) format: DoctorFormat,
+    /// Also draw the Kustomization ownership graph (with --format text: only the graph).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) graph: Option<GraphFormat>,
+}
+
+/// How `doctor` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DoctorFormat {
+    /// Grouped by cluster and severity, for people.
+    Text,
+    /// JSON, for tools.
+    Json,
+    /// A Markdown pull-request comment.
+    Markdown,
+}
+
+/// How `doctor --graph` draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GraphFormat {
+    /// A Mermaid flowchart (renders in GitHub and GitLab).
+    Mermaid,
 }

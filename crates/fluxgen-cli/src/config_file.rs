@@ -1,7 +1,7 @@
 //! Finding and loading fluxgen.yaml; `init` and `schema`.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -34,14 +34,7 @@ pub(crate) fn load(cli: &Cli) -> anyhow::Result<Loaded> {
             root: PathBuf::from("."),
         });
     };
-    let text = fs::read(&path).with_context(|| format!("cannot read the config file {}", path.display()))?;
-    let text = String::from_utf8(text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: the config is not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+    let text = read_config(&path)?;
     let config = Config::from_yaml_with(&text, Origin::File(path.clone()), &options)?;
     let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let root = if root.as_os_str().is_empty() {
@@ -50,6 +43,37 @@ pub(crate) fn load(cli: &Cli) -> anyhow::Result<Loaded> {
         root
     };
     Ok(Loaded { config, root })
+}
+
+/// The largest config file fluxgen reads (a config is a few kilobytes; this stops `-c
+/// /dev/zero` or a stray dump from exhausting memory).
+const MAX_CONFIG_BYTES: u64 = 64 << 20;
+
+/// Reads a config file as UTF-8 text; an invalid byte is reported at its line and column.
+fn read_config(path: &Path) -> anyhow::Result<String> {
+    let file = fs::File::open(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        bail!(
+            "{}: the config is larger than {} MiB: refused",
+            path.display(),
+            MAX_CONFIG_BYTES >> 20
+        );
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+        let byte = e.as_bytes()[valid.len()];
+        anyhow::anyhow!(
+            "{}:{line}:{column}: the config is not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8",
+            path.display()
+        )
+    })
 }
 
 fn find_upwards() -> anyhow::Result<Option<PathBuf>> {

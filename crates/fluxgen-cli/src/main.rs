@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod config_file;
 mod diagnostics;
+mod doctor;
 mod emit;
 mod explain;
 mod import;
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&cli, args, &mut stdout),
         Command::Plan(args) => plan::run(&cli, args, &mut stdout),
         Command::Import(args) => import::run(args, &mut stdout),
+        Command::Doctor(args) => doctor::run(&cli, args, &mut stdout),
         Command::Init(args) => config_file::init(args),
         Command::Schema => config_file::schema(&mut stdout),
         Command::Completions { shell } => completions(*shell, &mut stdout),

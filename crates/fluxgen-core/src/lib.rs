@@ -89,6 +89,7 @@
 
 mod component;
 pub mod config;
+pub mod doctor;
 mod duration;
 mod emit;
 mod error;
@@ -116,6 +117,7 @@ mod yaml;
 struct ReadmeExamples;
 
 pub use component::Component;
+pub use doctor::{Finding, Severity, doctor};
 pub use config::{
     CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_CONFIG, LoadOptions, Origin, Phase,
     config_schema,

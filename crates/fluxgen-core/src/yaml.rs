@@ -61,13 +61,12 @@ pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
             value: NodeValue::Null,
         }),
         Err(error) => {
-            let at = error
-                .location()
-                .map(|l| Position {
-                    line: l.line() as u32,
-                    column: l.column() as u32,
-                })
-                .unwrap_or_default();
+            // An error with no location (a number too large for the whole document, say) is
+            // about the document itself: it starts at line 1.
+            let at = error.location().map_or(Position { line: 1, column: 1 }, |l| Position {
+                line: l.line() as u32,
+                column: l.column() as u32,
+            });
             let message = error.to_string();
             // The library appends a source snippet after the first line; keep only the reason.
             let first = message.lines().next().unwrap_or_default();
@@ -78,6 +77,9 @@ pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
             let reason = reason.trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable");
             let reason = match reason.strip_prefix("duplicate mapping key: ") {
                 Some(key) => format!("the key `{key}` appears twice in the same mapping"),
+                None if reason.starts_with("multiple YAML documents detected") => {
+                    "a second YAML document starts here (after a `---` line): the file must be one document".to_owned()
+                }
                 None => reason.to_owned(),
             };
             Err(SyntaxError { at, message: reason })
@@ -347,13 +349,10 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
 
 /// The position and reason of a parser error, without the source snippet the library adds.
 fn syntax_error(error: &serde_saphyr::Error) -> SyntaxError {
-    let at = error
-        .location()
-        .map(|l| Position {
-            line: l.line() as u32,
-            column: l.column() as u32,
-        })
-        .unwrap_or_default();
+    let at = error.location().map_or(Position { line: 1, column: 1 }, |l| Position {
+        line: l.line() as u32,
+        column: l.column() as u32,
+    });
     let message = error.to_string();
     let first = message.lines().next().unwrap_or_default();
     let reason = first.split_once(": ").map_or(first, |(_, r)| r);

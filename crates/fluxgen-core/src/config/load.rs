@@ -25,7 +25,11 @@ pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<
         errors,
     };
     let root = yaml::parse(text).map_err(|e| {
-        let message = if e.message.contains("budget breached") {
+        let message = if e.message.contains("budget breached: Depth") {
+            "the document nests mappings and lists too deeply: refused".to_owned()
+        } else if e.message.contains("budget breached: ScalarBytes") || e.message.contains("budget breached: InputBytes") {
+            "the document is too large: refused".to_owned()
+        } else if e.message.contains("budget breached") {
             "the document expands to too many nodes (anchors and aliases multiplying?): refused".to_owned()
         } else {
             format!("invalid YAML: {}", e.message)
@@ -242,6 +246,15 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
         ValidationErrorKind::PropertyNames { error: inner } => {
             let name = inner.instance().as_str().unwrap_or_default().to_owned();
             let key_at = node.and_then(|n| n.entry(&name)).map_or(at, |(k, _)| k.at);
+            if key != "clusters" {
+                // A map keyed by controller (`featureGates`, `resources`, `workers: {..}`).
+                let known: Vec<String> = crate::Component::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+                let mut message = format!("`{name}` is not a Flux controller: one of {}", known.join(", "));
+                if let Some(best) = did_you_mean(&name, &known) {
+                    message.push_str(&format!(": did you mean `{best}`?"));
+                }
+                return one(key_at, format!("{key}.{name}"), message);
+            }
             let reason = match crate::validation::check_dns_label(&name, 63, false) {
                 Err(reason) => reason,
                 Ok(()) => "is not a valid cluster name".to_owned(),
@@ -351,7 +364,10 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
                 && let Some(index) = fields.iter().position(|(k, _)| k.name == "phase")
             {
                 let (_, node) = fields.remove(index);
-                phase = serde_json::from_value(node.to_json()).expect("the schema checked `phase`");
+                // `phase: ~` is a phase not set, as any key set to null.
+                if node.value != NodeValue::Null {
+                    phase = serde_json::from_value(node.to_json()).expect("the schema checked `phase`");
+                }
             }
             let merged = defaults.merged(&own);
             let mut settings: Settings = match serde_json::from_value(merged.to_json()) {
@@ -372,7 +388,7 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
                 fallback: key.at,
             };
             // In a patch `null` deletes a key: read the overrides again, keeping their `null`s.
-            if let Some(node) = merged.get("overrides") {
+            if let Some(node) = merged.get("overrides").filter(|n| n.value != NodeValue::Null) {
                 match serde_json::from_value(node.to_json_with_nulls()) {
                     Ok(overrides) => settings.overrides = overrides,
                     Err(error) => errors.push(place.error(&["overrides"], error.to_string())),
@@ -393,6 +409,7 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
 
     let rollout: Vec<String> = root
         .get("rollout")
+        .filter(|n| n.value != NodeValue::Null)
         .map(|n| serde_json::from_value(n.to_json()).expect("the schema checked `rollout`"))
         .unwrap_or_default();
     check_rollout(root, &rollout, &clusters, options, errors);
@@ -525,7 +542,7 @@ fn check_settings(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Confi
 }
 
 /// Tuning keys name enabled controllers and the feature gates they know; the tunings must
-/// lower without conflicts.
+/// lower without conflicts (checked without rendering the patches: `lower` fails only there).
 fn check_tuning(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
     let components = crate::emit::components(settings);
     let tuning = &settings.tuning;
@@ -569,7 +586,7 @@ fn check_tuning(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigE
         }
     }
     if errors.is_empty()
-        && let Err(error) = crate::lower(&tuning.tunings(&components))
+        && let Err(error) = crate::tuning::check_tunings(&tuning.tunings(&components))
     {
         errors.push(place.error(&["tuning"], error.to_string()));
     }

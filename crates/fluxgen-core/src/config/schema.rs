@@ -84,6 +84,18 @@ fn simplify(schema: &mut Value) {
             for value in object.values_mut() {
                 simplify(value);
             }
+            // schemars writes the upper bound of a fixed-size integer only as a `format`,
+            // which the validator does not check: make it a bound, so `workers: 4294967296`
+            // is an error at the value rather than a failure to read the cluster.
+            let maximum = match object.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                _ => None,
+            };
+            if let Some(maximum) = maximum {
+                object.entry("maximum").or_insert(json!(maximum));
+            }
             if let Some(Value::Array(types)) = object.get("type") {
                 let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
                 if kept.len() == 1 {

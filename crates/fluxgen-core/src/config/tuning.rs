@@ -29,6 +29,7 @@ pub struct TuningSettings {
     /// helm-controller, or per controller.
     pub memory_limit: Option<PerController<Quantity>>,
     /// Limits and requests per controller.
+    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
     pub resources: BTreeMap<Component, ResourcesSettings>,
     /// kustomize-controller builds in memory (its `temp` volume on tmpfs).
     pub in_memory_builds: Option<bool>,
@@ -37,6 +38,7 @@ pub struct TuningSettings {
     /// helm-controller's near-OOM detection.
     pub oom_watch: Option<OomWatchSettings>,
     /// Feature gates per controller, e.g. `helm-controller: { DisableChartDigestTracking: true }`.
+    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
     pub feature_gates: BTreeMap<Component, BTreeMap<String, bool>>,
     /// `--watch-configs-label-selector` on kustomize- and helm-controller, e.g. `owner!=helm`.
     pub watch_configs_selector: Option<String>,
@@ -67,6 +69,7 @@ pub enum PerController<T> {
     /// The same value for the knob's usual controllers.
     All(T),
     /// A value per controller.
+    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
     Each(BTreeMap<Component, T>),
 }
 

@@ -50,6 +50,7 @@ pub(crate) fn pending(trees: &[(PathBuf, Tree)]) -> Result<Pending, Error> {
     for (dir, tree) in trees {
         check_inside(dir)?;
         for (relative, content) in &tree.files {
+            check_below(dir, relative)?;
             let path = dir.join(relative);
             match read_existing(&path)? {
                 Some(existing) if existing == *content => pending.unchanged.push(path),
@@ -62,6 +63,7 @@ pub(crate) fn pending(trees: &[(PathBuf, Tree)]) -> Result<Pending, Error> {
             }
         }
         for app in ["flux-operator", "flux-instance"] {
+            check_below(dir, &format!("{app}/"))?;
             for path in generated_files(&dir.join(app))? {
                 let relative = path.strip_prefix(dir).expect("walked below dir");
                 let key = relative.to_string_lossy().replace('\\', "/");
@@ -144,7 +146,39 @@ fn index_file(dir: &Path, tree: &Tree, pending: &mut Pending) -> Result<(), Erro
     Ok(())
 }
 
-/// Refuses an output directory whose existing part leads through a symlink.
+/// Refuses a file path below `dir` whose existing directories include a symlink (the write
+/// would land outside the output directory) or something that is not a directory. `relative`
+/// is `/`-separated; the last segment (the file, checked when it is read) is not looked at.
+fn check_below(dir: &Path, relative: &str) -> Result<(), Error> {
+    let mut path = dir.to_path_buf();
+    let Some((directories, _file)) = relative.rsplit_once('/') else {
+        return Ok(());
+    };
+    for segment in directories.split('/') {
+        path.push(segment);
+        match fs::symlink_metadata(&path) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(Error::Read { path, source }),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Error::Blocked {
+                    path,
+                    reason: "it is a symlink, and fluxgen writes only inside the output directory, never through a link"
+                        .into(),
+                });
+            }
+            Ok(meta) if !meta.is_dir() => {
+                return Err(Error::Blocked {
+                    path,
+                    reason: "it is not a directory".into(),
+                });
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an output directory whose existing part is not a directory.
 fn check_inside(dir: &Path) -> Result<(), Error> {
     for ancestor in dir.ancestors() {
         if ancestor.as_os_str().is_empty() {
@@ -218,6 +252,7 @@ fn generated_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
             if kind.is_dir() {
                 pending.push(entry.path());
             } else if kind.is_file()
+                && !is_temporary(&entry.file_name())
                 && let Some(text) = read_existing(&entry.path())?
                 && is_generated(&text)
             {
@@ -229,6 +264,16 @@ fn generated_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(found)
 }
 
+/// The prefix of the temporary files [`write_atomically`] renames into place.
+const TEMP_PREFIX: &str = ".fluxgen-";
+
+/// Whether a file name is one of fluxgen's temporary files, left behind only when a write was
+/// interrupted (a kill, a power cut). It is never taken for a generated file: not removed as
+/// stale, not reported by `check`.
+fn is_temporary(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|name| name.starts_with(TEMP_PREFIX))
+}
+
 /// Writes through a temporary file in the same directory and a rename, so a reader (or a
 /// crash) sees the old content or the new, never a mix.
 fn write_atomically(path: &Path, content: &str) -> Result<(), Error> {
@@ -238,7 +283,7 @@ fn write_atomically(path: &Path, content: &str) -> Result<(), Error> {
         source,
     })?;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".fluxgen-");
+    builder.prefix(TEMP_PREFIX);
     // A temporary file is private (0600); the file it becomes gets the mode a plain new file
     // would have (0666 less the umask), or keeps the mode of the file it replaces.
     #[cfg(unix)]

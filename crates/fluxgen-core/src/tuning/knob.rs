@@ -565,13 +565,30 @@ mod tests {
         let cpu_only = Tuning::resources(
             [SourceController],
             ResourceAmounts::default(),
-            ResourceAmounts { cpu: Some("200m".into()), memory: None },
+            ResourceAmounts {
+                cpu: Some("200m".into()),
+                memory: None,
+            },
         );
-        assert_eq!(preset.without(&cpu_only), Some(preset.clone()), "a cpu request keeps the memory limit");
+        assert_eq!(
+            preset.without(&cpu_only),
+            Some(preset.clone()),
+            "a cpu request keeps the memory limit"
+        );
         let memory = Tuning::memory_limit([SourceController], "3Gi");
-        assert_eq!(preset.without(&memory), Some(Tuning::memory_limit([HelmController], "2Gi")));
+        assert_eq!(
+            preset.without(&memory),
+            Some(Tuning::memory_limit([HelmController], "2Gi"))
+        );
         let workers = Tuning::workers([SourceController, HelmController], 10);
-        assert_eq!(workers.without(&Tuning::workers([SourceController, HelmController], 5)), None);
-        assert_eq!(workers.without(&memory), Some(workers.clone()), "another knob is left alone");
+        assert_eq!(
+            workers.without(&Tuning::workers([SourceController, HelmController], 5)),
+            None
+        );
+        assert_eq!(
+            workers.without(&memory),
+            Some(workers.clone()),
+            "another knob is left alone"
+        );
     }
 }

@@ -212,8 +212,9 @@ pub(crate) fn targeted_controllers(patch: &KustomizePatch) -> Vec<Component> {
     }
 }
 
-/// Checks each tuning against what its controllers accept and against the others.
-fn check(tunings: &[Tuning]) -> Result<(), TuningError> {
+/// Checks each tuning against what its controllers accept and against the others: the only
+/// way [`lower`] fails, without rendering any patch.
+pub(crate) fn check(tunings: &[Tuning]) -> Result<(), TuningError> {
     let mut args: BTreeMap<(Component, String), (String, &Tuning)> = BTreeMap::new();
     let mut gates: BTreeMap<(Component, String), (bool, &Tuning)> = BTreeMap::new();
     for tuning in tunings {

@@ -12,4 +12,5 @@ mod preset;
 
 pub use knob::{LogLevel, ResourceAmounts, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
 pub use lower::{Setting, TuningError, lower, settings_of};
+pub(crate) use lower::check as check_tunings;
 pub use preset::{PRESETS, preset};

@@ -1,0 +1,372 @@
+//! The clusters of a repository and what belongs to each: their directories (from
+//! `fluxgen.yaml`, or from the layout: `kubernetes/<cluster>/{apps,flux,bootstrap,cluster}`,
+//! `kubernetes/clusters/<cluster>`, `clusters/<cluster>`), every file their Kustomizations
+//! apply, their Flux installs and FluxInstances, and their phase.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::ownership::{Origin, Ownership};
+use super::{ClusterSummary, PhaseSource};
+use crate::config::{Cluster, Config, Phase};
+use crate::scan::{Chart, HelmRelease, Repository};
+
+/// Directories below `kubernetes/` that are part of a layout, not a cluster.
+const LAYOUT_DIRS: [&str; 12] = [
+    "apps",
+    "bootstrap",
+    "flux",
+    "cluster",
+    "clusters",
+    "components",
+    "templates",
+    "shared",
+    "base",
+    "common",
+    "repositories",
+    "flux-system",
+];
+
+/// What a cluster directory holds directly below it.
+const CLUSTER_CHILDREN: [&str; 5] = ["apps", "flux", "bootstrap", "cluster", "sync"];
+
+/// One cluster and what belongs to it.
+pub(super) struct Scope<'a> {
+    pub(super) name: Option<String>,
+    pub(super) roots: Vec<String>,
+    pub(super) phase: Option<Phase>,
+    pub(super) phase_source: PhaseSource,
+    pub(super) phase_reason: String,
+    /// Its entry in `fluxgen.yaml`.
+    pub(super) cluster: Option<&'a Cluster>,
+    /// Every file under its roots or applied by its Kustomizations.
+    pub(super) files: HashSet<String>,
+    /// Its ownership nodes (Kustomizations defined in its files, its FluxInstances' syncs).
+    pub(super) nodes: Vec<usize>,
+    /// Its FluxInstances (`repository.flux_instances` indices).
+    pub(super) instances: Vec<usize>,
+    /// Its bootstrap installs (`repository.bootstrap_installs` indices).
+    pub(super) bootstraps: Vec<usize>,
+    /// Its Kustomizations applying `flux-manifests` (`repository.kustomizations` indices).
+    pub(super) flux_manifests: Vec<usize>,
+    /// Files committing the Flux install itself (CRDs and controller Deployments, e.g.
+    /// `gotk-components.yaml`).
+    pub(super) committed_installs: Vec<String>,
+    /// Its flux-operator HelmReleases (`repository.helm_releases` indices).
+    pub(super) operators: Vec<usize>,
+}
+
+impl Scope<'_> {
+    /// Whether a file belongs to the cluster.
+    pub(super) fn contains(&self, file: &str) -> bool {
+        self.files.contains(file)
+    }
+
+    /// The cluster's name as findings carry it.
+    pub(super) fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("cluster `{name}`"),
+            None => "the cluster".to_owned(),
+        }
+    }
+
+    /// Whether anything installs Flux the old way (bootstrap, `flux-manifests`, committed).
+    pub(super) fn has_old_install(&self) -> bool {
+        !self.bootstraps.is_empty() || !self.flux_manifests.is_empty() || !self.committed_installs.is_empty()
+    }
+
+    pub(super) fn summary(&self) -> ClusterSummary {
+        ClusterSummary {
+            name: self.name.clone(),
+            roots: self.roots.clone(),
+            phase: self.phase,
+            phase_source: self.phase_source,
+            phase_reason: self.phase_reason.clone(),
+        }
+    }
+}
+
+/// Whether `file` is `dir` or inside it (`""` is the whole repository).
+pub(super) fn inside(file: &str, dir: &str) -> bool {
+    dir.is_empty() || file == dir || (file.starts_with(dir) && file.as_bytes().get(dir.len()) == Some(&b'/'))
+}
+
+/// Every cluster of the repository, with what belongs to it.
+pub(super) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>, ownership: &Ownership) -> Vec<Scope<'a>> {
+    let mut found: BTreeMap<Option<String>, (Vec<String>, Option<&'a Cluster>)> = BTreeMap::new();
+    for (name, roots) in detect(repository) {
+        found.insert(Some(name), (roots, None));
+    }
+    if let Some(config) = config {
+        for (name, cluster) in &config.clusters {
+            let entry = found.entry(Some(name.clone())).or_insert_with(|| (Vec::new(), None));
+            entry.1 = Some(cluster);
+            for root in config_roots(cluster) {
+                if !entry.0.contains(&root) {
+                    entry.0.push(root);
+                }
+            }
+        }
+    }
+    if found.is_empty() {
+        found.insert(None, (vec![String::new()], None));
+    }
+    let defined = defined_in(ownership);
+    let installs = committed_installs(repository);
+    found
+        .into_iter()
+        .map(|(name, (mut roots, cluster))| {
+            roots.sort();
+            let mut scope = Scope {
+                name,
+                roots,
+                phase: None,
+                phase_source: PhaseSource::Unknown,
+                phase_reason: String::new(),
+                cluster,
+                files: HashSet::new(),
+                nodes: Vec::new(),
+                instances: Vec::new(),
+                bootstraps: Vec::new(),
+                flux_manifests: Vec::new(),
+                committed_installs: Vec::new(),
+                operators: Vec::new(),
+            };
+            fill(&mut scope, repository, ownership, &defined, &installs);
+            judge_phase(&mut scope, repository);
+            scope
+        })
+        .collect()
+}
+
+/// Cluster names and their directories, from the repository's layout.
+fn detect(repository: &Repository) -> BTreeMap<String, Vec<String>> {
+    let mut clusters: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    fn add(clusters: &mut BTreeMap<String, Vec<String>>, name: &str, root: String) {
+        let roots = clusters.entry(name.to_owned()).or_default();
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+    }
+    for file in &repository.yaml_files {
+        let segments: Vec<&str> = file.split('/').collect();
+        let Some(at) = segments.iter().position(|s| *s == "kubernetes" || *s == "clusters") else {
+            continue;
+        };
+        let prefix = segments[..=at].join("/");
+        let rest = &segments[at + 1..];
+        match (segments[at], rest) {
+            ("kubernetes", ["clusters", name, _, ..]) => add(&mut clusters, name, format!("{prefix}/clusters/{name}")),
+            ("kubernetes", [name, child, _, ..]) if !LAYOUT_DIRS.contains(name) && CLUSTER_CHILDREN.contains(child) => {
+                add(&mut clusters, name, format!("{prefix}/{name}"))
+            }
+            ("clusters", [name, _, ..]) if at == 0 => add(&mut clusters, name, format!("{prefix}/{name}")),
+            _ => {}
+        }
+    }
+    // `kubernetes/apps/<cluster>/` next to `kubernetes/clusters/<cluster>/`.
+    let names: Vec<String> = clusters.keys().cloned().collect();
+    for file in &repository.yaml_files {
+        for name in &names {
+            if let Some(at) = file.find(&format!("kubernetes/apps/{name}/"))
+                && (at == 0 || file.as_bytes()[at - 1] == b'/')
+            {
+                add(&mut clusters, name, file[..at + "kubernetes/apps/".len() + name.len()].to_owned());
+            }
+        }
+    }
+    clusters
+}
+
+/// A configured cluster's directories: the one holding its app path (`kubernetes/edge` for
+/// `kubernetes/edge/apps/flux-system`), and its sync path.
+fn config_roots(cluster: &Cluster) -> Vec<String> {
+    let path = crate::scan::normalize_repo_path(&cluster.settings.path);
+    let root = match path.find("/apps") {
+        Some(at) if path[at..] == *"/apps" || path[at..].starts_with("/apps/") => path[..at].to_owned(),
+        _ => path.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_owned()),
+    };
+    let sync = crate::scan::normalize_repo_path(&cluster.settings.instance.sync.path);
+    let mut roots = vec![root.clone()];
+    if !inside(&sync, &root) {
+        roots.push(sync);
+    }
+    roots
+}
+
+/// The ownership nodes defined in each file.
+fn defined_in(ownership: &Ownership) -> HashMap<String, Vec<usize>> {
+    let mut defined: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, node) in ownership.nodes.iter().enumerate() {
+        defined.entry(node.at.file.clone()).or_default().push(index);
+    }
+    defined
+}
+
+/// Files holding Flux CRDs and a Flux controller Deployment: a committed install.
+fn committed_installs(repository: &Repository) -> Vec<String> {
+    let mut crds: HashSet<&str> = HashSet::new();
+    let mut controllers: HashSet<&str> = HashSet::new();
+    for object in &repository.objects {
+        if object.kind == "CustomResourceDefinition" && object.name.ends_with(".toolkit.fluxcd.io") {
+            crds.insert(&object.at.file);
+        }
+        if object.kind == "Deployment" && matches!(object.name.as_str(), "source-controller" | "kustomize-controller")
+        {
+            controllers.insert(&object.at.file);
+        }
+    }
+    let mut files: Vec<String> = crds.intersection(&controllers).map(|f| (*f).to_owned()).collect();
+    files.sort();
+    files
+}
+
+/// Fills a scope: its files (its roots, then whatever its Kustomizations apply, transitively),
+/// nodes, installs and instances.
+fn fill(
+    scope: &mut Scope,
+    repository: &Repository,
+    ownership: &Ownership,
+    defined: &HashMap<String, Vec<usize>>,
+    installs: &[String],
+) {
+    scope.files = repository
+        .yaml_files
+        .iter()
+        .filter(|f| scope.roots.iter().any(|r| inside(f, r)))
+        .cloned()
+        .collect();
+    let mut pending: Vec<usize> = scope
+        .files
+        .iter()
+        .filter_map(|f| defined.get(f))
+        .flatten()
+        .copied()
+        .collect();
+    let mut seen: HashSet<usize> = pending.iter().copied().collect();
+    while let Some(index) = pending.pop() {
+        let build = &ownership.nodes[index].build;
+        for file in build.files.iter().chain(&build.component_files) {
+            if scope.files.insert(file.clone()) {
+                for &child in defined.get(file).into_iter().flatten() {
+                    if seen.insert(child) {
+                        pending.push(child);
+                    }
+                }
+            }
+        }
+    }
+    let mut nodes: Vec<usize> = seen.into_iter().collect();
+    nodes.sort();
+    scope.nodes = nodes;
+    scope.instances = (0..repository.flux_instances.len())
+        .filter(|&i| scope.contains(&repository.flux_instances[i].at.file))
+        .collect();
+    for (index, node) in ownership.nodes.iter().enumerate() {
+        if let Origin::Sync(instance) = node.origin
+            && scope.instances.contains(&instance)
+            && !scope.nodes.contains(&index)
+        {
+            scope.nodes.push(index);
+        }
+    }
+    scope.bootstraps = (0..repository.bootstrap_installs.len())
+        .filter(|&i| scope.contains(&repository.bootstrap_installs[i].at.file))
+        .collect();
+    let flux_files: HashSet<(String, u32)> = repository
+        .flux_manifest_kustomizations()
+        .iter()
+        .map(|(k, _)| (k.at.file.clone(), k.at.line))
+        .collect();
+    scope.flux_manifests = (0..repository.kustomizations.len())
+        .filter(|&i| {
+            let k = &repository.kustomizations[i];
+            scope.contains(&k.at.file) && flux_files.contains(&(k.at.file.clone(), k.at.line))
+        })
+        .collect();
+    scope.committed_installs = installs.iter().filter(|f| scope.contains(f)).cloned().collect();
+    scope.operators = (0..repository.helm_releases.len())
+        .filter(|&i| {
+            let release = &repository.helm_releases[i];
+            scope.contains(&release.at.file) && is_operator_chart(repository, release)
+        })
+        .collect();
+}
+
+/// Whether a HelmRelease installs the flux-operator chart.
+fn is_operator_chart(repository: &Repository, release: &HelmRelease) -> bool {
+    match &release.chart {
+        Chart::Spec { chart, .. } => chart == "flux-operator",
+        Chart::Ref(reference) if reference.kind == "OCIRepository" => repository
+            .oci_repositories
+            .iter()
+            .any(|o| o.name == reference.name && o.url.trim_end_matches('/').ends_with("/flux-operator")),
+        _ => false,
+    }
+}
+
+/// The phase: from `fluxgen.yaml`, or what the repository holds.
+fn judge_phase(scope: &mut Scope, repository: &Repository) {
+    if let Some(cluster) = scope.cluster {
+        scope.phase = Some(cluster.phase);
+        scope.phase_source = PhaseSource::Config;
+        scope.phase_reason = "from fluxgen.yaml".to_owned();
+        return;
+    }
+    let mut installs: Vec<String> = Vec::new();
+    installs.extend(
+        scope
+            .bootstraps
+            .iter()
+            .map(|&i| format!("the bootstrap install {}", repository.bootstrap_installs[i].at.file)),
+    );
+    installs.extend(
+        scope
+            .flux_manifests
+            .iter()
+            .map(|&i| format!("the `flux-manifests` Kustomization in {}", repository.kustomizations[i].at.file)),
+    );
+    installs.extend(scope.committed_installs.iter().map(|f| format!("the Flux install committed in {f}")));
+    let instance = scope
+        .instances
+        .first()
+        .map(|&i| repository.flux_instances[i].at.file.clone());
+    let (phase, reason) = match (installs.is_empty(), instance) {
+        (false, None) if !scope.operators.is_empty() => (
+            Some(Phase::Operator),
+            format!("{} and the Flux Operator, no FluxInstance", installs.join(", ")),
+        ),
+        (false, None) => (Some(Phase::Prepare), format!("{}, no FluxInstance", installs.join(", "))),
+        (false, Some(file)) => (
+            Some(Phase::Instance),
+            format!("{} and the FluxInstance in {file}: two managers", installs.join(", ")),
+        ),
+        (true, Some(file)) => (
+            Some(Phase::Complete),
+            format!("the FluxInstance in {file} and no other Flux install"),
+        ),
+        (true, None) if !scope.operators.is_empty() => (
+            Some(Phase::Operator),
+            "the Flux Operator and no FluxInstance".to_owned(),
+        ),
+        (true, None) => (None, "no Flux install and no FluxInstance found".to_owned()),
+    };
+    scope.phase_source = if phase.is_some() {
+        PhaseSource::Inferred
+    } else {
+        PhaseSource::Unknown
+    };
+    scope.phase = phase;
+    scope.phase_reason = reason;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_is_by_segment() {
+        assert!(inside("kubernetes/main/flux/a.yaml", "kubernetes/main"));
+        assert!(!inside("kubernetes/main2/a.yaml", "kubernetes/main"));
+        assert!(inside("anything", ""));
+    }
+}

@@ -1,0 +1,330 @@
+//! `fluxgen doctor`: the migration's risks, found in a repository before they reach a cluster.
+//!
+//! [`doctor()`] scans a repository ([`crate::scan()`]) and [`diagnose`] judges what the scan
+//! found, cluster by cluster, against each cluster's migration [`Phase`]: from `fluxgen.yaml`
+//! when there is one, inferred from the repository otherwise (a bootstrap install and no
+//! FluxInstance is `prepare`; both is `instance`, two managers; a FluxInstance alone is
+//! `complete`). Each risk of the migration is one [`Code`]; each [`Finding`] has a severity, the
+//! file and line it is about, what is wrong, why it matters, how to fix it, and every other file
+//! involved.
+//!
+//! The ownership graph ([`Graph`]) says which Flux Kustomization applies which directory and
+//! which Kustomization applies which: objects with two owners, cycles and paths that do not
+//! exist come from it, and [`Report::mermaid`] draws it.
+//!
+//! Nothing in a report is read from a SOPS-encrypted file except the kind and name of its
+//! documents: no value of such a file can reach any output.
+//!
+//! ```
+//! let dir = tempfile::tempdir()?;
+//! let bootstrap = dir.path().join("kubernetes/edge/bootstrap/flux");
+//! std::fs::create_dir_all(&bootstrap)?;
+//! std::fs::write(
+//!     bootstrap.join("kustomization.yaml"),
+//!     "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+//!      resources: [github.com/fluxcd/flux2/manifests/install?ref=v2.4.0]\n",
+//! )?;
+//! let report = fluxgen_core::doctor(dir.path(), None)?;
+//! assert_eq!(report.clusters[0].name.as_deref(), Some("edge"));
+//! assert_eq!(report.clusters[0].phase, Some(fluxgen_core::Phase::Prepare));
+//! assert!(!report.has_errors());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod clusters;
+mod controllers;
+mod graph;
+mod manifests;
+mod ownership;
+mod report;
+mod risks;
+mod substitution;
+mod sync;
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::{Config, Phase};
+use crate::scan::Repository;
+use crate::{Error, Origin};
+
+pub use graph::{Graph, GraphEdge, GraphNode, NodeKind};
+
+/// How much a finding matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Breaks a cluster, or will at the next step: `fluxgen doctor` exits 1.
+    Error,
+    /// A risk to fix before the next phase.
+    Warning,
+    /// Worth knowing; nothing to fix now.
+    Info,
+}
+
+impl Severity {
+    /// The severity as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a finding is about: a stable identifier, one per risk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Code {
+    /// The bootstrap install or a `flux-manifests` Kustomization still manages the controllers
+    /// next to a FluxInstance, or the FluxInstance is in another namespace than the controllers.
+    DoubleManagedControllers,
+    /// The Flux CRDs have more than one manager.
+    CrdManagers,
+    /// The FluxInstance's sync path and an existing Kustomization apply the same directory or
+    /// objects.
+    SyncPathOverlap,
+    /// The FluxInstance's sync path does not exist.
+    SyncPathMissing,
+    /// The sync name differs from the GitRepository that sources, Receivers and Alerts name.
+    RootNames,
+    /// A pruning Kustomization can delete the FluxInstance (and with it every Flux object).
+    InstancePrune,
+    /// The old root Kustomization prunes, so retiring it deletes what it applied.
+    RootPrune,
+    /// Encrypted files under the sync path, and no decryption on the sync Kustomization.
+    SopsOnSyncPath,
+    /// `${VAR}` with no default and no definition under a Kustomization with `postBuild`.
+    StrictSubstitution,
+    /// An ExternalSecret-sourced webhook token without External Secrets or its store.
+    ExternalSecretsBaseline,
+    /// Another large change (a `chartRef` migration) is under way in the cluster.
+    Sequencing,
+    /// Two Kustomizations apply the same directory or object.
+    AppliedTwice,
+    /// Kustomizations, kustomizations or `dependsOn` entries that form a cycle.
+    OwnershipCycle,
+    /// A path a Kustomization or a `kustomization.yaml` names does not exist.
+    MissingPath,
+    /// The phase in `fluxgen.yaml` and what the repository holds disagree.
+    PhaseMismatch,
+    /// Template files were not scanned.
+    TemplatesSkipped,
+    /// YAML that does not parse.
+    MalformedYaml,
+    /// A file that cannot be read.
+    UnreadableFile,
+}
+
+impl Code {
+    /// Every code, in the order reports group them.
+    pub const ALL: [Code; 18] = [
+        Code::DoubleManagedControllers,
+        Code::CrdManagers,
+        Code::SyncPathOverlap,
+        Code::SyncPathMissing,
+        Code::RootNames,
+        Code::InstancePrune,
+        Code::RootPrune,
+        Code::SopsOnSyncPath,
+        Code::StrictSubstitution,
+        Code::ExternalSecretsBaseline,
+        Code::Sequencing,
+        Code::AppliedTwice,
+        Code::OwnershipCycle,
+        Code::MissingPath,
+        Code::PhaseMismatch,
+        Code::TemplatesSkipped,
+        Code::MalformedYaml,
+        Code::UnreadableFile,
+    ];
+
+    /// The stable identifier, e.g. `double-managed-controllers`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::DoubleManagedControllers => "double-managed-controllers",
+            Code::CrdManagers => "crd-managers",
+            Code::SyncPathOverlap => "sync-path-overlap",
+            Code::SyncPathMissing => "sync-path-missing",
+            Code::RootNames => "root-names",
+            Code::InstancePrune => "instance-prune",
+            Code::RootPrune => "root-prune",
+            Code::SopsOnSyncPath => "sops-on-sync-path",
+            Code::StrictSubstitution => "strict-substitution",
+            Code::ExternalSecretsBaseline => "external-secrets-baseline",
+            Code::Sequencing => "sequencing",
+            Code::AppliedTwice => "applied-twice",
+            Code::OwnershipCycle => "ownership-cycle",
+            Code::MissingPath => "missing-path",
+            Code::PhaseMismatch => "phase-mismatch",
+            Code::TemplatesSkipped => "templates-skipped",
+            Code::MalformedYaml => "malformed-yaml",
+            Code::UnreadableFile => "unreadable-file",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Another file a finding involves, with what it is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Related {
+    /// The file, relative to the repository root.
+    pub file: String,
+    /// The line, when known.
+    pub line: Option<u32>,
+    /// What this file is to the finding.
+    pub note: String,
+}
+
+/// One risk found in the repository.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// How much it matters.
+    pub severity: Severity,
+    /// Which risk.
+    pub code: Code,
+    /// The cluster (`None`: the repository as a whole, or a single-cluster layout).
+    pub cluster: Option<String>,
+    /// The file it is about, relative to the repository root.
+    pub file: String,
+    /// The line, when known.
+    pub line: Option<u32>,
+    /// What is wrong.
+    pub what: String,
+    /// Why it matters.
+    pub why: String,
+    /// How to fix it.
+    pub fix: String,
+    /// Every other file involved.
+    pub related: Vec<Related>,
+}
+
+/// Where a cluster's phase comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseSource {
+    /// `fluxgen.yaml`.
+    Config,
+    /// What the repository holds.
+    Inferred,
+    /// Nothing tells: no Flux install and no FluxInstance was found.
+    Unknown,
+}
+
+/// A cluster as doctor sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSummary {
+    /// Its name (`None` for a single-cluster layout without `fluxgen.yaml`).
+    pub name: Option<String>,
+    /// Its directories, relative to the repository root (`""` is the whole repository).
+    pub roots: Vec<String>,
+    /// Its migration phase.
+    pub phase: Option<Phase>,
+    /// Where the phase comes from.
+    pub phase_source: PhaseSource,
+    /// Why that phase, in words.
+    pub phase_reason: String,
+}
+
+/// Everything `doctor` found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The repository, as given.
+    pub repository: String,
+    /// The `fluxgen.yaml` the phases come from, when there is one.
+    pub config: Option<String>,
+    /// Every cluster found.
+    pub clusters: Vec<ClusterSummary>,
+    /// The findings, by cluster, severity, code and file.
+    pub findings: Vec<Finding>,
+    /// The ownership graph.
+    #[serde(skip)]
+    pub graph: Graph,
+}
+
+impl Report {
+    /// How many findings have this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+
+    /// Whether any finding is an error (`fluxgen doctor` then exits 1).
+    pub fn has_errors(&self) -> bool {
+        self.count(Severity::Error) > 0
+    }
+}
+
+/// Scans the repository at `repo_root` and judges it. `config` gives the clusters' phases;
+/// without it they are inferred from the repository.
+pub fn doctor(repo_root: &Path, config: Option<&Config>) -> Result<Report, Error> {
+    let repository = crate::scan(repo_root)?;
+    Ok(diagnose(&repository, config))
+}
+
+/// Judges a scanned repository. Reads the repository's files again where the scan keeps less
+/// than a risk needs (labels, annotations, `${VAR}` references), never a SOPS-encrypted value.
+pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
+    let manifests = manifests::Manifests::new(repository);
+    let graph = ownership::Ownership::build(repository, &manifests);
+    let config_file = config.and_then(|c| match &c.origin {
+        Origin::File(path) => Some(config_display(&repository.root, path)),
+        Origin::BuiltIn => None,
+    });
+    let scopes = clusters::scopes(repository, config, &graph);
+    let context = risks::Context {
+        repository,
+        config,
+        config_file: config_file.clone(),
+        scopes: &scopes,
+        graph: &graph,
+        manifests: &manifests,
+    };
+    let mut findings = risks::all(&context);
+    findings.sort_by(|a, b| {
+        (&a.cluster, a.severity, a.code, &a.file, a.line, &a.what).cmp(&(
+            &b.cluster,
+            b.severity,
+            b.code,
+            &b.file,
+            b.line,
+            &b.what,
+        ))
+    });
+    findings.dedup();
+    Report {
+        repository: repository.root.display().to_string(),
+        config: config_file,
+        clusters: scopes.iter().map(clusters::Scope::summary).collect(),
+        findings,
+        graph: graph::draw(repository, &graph, &scopes),
+    }
+}
+
+/// The config file as findings name it: relative to the repository when it is inside.
+fn config_display(root: &Path, path: &Path) -> String {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    match (canonical(root), canonical(path)) {
+        (Some(root), Some(path)) => match path.strip_prefix(&root) {
+            Ok(relative) => relative.to_string_lossy().replace('\\', "/"),
+            Err(_) => path.display().to_string(),
+        },
+        _ => path.display().to_string(),
+    }
+}

@@ -1,0 +1,416 @@
+//! The FluxInstance's sync: its path (two owners, a path that does not exist, objects the
+//! FluxInstance creates itself), its name against the GitRepository the repository references,
+//! and SOPS files it would apply without decryption. The sync is the FluxInstance's in the
+//! repository, or, before there is one, the one `fluxgen.yaml` plans.
+
+use std::collections::BTreeSet;
+
+use super::clusters::Scope;
+use super::controllers::judged_phase;
+use super::ownership::{Build, Origin, normalize_url};
+use super::risks::{Context, by_phase};
+use super::{Code, Finding, Severity};
+use crate::scan::{Chart, normalize_repo_path};
+
+/// The sync a cluster has or will have.
+pub(super) struct SyncTarget {
+    /// The GitRepository and Kustomization name.
+    pub(super) name: String,
+    /// The directory it applies.
+    pub(super) dir: String,
+    /// The FluxInstance (or `fluxgen.yaml`) that defines it.
+    pub(super) file: String,
+    pub(super) line: Option<u32>,
+    /// Planned by `fluxgen.yaml`: there is no FluxInstance yet.
+    pub(super) planned: bool,
+    /// Whether the sync Kustomization decrypts SOPS.
+    pub(super) decryption: bool,
+    /// The repository URL it reads, when known.
+    pub(super) url: Option<String>,
+    /// Its ownership node (not for a planned sync).
+    pub(super) node: Option<usize>,
+    pub(super) build: Build,
+}
+
+impl SyncTarget {
+    fn describe(&self) -> String {
+        if self.planned {
+            format!("the sync path `{}` planned in fluxgen.yaml", self.dir)
+        } else {
+            format!("the FluxInstance's sync path `{}`", self.dir)
+        }
+    }
+}
+
+/// The cluster's sync: its FluxInstance's, else the one `fluxgen.yaml` plans.
+pub(super) fn sync_target(context: &Context, scope: &Scope) -> Option<SyncTarget> {
+    let repository = context.repository;
+    for &index in &scope.instances {
+        let instance = &repository.flux_instances[index];
+        let Some(sync) = &instance.sync else { continue };
+        let Some(path) = &sync.path else { continue };
+        if sync.kind.as_deref().is_some_and(|k| k != "GitRepository") {
+            continue;
+        }
+        let node = context
+            .graph
+            .nodes
+            .iter()
+            .position(|n| n.origin == Origin::Sync(index))?;
+        let decryption = instance.patches.iter().any(|p| {
+            p.target
+                .as_ref()
+                .is_some_and(|t| t.kind.as_deref().is_none_or(|k| k == "Kustomization"))
+                && p.patch.contains("decryption")
+        });
+        let name = match &sync.name {
+            Some(name) => name.clone(),
+            None => super::controllers::instance_namespace_or_default(context, scope, index),
+        };
+        return Some(SyncTarget {
+            name,
+            dir: normalize_repo_path(path),
+            file: instance.at.file.clone(),
+            line: Some(instance.at.line),
+            planned: false,
+            decryption,
+            url: sync.url.clone(),
+            node: Some(node),
+            build: context.graph.nodes[node].build.clone(),
+        });
+    }
+    let cluster = scope.cluster?;
+    let settings = &cluster.settings;
+    let dir = normalize_repo_path(&settings.instance.sync.path);
+    let decryption = settings
+        .tuning
+        .sync_kustomization
+        .as_ref()
+        .is_some_and(|s| s.decryption_secret.is_some())
+        || settings
+            .tuning
+            .patches
+            .iter()
+            .any(|p| p.target.kind == "Kustomization" && p.patch.contains("decryption"));
+    Some(SyncTarget {
+        name: settings.instance.sync.name.clone(),
+        build: context.graph.build_dir(repository, &dir),
+        dir,
+        file: context.config_name(),
+        line: None,
+        planned: true,
+        decryption,
+        url: context.config.map(|c| c.repository.url.clone()),
+        node: None,
+    })
+}
+
+/// Sync path overlap and a sync path that does not exist.
+pub(super) fn sync_path(context: &Context, scope: &Scope) -> Vec<Finding> {
+    let Some(sync) = sync_target(context, scope) else {
+        return Vec::new();
+    };
+    let repository = context.repository;
+    let mut findings = Vec::new();
+    let root = std::fs::canonicalize(&repository.root).unwrap_or_else(|_| repository.root.clone());
+    if !root.join(&sync.dir).is_dir() {
+        let severity = if sync.planned {
+            by_phase(scope.phase, Severity::Info, Severity::Error, Severity::Error)
+        } else {
+            Severity::Error
+        };
+        findings.push(
+            Finding::new(Code::SyncPathMissing, severity, scope, &sync.file, sync.line)
+                .what(format!("{} does not exist in the repository", sync.describe()))
+                .why(
+                    "the sync Kustomization fails with \"kustomization path not found\": the FluxInstance is \
+                     never Ready, and nothing the sync should apply is applied",
+                )
+                .fix(format!(
+                    "create `{}/` with a kustomization.yaml (empty until cutover, then the root Kustomizations \
+                     that stay), or fix the path",
+                    sync.dir
+                )),
+        );
+    }
+    let severity = if sync.planned {
+        by_phase(scope.phase, Severity::Warning, Severity::Error, Severity::Error)
+    } else {
+        Severity::Error
+    };
+    for (other, overlap) in context.graph.overlapping(&sync.dir, &sync.build, sync.node) {
+        let node = &context.graph.nodes[other];
+        if !scope.nodes.contains(&other) || !matches!(node.origin, Origin::Kustomization(_)) {
+            continue;
+        }
+        findings.push(
+            Finding::new(Code::SyncPathOverlap, severity, scope, &sync.file, sync.line)
+                .what(format!(
+                    "{} and the Kustomization `{}` ({}) apply the same objects: {}",
+                    sync.describe(),
+                    node.name,
+                    node.at.file,
+                    overlap.describe()
+                ))
+                .why(format!(
+                    "two owners: the sync Kustomization `{}` and `{}` overwrite each other, and when `{}` is \
+                     retired or stops listing them, its prune deletes objects the sync still applies",
+                    sync.name, node.name, node.name
+                ))
+                .fix(format!(
+                    "point the sync at a dedicated directory (e.g. `{}`) holding only the root Kustomizations \
+                     that stay, and move them there at cutover, when `{}` is retired",
+                    dedicated_dir(&sync.dir),
+                    node.name
+                ))
+                .see(&node.at.file, Some(node.at.line), format!("Kustomization `{}`", node.name)),
+        );
+    }
+    // Objects the FluxInstance creates itself, applied again by its sync.
+    for object in repository.objects.iter().filter(|o| sync.build.files.contains(&o.at.file)) {
+        let creates = matches!(
+            (object.api_version.split('/').next(), object.kind.as_str()),
+            (Some("source.toolkit.fluxcd.io"), "GitRepository") | (Some("kustomize.toolkit.fluxcd.io"), "Kustomization")
+        );
+        if creates && object.name == sync.name {
+            findings.push(
+                Finding::new(Code::SyncPathOverlap, severity, scope, &sync.file, sync.line)
+                    .what(format!(
+                        "{} applies the {} `{}`, which the FluxInstance creates itself",
+                        sync.describe(),
+                        object.kind,
+                        object.name
+                    ))
+                    .why("the operator and the sync Kustomization both own it: each reconcile overwrites the other's spec")
+                    .fix(format!(
+                        "remove `{}` from the sync path (the FluxInstance's `sync` replaces it)",
+                        object.at.file
+                    ))
+                    .see(&object.at.file, Some(object.at.line), format!("{} `{}`", object.kind, object.name)),
+            );
+        }
+    }
+    findings
+}
+
+/// A dedicated sync directory next to `dir`: `kubernetes/<c>/sync` for `kubernetes/<c>/flux`.
+fn dedicated_dir(dir: &str) -> String {
+    let parent = dir
+        .strip_suffix("/flux/config")
+        .or_else(|| dir.strip_suffix("/flux"))
+        .or_else(|| dir.strip_suffix("/cluster/config"))
+        .or_else(|| dir.strip_suffix("/cluster"))
+        .unwrap_or(dir);
+    format!("{parent}/sync")
+}
+
+/// Root names: the sync name differs from the GitRepository that Kustomizations,
+/// HelmReleases, Receivers and Alerts reference; references to a GitRepository nothing defines;
+/// a `sync.name` that fluxgen.yaml would change on an existing FluxInstance.
+pub(super) fn root_names(context: &Context, scope: &Scope) -> Vec<Finding> {
+    let Some(sync) = sync_target(context, scope) else {
+        return Vec::new();
+    };
+    let repository = context.repository;
+    let phase = judged_phase(scope);
+    let home = sync.url.as_deref().map(normalize_url);
+    let mut findings = Vec::new();
+    // Every reference to a GitRepository by name: (name, file, line, what).
+    let mut references: Vec<(String, String, u32, String)> = Vec::new();
+    for kustomization in repository.kustomizations.iter().filter(|k| scope.contains(&k.at.file)) {
+        if let Some(source) = kustomization.source_ref.as_ref().filter(|s| s.kind == "GitRepository") {
+            references.push((
+                source.name.clone(),
+                kustomization.at.file.clone(),
+                kustomization.at.line,
+                format!("Kustomization `{}` (sourceRef)", kustomization.name),
+            ));
+        }
+    }
+    for release in repository.helm_releases.iter().filter(|r| scope.contains(&r.at.file)) {
+        if let Chart::Spec {
+            source: Some(source), ..
+        } = &release.chart
+            && source.kind == "GitRepository"
+        {
+            references.push((
+                source.name.clone(),
+                release.at.file.clone(),
+                release.at.line,
+                format!("HelmRelease `{}` (chart sourceRef)", release.name),
+            ));
+        }
+    }
+    let roots: BTreeSet<String> = scope
+        .nodes
+        .iter()
+        .filter_map(|&n| {
+            let node = &context.graph.nodes[n];
+            match node.origin {
+                Origin::Kustomization(_) if node.build.files.contains(&node.at.file) => Some(node.name.clone()),
+                _ => None,
+            }
+        })
+        .filter(|name| *name != sync.name)
+        .collect();
+    for receiver in repository.receivers.iter().filter(|r| scope.contains(&r.at.file)) {
+        for resource in &receiver.resources {
+            if resource.kind == "GitRepository" || (resource.kind == "Kustomization" && roots.contains(&resource.name)) {
+                references.push((
+                    resource.name.clone(),
+                    receiver.at.file.clone(),
+                    receiver.at.line,
+                    format!("Receiver `{}` ({} `{}`)", receiver.name, resource.kind, resource.name),
+                ));
+            }
+        }
+    }
+    for alert in repository.alerts.iter().filter(|a| scope.contains(&a.at.file)) {
+        for source in &alert.event_sources {
+            if source.kind == "GitRepository" || (source.kind == "Kustomization" && roots.contains(&source.name)) {
+                references.push((
+                    source.name.clone(),
+                    alert.at.file.clone(),
+                    alert.at.line,
+                    format!("Alert `{}` ({} `{}`)", alert.name, source.kind, source.name),
+                ));
+            }
+        }
+    }
+    references.retain(|(name, ..)| name != "*" && *name != sync.name);
+    // Old roots: GitRepositories of this repository in the cluster, and the old root
+    // Kustomizations.
+    let old_sources: Vec<_> = repository
+        .git_repositories
+        .iter()
+        .filter(|g| scope.contains(&g.at.file) && g.name != sync.name)
+        .filter(|g| home.as_ref().is_none_or(|h| normalize_url(&g.url) == *h))
+        .collect();
+    let mut names: Vec<String> = old_sources.iter().map(|g| g.name.clone()).collect();
+    names.extend(roots.iter().cloned());
+    names.sort();
+    names.dedup();
+    for name in &names {
+        let using: Vec<_> = references.iter().filter(|(n, ..)| n == name).collect();
+        if using.is_empty() {
+            continue;
+        }
+        let definition = old_sources.iter().find(|g| &g.name == name);
+        let kind = if definition.is_some() { "GitRepository" } else { "root Kustomization" };
+        let severity = if sync.planned {
+            by_phase(scope.phase, Severity::Warning, Severity::Warning, Severity::Error)
+        } else {
+            by_phase(phase, Severity::Warning, Severity::Warning, Severity::Error)
+        };
+        let mut finding = Finding::new(Code::RootNames, severity, scope, &sync.file, sync.line)
+            .what(format!(
+                "the FluxInstance's sync is named `{}`, but {} reference(s) in {} still name the {kind} `{name}`",
+                sync.name,
+                using.len(),
+                scope.label()
+            ))
+            .why(format!(
+                "`{name}` goes when the old root is retired at cutover: every reference to it then points at \
+                 nothing, and a Kustomization whose source is gone stops applying; `sync.name` cannot be changed \
+                 once the FluxInstance exists",
+            ))
+            .fix(format!(
+                "either name the sync `{name}` (`instance.sync.name` in fluxgen.yaml, only before the \
+                 FluxInstance is first created) so nothing else changes, or change every reference listed to \
+                 `{}`",
+                sync.name
+            ));
+        if let Some(definition) = definition {
+            finding = finding.see(&definition.at.file, Some(definition.at.line), format!("defines GitRepository `{name}`"));
+        }
+        for (_, file, line, what) in using {
+            finding = finding.see(file, Some(*line), what.clone());
+        }
+        findings.push(finding);
+    }
+    // References to a GitRepository nothing defines.
+    if !sync.planned {
+        let defined: BTreeSet<&str> = repository.git_repositories.iter().map(|g| g.name.as_str()).collect();
+        let mut dangling: Vec<&(String, String, u32, String)> = references
+            .iter()
+            .filter(|(name, ..)| !names.contains(name) && !defined.contains(name.as_str()))
+            .collect();
+        dangling.sort();
+        for (name, file, line, what) in dangling {
+            findings.push(
+                Finding::new(Code::RootNames, Severity::Error, scope, file, Some(*line))
+                    .what(format!(
+                        "{what} names the GitRepository `{name}`, which nothing in the repository defines; the \
+                         FluxInstance's sync is `{}`",
+                        sync.name
+                    ))
+                    .why("a reference to a source that does not exist never becomes ready: nothing it applies is updated")
+                    .fix(format!("reference `{}`, the GitRepository the FluxInstance creates", sync.name))
+                    .see(&sync.file, sync.line, "the FluxInstance"),
+            );
+        }
+    }
+    // fluxgen.yaml would rename an existing sync.
+    if !sync.planned
+        && let Some(cluster) = scope.cluster
+        && cluster.settings.instance.sync.name != sync.name
+    {
+        findings.push(
+            Finding::new(Code::RootNames, Severity::Error, scope, &context.config_name(), None)
+                .what(format!(
+                    "fluxgen.yaml names the sync `{}`, but the FluxInstance in the repository syncs as `{}`",
+                    cluster.settings.instance.sync.name, sync.name
+                ))
+                .why("`sync.name` is immutable: the operator rejects the change, and the FluxInstance stops reconciling")
+                .fix(format!("set `instance.sync.name: {}` in fluxgen.yaml", sync.name))
+                .see(&sync.file, sync.line, "the FluxInstance"),
+        );
+    }
+    findings
+}
+
+/// SOPS on the sync path: encrypted files the sync Kustomization applies, with no decryption.
+pub(super) fn sops_on_sync_path(context: &Context, scope: &Scope) -> Vec<Finding> {
+    let Some(sync) = sync_target(context, scope) else {
+        return Vec::new();
+    };
+    if sync.decryption {
+        return Vec::new();
+    }
+    let repository = context.repository;
+    let encrypted: Vec<&String> = sync.build.files.iter().filter(|f| repository.is_sops(f)).collect();
+    let Some(first) = encrypted.first() else {
+        return Vec::new();
+    };
+    let severity = if sync.planned {
+        by_phase(scope.phase, Severity::Warning, Severity::Error, Severity::Error)
+    } else {
+        Severity::Error
+    };
+    let fix = if sync.planned {
+        "set `tuning.syncKustomization.decryptionSecret` (e.g. `sops-age`) in fluxgen.yaml: fluxgen adds the \
+         decryption patch to the FluxInstance"
+            .to_owned()
+    } else {
+        "add a FluxInstance `kustomize.patches` entry targeting `kind: Kustomization` that sets \
+         `spec.decryption: {provider: sops, secretRef: {name: sops-age}}`"
+            .to_owned()
+    };
+    let mut finding = Finding::new(Code::SopsOnSyncPath, severity, scope, first, None)
+        .what(format!(
+            "{} SOPS-encrypted file(s) are applied by {}, and the sync Kustomization `{}` has no decryption",
+            encrypted.len(),
+            sync.describe(),
+            sync.name
+        ))
+        .why(
+            "without decryption kustomize-controller applies the encrypted document as it is: the apply fails and \
+             the whole sync stops, or a Secret holds ciphertext",
+        )
+        .fix(fix)
+        .see(&sync.file, sync.line, if sync.planned { "plans the sync" } else { "the FluxInstance" });
+    for file in encrypted.iter().skip(1) {
+        finding = finding.see(file, None, "SOPS-encrypted");
+    }
+    vec![finding]
+}
