@@ -43,20 +43,17 @@ fn refused(errors: &ConfigErrors) -> Vec<String> {
         .errors
         .iter()
         .map(|e| {
-            // The shape of the message, without the values the input chose.
-            let words: String = e
-                .message
+            // The shape of the message: its first words, without the values the input chose.
+            e.message
                 .split('`')
                 .step_by(2)
                 .collect::<Vec<_>>()
                 .concat()
-                .chars()
-                .filter(|c| c.is_ascii_lowercase() || *c == ' ')
-                .take(24)
-                .collect();
-            let key = e.key.rsplit('.').next().unwrap_or_default();
-            let key: String = key.chars().take_while(|c| *c != '[').collect();
-            format!("{key}: {words}")
+                .split_whitespace()
+                .filter(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+                .take(4)
+                .collect::<Vec<_>>()
+                .join(" ")
         })
         .collect();
     shapes.sort();

@@ -5,15 +5,16 @@
 //! that keeps every input whose *outcome* (which errors, which objects) is new. Each target is
 //! a function from bytes to an outcome signature that panics when a property breaks:
 //!
-//! - [`Target::Config`]: [`fluxgen_core::Config::from_yaml`] on any text. It never panics; a
-//!   refusal lists at least one error and every error is located (line and column > 0); an
-//!   accepted config plans, explains and renders every cluster without panicking, and every
-//!   file it plans is YAML carrying fluxgen's marker.
-//! - [`Target::Tuning`]: [`fluxgen_core::lower`] on tunings built from the bytes (through
-//!   `arbitrary`), with order invariance for the structured ones, then a config with random
-//!   `tuning` keys and `overrides` loaded and planned.
-//! - [`Target::Scan`]: [`fluxgen_core::scan`] (and the runbook, which reads the repository)
-//!   on a temporary repository of mutated files, directories and symlinks (loops included).
+//! - Config parsing ([`Target::Config`]): [`fluxgen_core::Config::from_yaml`] on any text.
+//!   It never panics; a refusal lists at least one error and every error is located (line and
+//!   column > 0); an accepted config plans, explains and renders every cluster without
+//!   panicking, and every file it plans is YAML carrying fluxgen's marker.
+//! - Tuning composition ([`Target::Tuning`]): [`fluxgen_core::lower`] on tunings built from
+//!   the bytes (through `arbitrary`), with order invariance for the structured ones, then a
+//!   config with random `tuning` keys and `overrides` loaded and planned.
+//! - The scanner ([`Target::Scan`]): [`fluxgen_core::scan`] (and the runbook, which reads the
+//!   repository) on a temporary repository of mutated files, directories and symlinks (loops
+//!   included).
 //!
 //! Seeds come from the tests' fixtures and from `$FLUXGEN_SHARED/refs` (read at run time,
 //! never copied here). `fuzz/run.sh TARGET SECONDS` runs one target; `cargo test -p

@@ -67,14 +67,18 @@ fn main() -> ExitCode {
 }
 
 fn options(target: Target, args: &[String]) -> Result<Options, String> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
     let mut options = Options {
         target,
         seconds: 60,
         iterations: u64::MAX,
         seed: now,
         corpus: None,
-        artifacts: Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts").join(target.name()),
+        artifacts: Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("artifacts")
+            .join(target.name()),
         timeout: 20,
     };
     let mut rest = args.iter();
@@ -121,6 +125,9 @@ fn hash(data: &[u8]) -> u64 {
     data.hash(&mut hasher);
     hasher.finish()
 }
+
+/// The most inputs kept in memory.
+const MAX_CORPUS: usize = 20_000;
 
 /// Where the panic hook leaves the last panic's location and message.
 static LAST_PANIC: Mutex<String> = Mutex::new(String::new());
@@ -184,11 +191,17 @@ fn run(options: &Options) -> ExitCode {
         started_at.store(0, Ordering::SeqCst);
         match result {
             Ok(outcome) => {
-                if outcomes.insert(outcome) && input.len() <= 256 << 10 && corpus.len() < 20_000 {
+                if outcomes.insert(outcome) && input.len() <= 256 << 10 {
                     if let Some(dir) = &options.corpus {
                         let _ = fs::write(dir.join(format!("{:016x}", hash(&input))), &input);
                     }
-                    corpus.push(input);
+                    if corpus.len() < MAX_CORPUS.max(seeds + 1) {
+                        corpus.push(input);
+                    } else {
+                        // Full: a new outcome replaces a mutant (never a seed).
+                        let index = seeds + rng.below(corpus.len() - seeds);
+                        corpus[index] = input;
+                    }
                 }
             }
             Err(_) => {
@@ -196,7 +209,11 @@ fn run(options: &Options) -> ExitCode {
                 let file = options.artifacts.join(format!("crash-{:016x}", hash(&input)));
                 let _ = fs::write(&file, &input);
                 if crashes.insert(message.clone()) {
-                    eprintln!("CRASH ({} bytes) saved to {}:\n  {message}", input.len(), file.display());
+                    eprintln!(
+                        "CRASH ({} bytes) saved to {}:\n  {message}",
+                        input.len(),
+                        file.display()
+                    );
                 }
             }
         }
@@ -224,7 +241,11 @@ fn run(options: &Options) -> ExitCode {
     for crash in &crashes {
         println!("crash: {crash}");
     }
-    if crashes.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if crashes.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// Saves an input that runs longer than the timeout as `timeout-<hash>` and ends the process.

@@ -28,7 +28,11 @@ impl Rng {
 
     /// A number in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next_u64() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next_u64() % n as u64) as usize
+        }
     }
 
     /// True one time in `n`.
@@ -244,7 +248,10 @@ fn find_run(rng: &mut Rng, data: &[u8], class: impl Fn(u8) -> bool) -> Option<(u
     let from = rng.below(data.len());
     let start = (from..data.len()).chain(0..from).find(|i| class(data[*i]))?;
     let start = data[..start].iter().rposition(|b| !class(*b)).map_or(0, |i| i + 1);
-    let end = data[start..].iter().position(|b| !class(*b)).map_or(data.len(), |i| start + i);
+    let end = data[start..]
+        .iter()
+        .position(|b| !class(*b))
+        .map_or(data.len(), |i| start + i);
     Some((start, end))
 }
 
@@ -260,11 +267,71 @@ fn replace_word(rng: &mut Rng, data: &mut Vec<u8>, dictionary: &[Vec<u8>]) {
 
 /// YAML syntax that parsers get wrong.
 const YAML_TOKENS: &[&str] = &[
-    ": ", ":", "- ", "? ", "{", "}", "[", "]", ", ", "\"", "'", "\\", "|", "|-", "|+", ">", ">-", "#", "\t", "\n",
-    "\n  ", "\n    ", "\r\n", "---\n", "...\n", "&a ", "*a", "&b [*a, *a, *a, *a]", "<<: *a\n", "<<: ", "!!str ",
-    "!!int ", "!!map ", "!!binary ", "!custom ", "%YAML 1.2\n", "%TAG ! tag:x,2000:\n", "~", "null", "Null", "NULL",
-    "true", "yes", "no", "on", "off", "y", "n", "\u{feff}", "\u{85}", "\u{2028}", "\u{1F600}", "''", "\"\"", "{}",
-    "[]", "\"\\u0000\"", "\"\\x41\"", "\"\\ud800\"", "1:2:3", "2001-12-14", "0o7", "=", "@", "`",
+    ": ",
+    ":",
+    "- ",
+    "? ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ", ",
+    "\"",
+    "'",
+    "\\",
+    "|",
+    "|-",
+    "|+",
+    ">",
+    ">-",
+    "#",
+    "\t",
+    "\n",
+    "\n  ",
+    "\n    ",
+    "\r\n",
+    "---\n",
+    "...\n",
+    "&a ",
+    "*a",
+    "&b [*a, *a, *a, *a]",
+    "<<: *a\n",
+    "<<: ",
+    "!!str ",
+    "!!int ",
+    "!!map ",
+    "!!binary ",
+    "!custom ",
+    "%YAML 1.2\n",
+    "%TAG ! tag:x,2000:\n",
+    "~",
+    "null",
+    "Null",
+    "NULL",
+    "true",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "\u{feff}",
+    "\u{85}",
+    "\u{2028}",
+    "\u{1F600}",
+    "''",
+    "\"\"",
+    "{}",
+    "[]",
+    "\"\\u0000\"",
+    "\"\\x41\"",
+    "\"\\ud800\"",
+    "1:2:3",
+    "2001-12-14",
+    "0o7",
+    "=",
+    "@",
+    "`",
 ];
 
 /// Values fluxgen's config accepts or nearly accepts.
@@ -350,7 +417,11 @@ const CONFIG_VALUES: &[&str] = &[
 /// Tokens for the config targets: YAML syntax, every key and enum value of fluxgen's schema,
 /// the components, their feature gates, and values that nearly pass.
 pub fn config_dictionary() -> Vec<Vec<u8>> {
-    let mut words: Vec<String> = YAML_TOKENS.iter().chain(CONFIG_VALUES).map(|s| (*s).to_owned()).collect();
+    let mut words: Vec<String> = YAML_TOKENS
+        .iter()
+        .chain(CONFIG_VALUES)
+        .map(|s| (*s).to_owned())
+        .collect();
     collect_schema_words(&config_schema(), &mut words);
     for component in Component::ALL {
         words.push(component.as_str().to_owned());
@@ -477,7 +548,12 @@ mod tests {
     #[test]
     fn the_config_dictionary_knows_the_schema_keys_and_feature_gates() {
         let words = config_dictionary();
-        for word in ["featureGates", "requeueDependency", "DisableChartDigestTracking", "helm-controller"] {
+        for word in [
+            "featureGates",
+            "requeueDependency",
+            "DisableChartDigestTracking",
+            "helm-controller",
+        ] {
             assert!(words.iter().any(|w| w == word.as_bytes()), "{word}");
         }
     }

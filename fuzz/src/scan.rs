@@ -9,6 +9,7 @@
 
 use std::fs;
 use std::path::{Component as PathPart, Path, PathBuf};
+use std::sync::OnceLock;
 
 use fluxgen_core::{Config, runbook, scan};
 
@@ -97,7 +98,10 @@ fn safe_path(path: &str) -> Option<PathBuf> {
 
 /// Runs the scanner target on `data`.
 pub fn run(data: &[u8]) -> u64 {
-    let base = tempfile::tempdir().expect("a temporary directory");
+    // In memory where the machine has a tmpfs: thousands of small repositories a minute.
+    let base = tempfile::tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .expect("a temporary directory");
     let base_path = fs::canonicalize(base.path()).expect("the temporary directory resolves");
     let repo = base_path.join("repo");
     let outside = base_path.join("outside");
@@ -159,7 +163,8 @@ pub fn run(data: &[u8]) -> u64 {
         notes,
     );
     // The runbook reads the repository too, through its own findings.
-    let _ = runbook(&Config::example(), "edge", &repo);
+    static EXAMPLE: OnceLock<Config> = OnceLock::new();
+    let _ = runbook(EXAMPLE.get_or_init(Config::example), "edge", &repo);
     signature(format!("{outcome:?}"))
 }
 
@@ -240,7 +245,10 @@ mod tests {
     #[test]
     fn inputs_round_trip_and_paths_stay_inside() {
         let entries = vec![
-            ("a/kustomization.yaml".to_owned(), Entry::File(b"resources: []\n".to_vec())),
+            (
+                "a/kustomization.yaml".to_owned(),
+                Entry::File(b"resources: []\n".to_vec()),
+            ),
             ("a/loop".to_owned(), Entry::Link("..".to_owned())),
         ];
         let decoded = decode(&encode(&entries));
@@ -258,7 +266,13 @@ mod tests {
         assert_eq!(safe_path("/"), None);
         let base = Path::new("/tmp/base");
         assert_eq!(link_target(base, &base.join("repo/a"), "../.."), PathBuf::from("../.."));
-        assert_eq!(link_target(base, &base.join("repo/a"), "../../.."), PathBuf::from("../../outside"));
-        assert_eq!(link_target(base, &base.join("repo"), "/etc"), PathBuf::from("../outside"));
+        assert_eq!(
+            link_target(base, &base.join("repo/a"), "../../.."),
+            PathBuf::from("../../outside")
+        );
+        assert_eq!(
+            link_target(base, &base.join("repo"), "/etc"),
+            PathBuf::from("../outside")
+        );
     }
 }

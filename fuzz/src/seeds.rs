@@ -106,7 +106,11 @@ pub fn scan() -> Vec<Vec<u8>> {
         // Group by the directory under `kubernetes/` (a cluster, or the apps of one).
         let mut groups: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
         for path in files {
-            let relative = path.strip_prefix(&root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let relative = path
+                .strip_prefix(&root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
             let group = relative.split('/').take(2).collect::<Vec<_>>().join("/");
             let Ok(bytes) = fs::read(&path) else { continue };
             groups.entry(group).or_default().push((relative, bytes));
@@ -120,7 +124,8 @@ pub fn scan() -> Vec<Vec<u8>> {
         }
     }
     let kustomization =
-        b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./loop\n  - ./app\n".to_vec();
+        b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./loop\n  - ./app\n"
+            .to_vec();
     seeds.push(encode(&[
         ("kustomization.yaml".into(), Entry::File(kustomization.clone())),
         ("loop".into(), Entry::Link(".".into())),

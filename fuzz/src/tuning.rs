@@ -10,7 +10,7 @@ use fluxgen_core::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::{config, signature, seeds};
+use crate::{config, seeds, signature};
 
 /// Runs the tuning target on `data`.
 pub fn run(data: &[u8]) -> u64 {
@@ -101,14 +101,24 @@ fn text(u: &mut Unstructured<'_>, known: &[&str]) -> Result<String> {
     }
 }
 
-const DURATIONS: &[&str] = &["5s", "1h", "60m", "500ms", "1h30m", "0s", "1.5h", "30s", "2m", "10ms", "", "5", "s"];
+const DURATIONS: &[&str] = &[
+    "5s", "1h", "60m", "500ms", "1h30m", "0s", "1.5h", "30s", "2m", "10ms", "", "5", "s",
+];
 const QUANTITIES: &[&str] = &["2Gi", "512Mi", "500m", "1", "1.5Gi", "100M", "0", "", "Gi", "2 Gi"];
 const NAMES: &[&str] = &["sops-age", "cluster-secrets", "owner!=helm", "x", "", "a,b", "=", "--x"];
 
 fn amounts(u: &mut Unstructured<'_>) -> Result<ResourceAmounts> {
     Ok(ResourceAmounts {
-        cpu: if u.arbitrary()? { Some(text(u, QUANTITIES)?) } else { None },
-        memory: if u.arbitrary()? { Some(text(u, QUANTITIES)?) } else { None },
+        cpu: if u.arbitrary()? {
+            Some(text(u, QUANTITIES)?)
+        } else {
+            None
+        },
+        memory: if u.arbitrary()? {
+            Some(text(u, QUANTITIES)?)
+        } else {
+            None
+        },
     })
 }
 
@@ -144,14 +154,25 @@ fn custom(u: &mut Unstructured<'_>) -> Result<Tuning> {
         // Flip a line of the patch to something else.
         let lines: Vec<&str> = patch.lines().collect();
         let index = u.choose_index(lines.len())?;
-        let replacement = text(u, &["  value: --concurrent=5", "  value: --requeue-dependency=1s", "- op: test", "{"])?;
+        let replacement = text(
+            u,
+            &[
+                "  value: --concurrent=5",
+                "  value: --requeue-dependency=1s",
+                "- op: test",
+                "{",
+            ],
+        )?;
         let mut edited: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
         edited[index] = replacement;
         patch = edited.join("\n");
     }
     let controllers = components(u)?;
     let name = if controllers.is_empty() || u.ratio(1, 8)? {
-        Some(text(u, &["flux-system", "(kustomize-controller|helm-controller)", ".*", "("])?)
+        Some(text(
+            u,
+            &["flux-system", "(kustomize-controller|helm-controller)", ".*", "("],
+        )?)
     } else {
         Some(Component::target_name(&controllers))
     };
@@ -200,7 +221,11 @@ fn tuning(u: &mut Unstructured<'_>) -> Result<Tuning> {
                 })
                 .collect::<Result<_>>()?,
             wait: u.arbitrary()?,
-            timeout: if u.arbitrary()? { Some(text(u, DURATIONS)?.into()) } else { None },
+            timeout: if u.arbitrary()? {
+                Some(text(u, DURATIONS)?.into())
+            } else {
+                None
+            },
         }),
         _ => custom(u)?,
     })
@@ -244,7 +269,11 @@ const KEYS: &[&str] = &[
 
 /// A small random JSON value.
 fn value(u: &mut Unstructured<'_>, depth: u32) -> Result<Value> {
-    let choice = if depth >= 3 { u.int_in_range(0..=4)? } else { u.int_in_range(0..=6)? };
+    let choice = if depth >= 3 {
+        u.int_in_range(0..=4)?
+    } else {
+        u.int_in_range(0..=6)?
+    };
     Ok(match choice {
         0 => Value::Null,
         1 => Value::Bool(u.arbitrary()?),
@@ -289,7 +318,10 @@ const POINTERS: &[&str] = &[
 
 fn operation(u: &mut Unstructured<'_>) -> Result<Value> {
     let mut op = Map::new();
-    op.insert("op".into(), json!(text(u, &["add", "remove", "replace", "move", "copy", "test"])?));
+    op.insert(
+        "op".into(),
+        json!(text(u, &["add", "remove", "replace", "move", "copy", "test"])?),
+    );
     op.insert("path".into(), json!(text(u, POINTERS)?));
     if u.ratio(2, 3)? {
         op.insert("value".into(), value(u, 1)?);
@@ -306,16 +338,33 @@ fn an_override(u: &mut Unstructured<'_>) -> Result<Value> {
         "kind".into(),
         json!(text(
             u,
-            &["HelmRelease", "OCIRepository", "Kustomization", "FluxInstance", "ExternalSecret", "Receiver"]
+            &[
+                "HelmRelease",
+                "OCIRepository",
+                "Kustomization",
+                "FluxInstance",
+                "ExternalSecret",
+                "Receiver"
+            ]
         )?),
     );
     if u.arbitrary()? {
-        target.insert("name".into(), json!(text(u, &["flux-operator", "flux-instance", "flux-system"])?));
+        target.insert(
+            "name".into(),
+            json!(text(u, &["flux-operator", "flux-instance", "flux-system"])?),
+        );
     }
     if u.ratio(1, 4)? {
         target.insert(
             "group".into(),
-            json!(text(u, &["kustomize.config.k8s.io", "helm.toolkit.fluxcd.io", "source.toolkit.fluxcd.io"])?),
+            json!(text(
+                u,
+                &[
+                    "kustomize.config.k8s.io",
+                    "helm.toolkit.fluxcd.io",
+                    "source.toolkit.fluxcd.io"
+                ]
+            )?),
         );
     }
     if u.ratio(1, 4)? {
@@ -323,7 +372,11 @@ fn an_override(u: &mut Unstructured<'_>) -> Result<Value> {
             "file".into(),
             json!(text(
                 u,
-                &["flux-instance/app/helmrelease.yaml", "flux-operator/ks.yaml", "flux-instance/app/kustomization.yaml"]
+                &[
+                    "flux-instance/app/helmrelease.yaml",
+                    "flux-operator/ks.yaml",
+                    "flux-instance/app/kustomization.yaml"
+                ]
             )?),
         );
     }
@@ -335,7 +388,9 @@ fn an_override(u: &mut Unstructured<'_>) -> Result<Value> {
         item.insert("merge".into(), Value::Object(object(u, 0)?));
     }
     if kinds & 2 == 2 {
-        let ops = (0..u.int_in_range(0..=3)?).map(|_| operation(u)).collect::<Result<_>>()?;
+        let ops = (0..u.int_in_range(0..=3)?)
+            .map(|_| operation(u))
+            .collect::<Result<_>>()?;
         item.insert("json".into(), Value::Array(ops));
     }
     if kinds == 4 || kinds == 0 {
@@ -378,7 +433,10 @@ fn tuning_settings(u: &mut Unstructured<'_>) -> Result<Value> {
         for component in components(u)? {
             let mut known: Vec<&str> = facts::feature_gates(component).to_vec();
             known.push("NoSuchGate");
-            gates.insert(component.as_str().to_owned(), json!({ text(u, &known)?: u.arbitrary::<bool>()? }));
+            gates.insert(
+                component.as_str().to_owned(),
+                json!({ text(u, &known)?: u.arbitrary::<bool>()? }),
+            );
         }
         tuning.insert("featureGates".into(), Value::Object(gates));
     }
@@ -417,7 +475,9 @@ fn tuning_settings(u: &mut Unstructured<'_>) -> Result<Value> {
 
 /// A config (JSON is YAML) with random tuning keys, mode, components, webhook and overrides.
 pub fn config_with_overrides(u: &mut Unstructured<'_>) -> Result<String> {
-    let overrides: Vec<Value> = (0..u.int_in_range(0..=3)?).map(|_| an_override(u)).collect::<Result<_>>()?;
+    let overrides: Vec<Value> = (0..u.int_in_range(0..=3)?)
+        .map(|_| an_override(u))
+        .collect::<Result<_>>()?;
     let mut instance = json!({ "mode": *u.choose(&["helmrelease", "manifest"])? });
     if u.arbitrary()? {
         let mut chosen: Vec<&str> = Component::ALL.iter().map(|c| c.as_str()).collect();
@@ -427,7 +487,9 @@ pub fn config_with_overrides(u: &mut Unstructured<'_>) -> Result<String> {
     let webhook = match u.int_in_range(0..=3)? {
         0 => json!({ "provider": "none" }),
         1 => json!({ "provider": "github", "token": { "secret": "github-webhook-token" } }),
-        2 => json!({ "provider": "gitlab", "token": { "externalSecret": { "store": "vault", "key": "flux", "property": "token" } } }),
+        2 => {
+            json!({ "provider": "gitlab", "token": { "externalSecret": { "store": "vault", "key": "flux", "property": "token" } } })
+        }
         _ => json!({ "provider": "generic-hmac", "token": { "secret": "hmac" } }),
     };
     let phase = *u.choose(&["prepare", "operator", "instance", "cutover", "complete"])?;

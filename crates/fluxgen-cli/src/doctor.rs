@@ -49,8 +49,8 @@ fn load_config(cli: &Cli, repo: &Path) -> anyhow::Result<Option<Config>> {
         },
     };
     let bytes = fs::read(&path).with_context(|| format!("cannot read the config file {}", path.display()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("{}: the config is not UTF-8 text", path.display()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: the config is not UTF-8 text", path.display()))?;
     let options = LoadOptions {
         allow_out_of_order: cli.allow_out_of_order,
     };

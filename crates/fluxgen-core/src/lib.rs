@@ -68,6 +68,12 @@
 //! Kustomizations, the kustomize graph, FluxInstances, bootstrap installs; SOPS files reduced to
 //! kinds and names), and [`import()`] turns a GOTK-era one into a `fluxgen.yaml` that keeps what
 //! its controllers run, with an [`ImportReport`] of every translation and of what is left.
+//! [`doctor()`] judges a scanned repository against each cluster's phase (from `fluxgen.yaml`, or
+//! inferred): every risk of the migration is a [`doctor::Code`] (double-managed controllers, CRD
+//! managers, sync path overlap, root names, prune and deletion, SOPS on the sync path, strict
+//! substitution, the External Secrets baseline, sequencing, and the ownership graph's two owners,
+//! cycles and missing paths), reported as [`Finding`]s with a [`Severity`], the files involved,
+//! why and how to fix, as text, JSON or Markdown, with the ownership graph in Mermaid.
 //!
 //! ## Overrides
 //!
@@ -117,11 +123,11 @@ mod yaml;
 struct ReadmeExamples;
 
 pub use component::Component;
-pub use doctor::{Finding, Severity, doctor};
 pub use config::{
     CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_CONFIG, LoadOptions, Origin, Phase,
     config_schema,
 };
+pub use doctor::{Finding, Severity, doctor};
 pub use duration::Duration;
 pub use emit::{Drift, DriftKind, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, is_generated, plan, write};
 pub use error::Error;

@@ -144,7 +144,11 @@ impl Model {
             out.push(Tuning::oom_watch(threshold, interval));
         }
         for (controller, gates) in &tuning.gates {
-            out.extend(gates.iter().map(|(gate, on)| Tuning::feature_gate(*controller, *gate, *on)));
+            out.extend(
+                gates
+                    .iter()
+                    .map(|(gate, on)| Tuning::feature_gate(*controller, *gate, *on)),
+            );
         }
         if let Some(level) = tuning.log_level {
             out.push(Tuning::log_level(components.iter().copied(), level));
@@ -223,7 +227,10 @@ fn render(node: &Y, indent: usize, out: &mut String) {
     };
     let pad = " ".repeat(indent);
     for (key, value) in entries {
-        out.push_str(&format!("{pad}{}:", serde_json::to_string(key).expect("a key serializes")));
+        out.push_str(&format!(
+            "{pad}{}:",
+            serde_json::to_string(key).expect("a key serializes")
+        ));
         match value {
             Y::Scalar(text) => out.push_str(&format!(" {text}\n")),
             Y::Flow(items) => out.push_str(&format!(" [{}]\n", items.join(", "))),
@@ -461,19 +468,21 @@ fn tuning(components: Vec<Component>) -> impl Strategy<Value = TuningModel> {
         )),
         prop::option::of((1u8..=100, prop::sample::select(DURATIONS.to_vec()))),
     )
-        .prop_flat_map(move |(workers, requeue, memory, log_level, in_memory_builds, control_plane, helm_cache, oom_watch)| {
-            gates(components.clone(), oom_watch.is_some()).prop_map(move |gates| TuningModel {
-                workers,
-                requeue,
-                memory,
-                log_level,
-                in_memory_builds,
-                control_plane,
-                helm_cache,
-                oom_watch,
-                gates,
-            })
-        })
+        .prop_flat_map(
+            move |(workers, requeue, memory, log_level, in_memory_builds, control_plane, helm_cache, oom_watch)| {
+                gates(components.clone(), oom_watch.is_some()).prop_map(move |gates| TuningModel {
+                    workers,
+                    requeue,
+                    memory,
+                    log_level,
+                    in_memory_builds,
+                    control_plane,
+                    helm_cache,
+                    oom_watch,
+                    gates,
+                })
+            },
+        )
 }
 
 fn webhook() -> impl Strategy<Value = Webhook> {
@@ -516,7 +525,11 @@ fn clusters() -> impl Strategy<Value = Vec<ClusterModel>> {
 
 fn model() -> impl Strategy<Value = Model> {
     (
-        prop::sample::select(vec!["ssh://git@github.com", "https://github.com", "https://gitlab.example.com"]),
+        prop::sample::select(vec![
+            "ssh://git@github.com",
+            "https://github.com",
+            "https://gitlab.example.com",
+        ]),
         "[a-z][a-z0-9-]{0,10}/[a-z][a-z0-9-]{0,10}",
         "[a-z][a-z0-9]{0,8}",
         prop::option::of(dns_label()),
@@ -526,7 +539,11 @@ fn model() -> impl Strategy<Value = Model> {
         components(),
         (
             dns_label(),
-            prop::sample::select(vec!["kubernetes/{cluster}/sync", "clusters/{cluster}", "kubernetes/{cluster}/flux/cluster"]),
+            prop::sample::select(vec![
+                "kubernetes/{cluster}/sync",
+                "clusters/{cluster}",
+                "kubernetes/{cluster}/flux/cluster",
+            ]),
             prop::sample::select(DURATIONS.to_vec()),
         ),
         webhook(),
@@ -534,7 +551,20 @@ fn model() -> impl Strategy<Value = Model> {
         any::<bool>(),
     )
         .prop_flat_map(
-            |(host, repo, branch, pull_secret, (major, minor, patch), flux_version, mode, components, sync, webhook, clusters, rollout)| {
+            |(
+                host,
+                repo,
+                branch,
+                pull_secret,
+                (major, minor, patch),
+                flux_version,
+                mode,
+                components,
+                sync,
+                webhook,
+                clusters,
+                rollout,
+            )| {
                 let enabled = components.clone().unwrap_or_else(|| Component::DEFAULTS.to_vec());
                 tuning(enabled).prop_map(move |tuning| Model {
                     url: format!("{host}/{repo}"),
@@ -557,7 +587,11 @@ fn model() -> impl Strategy<Value = Model> {
 }
 
 fn order() -> impl Strategy<Value = Order> {
-    (0usize..16, 0usize..16, 0usize..16).prop_map(|(tuning, gates, clusters)| Order { tuning, gates, clusters })
+    (0usize..16, 0usize..16, 0usize..16).prop_map(|(tuning, gates, clusters)| Order {
+        tuning,
+        gates,
+        clusters,
+    })
 }
 
 // --- Checks -------------------------------------------------------------------------------
@@ -610,24 +644,29 @@ fn expected_files(model: &Model, cluster: &ClusterModel) -> Vec<String> {
     let mut files = Vec::new();
     if cluster.phase >= Phase::Operator {
         files.extend(
-            ["ks.yaml", "app/kustomization.yaml", "app/ocirepository.yaml", "app/helmrelease.yaml"]
-                .map(|f| format!("flux-operator/{f}")),
+            [
+                "ks.yaml",
+                "app/kustomization.yaml",
+                "app/ocirepository.yaml",
+                "app/helmrelease.yaml",
+            ]
+            .map(|f| format!("flux-operator/{f}")),
         );
     }
     if cluster.phase >= Phase::Instance {
         files.extend(["ks.yaml", "app/kustomization.yaml"].map(|f| format!("flux-instance/{f}")));
         match model.mode_of(cluster) {
-            Mode::HelmRelease => files.extend(
-                ["app/helmrelease.yaml", "app/ocirepository.yaml"].map(|f| format!("flux-instance/{f}")),
-            ),
+            Mode::HelmRelease => {
+                files.extend(["app/helmrelease.yaml", "app/ocirepository.yaml"].map(|f| format!("flux-instance/{f}")))
+            }
             Mode::Manifest => files.push("flux-instance/app/fluxinstance.yaml".into()),
         }
         match &model.webhook {
             Webhook::None => {}
             Webhook::Secret(..) => files.push("flux-instance/app/receiver.yaml".into()),
-            Webhook::External(..) => files.extend(
-                ["app/receiver.yaml", "app/externalsecret.yaml"].map(|f| format!("flux-instance/{f}")),
-            ),
+            Webhook::External(..) => {
+                files.extend(["app/receiver.yaml", "app/externalsecret.yaml"].map(|f| format!("flux-instance/{f}")))
+            }
         }
     }
     files.sort();
@@ -663,7 +702,12 @@ fn check_model(model: &Model, cluster: &ClusterModel, tree: &Tree) -> Result<(),
         Mode::HelmRelease => parsed["flux-instance/app/helmrelease.yaml"]["spec"]["values"]["instance"].clone(),
         Mode::Manifest => parsed["flux-instance/app/fluxinstance.yaml"]["spec"].clone(),
     };
-    prop_assert_eq!(spec, model.instance_spec(cluster), "the FluxInstance spec of {}", cluster.name);
+    prop_assert_eq!(
+        spec,
+        model.instance_spec(cluster),
+        "the FluxInstance spec of {}",
+        cluster.name
+    );
     if let Webhook::Secret(provider, _) | Webhook::External(provider, ..) = &model.webhook {
         let receiver = &parsed["flux-instance/app/receiver.yaml"];
         prop_assert_eq!(&receiver["spec"]["type"], &json!(provider));
@@ -695,12 +739,16 @@ fn check_schemas(tree: &Tree) -> Result<(), TestCaseError> {
             if let Some(chart) = charts().get(chart)
                 && let Err(e) = chart.check(&values)
             {
-                return Err(TestCaseError::fail(format!("{path}: values break the chart schema:\n{e}")));
+                return Err(TestCaseError::fail(format!(
+                    "{path}: values break the chart schema:\n{e}"
+                )));
             }
             if chart == "flux-instance"
                 && let Err(e) = crds().check_spec("fluxcd.controlplane.io/v1", "FluxInstance", &values["instance"])
             {
-                return Err(TestCaseError::fail(format!("{path}: values.instance breaks the CRD:\n{e}")));
+                return Err(TestCaseError::fail(format!(
+                    "{path}: values.instance breaks the CRD:\n{e}"
+                )));
             }
         }
     }
@@ -773,7 +821,14 @@ fn a_written_model_reads_back_as_the_same_config() {
         }],
         write_rollout: true,
     };
-    let text = to_yaml(&model, Order { tuning: 0, gates: 0, clusters: 0 });
+    let text = to_yaml(
+        &model,
+        Order {
+            tuning: 0,
+            gates: 0,
+            clusters: 0,
+        },
+    );
     assert!(text.contains("\"workers\": 10\n"), "{text}");
     let config = load(&text);
     let edge = config.cluster("edge").expect("edge");

@@ -43,7 +43,8 @@ fn built_in_example() {
 #[test]
 fn scenarios() {
     settings().bind(|| {
-        insta::glob!("scenarios/*.yaml", |path| {
+        // Only below `scenarios/`: other fixture trees hold dangling links on purpose.
+        insta::glob!("scenarios", "*.yaml", |path| {
             let text = std::fs::read_to_string(path).unwrap();
             let config = Config::from_yaml(&text, Origin::File(path.to_path_buf())).unwrap_or_else(|e| panic!("{e}"));
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();

@@ -27,7 +27,9 @@ pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<
     let root = yaml::parse(text).map_err(|e| {
         let message = if e.message.contains("budget breached: Depth") {
             "the document nests mappings and lists too deeply: refused".to_owned()
-        } else if e.message.contains("budget breached: ScalarBytes") || e.message.contains("budget breached: InputBytes") {
+        } else if e.message.contains("budget breached: ScalarBytes")
+            || e.message.contains("budget breached: InputBytes")
+        {
             "the document is too large: refused".to_owned()
         } else if e.message.contains("budget breached") {
             "the document expands to too many nodes (anchors and aliases multiplying?): refused".to_owned()

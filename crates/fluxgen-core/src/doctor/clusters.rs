@@ -42,6 +42,8 @@ pub(super) struct Scope<'a> {
     pub(super) files: HashSet<String>,
     /// Its ownership nodes (Kustomizations defined in its files, its FluxInstances' syncs).
     pub(super) nodes: Vec<usize>,
+    /// Whether each ownership node is one of `nodes`.
+    member: Vec<bool>,
     /// Its FluxInstances (`repository.flux_instances` indices).
     pub(super) instances: Vec<usize>,
     /// Its bootstrap installs (`repository.bootstrap_installs` indices).
@@ -59,6 +61,11 @@ impl Scope<'_> {
     /// Whether a file belongs to the cluster.
     pub(super) fn contains(&self, file: &str) -> bool {
         self.files.contains(file)
+    }
+
+    /// Whether an ownership node belongs to the cluster.
+    pub(super) fn has_node(&self, node: usize) -> bool {
+        self.member.get(node).copied().unwrap_or(false)
     }
 
     /// The cluster's name as findings carry it.
@@ -125,6 +132,7 @@ pub(super) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>, ow
                 cluster,
                 files: HashSet::new(),
                 nodes: Vec::new(),
+                member: Vec::new(),
                 instances: Vec::new(),
                 bootstraps: Vec::new(),
                 flux_manifests: Vec::new(),
@@ -164,14 +172,20 @@ fn detect(repository: &Repository) -> BTreeMap<String, Vec<String>> {
         }
     }
     // `kubernetes/apps/<cluster>/` next to `kubernetes/clusters/<cluster>/`.
-    let names: Vec<String> = clusters.keys().cloned().collect();
+    let names: HashSet<String> = clusters.keys().cloned().collect();
     for file in &repository.yaml_files {
-        for name in &names {
-            if let Some(at) = file.find(&format!("kubernetes/apps/{name}/"))
-                && (at == 0 || file.as_bytes()[at - 1] == b'/')
-            {
-                add(&mut clusters, name, file[..at + "kubernetes/apps/".len() + name.len()].to_owned());
-            }
+        let Some(at) = file.find("kubernetes/apps/") else {
+            continue;
+        };
+        if at > 0 && file.as_bytes()[at - 1] != b'/' {
+            continue;
+        }
+        let start = at + "kubernetes/apps/".len();
+        let Some((name, _)) = file[start..].split_once('/') else {
+            continue;
+        };
+        if names.contains(name) {
+            add(&mut clusters, name, file[..start + name.len()].to_owned());
         }
     }
     clusters
@@ -210,8 +224,7 @@ fn committed_installs(repository: &Repository) -> Vec<String> {
         if object.kind == "CustomResourceDefinition" && object.name.ends_with(".toolkit.fluxcd.io") {
             crds.insert(&object.at.file);
         }
-        if object.kind == "Deployment" && matches!(object.name.as_str(), "source-controller" | "kustomize-controller")
-        {
+        if object.kind == "Deployment" && matches!(object.name.as_str(), "source-controller" | "kustomize-controller") {
             controllers.insert(&object.at.file);
         }
     }
@@ -269,6 +282,11 @@ fn fill(
             scope.nodes.push(index);
         }
     }
+    scope.nodes.sort();
+    scope.member = vec![false; ownership.nodes.len()];
+    for &node in &scope.nodes {
+        scope.member[node] = true;
+    }
     scope.bootstraps = (0..repository.bootstrap_installs.len())
         .filter(|&i| scope.contains(&repository.bootstrap_installs[i].at.file))
         .collect();
@@ -319,13 +337,18 @@ fn judge_phase(scope: &mut Scope, repository: &Repository) {
             .iter()
             .map(|&i| format!("the bootstrap install {}", repository.bootstrap_installs[i].at.file)),
     );
+    installs.extend(scope.flux_manifests.iter().map(|&i| {
+        format!(
+            "the `flux-manifests` Kustomization in {}",
+            repository.kustomizations[i].at.file
+        )
+    }));
     installs.extend(
         scope
-            .flux_manifests
+            .committed_installs
             .iter()
-            .map(|&i| format!("the `flux-manifests` Kustomization in {}", repository.kustomizations[i].at.file)),
+            .map(|f| format!("the Flux install committed in {f}")),
     );
-    installs.extend(scope.committed_installs.iter().map(|f| format!("the Flux install committed in {f}")));
     let instance = scope
         .instances
         .first()
@@ -335,7 +358,10 @@ fn judge_phase(scope: &mut Scope, repository: &Repository) {
             Some(Phase::Operator),
             format!("{} and the Flux Operator, no FluxInstance", installs.join(", ")),
         ),
-        (false, None) => (Some(Phase::Prepare), format!("{}, no FluxInstance", installs.join(", "))),
+        (false, None) => (
+            Some(Phase::Prepare),
+            format!("{}, no FluxInstance", installs.join(", ")),
+        ),
         (false, Some(file)) => (
             Some(Phase::Instance),
             format!("{} and the FluxInstance in {file}: two managers", installs.join(", ")),

@@ -84,9 +84,10 @@ pub(super) fn instance_namespace(context: &Context, scope: &Scope, instance: usi
         return Some(namespace.clone());
     }
     let file = &instance.at.file;
-    let kustomize = repository.kustomize_files.values().find(|k| {
-        k.namespace.is_some() && k.resources.iter().any(|r| r.target == EntryTarget::File(file.clone()))
-    });
+    let kustomize = repository
+        .kustomize_files
+        .values()
+        .find(|k| k.namespace.is_some() && k.resources.iter().any(|r| r.target == EntryTarget::File(file.clone())));
     if let Some(namespace) = kustomize.and_then(|k| k.namespace.clone()) {
         return Some(namespace);
     }
@@ -94,7 +95,7 @@ pub(super) fn instance_namespace(context: &Context, scope: &Scope, instance: usi
         .graph
         .owners_of(file)
         .into_iter()
-        .filter(|n| scope.nodes.contains(n))
+        .filter(|&n| scope.has_node(n))
         .find_map(|n| match context.graph.nodes[n].origin {
             Origin::Kustomization(k) => repository.kustomizations[k].target_namespace.clone(),
             Origin::Sync(_) => None,
@@ -197,23 +198,29 @@ pub(super) fn double_managed_controllers(context: &Context, scope: &Scope) -> Ve
             Severity::Error
         };
         findings.push(
-            Finding::new(Code::DoubleManagedControllers, severity, scope, &target_file, target_line)
-                .what(format!(
-                    "the FluxInstance {} in namespace `{target}`, but {} runs the controllers in `{}`",
-                    if planned { "will be" } else { "is" },
-                    manager.label,
-                    manager.namespace
-                ))
-                .why(
-                    "the operator installs its own controllers in the FluxInstance's namespace instead of \
+            Finding::new(
+                Code::DoubleManagedControllers,
+                severity,
+                scope,
+                &target_file,
+                target_line,
+            )
+            .what(format!(
+                "the FluxInstance {} in namespace `{target}`, but {} runs the controllers in `{}`",
+                if planned { "will be" } else { "is" },
+                manager.label,
+                manager.namespace
+            ))
+            .why(
+                "the operator installs its own controllers in the FluxInstance's namespace instead of \
                      adopting the existing ones: two controller sets reconcile the same objects",
-                )
-                .fix(format!(
-                    "put the FluxInstance in `{}` (the flux-operator and flux-instance apps in the controllers' \
+            )
+            .fix(format!(
+                "put the FluxInstance in `{}` (the flux-operator and flux-instance apps in the controllers' \
                      namespace)",
-                    manager.namespace
-                ))
-                .see(&manager.file, manager.line, "the existing controllers"),
+                manager.namespace
+            ))
+            .see(&manager.file, manager.line, "the existing controllers"),
         );
     }
     findings
@@ -289,7 +296,10 @@ pub(super) fn crd_managers(context: &Context, scope: &Scope) -> Vec<Finding> {
              HelmRelease and source in the cluster",
         )
         .fix(fix);
-    for manager in managers.iter().filter(|m| (&m.file, m.line) != (&first.file, first.line)) {
+    for manager in managers
+        .iter()
+        .filter(|m| (&m.file, m.line) != (&first.file, first.line))
+    {
         finding = finding.see(&manager.file, manager.line, manager.label.clone());
     }
     vec![finding]
@@ -321,8 +331,9 @@ pub(super) fn instance_prune(context: &Context, scope: &Scope) -> Vec<Finding> {
         if listed_with_annotation {
             continue;
         }
+        let mut pruning = Vec::new();
         for owner in context.graph.owners_of(file) {
-            if !scope.nodes.contains(&owner) {
+            if !scope.has_node(owner) {
                 continue;
             }
             let node = &context.graph.nodes[owner];
@@ -341,36 +352,47 @@ pub(super) fn instance_prune(context: &Context, scope: &Scope) -> Vec<Finding> {
                 // The sync Kustomization the operator creates prunes.
                 Origin::Sync(_) => (true, false),
             };
-            if !prunes || protected {
-                continue;
+            if prunes && !protected {
+                pruning.push(node);
             }
-            let phase = judged_phase(scope);
-            findings.push(
-                Finding::new(
-                    Code::InstancePrune,
-                    by_phase(phase, Severity::Warning, Severity::Error, Severity::Error),
-                    scope,
-                    file,
-                    Some(line),
-                )
-                .what(format!(
-                    "the Kustomization `{}` applies {object} with `prune: true`, and it has no \
-                     `{PRUNE_ANNOTATION}: disabled`",
-                    node.name
-                ))
-                .why(
-                    "if it ever leaves the Kustomization (a moved file, a changed path, the Kustomization itself \
-                     deleted), prune deletes it; deleting a FluxInstance that is not suspended makes the operator \
-                     delete the Flux controllers and CRDs, and with them every Flux object in the cluster",
-                )
-                .fix(format!(
-                    "annotate it with `{PRUNE_ANNOTATION}: disabled` (fluxgen's flux-instance app does), or set \
-                     `prune: false` on `{}`",
-                    node.name
-                ))
-                .see(&node.at.file, Some(node.at.line), format!("Kustomization `{}` (prune: true)", node.name)),
-            );
         }
+        if pruning.is_empty() {
+            continue;
+        }
+        // While files move (instance, cutover) a prune is likeliest; later it is a latent risk.
+        let severity = match judged_phase(scope) {
+            Some(Phase::Instance | Phase::Cutover) => Severity::Error,
+            _ => Severity::Warning,
+        };
+        let names: Vec<String> = pruning.iter().map(|n| format!("`{}`", n.name)).collect();
+        let mut finding = Finding::new(Code::InstancePrune, severity, scope, file, Some(line))
+            .what(format!(
+                "{object} is applied with `prune: true` by {} {}, and has no `{PRUNE_ANNOTATION}: disabled`",
+                if names.len() == 1 {
+                    "the Kustomization"
+                } else {
+                    "the Kustomizations"
+                },
+                names.join(" and ")
+            ))
+            .why(
+                "if it ever leaves a Kustomization that prunes (a moved file, a changed path, the Kustomization itself \
+                 deleted), prune deletes it; deleting a FluxInstance that is not suspended makes the operator \
+                 delete the Flux controllers and CRDs, and with them every Flux object in the cluster",
+            )
+            .fix(format!(
+                "annotate it with `{PRUNE_ANNOTATION}: disabled` (fluxgen's flux-instance app does), or set \
+                 `prune: false` on {}",
+                names.join(" and ")
+            ));
+        for node in &pruning {
+            let note = match node.origin {
+                Origin::Sync(_) => format!("the FluxInstance's sync Kustomization `{}` prunes", node.name),
+                Origin::Kustomization(_) => format!("Kustomization `{}` (prune: true)", node.name),
+            };
+            finding = finding.see(&node.at.file, Some(node.at.line), note);
+        }
+        findings.push(finding);
     }
     findings
 }
@@ -399,23 +421,33 @@ pub(super) fn root_prune(context: &Context, scope: &Scope) -> Vec<Finding> {
             continue;
         }
         let severity = by_phase(phase, Severity::Info, Severity::Info, Severity::Error);
-        let mut finding = Finding::new(Code::RootPrune, severity, scope, &kustomization.at.file, Some(kustomization.at.line))
-            .what(format!(
-                "the old root Kustomization `{}` applies its own definition with `prune: true` ({})",
-                kustomization.name,
-                phase_words(scope)
-            ))
-            .why(
-                "retiring it (deleting its directory at cutover) garbage-collects everything it applied: the \
+        let mut finding = Finding::new(
+            Code::RootPrune,
+            severity,
+            scope,
+            &kustomization.at.file,
+            Some(kustomization.at.line),
+        )
+        .what(format!(
+            "the old root Kustomization `{}` applies its own definition with `prune: true` ({})",
+            kustomization.name,
+            phase_words(scope)
+        ))
+        .why(
+            "retiring it (deleting its directory at cutover) garbage-collects everything it applied: the \
                  root Kustomizations below it, and through their prune every app",
-            )
-            .fix(format!(
-                "set `prune: false` on `{}` and reconcile before the commit that retires it",
-                kustomization.name
-            ));
+        )
+        .fix(format!(
+            "set `prune: false` on `{}` and reconcile before the commit that retires it",
+            kustomization.name
+        ));
         for &i in &scope.instances {
             let instance = &repository.flux_instances[i];
-            finding = finding.see(&instance.at.file, Some(instance.at.line), "the FluxInstance that replaces it");
+            finding = finding.see(
+                &instance.at.file,
+                Some(instance.at.line),
+                "the FluxInstance that replaces it",
+            );
         }
         findings.push(finding);
     }

@@ -108,7 +108,7 @@ pub(super) fn draw(repository: &Repository, ownership: &Ownership, scopes: &[Sco
         // Who applies whom.
         for &index in &scope.nodes {
             let node = &ownership.nodes[index];
-            for child in node.applies.iter().filter(|&&c| c != index && scope.nodes.contains(&c)) {
+            for child in node.applies.iter().filter(|&&c| c != index && scope.has_node(c)) {
                 graph.edges.push(GraphEdge {
                     from: ids[&index].clone(),
                     to: ids[child].clone(),
@@ -123,7 +123,7 @@ pub(super) fn draw(repository: &Repository, ownership: &Ownership, scopes: &[Sco
             let node = &ownership.nodes[index];
             let Some(dir) = &node.dir else { continue };
             for (other, _) in ownership.overlapping(dir, &node.build, Some(index)) {
-                if scope.nodes.contains(&other) && pairs.insert((index.min(other), index.max(other))) {
+                if scope.has_node(other) && pairs.insert((index.min(other), index.max(other))) {
                     graph.edges.push(GraphEdge {
                         from: ids[&index.min(other)].clone(),
                         to: ids[&index.max(other)].clone(),
@@ -147,7 +147,9 @@ pub(super) fn draw(repository: &Repository, ownership: &Ownership, scopes: &[Sco
                 id: id.clone(),
                 kind: NodeKind::Bootstrap,
                 cluster: cluster.clone(),
-                label: format!("bootstrap install {}", install.version.as_deref().unwrap_or("")).trim().to_owned(),
+                label: format!("bootstrap install {}", install.version.as_deref().unwrap_or(""))
+                    .trim()
+                    .to_owned(),
                 path: None,
                 file: Some(install.at.file.clone()),
                 conflict: false,
@@ -252,7 +254,12 @@ impl Graph {
             let end = if edge.conflict { " .->" } else { " -->" };
             let _ = writeln!(out, "  {} {arrow}{}{end} {}", edge.from, escape(&edge.label), edge.to);
         }
-        let conflicts: Vec<&str> = self.nodes.iter().filter(|n| n.conflict).map(|n| n.id.as_str()).collect();
+        let conflicts: Vec<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| n.conflict)
+            .map(|n| n.id.as_str())
+            .collect();
         let missing: Vec<&str> = self.nodes.iter().filter(|n| n.missing).map(|n| n.id.as_str()).collect();
         out.push_str("  classDef conflict stroke:#d1242f,stroke-width:3px\n");
         out.push_str("  classDef missing stroke-dasharray:5 5\n");

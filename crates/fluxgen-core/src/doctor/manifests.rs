@@ -61,9 +61,7 @@ impl Manifests {
             Some(text) => yaml::parse_documents_lenient(&text).0,
             None => Vec::new(),
         });
-        self.documents
-            .borrow_mut()
-            .insert(file.to_owned(), Rc::clone(&parsed));
+        self.documents.borrow_mut().insert(file.to_owned(), Rc::clone(&parsed));
         parsed
     }
 
@@ -132,7 +130,10 @@ impl Manifests {
                 let Some(NodeValue::Seq(items)) = document.get(key).map(|n| &n.value) else {
                     continue;
                 };
-                for item in items.iter().filter(|i| i.get("name").and_then(Node::as_str) == Some(generator)) {
+                for item in items
+                    .iter()
+                    .filter(|i| i.get("name").and_then(Node::as_str) == Some(generator))
+                {
                     if let Some(NodeValue::Seq(literals)) = item.get("literals").map(|n| &n.value) {
                         keys.extend(
                             literals
@@ -232,10 +233,7 @@ pub(super) fn selector_matches(selector: &str, labels: &BTreeMap<String, String>
         if let Some((key, value)) = requirement.split_once("!=") {
             return labels.get(key.trim()).map(String::as_str) != Some(value.trim());
         }
-        if let Some((key, value)) = requirement
-            .split_once("==")
-            .or_else(|| requirement.split_once('='))
-        {
+        if let Some((key, value)) = requirement.split_once("==").or_else(|| requirement.split_once('=')) {
             return labels.get(key.trim()).map(String::as_str) == Some(value.trim());
         }
         match requirement.strip_prefix('!') {
@@ -272,7 +270,10 @@ mod tests {
     fn label_selectors() {
         let labels = BTreeMap::from([("app".to_owned(), "web".to_owned())]);
         let none = BTreeMap::new();
-        assert!(selector_matches("substitution.flux.home.arpa/disabled notin (true)", &none));
+        assert!(selector_matches(
+            "substitution.flux.home.arpa/disabled notin (true)",
+            &none
+        ));
         assert!(!selector_matches(
             "x notin (true)",
             &BTreeMap::from([("x".into(), "true".into())])

@@ -10,7 +10,7 @@
 //!
 //! The ownership graph ([`Graph`]) says which Flux Kustomization applies which directory and
 //! which Kustomization applies which: objects with two owners, cycles and paths that do not
-//! exist come from it, and [`Report::mermaid`] draws it.
+//! exist come from it, and [`Graph::mermaid`] draws it.
 //!
 //! Nothing in a report is read from a SOPS-encrypted file except the kind and name of its
 //! documents: no value of such a file can reach any output.
@@ -33,9 +33,11 @@
 
 mod clusters;
 mod controllers;
+mod cycles;
 mod graph;
 mod manifests;
 mod ownership;
+mod prerequisites;
 mod report;
 mod risks;
 mod substitution;
@@ -282,7 +284,7 @@ pub fn doctor(repo_root: &Path, config: Option<&Config>) -> Result<Report, Error
 /// than a risk needs (labels, annotations, `${VAR}` references), never a SOPS-encrypted value.
 pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
     let manifests = manifests::Manifests::new(repository);
-    let graph = ownership::Ownership::build(repository, &manifests);
+    let graph = ownership::Ownership::build(repository);
     let config_file = config.and_then(|c| match &c.origin {
         Origin::File(path) => Some(config_display(&repository.root, path)),
         Origin::BuiltIn => None,
@@ -298,14 +300,8 @@ pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
     };
     let mut findings = risks::all(&context);
     findings.sort_by(|a, b| {
-        (&a.cluster, a.severity, a.code, &a.file, a.line, &a.what).cmp(&(
-            &b.cluster,
-            b.severity,
-            b.code,
-            &b.file,
-            b.line,
-            &b.what,
-        ))
+        (&a.cluster, a.severity, a.code, &a.file, a.line, &a.what)
+            .cmp(&(&b.cluster, b.severity, b.code, &b.file, b.line, &b.what))
     });
     findings.dedup();
     Report {

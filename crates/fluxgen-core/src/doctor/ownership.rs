@@ -11,7 +11,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use super::manifests::Manifests;
 use crate::scan::{EntryTarget, FluxInstance, Kustomization, Location, Repository, normalize_repo_path};
 
 /// API groups whose objects are Flux's own (their double application is checked object by
@@ -55,7 +54,6 @@ pub(super) enum Origin {
 pub(super) struct KsNode {
     pub(super) origin: Origin,
     pub(super) name: String,
-    pub(super) namespace: Option<String>,
     /// Where it is defined (the FluxInstance for a sync node).
     pub(super) at: Location,
     /// The repository directory it applies; `None` when its source is not this repository.
@@ -85,7 +83,7 @@ impl Overlap {
     pub(super) fn describe(&self) -> String {
         match self {
             Overlap::SameDirectory(dir) => format!("both apply `{dir}`"),
-            Overlap::Contains(dir) => format!("it builds `{dir}` as part of its own path"),
+            Overlap::Contains(dir) => format!("both build `{dir}`, one as its path and one as part of its own"),
             Overlap::Files(files) => format!("both apply {}", quoted(files)),
             Overlap::Objects(objects) => format!("both apply {}", quoted(objects)),
         }
@@ -103,6 +101,8 @@ fn quoted(items: &[String]) -> String {
 /// The ownership graph of a repository.
 pub(super) struct Ownership {
     pub(super) nodes: Vec<KsNode>,
+    /// For each node, the nodes that apply it.
+    pub(super) parents: Vec<Vec<usize>>,
     /// Files holding at least one object (or SOPS-encrypted): what Flux's generator includes.
     manifest_files: HashSet<String>,
     /// Flux object identities (`Kind/namespace/name`, explicit namespaces only) by file.
@@ -119,8 +119,7 @@ pub(super) struct Ownership {
 
 impl Ownership {
     /// Builds every node of the repository.
-    pub(super) fn build(repository: &Repository, manifests: &Manifests) -> Self {
-        let _ = manifests;
+    pub(super) fn build(repository: &Repository) -> Self {
         let mut manifest_files: HashSet<String> = repository.objects.iter().map(|o| o.at.file.clone()).collect();
         manifest_files.extend(repository.sops_files.iter().map(|s| s.file.clone()));
         let mut flux_objects: HashMap<String, Vec<String>> = HashMap::new();
@@ -138,6 +137,7 @@ impl Ownership {
         }
         let mut ownership = Ownership {
             nodes: Vec::new(),
+            parents: Vec::new(),
             manifest_files,
             flux_objects,
             by_dir: HashMap::new(),
@@ -149,7 +149,13 @@ impl Ownership {
         let root = std::fs::canonicalize(&repository.root).unwrap_or_else(|_| repository.root.clone());
         for (index, kustomization) in repository.kustomizations.iter().enumerate() {
             let dir = applied_dir(repository, kustomization, &home);
-            ownership.push(repository, &root, Origin::Kustomization(index), kustomization_identity(kustomization), dir);
+            ownership.push(
+                repository,
+                &root,
+                Origin::Kustomization(index),
+                kustomization_identity(kustomization),
+                dir,
+            );
         }
         for (index, instance) in repository.flux_instances.iter().enumerate() {
             let Some(sync) = &instance.sync else { continue };
@@ -158,7 +164,7 @@ impl Ownership {
                 .as_deref()
                 .filter(|_| sync.kind.as_deref().is_none_or(|k| k == "GitRepository"))
                 .map(normalize_repo_path);
-            let identity = (sync_name(instance), instance.namespace.clone(), instance.at.clone());
+            let identity = (sync_name(instance), instance.at.clone());
             ownership.push(repository, &root, Origin::Sync(index), identity, dir);
         }
         ownership.link();
@@ -170,7 +176,7 @@ impl Ownership {
         repository: &Repository,
         root: &Path,
         origin: Origin,
-        (name, namespace, at): (String, Option<String>, Location),
+        (name, at): (String, Location),
         dir: Option<String>,
     ) {
         let (exists, build) = match &dir {
@@ -180,7 +186,6 @@ impl Ownership {
         self.nodes.push(KsNode {
             origin,
             name,
-            namespace,
             at,
             dir,
             exists,
@@ -209,6 +214,12 @@ impl Ownership {
         }
         for (node, applies) in self.nodes.iter_mut().zip(applies) {
             node.applies = applies;
+        }
+        self.parents = vec![Vec::new(); self.nodes.len()];
+        for (index, node) in self.nodes.iter().enumerate() {
+            for &child in &node.applies {
+                self.parents[child].push(index);
+            }
         }
         for (index, node) in self.nodes.iter().enumerate() {
             if let Some(dir) = &node.dir {
@@ -283,9 +294,7 @@ impl Ownership {
                         if repository.kustomize_files.contains_key(path) {
                             self.visit(repository, path, via_component, false, visiting, done, build);
                         } else {
-                            build
-                                .unbuildable
-                                .push((file.at.file.clone(), entry.line, path.clone()));
+                            build.unbuildable.push((file.at.file.clone(), entry.line, path.clone()));
                         }
                     }
                     _ => {}
@@ -307,7 +316,11 @@ impl Ownership {
         done: &mut HashSet<(String, bool)>,
         build: &mut Build,
     ) {
-        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
         let files = &repository.yaml_files;
         let start = files.partition_point(|f| f.as_str() < prefix.as_str());
         let mut owners: BTreeSet<String> = BTreeSet::new();
@@ -408,13 +421,9 @@ impl Ownership {
     }
 }
 
-/// `(name, namespace, location)` of a Kustomization node.
-fn kustomization_identity(kustomization: &Kustomization) -> (String, Option<String>, Location) {
-    (
-        kustomization.name.clone(),
-        kustomization.namespace.clone(),
-        kustomization.at.clone(),
-    )
+/// `(name, location)` of a Kustomization node.
+fn kustomization_identity(kustomization: &Kustomization) -> (String, Location) {
+    (kustomization.name.clone(), kustomization.at.clone())
 }
 
 /// The name of the GitRepository and Kustomization a FluxInstance's sync creates: `sync.name`,
@@ -457,9 +466,8 @@ fn home_sources(repository: &Repository) -> HashSet<String> {
             k.source_ref
                 .as_ref()
                 .is_some_and(|s| s.kind == "GitRepository" && s.name == source.name)
-                && k.repo_path().is_some_and(|p| {
-                    p.is_empty() || source_dir == p || source_dir.starts_with(&format!("{p}/"))
-                })
+                && k.repo_path()
+                    .is_some_and(|p| p.is_empty() || source_dir == p || source_dir.starts_with(&format!("{p}/")))
         });
         if self_managed {
             home.insert(normalize_url(&source.url));
@@ -479,11 +487,13 @@ fn applied_dir(repository: &Repository, kustomization: &Kustomization, home: &Ha
     let defined: Vec<_> = repository
         .git_repositories
         .iter()
-        .filter(|g| g.name == source.name && (namespace.is_none() || g.namespace.is_none() || g.namespace.as_deref() == namespace))
+        .filter(|g| {
+            g.name == source.name
+                && (namespace.is_none() || g.namespace.is_none() || g.namespace.as_deref() == namespace)
+        })
         .collect();
-    let foreign = !home.is_empty()
-        && !defined.is_empty()
-        && defined.iter().all(|g| !home.contains(&normalize_url(&g.url)));
+    let foreign =
+        !home.is_empty() && !defined.is_empty() && defined.iter().all(|g| !home.contains(&normalize_url(&g.url)));
     if foreign {
         return None;
     }

@@ -85,7 +85,9 @@ impl Report {
         for (cluster, findings) in self.sections() {
             let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
             let name = cluster.map_or("(repository)".to_owned(), |c| {
-                c.name.as_deref().map_or("(single cluster)".to_owned(), |n| format!("`{n}`"))
+                c.name
+                    .as_deref()
+                    .map_or("(single cluster)".to_owned(), |n| format!("`{n}`"))
             });
             let phase = cluster.map_or("".to_owned(), phase_cell);
             let _ = writeln!(
@@ -118,7 +120,12 @@ impl Report {
                 let _ = writeln!(out, "  - why: {}", finding.why);
                 let _ = writeln!(out, "  - fix: {}", finding.fix);
                 for related in &finding.related {
-                    let _ = writeln!(out, "  - see `{}`: {}", location(&related.file, related.line), related.note);
+                    let _ = writeln!(
+                        out,
+                        "  - see `{}`: {}",
+                        location(&related.file, related.line),
+                        related.note
+                    );
                 }
             }
         }

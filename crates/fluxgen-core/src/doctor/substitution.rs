@@ -10,7 +10,7 @@
 //! kustomize generator. When a source cannot be found, its keys are unknown and the
 //! Kustomization's files are not judged.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::clusters::Scope;
 use super::ownership::Origin;
@@ -34,19 +34,24 @@ pub(super) fn strict_substitution(context: &Context, scope: &Scope) -> Vec<Findi
     let graph = context.graph;
     let strict = strict_version(context, scope);
     let mut findings = Vec::new();
+    let mut keys: HashMap<(String, String), Option<BTreeSet<String>>> = HashMap::new();
+    let mut patched: HashMap<String, Option<PostBuild>> = HashMap::new();
     for &index in &scope.nodes {
         let node = &graph.nodes[index];
         if node.dir.is_none() {
             continue;
         }
-        let Some(variables) = variables_of(context, scope, index) else {
+        let Some(variables) = variables_of(context, scope, index, &mut patched) else {
             continue;
         };
         let mut defined = variables.inline.clone();
         let mut unknown = false;
         for source in &variables.from {
-            match source_keys(context, scope, source) {
-                Some(keys) => defined.extend(keys),
+            let found = keys
+                .entry((source.kind.clone(), source.name.clone()))
+                .or_insert_with(|| source_keys(context, scope, source));
+            match found {
+                Some(found) => defined.extend(found.iter().cloned()),
                 None => unknown = true,
             }
         }
@@ -79,7 +84,10 @@ pub(super) fn strict_substitution(context: &Context, scope: &Scope) -> Vec<Findi
                 .map(|s| format!("{} `{}`", s.kind, s.name))
                 .collect();
             let (severity, version) = match &strict {
-                Some(version) => (Severity::Error, format!("the cluster's Flux ({version}) substitutes strictly")),
+                Some(version) => (
+                    Severity::Error,
+                    format!("the cluster's Flux ({version}) substitutes strictly"),
+                ),
                 None => (
                     Severity::Warning,
                     "Flux 2.9 (what the migration installs) substitutes strictly".to_owned(),
@@ -107,7 +115,11 @@ pub(super) fn strict_substitution(context: &Context, scope: &Scope) -> Vec<Findi
                         "define the variable in `postBuild.substitute` or one of the `substituteFrom` sources, give it \
                          a default (`${VAR:=value}`), or escape it (`$${VAR}`) when it is not meant for Flux",
                     )
-                    .see(&node.at.file, Some(node.at.line), format!("Kustomization `{}` (postBuild)", node.name)),
+                    .see(
+                        &node.at.file,
+                        Some(node.at.line),
+                        format!("Kustomization `{}` (postBuild)", node.name),
+                    ),
             );
         }
     }
@@ -141,8 +153,14 @@ fn is_strict(version: &str) -> bool {
     }
 }
 
-/// A Kustomization's variables, `None` when it has no `postBuild`.
-fn variables_of(context: &Context, scope: &Scope, index: usize) -> Option<Variables> {
+/// A Kustomization's variables, `None` when it has no `postBuild`; `patched` caches what each
+/// patch text sets.
+fn variables_of(
+    context: &Context,
+    scope: &Scope,
+    index: usize,
+    patched: &mut HashMap<String, Option<PostBuild>>,
+) -> Option<Variables> {
     let repository = context.repository;
     let graph = context.graph;
     let node = &graph.nodes[index];
@@ -150,10 +168,8 @@ fn variables_of(context: &Context, scope: &Scope, index: usize) -> Option<Variab
     let mut merge = |post: PostBuild, replace_from: bool| {
         let target = variables.get_or_insert_with(Variables::default);
         target.inline.extend(post.substitute.into_keys());
-        if replace_from || target.from.is_empty() {
-            if !post.substitute_from.is_empty() {
-                target.from = post.substitute_from;
-            }
+        if (replace_from || target.from.is_empty()) && !post.substitute_from.is_empty() {
+            target.from = post.substitute_from;
         }
     };
     match node.origin {
@@ -162,14 +178,22 @@ fn variables_of(context: &Context, scope: &Scope, index: usize) -> Option<Variab
             if let Some(post) = &kustomization.post_build {
                 merge(post.clone(), false);
             }
-            let labels = context.manifests.labels(&kustomization.at.file, kustomization.at.line);
-            for &parent in scope.nodes.iter().filter(|&&p| graph.nodes[p].applies.contains(&index)) {
+            let labels = std::cell::OnceCell::new();
+            let labels = || {
+                labels
+                    .get_or_init(|| context.manifests.labels(&kustomization.at.file, kustomization.at.line))
+                    .clone()
+            };
+            for &parent in graph.parents[index].iter().filter(|&&p| scope.has_node(p)) {
                 let Origin::Kustomization(p) = graph.nodes[parent].origin else {
                     continue;
                 };
                 for patch in &repository.kustomizations[p].patches {
                     if targets(patch, &kustomization.name, &labels)
-                        && let Some(post) = patched_post_build(&patch.patch)
+                        && let Some(post) = patched
+                            .entry(patch.patch.clone())
+                            .or_insert_with(|| patched_post_build(&patch.patch))
+                            .clone()
                     {
                         merge(post, true);
                     }
@@ -179,8 +203,11 @@ fn variables_of(context: &Context, scope: &Scope, index: usize) -> Option<Variab
         Origin::Sync(i) => {
             let instance = &repository.flux_instances[i];
             for patch in &instance.patches {
-                if targets(patch, &node.name, &BTreeMap::new())
-                    && let Some(post) = patched_post_build(&patch.patch)
+                if targets(patch, &node.name, &BTreeMap::new)
+                    && let Some(post) = patched
+                        .entry(patch.patch.clone())
+                        .or_insert_with(|| patched_post_build(&patch.patch))
+                        .clone()
                 {
                     merge(post, true);
                 }
@@ -191,7 +218,7 @@ fn variables_of(context: &Context, scope: &Scope, index: usize) -> Option<Variab
 }
 
 /// Whether a patch's target selects a Flux Kustomization with this name and these labels.
-fn targets(patch: &Patch, name: &str, labels: &BTreeMap<String, String>) -> bool {
+fn targets(patch: &Patch, name: &str, labels: &dyn Fn() -> BTreeMap<String, String>) -> bool {
     let Some(target) = &patch.target else {
         return true;
     };
@@ -206,16 +233,23 @@ fn targets(patch: &Patch, name: &str, labels: &BTreeMap<String, String>) -> bool
         return false;
     }
     if let Some(pattern) = &target.name {
-        let anchored = format!("^(?:{pattern})$");
-        match regex::Regex::new(&anchored) {
-            Ok(regex) if regex.is_match(name) => {}
-            Ok(_) => return false,
-            Err(_) if pattern != name => return false,
-            Err(_) => {}
+        let plain = pattern
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        let matches = if plain {
+            pattern == name
+        } else {
+            match regex::Regex::new(&format!("^(?:{pattern})$")) {
+                Ok(regex) => regex.is_match(name),
+                Err(_) => pattern == name,
+            }
+        };
+        if !matches {
+            return false;
         }
     }
     if let Some(selector) = &target.label_selector
-        && !super::manifests::selector_matches(selector, labels)
+        && !super::manifests::selector_matches(selector, &labels())
     {
         return false;
     }
@@ -299,22 +333,25 @@ fn source_keys(context: &Context, scope: &Scope, source: &SubstituteSource) -> O
         keys.extend(manifests.data_keys(&object.at.file, object.at.line));
     }
     for sops in repository.sops_files.iter().filter(|s| scope.contains(&s.file)) {
-        let named = sops
-            .documents
-            .iter()
-            .any(|d| d.kind.as_deref() == Some(source.kind.as_str()) && d.name.as_deref() == Some(source.name.as_str()));
+        let named = sops.documents.iter().any(|d| {
+            d.kind.as_deref() == Some(source.kind.as_str()) && d.name.as_deref() == Some(source.name.as_str())
+        });
         if named && let Some(found_keys) = manifests.sops_data_keys(&sops.file).remove(&source.name) {
             found = true;
             keys.extend(found_keys);
         }
     }
-    for kustomize in repository.kustomize_files.values().filter(|k| scope.contains(&k.at.file)) {
+    for kustomize in repository.kustomize_files.values() {
         let generators = match source.kind.as_str() {
             "ConfigMap" => &kustomize.config_map_generators,
             "Secret" => &kustomize.secret_generators,
             _ => continue,
         };
-        for generator in generators.iter().filter(|g| g.name == source.name) {
+        let named: Vec<_> = generators.iter().filter(|g| g.name == source.name).collect();
+        if named.is_empty() || !scope.contains(&kustomize.at.file) {
+            continue;
+        }
+        for generator in named {
             found = true;
             keys.extend(generator.files.iter().map(|(key, _)| key.clone()));
             for env in &generator.envs {
@@ -373,12 +410,9 @@ fn references(text: &str) -> Vec<(String, u32)> {
             }
             let name = &rest[..name_len];
             let after = &rest[name_len..];
-            let has_default = after.starts_with(":=")
-                || after.starts_with(":-")
-                || after.starts_with('=')
-                || after.starts_with('-');
-            if !has_default && after.starts_with(|c| c == '}' || c == ':' || c == '^' || c == ',' || c == '#' || c == '%' || c == '/')
-            {
+            let has_default =
+                after.starts_with(":=") || after.starts_with(":-") || after.starts_with('=') || after.starts_with('-');
+            if !has_default && after.starts_with(['}', ':', '^', ',', '#', '%', '/']) {
                 found.push((name.to_owned(), index as u32 + 1));
             }
         }
@@ -411,7 +445,13 @@ mod tests {
 
     #[test]
     fn strict_versions() {
-        for (version, strict) in [("2.9.x", true), ("2.x", true), ("2.4.0", false), ("v2.10.1", true), ("x", false)] {
+        for (version, strict) in [
+            ("2.9.x", true),
+            ("2.x", true),
+            ("2.4.0", false),
+            ("v2.10.1", true),
+            ("x", false),
+        ] {
             assert_eq!(is_strict(version), strict, "{version}");
         }
     }

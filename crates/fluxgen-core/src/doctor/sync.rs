@@ -3,13 +3,14 @@
 //! and SOPS files it would apply without decryption. The sync is the FluxInstance's in the
 //! repository, or, before there is one, the one `fluxgen.yaml` plans.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::clusters::Scope;
 use super::controllers::judged_phase;
-use super::ownership::{Build, Origin, normalize_url};
-use super::risks::{Context, by_phase};
+use super::ownership::{Build, Origin, Overlap, normalize_url};
+use super::risks::{Context, by_phase, plural};
 use super::{Code, Finding, Severity};
+use crate::config::Phase;
 use crate::scan::{Chart, normalize_repo_path};
 
 /// The sync a cluster has or will have.
@@ -21,8 +22,10 @@ pub(super) struct SyncTarget {
     /// The FluxInstance (or `fluxgen.yaml`) that defines it.
     pub(super) file: String,
     pub(super) line: Option<u32>,
-    /// Planned by `fluxgen.yaml`: there is no FluxInstance yet.
+    /// Planned by `fluxgen.yaml` (or the default), there is no FluxInstance yet.
     pub(super) planned: bool,
+    /// Not even planned: the name a FluxInstance gets by default (`flux-system`).
+    pub(super) default: bool,
     /// Whether the sync Kustomization decrypts SOPS.
     pub(super) decryption: bool,
     /// The repository URL it reads, when known.
@@ -73,6 +76,7 @@ pub(super) fn sync_target(context: &Context, scope: &Scope) -> Option<SyncTarget
             file: instance.at.file.clone(),
             line: Some(instance.at.line),
             planned: false,
+            default: false,
             decryption,
             url: sync.url.clone(),
             node: Some(node),
@@ -99,6 +103,7 @@ pub(super) fn sync_target(context: &Context, scope: &Scope) -> Option<SyncTarget
         file: context.config_name(),
         line: None,
         planned: true,
+        default: false,
         decryption,
         url: context.config.map(|c| c.repository.url.clone()),
         node: None,
@@ -106,8 +111,8 @@ pub(super) fn sync_target(context: &Context, scope: &Scope) -> Option<SyncTarget
 }
 
 /// Sync path overlap and a sync path that does not exist.
-pub(super) fn sync_path(context: &Context, scope: &Scope) -> Vec<Finding> {
-    let Some(sync) = sync_target(context, scope) else {
+pub(super) fn sync_path(context: &Context, scope: &Scope, sync: Option<&SyncTarget>) -> Vec<Finding> {
+    let Some(sync) = sync else {
         return Vec::new();
     };
     let repository = context.repository;
@@ -140,7 +145,7 @@ pub(super) fn sync_path(context: &Context, scope: &Scope) -> Vec<Finding> {
     };
     for (other, overlap) in context.graph.overlapping(&sync.dir, &sync.build, sync.node) {
         let node = &context.graph.nodes[other];
-        if !scope.nodes.contains(&other) || !matches!(node.origin, Origin::Kustomization(_)) {
+        if !scope.has_node(other) || !matches!(node.origin, Origin::Kustomization(_)) {
             continue;
         }
         findings.push(
@@ -157,22 +162,21 @@ pub(super) fn sync_path(context: &Context, scope: &Scope) -> Vec<Finding> {
                      retired or stops listing them, its prune deletes objects the sync still applies",
                     sync.name, node.name, node.name
                 ))
-                .fix(format!(
-                    "point the sync at a dedicated directory (e.g. `{}`) holding only the root Kustomizations \
-                     that stay, and move them there at cutover, when `{}` is retired",
-                    dedicated_dir(&sync.dir),
-                    node.name
-                ))
-                .see(&node.at.file, Some(node.at.line), format!("Kustomization `{}`", node.name)),
+                .fix(overlap_fix(context, sync, node, &overlap))
+                .see(
+                    &node.at.file,
+                    Some(node.at.line),
+                    format!("Kustomization `{}`", node.name),
+                ),
         );
     }
     // Objects the FluxInstance creates itself, applied again by its sync.
-    for object in repository.objects.iter().filter(|o| sync.build.files.contains(&o.at.file)) {
-        let creates = matches!(
-            (object.api_version.split('/').next(), object.kind.as_str()),
-            (Some("source.toolkit.fluxcd.io"), "GitRepository") | (Some("kustomize.toolkit.fluxcd.io"), "Kustomization")
-        );
-        if creates && object.name == sync.name {
+    for object in repository
+        .objects
+        .iter()
+        .filter(|o| sync.build.files.contains(&o.at.file))
+    {
+        if creates(object, &sync.name) {
             findings.push(
                 Finding::new(Code::SyncPathOverlap, severity, scope, &sync.file, sync.line)
                     .what(format!(
@@ -190,7 +194,68 @@ pub(super) fn sync_path(context: &Context, scope: &Scope) -> Vec<Finding> {
             );
         }
     }
+    // From cutover on, no other Kustomization may still apply what the sync creates (until
+    // then the operator adopts the old root's objects).
+    if !sync.planned && judged_phase(scope) >= Some(Phase::Cutover) {
+        let created = repository
+            .objects
+            .iter()
+            .filter(|o| creates(o, &sync.name) && scope.contains(&o.at.file) && !sync.build.files.contains(&o.at.file));
+        for object in created {
+            for index in context.graph.owners_of(&object.at.file) {
+                let node = &context.graph.nodes[index];
+                if !scope.has_node(index) || !matches!(node.origin, Origin::Kustomization(_)) {
+                    continue;
+                }
+                findings.push(
+                    Finding::new(Code::SyncPathOverlap, Severity::Error, scope, &sync.file, sync.line)
+                        .what(format!(
+                            "the Kustomization `{}` still applies the {} `{}`, which the FluxInstance's sync creates",
+                            node.name, object.kind, object.name
+                        ))
+                        .why("two owners of the root source or Kustomization: each reconcile overwrites the other's spec")
+                        .fix(format!("retire `{}` (cutover), or remove `{}` from what it applies", node.name, object.at.file))
+                        .see(&object.at.file, Some(object.at.line), format!("{} `{}`", object.kind, object.name))
+                        .see(&node.at.file, Some(node.at.line), format!("Kustomization `{}`", node.name)),
+                );
+            }
+        }
+    }
     findings
+}
+
+/// How to give the objects of a sync overlap one owner.
+fn overlap_fix(context: &Context, sync: &SyncTarget, node: &super::ownership::KsNode, overlap: &Overlap) -> String {
+    let generated = !context.repository.kustomize_files.contains_key(&sync.dir);
+    match overlap {
+        Overlap::Contains(dir) if dir != &sync.dir && generated && node.dir.as_deref() == Some(dir.as_str()) => {
+            format!(
+                "add `{}/kustomization.yaml` listing only what the sync itself applies (the Kustomization files, such \
+             as `{}`), so it no longer builds `{dir}`, which `{}` applies",
+                sync.dir, node.at.file, node.name
+            )
+        }
+        _ if node.build.files.contains(&node.at.file) => format!(
+            "point the sync at a dedicated directory (e.g. `{}`) holding only the root Kustomizations that stay, and \
+             move them there at cutover, when `{}` is retired",
+            dedicated_dir(&sync.dir),
+            node.name
+        ),
+        _ => format!(
+            "keep one owner: narrow the sync path `{}` or the path of `{}` so that they share nothing",
+            sync.dir, node.name
+        ),
+    }
+}
+
+/// Whether an object is the GitRepository or Kustomization a sync named `name` creates.
+fn creates(object: &crate::scan::ObjectRef, name: &str) -> bool {
+    object.name == name
+        && matches!(
+            (object.api_version.split('/').next(), object.kind.as_str()),
+            (Some("source.toolkit.fluxcd.io"), "GitRepository")
+                | (Some("kustomize.toolkit.fluxcd.io"), "Kustomization")
+        )
 }
 
 /// A dedicated sync directory next to `dir`: `kubernetes/<c>/sync` for `kubernetes/<c>/flux`.
@@ -207,9 +272,27 @@ fn dedicated_dir(dir: &str) -> String {
 /// Root names: the sync name differs from the GitRepository that Kustomizations,
 /// HelmReleases, Receivers and Alerts reference; references to a GitRepository nothing defines;
 /// a `sync.name` that fluxgen.yaml would change on an existing FluxInstance.
-pub(super) fn root_names(context: &Context, scope: &Scope) -> Vec<Finding> {
-    let Some(sync) = sync_target(context, scope) else {
-        return Vec::new();
+pub(super) fn root_names(context: &Context, scope: &Scope, sync: Option<&SyncTarget>) -> Vec<Finding> {
+    let default;
+    let sync = match sync {
+        Some(sync) => sync,
+        // No FluxInstance and no plan yet: the name one gets by default, as a decision to make.
+        None if scope.has_old_install() => {
+            default = SyncTarget {
+                name: usual_sync_name(context),
+                dir: String::new(),
+                file: String::new(),
+                line: None,
+                planned: true,
+                default: true,
+                decryption: false,
+                url: None,
+                node: None,
+                build: Build::default(),
+            };
+            &default
+        }
+        None => return Vec::new(),
     };
     let repository = context.repository;
     let phase = judged_phase(scope);
@@ -255,7 +338,8 @@ pub(super) fn root_names(context: &Context, scope: &Scope) -> Vec<Finding> {
         .collect();
     for receiver in repository.receivers.iter().filter(|r| scope.contains(&r.at.file)) {
         for resource in &receiver.resources {
-            if resource.kind == "GitRepository" || (resource.kind == "Kustomization" && roots.contains(&resource.name)) {
+            if resource.kind == "GitRepository" || (resource.kind == "Kustomization" && roots.contains(&resource.name))
+            {
                 references.push((
                     resource.name.clone(),
                     receiver.at.file.clone(),
@@ -291,37 +375,89 @@ pub(super) fn root_names(context: &Context, scope: &Scope) -> Vec<Finding> {
     names.sort();
     names.dedup();
     for name in &names {
-        let using: Vec<_> = references.iter().filter(|(n, ..)| n == name).collect();
+        let definition = old_sources.iter().find(|g| &g.name == name);
+        // A retired root's own `sourceRef` goes with it; a root Kustomization matters only to
+        // the Receivers and Alerts that name it.
+        let using: Vec<_> = references
+            .iter()
+            .filter(|(n, _, _, what)| {
+                n == name
+                    && !roots
+                        .iter()
+                        .any(|r| what == &format!("Kustomization `{r}` (sourceRef)"))
+                    && (definition.is_some() || what.starts_with("Receiver") || what.starts_with("Alert"))
+            })
+            .collect();
         if using.is_empty() {
             continue;
         }
-        let definition = old_sources.iter().find(|g| &g.name == name);
-        let kind = if definition.is_some() { "GitRepository" } else { "root Kustomization" };
-        let severity = if sync.planned {
+        let kind = if definition.is_some() {
+            "GitRepository"
+        } else {
+            "root Kustomization"
+        };
+        let severity = if sync.default {
+            Severity::Info
+        } else if sync.planned {
             by_phase(scope.phase, Severity::Warning, Severity::Warning, Severity::Error)
         } else {
             by_phase(phase, Severity::Warning, Severity::Warning, Severity::Error)
         };
-        let mut finding = Finding::new(Code::RootNames, severity, scope, &sync.file, sync.line)
-            .what(format!(
-                "the FluxInstance's sync is named `{}`, but {} reference(s) in {} still name the {kind} `{name}`",
-                sync.name,
-                using.len(),
-                scope.label()
-            ))
-            .why(format!(
-                "`{name}` goes when the old root is retired at cutover: every reference to it then points at \
-                 nothing, and a Kustomization whose source is gone stops applying; `sync.name` cannot be changed \
-                 once the FluxInstance exists",
-            ))
-            .fix(format!(
-                "either name the sync `{name}` (`instance.sync.name` in fluxgen.yaml, only before the \
-                 FluxInstance is first created) so nothing else changes, or change every reference listed to \
-                 `{}`",
+        let (file, line) = match (sync.default, definition) {
+            (false, _) => (sync.file.clone(), sync.line),
+            (true, Some(definition)) => (definition.at.file.clone(), Some(definition.at.line)),
+            (true, None) => (using[0].1.clone(), Some(using[0].2)),
+        };
+        let named = if sync.default && sync.name != "flux-system" {
+            format!("the repository's other FluxInstances sync as `{}`", sync.name)
+        } else if sync.default {
+            format!(
+                "a FluxInstance's sync is named `{}` unless `sync.name` says otherwise",
                 sync.name
-            ));
+            )
+        } else if sync.planned {
+            format!("fluxgen.yaml names the FluxInstance's sync `{}`", sync.name)
+        } else {
+            format!("the FluxInstance's sync is named `{}`", sync.name)
+        };
+        let mut finding = Finding::new(Code::RootNames, severity, scope, &file, line)
+            .what(format!(
+                "{named}, but {} in {} {} the {kind} `{name}`",
+                plural(using.len(), "reference", "references"),
+                scope.label(),
+                if using.len() == 1 { "names" } else { "name" }
+            ))
+            .why(if definition.is_some() {
+                format!(
+                    "`{name}` goes when the old root is retired at cutover: every reference to it then points at \
+                     nothing, and a Kustomization whose source is gone stops applying; `sync.name` cannot be \
+                     changed once the FluxInstance exists"
+                )
+            } else {
+                format!(
+                    "`{name}` is retired at cutover: a Receiver naming it then reconciles nothing on a push, and \
+                     an Alert naming it never fires"
+                )
+            })
+            .fix(if definition.is_some() {
+                format!(
+                    "either name the sync `{name}` (`instance.sync.name` in fluxgen.yaml, only before the \
+                     FluxInstance is first created) so nothing else changes, or change every reference listed to \
+                     `{}`",
+                    sync.name
+                )
+            } else {
+                format!(
+                    "name the sync Kustomization `{}` in these Receivers and Alerts instead",
+                    sync.name
+                )
+            });
         if let Some(definition) = definition {
-            finding = finding.see(&definition.at.file, Some(definition.at.line), format!("defines GitRepository `{name}`"));
+            finding = finding.see(
+                &definition.at.file,
+                Some(definition.at.line),
+                format!("defines GitRepository `{name}`"),
+            );
         }
         for (_, file, line, what) in using {
             finding = finding.see(file, Some(*line), what.clone());
@@ -361,7 +497,9 @@ pub(super) fn root_names(context: &Context, scope: &Scope) -> Vec<Finding> {
                     "fluxgen.yaml names the sync `{}`, but the FluxInstance in the repository syncs as `{}`",
                     cluster.settings.instance.sync.name, sync.name
                 ))
-                .why("`sync.name` is immutable: the operator rejects the change, and the FluxInstance stops reconciling")
+                .why(
+                    "`sync.name` is immutable: the operator rejects the change, and the FluxInstance stops reconciling",
+                )
                 .fix(format!("set `instance.sync.name: {}` in fluxgen.yaml", sync.name))
                 .see(&sync.file, sync.line, "the FluxInstance"),
         );
@@ -369,9 +507,25 @@ pub(super) fn root_names(context: &Context, scope: &Scope) -> Vec<Finding> {
     findings
 }
 
+/// The sync name a new FluxInstance would most likely get: the one the repository's other
+/// FluxInstances use (the first of the most used), else the default `flux-system`.
+fn usual_sync_name(context: &Context) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for instance in &context.repository.flux_instances {
+        if let Some(name) = instance.sync.as_ref().and_then(|s| s.name.as_deref()) {
+            *counts.entry(name).or_default() += 1;
+        }
+    }
+    let best = counts.values().copied().max().unwrap_or(0);
+    counts
+        .into_iter()
+        .find(|(_, count)| *count == best && best > 0)
+        .map_or_else(|| "flux-system".to_owned(), |(name, _)| name.to_owned())
+}
+
 /// SOPS on the sync path: encrypted files the sync Kustomization applies, with no decryption.
-pub(super) fn sops_on_sync_path(context: &Context, scope: &Scope) -> Vec<Finding> {
-    let Some(sync) = sync_target(context, scope) else {
+pub(super) fn sops_on_sync_path(context: &Context, scope: &Scope, sync: Option<&SyncTarget>) -> Vec<Finding> {
+    let Some(sync) = sync else {
         return Vec::new();
     };
     if sync.decryption {
@@ -398,8 +552,8 @@ pub(super) fn sops_on_sync_path(context: &Context, scope: &Scope) -> Vec<Finding
     };
     let mut finding = Finding::new(Code::SopsOnSyncPath, severity, scope, first, None)
         .what(format!(
-            "{} SOPS-encrypted file(s) are applied by {}, and the sync Kustomization `{}` has no decryption",
-            encrypted.len(),
+            "{} applied by {}, and the sync Kustomization `{}` has no decryption",
+            plural(encrypted.len(), "SOPS-encrypted file is", "SOPS-encrypted files are"),
             sync.describe(),
             sync.name
         ))
@@ -408,7 +562,15 @@ pub(super) fn sops_on_sync_path(context: &Context, scope: &Scope) -> Vec<Finding
              the whole sync stops, or a Secret holds ciphertext",
         )
         .fix(fix)
-        .see(&sync.file, sync.line, if sync.planned { "plans the sync" } else { "the FluxInstance" });
+        .see(
+            &sync.file,
+            sync.line,
+            if sync.planned {
+                "plans the sync"
+            } else {
+                "the FluxInstance"
+            },
+        );
     for file in encrypted.iter().skip(1) {
         finding = finding.see(file, None, "SOPS-encrypted");
     }

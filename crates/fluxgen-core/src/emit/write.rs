@@ -162,8 +162,9 @@ fn check_below(dir: &Path, relative: &str) -> Result<(), Error> {
             Ok(meta) if meta.file_type().is_symlink() => {
                 return Err(Error::Blocked {
                     path,
-                    reason: "it is a symlink, and fluxgen writes only inside the output directory, never through a link"
-                        .into(),
+                    reason:
+                        "it is a symlink, and fluxgen writes only inside the output directory, never through a link"
+                            .into(),
                 });
             }
             Ok(meta) if !meta.is_dir() => {

@@ -60,9 +60,11 @@ pub fn find(repository: &Repository, cluster: &Cluster) -> Findings {
         .into_iter()
         .map(|(kustomization, _)| kustomization.at.file.clone())
         .find(|file| inside(file));
-    let root = repository.kustomizations.iter().filter(|k| inside(&k.at.file)).find(|k| {
-        k.name == "cluster" || k.repo_path().is_some_and(|p| p == format!("{cluster_root}/flux"))
-    });
+    let root = repository
+        .kustomizations
+        .iter()
+        .filter(|k| inside(&k.at.file))
+        .find(|k| k.name == "cluster" || k.repo_path().is_some_and(|p| p == format!("{cluster_root}/flux")));
     if let Some(root) = root {
         findings.existing_root = Some(root.name.clone());
         findings.existing_root_file = Some(root.at.file.clone());
@@ -82,7 +84,12 @@ pub fn find(repository: &Repository, cluster: &Cluster) -> Findings {
             findings.config_dir = Some(format!("{cluster_root}/{candidate}"));
         }
     }
-    findings.sops_files = repository.sops_files.iter().map(|s| s.file.clone()).filter(|f| inside(f)).collect();
+    findings.sops_files = repository
+        .sops_files
+        .iter()
+        .map(|s| s.file.clone())
+        .filter(|f| inside(f))
+        .collect();
     if let Some(root_path) = &findings.root_path {
         let prefix = format!("{root_path}/");
         let mut children: Vec<String> = repository

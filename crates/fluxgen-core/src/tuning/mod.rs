@@ -11,6 +11,6 @@ mod lower;
 mod preset;
 
 pub use knob::{LogLevel, ResourceAmounts, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
-pub use lower::{Setting, TuningError, lower, settings_of};
 pub(crate) use lower::check as check_tunings;
+pub use lower::{Setting, TuningError, lower, settings_of};
 pub use preset::{PRESETS, preset};
