@@ -214,30 +214,42 @@ fn apply_operations(object: &mut Value, operations: &[Value]) -> Result<(), Stri
         .enumerate()
         .map(|(index, operation)| parse_operation(operation).map_err(|e| format!("operation {index}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    json_patch::patch(object, &operations).map_err(|error| {
-        let index = error.operation;
-        let path = error.path.to_string();
-        let (name, from) = match &operations[index] {
-            PatchOperation::Add(_) => ("add", None),
-            PatchOperation::Remove(_) => ("remove", None),
-            PatchOperation::Replace(_) => ("replace", None),
-            PatchOperation::Move(op) => ("move", Some(op.from.to_string())),
-            PatchOperation::Copy(op) => ("copy", Some(op.from.to_string())),
-            PatchOperation::Test(_) => ("test", None),
-        };
-        let reason = match error.kind {
-            PatchErrorKind::InvalidPointer if name == "add" => {
-                format!("the JSON pointer `{path}` does not exist (its parent is missing or the index is past the end)")
-            }
-            PatchErrorKind::InvalidPointer => format!("the JSON pointer `{path}` does not exist"),
-            PatchErrorKind::InvalidFromPointer => {
-                format!("the `from` JSON pointer `{}` does not exist", from.unwrap_or_default())
-            }
-            PatchErrorKind::TestFailed => format!("the value at `{path}` is not the one the test expects"),
-            other => format!("at `{path}`: {other}"),
-        };
-        format!("operation {index} (`{name}`): {reason}")
-    })
+    // One operation per call, on a copy that replaces the object only when every operation
+    // applied: json-patch undoes the earlier operations of a call when a later one fails, and
+    // panics when an undo fails (a `move` to the root followed by a failing operation, found
+    // by fuzzing). A single operation has nothing to undo.
+    let mut patched = object.clone();
+    for (index, operation) in operations.iter().enumerate() {
+        json_patch::patch(&mut patched, std::slice::from_ref(operation))
+            .map_err(|error| describe_failure(index, operation, &error))?;
+    }
+    *object = patched;
+    Ok(())
+}
+
+/// What went wrong with the operation at `index`.
+fn describe_failure(index: usize, operation: &PatchOperation, error: &json_patch::PatchError) -> String {
+    let path = error.path.to_string();
+    let (name, from) = match operation {
+        PatchOperation::Add(_) => ("add", None),
+        PatchOperation::Remove(_) => ("remove", None),
+        PatchOperation::Replace(_) => ("replace", None),
+        PatchOperation::Move(op) => ("move", Some(op.from.to_string())),
+        PatchOperation::Copy(op) => ("copy", Some(op.from.to_string())),
+        PatchOperation::Test(_) => ("test", None),
+    };
+    let reason = match &error.kind {
+        PatchErrorKind::InvalidPointer if name == "add" => {
+            format!("the JSON pointer `{path}` does not exist (its parent is missing or the index is past the end)")
+        }
+        PatchErrorKind::InvalidPointer => format!("the JSON pointer `{path}` does not exist"),
+        PatchErrorKind::InvalidFromPointer => {
+            format!("the `from` JSON pointer `{}` does not exist", from.unwrap_or_default())
+        }
+        PatchErrorKind::TestFailed => format!("the value at `{path}` is not the one the test expects"),
+        other => format!("at `{path}`: {other}"),
+    };
+    format!("operation {index} (`{name}`): {reason}")
 }
 
 #[cfg(test)]

@@ -272,6 +272,28 @@ fn a_missing_json_pointer_is_an_error_naming_the_override_and_the_path() {
     );
 }
 
+/// Found by fuzzing (`fuzz/regressions/tuning/move-to-root-then-fail`): json-patch panicked
+/// undoing a `move` to the document root when a later operation of the list failed.
+#[test]
+fn a_failing_operation_after_a_move_to_the_root_is_an_error_not_a_panic() {
+    let (index, target, reason) = override_error(
+        "
+  overrides:
+    - target: { kind: Kustomization }
+      json:
+        - { op: move, from: /spec/interval, path: \"\" }
+        - { op: add, path: /spec/interval, value: 5m }
+",
+        "edge",
+    );
+    assert_eq!((index, target.as_str()), (0, "Kustomization"));
+    assert_eq!(
+        reason,
+        "flux-operator/ks.yaml: operation 1 (`add`): the JSON pointer `/spec/interval` does not exist \
+         (its parent is missing or the index is past the end)"
+    );
+}
+
 #[test]
 fn a_strategic_patch_that_changes_a_type_is_an_error() {
     let (index, _, reason) = override_error(

@@ -136,61 +136,74 @@ pub(super) fn depends_on_cycles(context: &Context, scope: &Scope) -> Vec<Finding
     findings
 }
 
-/// Tarjan's strongly connected components, each sorted.
+/// Tarjan's strongly connected components, each sorted; iterative, so a long chain cannot
+/// exhaust the stack.
 fn strongly_connected(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    struct State<'a> {
-        edges: &'a [Vec<usize>],
-        index: Vec<Option<usize>>,
-        low: Vec<usize>,
-        on_stack: Vec<bool>,
-        stack: Vec<usize>,
-        next: usize,
-        found: Vec<Vec<usize>>,
-    }
-    fn connect(state: &mut State, v: usize) {
-        state.index[v] = Some(state.next);
-        state.low[v] = state.next;
-        state.next += 1;
-        state.stack.push(v);
-        state.on_stack[v] = true;
-        for &w in &state.edges[v] {
-            match state.index[w] {
-                None => {
-                    connect(state, w);
-                    state.low[v] = state.low[v].min(state.low[w]);
-                }
-                Some(index) if state.on_stack[w] => state.low[v] = state.low[v].min(index),
-                Some(_) => {}
-            }
-        }
-        if Some(state.low[v]) == state.index[v] {
-            let mut component = Vec::new();
-            while let Some(w) = state.stack.pop() {
-                state.on_stack[w] = false;
-                component.push(w);
-                if w == v {
-                    break;
-                }
-            }
-            component.sort();
-            state.found.push(component);
-        }
-    }
     let count = edges.len();
-    let mut state = State {
-        edges,
-        index: vec![None; count],
-        low: vec![0; count],
-        on_stack: vec![false; count],
-        stack: Vec::new(),
-        next: 0,
-        found: Vec::new(),
-    };
-    for v in 0..count {
-        if state.index[v].is_none() {
-            connect(&mut state, v);
+    let mut index: Vec<Option<usize>> = vec![None; count];
+    let mut low = vec![0usize; count];
+    let mut on_stack = vec![false; count];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut found: Vec<Vec<usize>> = Vec::new();
+    let mut next = 0usize;
+    for root in 0..count {
+        if index[root].is_some() {
+            continue;
+        }
+        // (node, position of the next edge to follow)
+        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
+        while let Some(&mut (v, ref mut edge)) = work.last_mut() {
+            if *edge == 0 && index[v].is_none() {
+                index[v] = Some(next);
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = edges[v].get(*edge) {
+                *edge += 1;
+                match index[w] {
+                    None => work.push((w, 0)),
+                    Some(w_index) if on_stack[w] => low[v] = low[v].min(w_index),
+                    Some(_) => {}
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if Some(low[v]) == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                component.sort();
+                found.push(component);
+            }
         }
     }
-    state.found.sort();
-    state.found
+    found.sort();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components() {
+        // 0 -> 1 -> 2 -> 0, 3 -> 3, 4 alone, 2 -> 4
+        let edges = vec![vec![1], vec![2], vec![0, 4], vec![3], vec![]];
+        assert_eq!(strongly_connected(&edges), [vec![0, 1, 2], vec![3], vec![4]]);
+        // A long chain does not recurse.
+        let chain: Vec<Vec<usize>> = (0..200_000)
+            .map(|i| if i + 1 < 200_000 { vec![i + 1] } else { vec![0] })
+            .collect();
+        assert_eq!(strongly_connected(&chain)[0].len(), 200_000);
+    }
 }
