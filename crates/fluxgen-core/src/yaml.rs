@@ -61,20 +61,8 @@ pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
             value: NodeValue::Null,
         }),
         Err(error) => {
-            // An error with no location (a number too large for the whole document, say) is
-            // about the document itself: it starts at line 1.
-            let at = error.location().map_or(Position { line: 1, column: 1 }, |l| Position {
-                line: l.line() as u32,
-                column: l.column() as u32,
-            });
-            let message = error.to_string();
-            // The library appends a source snippet after the first line; keep only the reason.
-            let first = message.lines().next().unwrap_or_default();
-            let reason = first.split_once(": ").map_or(first, |(_, r)| r);
-            let reason = reason
-                .strip_prefix(&format!("line {} column {}: ", at.line, at.column))
-                .unwrap_or(reason);
-            let reason = reason.trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable");
+            let SyntaxError { at, message } = syntax_error(&error);
+            let reason = message.trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable");
             let reason = match reason.strip_prefix("duplicate mapping key: ") {
                 Some(key) => format!("the key `{key}` appears twice in the same mapping"),
                 None if reason.starts_with("multiple YAML documents detected") => {
@@ -348,6 +336,8 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
 }
 
 /// The position and reason of a parser error, without the source snippet the library adds.
+/// An error with no location (a number too large for the whole document, say) is about the
+/// document itself: it starts at line 1.
 fn syntax_error(error: &serde_saphyr::Error) -> SyntaxError {
     let at = error.location().map_or(Position { line: 1, column: 1 }, |l| Position {
         line: l.line() as u32,
