@@ -1,9 +1,8 @@
 //! `fluxgen check`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
-use fluxgen_core::{Drift, check, plan};
+use fluxgen_core::{Drift, check};
 
 use crate::cli::{CheckArgs, CheckFormat, Cli};
 use crate::{ExitStatus, config_file, diagnostics};
@@ -11,21 +10,11 @@ use crate::{ExitStatus, config_file, diagnostics};
 pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
     let loaded = config_file::load(cli)?;
     let config = &loaded.config;
-    let root = args.root.clone().unwrap_or(loaded.root.clone());
     let names: Vec<String> = match &args.cluster {
         Some(name) => vec![name.clone()],
         None => config.clusters.keys().cloned().collect(),
     };
-    let mut trees = Vec::new();
-    for name in &names {
-        let tree = plan(config, name)?;
-        let dir = if root == Path::new(".") {
-            PathBuf::from(&tree.root)
-        } else {
-            root.join(&tree.root)
-        };
-        trees.push((dir, tree));
-    }
+    let trees = loaded.trees(&names, args.root.as_deref())?;
     let drifts = check(&trees)?;
     let regenerate = match &args.cluster {
         Some(name) => format!("fluxgen emit {name} -o {}", trees[0].0.display()),

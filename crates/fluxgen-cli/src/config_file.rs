@@ -16,6 +16,30 @@ pub(crate) struct Loaded {
     pub(crate) root: PathBuf,
 }
 
+impl Loaded {
+    /// The planned trees of the named clusters, each with the directory it belongs in: its
+    /// `path` below `root` (default: the config's directory).
+    pub(crate) fn trees<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a String>,
+        root: Option<&Path>,
+    ) -> anyhow::Result<Vec<(PathBuf, fluxgen_core::Tree)>> {
+        let root = root.unwrap_or(&self.root);
+        names
+            .into_iter()
+            .map(|name| {
+                let tree = fluxgen_core::plan(&self.config, name)?;
+                let dir = if root == Path::new(".") {
+                    PathBuf::from(&tree.root)
+                } else {
+                    root.join(&tree.root)
+                };
+                Ok((dir, tree))
+            })
+            .collect()
+    }
+}
+
 /// Loads `-c FILE`, else the nearest fluxgen.yaml, else the built-in example (said on stderr).
 pub(crate) fn load(cli: &Cli) -> anyhow::Result<Loaded> {
     let options = LoadOptions {

@@ -1,7 +1,7 @@
 //! `fluxgen emit`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use fluxgen_core::{Phase, Tree, plan, write};
@@ -14,17 +14,7 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
     let loaded = config_file::load(cli)?;
     let config = &loaded.config;
     if args.all {
-        let root = args.root.clone().unwrap_or(loaded.root.clone());
-        let mut trees = Vec::new();
-        for name in config.clusters.keys() {
-            let tree = plan(config, name)?;
-            let dir = if root == Path::new(".") {
-                PathBuf::from(&tree.root)
-            } else {
-                root.join(&tree.root)
-            };
-            trees.push((dir, tree));
-        }
+        let trees = loaded.trees(config.clusters.keys(), args.root.as_deref())?;
         return write_trees(&trees);
     }
     let name = args.cluster.as_deref().expect("clap requires a cluster without --all");

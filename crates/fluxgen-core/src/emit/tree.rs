@@ -48,6 +48,14 @@ pub struct IndexFile {
 impl IndexFile {
     /// The file name.
     pub const PATH: &'static str = "kustomization.yaml";
+
+    /// Whether a user's `kustomization.yaml` text lists `entry` (with or without `./`).
+    pub(crate) fn lists(text: &str, entry: &str) -> bool {
+        text.lines().any(|line| {
+            let item = line.trim().trim_start_matches('-').trim();
+            item == entry || item == entry.trim_start_matches("./")
+        })
+    }
 }
 
 impl Tree {

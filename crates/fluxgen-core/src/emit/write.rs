@@ -128,11 +128,7 @@ fn index_file(dir: &Path, tree: &Tree, pending: &mut Pending) -> Result<(), Erro
         Some(text) if text == tree.index.content => pending.unchanged.push(path),
         Some(text) if !is_generated(&text) => {
             for entry in &tree.index.entries {
-                let listed = text.lines().any(|line| {
-                    let item = line.trim().trim_start_matches('-').trim();
-                    item == entry || item == entry.trim_start_matches("./")
-                });
-                if !listed {
+                if !IndexFile::lists(&text, entry) {
                     pending.index_lines.push((path.clone(), entry.clone()));
                 }
             }

@@ -282,12 +282,7 @@ fn missing_index_lines(path: &Path, entries: &[String]) -> Vec<String> {
     }
     entries
         .iter()
-        .filter(|entry| {
-            !text.lines().any(|line| {
-                let item = line.trim().trim_start_matches('-').trim();
-                item == entry.as_str() || item == entry.trim_start_matches("./")
-            })
-        })
+        .filter(|entry| !IndexFile::lists(&text, entry))
         .cloned()
         .collect()
 }
