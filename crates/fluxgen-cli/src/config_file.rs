@@ -19,24 +19,24 @@ pub(crate) struct Loaded {
 impl Loaded {
     /// The planned trees of the named clusters, each with the directory it belongs in: its
     /// `path` below `root` (default: the config's directory).
-    pub(crate) fn trees<'a>(
+    pub(crate) fn trees(
         &self,
-        names: impl IntoIterator<Item = &'a String>,
+        names: &[String],
         root: Option<&Path>,
     ) -> anyhow::Result<Vec<(PathBuf, fluxgen_core::Tree)>> {
         let root = root.unwrap_or(&self.root);
-        names
+        let trees = fluxgen_core::plan_all(&self.config, names)?;
+        Ok(trees
             .into_iter()
-            .map(|name| {
-                let tree = fluxgen_core::plan(&self.config, name)?;
+            .map(|tree| {
                 let dir = if root == Path::new(".") {
                     PathBuf::from(&tree.root)
                 } else {
                     root.join(&tree.root)
                 };
-                Ok((dir, tree))
+                (dir, tree)
             })
-            .collect()
+            .collect())
     }
 }
 

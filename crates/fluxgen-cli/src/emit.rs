@@ -14,7 +14,8 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
     let loaded = config_file::load(cli)?;
     let config = &loaded.config;
     if args.all {
-        let trees = loaded.trees(config.clusters.keys(), args.root.as_deref())?;
+        let names: Vec<String> = config.clusters.keys().cloned().collect();
+        let trees = loaded.trees(&names, args.root.as_deref())?;
         return write_trees(&trees);
     }
     let name = args.cluster.as_deref().expect("clap requires a cluster without --all");
@@ -44,11 +45,16 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
 
 fn write_trees(trees: &[(PathBuf, Tree)]) -> anyhow::Result<ExitStatus> {
     let report = write(trees)?;
+    // One write to stderr for the whole list (a thousand clusters are eleven thousand lines).
+    let mut lines = String::new();
     for path in &report.written {
-        diagnostics::status(format_args!("wrote {}", path.display()));
+        lines.push_str(&format!("wrote {}\n", path.display()));
     }
     for path in &report.removed {
-        diagnostics::status(format_args!("removed {} (no longer generated)", path.display()));
+        lines.push_str(&format!("removed {} (no longer generated)\n", path.display()));
+    }
+    if !lines.is_empty() {
+        diagnostics::status(lines.trim_end());
     }
     for hint in &report.hints {
         diagnostics::note(hint);

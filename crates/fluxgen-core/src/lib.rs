@@ -108,6 +108,7 @@ mod instance;
 mod kustomize;
 mod notification;
 mod overrides;
+mod parallel;
 pub mod patch;
 mod resource;
 mod runbook;
@@ -129,7 +130,7 @@ pub use config::{
 };
 pub use doctor::{Finding, Severity, doctor};
 pub use duration::Duration;
-pub use emit::{Drift, DriftKind, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, is_generated, plan, write};
+pub use emit::{Drift, DriftKind, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, is_generated, plan, plan_all, write};
 pub use error::Error;
 pub use explain::{ControllerReport, EffectiveArg, EffectiveValue, explain};
 pub use external_secret::{

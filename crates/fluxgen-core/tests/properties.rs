@@ -758,7 +758,8 @@ fn check_schemas(tree: &Tree) -> Result<(), TestCaseError> {
 proptest! {
     #![proptest_config(cases())]
 
-    /// (a) the emitted files are the model, (b) twice gives the same bytes, (d) CRD schemas.
+    /// (a) the emitted files are the model, (b) twice (alone or with the others) gives the same
+    /// bytes, (d) CRD schemas.
     #[test]
     fn emitted_files_are_the_model_deterministic_and_schema_valid(model in model(), order in order()) {
         let text = to_yaml(&model, order);
@@ -772,6 +773,12 @@ proptest! {
             // (b) Planning again, and loading the text again, gives the same bytes.
             prop_assert_eq!(&plan(&config, &cluster.name).expect("plans again"), tree);
             prop_assert_eq!(&plan(&load(&text), &cluster.name).expect("plans again"), tree);
+        }
+        // Planned together (reusing documents from the cluster before), each is the same.
+        let names: Vec<String> = config.clusters.keys().cloned().collect();
+        let together = fluxgen_core::plan_all(&config, &names).expect("plans together");
+        for (name, tree) in names.iter().zip(&together) {
+            prop_assert_eq!(&trees[name], tree, "{} planned with the others", name);
         }
     }
 

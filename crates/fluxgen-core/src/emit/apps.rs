@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::memo::Memo;
 use super::tree::MARKER_LINE;
 use super::{IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
@@ -28,6 +29,19 @@ pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
 const OPERATOR: &str = "flux-operator";
 const INSTANCE: &str = "flux-instance";
 
+/// Plans the files of several clusters, on every core, in the order of `clusters`. The
+/// result is what [`plan`] gives for each.
+///
+/// ```
+/// let config = fluxgen_core::Config::example();
+/// let names: Vec<String> = config.clusters.keys().cloned().collect();
+/// let trees = fluxgen_core::plan_all(&config, &names).unwrap();
+/// assert_eq!(trees[0], fluxgen_core::plan(&config, &names[0]).unwrap());
+/// ```
+pub fn plan_all(config: &Config, clusters: &[String]) -> Result<Vec<Tree>, Error> {
+    crate::parallel::map_with(clusters, Memo::default, |memo, name| plan_with(config, name, memo))
+}
+
 /// Plans the files of one cluster. Pure: the same config gives the same bytes.
 ///
 /// ```
@@ -37,12 +51,17 @@ const INSTANCE: &str = "flux-instance";
 /// assert!(tree.files["flux-instance/app/helmrelease.yaml"].starts_with("---\n# yaml-language-server:"));
 /// ```
 pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
+    plan_with(config, cluster, &mut Memo::default())
+}
+
+/// [`plan`], reusing what `memo` kept from the clusters planned before.
+fn plan_with(config: &Config, cluster: &str, memo: &mut Memo) -> Result<Tree, Error> {
     let cluster = config.cluster(cluster).ok_or_else(|| Error::UnknownCluster {
         name: cluster.to_owned(),
         origin: config.origin.to_string(),
         known: config.clusters.keys().cloned().collect(),
     })?;
-    let mut files = Files::new(cluster);
+    let mut files = Files::new(cluster, memo);
     let mut entries = Vec::new();
     if cluster.phase >= Phase::Operator {
         operator_app(&mut files)?;
@@ -72,18 +91,20 @@ pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
 }
 
 /// Collects validated, serialized files for one cluster, with the cluster's overrides applied.
-struct Files<'a> {
+struct Files<'a, 'm> {
     cluster: &'a Cluster,
     files: BTreeMap<String, String>,
     overrides: Overrides<'a>,
+    memo: &'m mut Memo,
 }
 
-impl<'a> Files<'a> {
-    fn new(cluster: &'a Cluster) -> Self {
+impl<'a, 'm> Files<'a, 'm> {
+    fn new(cluster: &'a Cluster, memo: &'m mut Memo) -> Self {
         Self {
             cluster,
             files: BTreeMap::new(),
             overrides: Overrides::new(&cluster.name, &cluster.settings.overrides),
+            memo,
         }
     }
 
@@ -102,7 +123,8 @@ impl<'a> Files<'a> {
             phase: Phase::Instance,
             ..self.cluster.clone()
         };
-        let mut later = Files::new(&full);
+        let mut memo = Memo::default();
+        let mut later = Files::new(&full, &mut memo);
         if operator_app(&mut later)
             .and_then(|()| instance_app(&mut later, repository))
             .is_err()
@@ -140,8 +162,8 @@ impl<'a> Files<'a> {
         );
         let mut value = serde_json::to_value(object).expect("fluxgen's objects serialize to JSON");
         self.overrides.apply(&path, &mut value)?;
-        self.files
-            .insert(path, crate::yaml::document(&value, &url, MARKER_LINE));
+        let text = self.memo.document(&path, value, &url);
+        self.files.insert(path, text);
         Ok(())
     }
 
@@ -149,8 +171,8 @@ impl<'a> Files<'a> {
         let path = format!("{app}/app/kustomization.yaml");
         let mut value = KustomizationFile::new(resources.iter().map(|r| format!("./{r}"))).to_value();
         self.overrides.apply(&path, &mut value)?;
-        self.files
-            .insert(path, crate::yaml::document(&value, KUSTOMIZATION_SCHEMA, MARKER_LINE));
+        let text = self.memo.document(&path, value, KUSTOMIZATION_SCHEMA);
+        self.files.insert(path, text);
         Ok(())
     }
 
@@ -180,7 +202,7 @@ fn chart_source(name: &str, url: &str, settings: &Settings) -> OciRepository {
         .with_helm_chart_layer()
 }
 
-fn operator_app(files: &mut Files<'_>) -> Result<(), Error> {
+fn operator_app(files: &mut Files<'_, '_>) -> Result<(), Error> {
     let settings = files.settings();
     let ks = files.app_kustomization(OPERATOR).with_wait(true);
     files.add(format!("{OPERATOR}/ks.yaml"), &ks)?;
@@ -196,14 +218,19 @@ fn operator_app(files: &mut Files<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-fn instance_app(files: &mut Files<'_>, repository: &Repository) -> Result<(), Error> {
+fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<(), Error> {
     let settings = files.settings();
     let ks = files
         .app_kustomization(INSTANCE)
         .with_depends_on(OPERATOR)
         .with_wait(false);
     files.add(format!("{INSTANCE}/ks.yaml"), &ks)?;
-    let mut instance = flux_instance(settings, repository, controller_patches(files.cluster)?);
+    let tunings = settings.tuning.tunings(&components(settings));
+    let patches = files.memo.patches(tunings).map_err(|source| Error::Tuning {
+        cluster: files.cluster.name.clone(),
+        source: Box::new(source),
+    })?;
+    let mut instance = flux_instance(settings, repository, patches);
     // Pruning or deleting the instance deletes every Flux object: Flux must never prune it.
     let protect = BTreeMap::from([(PRUNE_ANNOTATION.to_owned(), "disabled".to_owned())]);
     let mut resources = Vec::new();

@@ -73,7 +73,7 @@ pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
     for change in pending.changes {
         drifts.push(match change {
             Change::Write { path, old: None, new } => {
-                let diff = unified(&path, "", &new);
+                let diff = unified(&path, "", new);
                 Drift {
                     path,
                     kind: DriftKind::Missing,
@@ -85,7 +85,7 @@ pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
                 old: Some(old),
                 new,
             } => {
-                let diff = unified(&path, &old, &new);
+                let diff = unified(&path, &old, new);
                 Drift {
                     path,
                     kind: DriftKind::Changed,

@@ -6,11 +6,13 @@
 
 mod apps;
 mod check;
+mod memo;
+mod staging;
 mod tree;
 mod write;
 
-pub use apps::plan;
 pub(crate) use apps::{components, controller_patches, enum_text};
+pub use apps::{plan, plan_all};
 pub use check::{Drift, DriftKind, check};
 pub use tree::{GENERATED_MARKER, IndexFile, Tree, is_generated};
 pub use write::{WriteReport, write};

@@ -1,9 +1,12 @@
-//! Writing trees to disk: all checks first, then atomic per-file writes of what changed.
+//! Writing trees to disk: all checks first, then the changed files staged, flushed once and
+//! renamed into place.
 
+use std::collections::HashMap;
 use std::fs;
-use std::io::Write as _;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use super::staging::{Staging, is_temporary};
 use super::{IndexFile, Tree, is_generated};
 use crate::Error;
 
@@ -21,12 +24,12 @@ pub struct WriteReport {
 }
 
 /// One planned change, with what is there now.
-pub(crate) enum Change {
+pub(crate) enum Change<'t> {
     /// Create (`old: None`) or rewrite a generated file.
     Write {
         path: PathBuf,
         old: Option<String>,
-        new: String,
+        new: &'t str,
     },
     /// Remove a generated file the config no longer produces.
     Remove { path: PathBuf, old: String },
@@ -34,8 +37,9 @@ pub(crate) enum Change {
 
 /// Everything writing the trees would do, found before anything is written.
 #[derive(Default)]
-pub(crate) struct Pending {
-    pub(crate) changes: Vec<Change>,
+pub(crate) struct Pending<'t> {
+    /// The new contents are borrowed from the trees.
+    pub(crate) changes: Vec<Change<'t>>,
     pub(crate) unchanged: Vec<PathBuf>,
     /// Files at generated paths without fluxgen's marker.
     pub(crate) foreign: Vec<PathBuf>,
@@ -45,36 +49,46 @@ pub(crate) struct Pending {
 
 /// Compares each tree with its directory: what would be written, removed, left alone, or
 /// refused. Reads only.
-pub(crate) fn pending(trees: &[(PathBuf, Tree)]) -> Result<Pending, Error> {
+pub(crate) fn pending(trees: &[(PathBuf, Tree)]) -> Result<Pending<'_>, Error> {
     let mut pending = Pending::default();
-    for (dir, tree) in trees {
-        check_inside(dir)?;
-        for (relative, content) in &tree.files {
-            check_below(dir, relative)?;
-            let path = dir.join(relative);
-            match read_existing(&path)? {
-                Some(existing) if existing == *content => pending.unchanged.push(path),
-                Some(existing) if !is_generated(&existing) => pending.foreign.push(path),
-                old => pending.changes.push(Change::Write {
-                    path,
-                    old,
-                    new: content.clone(),
-                }),
-            }
-        }
-        for app in ["flux-operator", "flux-instance"] {
-            check_below(dir, &format!("{app}/"))?;
-            for path in generated_files(&dir.join(app))? {
-                let relative = path.strip_prefix(dir).expect("walked below dir");
-                let key = relative.to_string_lossy().replace('\\', "/");
-                if !tree.files.contains_key(&key) {
-                    let old = read_existing(&path)?.unwrap_or_default();
-                    pending.changes.push(Change::Remove { path, old });
-                }
-            }
-        }
-        index_file(dir, tree, &mut pending)?;
+    for one in crate::parallel::map(trees, |(dir, tree)| pending_tree(dir, tree))? {
+        pending.changes.extend(one.changes);
+        pending.unchanged.extend(one.unchanged);
+        pending.foreign.extend(one.foreign);
+        pending.index_lines.extend(one.index_lines);
     }
+    Ok(pending)
+}
+
+/// [`pending`] for one tree.
+fn pending_tree<'t>(dir: &Path, tree: &'t Tree) -> Result<Pending<'t>, Error> {
+    let mut pending = Pending::default();
+    let mut checked_dirs = HashMap::new();
+    check_inside(dir)?;
+    for (relative, content) in &tree.files {
+        let parent_exists = check_below(dir, relative, &mut checked_dirs)?;
+        let path = dir.join(relative);
+        let existing = if parent_exists { read_existing(&path)? } else { None };
+        match existing {
+            Some(existing) if existing == *content => pending.unchanged.push(path),
+            Some(existing) if !is_generated(&existing) => pending.foreign.push(path),
+            old => pending.changes.push(Change::Write {
+                path,
+                old,
+                new: content,
+            }),
+        }
+    }
+    for app in ["flux-operator", "flux-instance"] {
+        if !check_below(dir, &format!("{app}/"), &mut checked_dirs)? {
+            continue;
+        }
+        // The files the tree has were read above; only the others can be stale.
+        for (path, old) in generated_files(dir, app, tree)? {
+            pending.changes.push(Change::Remove { path, old });
+        }
+    }
+    index_file(dir, tree, &mut pending)?;
     Ok(pending)
 }
 
@@ -91,32 +105,33 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
         .iter()
         .map(|(path, line)| format!("add `  - {line}` to the resources of {}", path.display()))
         .collect();
-    let mut report = WriteReport {
-        unchanged: pending.unchanged,
-        hints,
-        ..WriteReport::default()
-    };
+    let mut staging = Staging::new();
+    let mut stale = Vec::new();
     for change in pending.changes {
         match change {
-            Change::Write { path, new, .. } => {
-                write_atomically(&path, &new)?;
-                report.written.push(path);
-            }
-            Change::Remove { path, .. } => {
-                fs::remove_file(&path).map_err(|source| Error::Write {
-                    path: path.clone(),
-                    source,
-                })?;
-                report.removed.push(path);
-            }
+            Change::Write { path, old, new } => staging.stage(&path, new, old.is_some())?,
+            Change::Remove { path, .. } => stale.push(path),
         }
     }
-    Ok(report)
+    let roots: Vec<&Path> = trees.iter().map(|(dir, _)| dir.as_path()).collect();
+    let written = staging.commit(&roots)?;
+    for path in &stale {
+        fs::remove_file(path).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(WriteReport {
+        written,
+        unchanged: pending.unchanged,
+        removed: stale,
+        hints,
+    })
 }
 
 /// The namespace `kustomization.yaml`: written when absent or generated; otherwise the user's
 /// own, and fluxgen only reports the lines it lacks.
-fn index_file(dir: &Path, tree: &Tree, pending: &mut Pending) -> Result<(), Error> {
+fn index_file<'t>(dir: &Path, tree: &'t Tree, pending: &mut Pending<'t>) -> Result<(), Error> {
     let path = dir.join(IndexFile::PATH);
     let existing = read_existing(&path)?;
     match existing {
@@ -136,7 +151,7 @@ fn index_file(dir: &Path, tree: &Tree, pending: &mut Pending) -> Result<(), Erro
         old => pending.changes.push(Change::Write {
             path,
             old,
-            new: tree.index.content.clone(),
+            new: &tree.index.content,
         }),
     }
     Ok(())
@@ -145,15 +160,26 @@ fn index_file(dir: &Path, tree: &Tree, pending: &mut Pending) -> Result<(), Erro
 /// Refuses a file path below `dir` whose existing directories include a symlink (the write
 /// would land outside the output directory) or something that is not a directory. `relative`
 /// is `/`-separated; the last segment (the file, checked when it is read) is not looked at.
-fn check_below(dir: &Path, relative: &str) -> Result<(), Error> {
+/// `checked` remembers the directories already looked at: `true` a real directory, `false`
+/// missing (so is everything below it). Returns `false` when the file's directory is missing
+/// (so is the file).
+fn check_below(dir: &Path, relative: &str, checked: &mut HashMap<PathBuf, bool>) -> Result<bool, Error> {
     let mut path = dir.to_path_buf();
     let Some((directories, _file)) = relative.rsplit_once('/') else {
-        return Ok(());
+        return Ok(true);
     };
     for segment in directories.split('/') {
         path.push(segment);
+        match checked.get(&path) {
+            Some(true) => continue,
+            Some(false) => return Ok(false),
+            None => {}
+        }
         match fs::symlink_metadata(&path) {
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                checked.insert(path, false);
+                return Ok(false);
+            }
             Err(source) => return Err(Error::Read { path, source }),
             Ok(meta) if meta.file_type().is_symlink() => {
                 return Err(Error::Blocked {
@@ -169,10 +195,12 @@ fn check_below(dir: &Path, relative: &str) -> Result<(), Error> {
                     reason: "it is not a directory".into(),
                 });
             }
-            Ok(_) => {}
+            Ok(_) => {
+                checked.insert(path.clone(), true);
+            }
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Refuses an output directory whose existing part is not a directory.
@@ -194,41 +222,66 @@ fn check_inside(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// The content of the regular file at `path`, `None` when there is none. A symlink or anything
+/// but a regular file there is refused; a file that is not UTF-8 reads as empty (certainly not
+/// one fluxgen wrote).
 fn read_existing(path: &Path) -> Result<Option<String>, Error> {
-    match fs::symlink_metadata(path) {
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(Error::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-        Ok(meta) if meta.file_type().is_symlink() => {
-            return Err(Error::Blocked {
-                path: path.to_path_buf(),
-                reason: "it is a symlink".into(),
-            });
-        }
-        Ok(meta) if !meta.is_file() => {
-            return Err(Error::Blocked {
-                path: path.to_path_buf(),
-                reason: "it is not a regular file".into(),
-            });
-        }
-        Ok(_) => {}
-    }
-    let bytes = fs::read(path).map_err(|source| Error::Read {
+    let failed = |source| Error::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    // A non-UTF-8 file is certainly not one fluxgen wrote.
+    };
+    let blocked = |reason: &str| Error::Blocked {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    };
+    let Some(mut file) = open_unfollowed(path).map_err(|error| {
+        if fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            blocked("it is a symlink")
+        } else {
+            failed(error)
+        }
+    })?
+    else {
+        return Ok(None);
+    };
+    let meta = file.metadata().map_err(failed)?;
+    if !meta.is_file() {
+        return Err(blocked("it is not a regular file"));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    file.read_to_end(&mut bytes).map_err(failed)?;
     Ok(Some(String::from_utf8(bytes).unwrap_or_default()))
 }
 
-/// Files under `dir` (recursively) that carry fluxgen's marker, sorted.
-fn generated_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+/// Opens `path` for reading without following a symlink in its last component (that fails)
+/// and without blocking on a FIFO; `None` when nothing is there. One system call where a
+/// `lstat` and an `open` would be two.
+#[cfg(target_os = "linux")]
+fn open_unfollowed(path: &Path) -> std::io::Result<Option<fs::File>> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => Ok(Some(fs::File::from(fd))),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(errno) => Err(errno.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_unfollowed(path: &Path) -> std::io::Result<Option<fs::File>> {
+    match fs::symlink_metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+        Ok(meta) if meta.file_type().is_symlink() => Err(std::io::Error::other("a symlink")),
+        Ok(_) => fs::File::open(path).map(Some),
+    }
+}
+
+/// Generated files under `dir/app` (recursively) that `tree` does not have, with their content,
+/// sorted. Files the tree has are not read here.
+fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Vec<(PathBuf, String)>, Error> {
     let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
+    let mut pending = vec![dir.join(app)];
     while let Some(current) = pending.pop() {
         let entries = match fs::read_dir(&current) {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
@@ -246,62 +299,28 @@ fn generated_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
                 path: entry.path(),
                 source,
             })?;
+            let path = entry.path();
             if kind.is_dir() {
-                pending.push(entry.path());
-            } else if kind.is_file()
-                && !is_temporary(&entry.file_name())
-                && let Some(text) = read_existing(&entry.path())?
+                pending.push(path);
+                continue;
+            }
+            if !kind.is_file() || is_temporary(&entry.file_name()) {
+                continue;
+            }
+            let relative = path.strip_prefix(dir).expect("walked below dir");
+            if tree
+                .files
+                .contains_key(relative.to_string_lossy().replace('\\', "/").as_str())
+            {
+                continue;
+            }
+            if let Some(text) = read_existing(&path)?
                 && is_generated(&text)
             {
-                found.push(entry.path());
+                found.push((path, text));
             }
         }
     }
     found.sort();
     Ok(found)
-}
-
-/// The prefix of the temporary files [`write_atomically`] renames into place.
-const TEMP_PREFIX: &str = ".fluxgen-";
-
-/// Whether a file name is one of fluxgen's temporary files, left behind only when a write was
-/// interrupted (a kill, a power cut). It is never taken for a generated file: not removed as
-/// stale, not reported by `check`.
-fn is_temporary(name: &std::ffi::OsStr) -> bool {
-    name.to_str().is_some_and(|name| name.starts_with(TEMP_PREFIX))
-}
-
-/// Writes through a temporary file in the same directory and a rename, so a reader (or a
-/// crash) sees the old content or the new, never a mix.
-fn write_atomically(path: &Path, content: &str) -> Result<(), Error> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|source| Error::Write {
-        path: parent.to_path_buf(),
-        source,
-    })?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX);
-    // A temporary file is private (0600); the file it becomes gets the mode a plain new file
-    // would have (0666 less the umask), or keeps the mode of the file it replaces.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path).map_or(0o666, |meta| meta.permissions().mode() & 0o7777);
-        builder.permissions(fs::Permissions::from_mode(mode));
-    }
-    let mut temp = builder.tempfile_in(parent).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    temp.write_all(content.as_bytes())
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    temp.persist(path).map_err(|error| Error::Write {
-        path: path.to_path_buf(),
-        source: error.error,
-    })?;
-    Ok(())
 }

@@ -1,0 +1,62 @@
+//! What planning a run of clusters reuses from the clusters before: the lowered controller
+//! patches and the text of each document. Clusters of one config mostly share their settings,
+//! so most of their documents are equal; comparing two values costs far less than
+//! serializing one. Only equal inputs are reused, so a memo never changes a byte of output.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::tree::MARKER_LINE;
+use crate::KustomizePatch;
+use crate::tuning::{Tuning, TuningError};
+
+/// The last input and output of each reusable step (one thread's worth).
+#[derive(Default)]
+pub(crate) struct Memo {
+    patches: Option<(Vec<Tuning>, Vec<KustomizePatch>)>,
+    /// By the file's path in the tree.
+    documents: HashMap<String, Document>,
+}
+
+/// A serialized document and what it was serialized from.
+struct Document {
+    value: Value,
+    schema_url: String,
+    text: String,
+}
+
+impl Memo {
+    /// `tunings` lowered to patches, reused when the tunings equal the last ones lowered.
+    pub(crate) fn patches(&mut self, tunings: Vec<Tuning>) -> Result<Vec<KustomizePatch>, TuningError> {
+        if let Some((last, patches)) = &self.patches
+            && *last == tunings
+        {
+            return Ok(patches.clone());
+        }
+        let patches = crate::tuning::lower(&tunings)?;
+        self.patches = Some((tunings, patches.clone()));
+        Ok(patches)
+    }
+
+    /// The document text of `value` at `path`, reused when the value and schema equal the last
+    /// ones at that path.
+    pub(crate) fn document(&mut self, path: &str, value: Value, schema_url: &str) -> String {
+        if let Some(last) = self.documents.get(path)
+            && last.value == value
+            && last.schema_url == schema_url
+        {
+            return last.text.clone();
+        }
+        let text = crate::yaml::document(&value, schema_url, MARKER_LINE);
+        self.documents.insert(
+            path.to_owned(),
+            Document {
+                value,
+                schema_url: schema_url.to_owned(),
+                text: text.clone(),
+            },
+        );
+        text
+    }
+}

@@ -1,0 +1,247 @@
+//! Staging new file contents: every file is first written to a temporary file beside its
+//! target, the whole batch is flushed to disk at once, and only then renamed into place.
+//!
+//! A reader, a kill or a power cut therefore sees each file with its old content or its new
+//! one, never a mix or an empty file; an error before the renames leaves no trace (the
+//! temporary files remove themselves when dropped). Flushing once per filesystem (`syncfs` on
+//! Linux) instead of once per file is what makes writing a thousand files cheap: one journal
+//! commit instead of a thousand.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+
+/// The prefix of the temporary files renamed into place.
+const TEMP_PREFIX: &str = ".fluxgen-";
+
+/// Whether a file name is one of fluxgen's temporary files, left behind only when a write was
+/// interrupted (a kill, a power cut). It is never taken for a generated file: not removed as
+/// stale, not reported by `check`.
+pub(super) fn is_temporary(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|name| name.starts_with(TEMP_PREFIX))
+}
+
+/// New contents written to temporary files, not yet in place.
+pub(super) struct Staging {
+    files: Vec<Staged>,
+    /// Directories known to exist (found or created), so each is made once.
+    directories: HashSet<PathBuf>,
+    /// Makes temporary names unique within this process.
+    counter: u64,
+    /// This process's id, part of every temporary name.
+    process: u32,
+}
+
+/// One temporary file and the path it becomes. Dropped before it is placed, it removes the
+/// temporary file.
+struct Staged {
+    temp: PathBuf,
+    target: PathBuf,
+    placed: bool,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+impl Staging {
+    /// Nothing staged yet.
+    pub(super) fn new() -> Self {
+        Staging {
+            files: Vec::new(),
+            directories: HashSet::new(),
+            counter: 0,
+            process: std::process::id(),
+        }
+    }
+
+    /// Writes `content` to a temporary file in the directory of `path` (created if missing).
+    /// A new file gets the mode a plain new file would have (0666 less the umask); a file that
+    /// `replaces` one keeps that file's mode.
+    pub(super) fn stage(&mut self, path: &Path, content: &str, replaces: bool) -> Result<(), Error> {
+        let failed = |source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let parent = path.parent().unwrap_or(Path::new("."));
+        self.make_directory(parent)?;
+        let keep_permissions = if replaces {
+            Some(fs::metadata(path).map_err(failed)?.permissions())
+        } else {
+            None
+        };
+        let (temp, mut file) = self.create_temporary(parent).map_err(failed)?;
+        let staged = Staged {
+            temp,
+            target: path.to_path_buf(),
+            placed: false,
+        };
+        if let Some(permissions) = keep_permissions {
+            file.set_permissions(permissions).map_err(failed)?;
+        }
+        file.write_all(content.as_bytes()).map_err(failed)?;
+        #[cfg(not(target_os = "linux"))]
+        file.sync_all().map_err(failed)?;
+        // Closed here: a thousand staged files must not hold a thousand descriptors.
+        drop(file);
+        self.files.push(staged);
+        Ok(())
+    }
+
+    /// Creates `directory` and its missing parents, each once: from the deepest directory
+    /// already known to exist downwards.
+    fn make_directory(&mut self, directory: &Path) -> Result<(), Error> {
+        let missing: Vec<&Path> = directory
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !self.directories.contains(*a))
+            .collect();
+        for path in missing.into_iter().rev() {
+            match fs::create_dir(path) {
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
+                Err(source) => {
+                    return Err(Error::Write {
+                        path: path.to_path_buf(),
+                        source,
+                    });
+                }
+                Ok(()) => {}
+            }
+            self.directories.insert(path.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// A new, empty temporary file in `directory` (never an existing one).
+    fn create_temporary(&mut self, directory: &Path) -> std::io::Result<(PathBuf, fs::File)> {
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+        loop {
+            self.counter += 1;
+            let name = format!("{TEMP_PREFIX}{}-{}.tmp", self.process, self.counter);
+            let temp = directory.join(name);
+            match options.open(&temp) {
+                Ok(file) => return Ok((temp, file)),
+                // Left by an interrupted run that had the same process id: take the next name.
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && self.counter < 1 << 20 => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Flushes every staged file to disk, then renames each into place, in staging order.
+    /// `roots` are the output directories the files are below. Returns the paths written.
+    pub(super) fn commit(self, roots: &[&Path]) -> Result<Vec<PathBuf>, Error> {
+        if self.files.is_empty() {
+            return Ok(Vec::new());
+        }
+        flush(roots)?;
+        let mut written = Vec::with_capacity(self.files.len());
+        for mut staged in self.files {
+            fs::rename(&staged.temp, &staged.target).map_err(|source| Error::Write {
+                path: staged.target.clone(),
+                source,
+            })?;
+            staged.placed = true;
+            written.push(std::mem::take(&mut staged.target));
+        }
+        Ok(written)
+    }
+}
+
+/// One `syncfs` per filesystem the output directories are on (other systems synced each file
+/// when it was staged). An output directory is one filesystem: fluxgen refuses to write through
+/// links, and a mount point inside a generated app directory is not supported.
+#[cfg(target_os = "linux")]
+fn flush(roots: &[&Path]) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let mut devices = HashSet::new();
+    for root in roots {
+        let failed = |source| Error::Write {
+            path: root.to_path_buf(),
+            source,
+        };
+        let handle = match fs::File::open(root) {
+            // Nothing was staged below a directory that does not exist.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            handle => handle.map_err(failed)?,
+        };
+        if devices.insert(handle.metadata().map_err(failed)?.dev()) {
+            rustix::fs::syncfs(&handle).map_err(|errno| failed(errno.into()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn flush(_roots: &[&Path]) -> Result<(), Error> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn nothing_is_in_place_before_the_commit_and_nothing_stays_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut staging = Staging::new();
+        staging.stage(&dir.path().join("a/b/one.yaml"), "one\n", false).unwrap();
+        staging.stage(&dir.path().join("a/two.yaml"), "two\n", false).unwrap();
+        assert!(!dir.path().join("a/b/one.yaml").exists());
+        assert_eq!(names(&dir.path().join("a")).len(), 2, "b/ and one temporary file");
+        drop(staging);
+        assert_eq!(names(&dir.path().join("a")), ["b"]);
+        assert!(names(&dir.path().join("a/b")).is_empty());
+    }
+
+    #[test]
+    fn a_commit_places_every_file_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("old.yaml"), "old\n").unwrap();
+        let mut staging = Staging::new();
+        staging.stage(&dir.path().join("old.yaml"), "new\n", true).unwrap();
+        staging.stage(&dir.path().join("x/new.yaml"), "x\n", false).unwrap();
+        let written = staging.commit(&[dir.path()]).unwrap();
+        assert_eq!(written, [dir.path().join("old.yaml"), dir.path().join("x/new.yaml")]);
+        assert_eq!(fs::read_to_string(dir.path().join("old.yaml")).unwrap(), "new\n");
+        assert_eq!(fs::read_to_string(dir.path().join("x/new.yaml")).unwrap(), "x\n");
+        assert_eq!(names(dir.path()), ["old.yaml", "x"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_leftover_temporary_file_is_not_touched() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.yaml");
+        fs::write(&path, "old\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        // What a killed run with this process id left behind.
+        let leftover = dir.path().join(format!("{TEMP_PREFIX}{}-1.tmp", std::process::id()));
+        fs::write(&leftover, "interrupted").unwrap();
+        let mut staging = Staging::new();
+        staging.stage(&path, "new\n", true).unwrap();
+        staging.commit(&[dir.path()]).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(fs::read_to_string(&leftover).unwrap(), "interrupted");
+        assert!(is_temporary(leftover.file_name().unwrap()));
+    }
+}
