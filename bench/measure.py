@@ -154,6 +154,7 @@ def main():
     p.add_argument("--fluxgen", required=True)
     p.add_argument("--python", required=True, help="the bench venv's python (jinja2, pyyaml)")
     p.add_argument("--makejinja", help="makejinja executable, if installed")
+    p.add_argument("--floor", help="bench/floor.rs built: writes a bundle of files, nothing else")
     p.add_argument("--work", required=True)
     p.add_argument("--bench", required=True, help="the bench/ directory")
     p.add_argument("--timer", choices=["hyperfine", "python"], required=True)
@@ -249,8 +250,8 @@ def main():
     # ---- 2. Scenarios ------------------------------------------------------------------------
     rows = []
 
-    def row(label, fluxgen_result, jinja_result=None, mj_result=None, target=None, met=None):
-        rows.append((label, fluxgen_result, jinja_result, mj_result, target, met))
+    def row(label, fluxgen_result, jinja_result=None, mj_result=None, target=None, met=None, floor_result=None):
+        rows.append((label, fluxgen_result, jinja_result, mj_result, target, met, floor_result))
         say(f"   {label}: fluxgen {fmt_time(fluxgen_result.median) if fluxgen_result else '—'}"
             + (f", Jinja2 {fmt_time(jinja_result.median)}" if jinja_result and jinja_result.times else "")
             + (f", makejinja {fmt_time(mj_result.median)}" if mj_result and mj_result.times else ""))
@@ -270,6 +271,23 @@ def main():
             shutil.copy(os.path.join(work, f"c{n}", name), d)
         return d, os.path.join(d, "fluxgen.yaml"), os.path.join(d, "fluxgen-changed.yaml")
 
+    def floor(tree_dir, n, count):
+        """The floor writing the files fluxgen wrote under tree_dir/kubernetes into an empty tree."""
+        if not a.floor:
+            return None
+        bundle = os.path.join(work, f"bundle{n}")
+        with open(bundle, "wb") as out:
+            for directory, dirs, files in sorted(os.walk(os.path.join(tree_dir, "kubernetes"))):
+                for name in sorted(files):
+                    path = os.path.join(directory, name)
+                    with open(path, "rb") as f:
+                        content = f.read()
+                    out.write(os.path.relpath(path, tree_dir).encode() + b"\n" + str(len(content)).encode() + b"\n")
+                    out.write(content)
+        d = os.path.join(work, f"floor{n}")
+        os.makedirs(d, exist_ok=True)
+        return measure([a.floor, bundle, d], count, warmup=1, prepare=rm_tree(os.path.join(d, "kubernetes")))
+
     # 1 cluster to stdout
     say("== emit, 1 cluster")
     cfg1 = os.path.join(work, "c1", "fluxgen.yaml")
@@ -285,10 +303,11 @@ def main():
         d_mj, _, _ = tree_dirs(1, "makejinja-")
         mj = measure(makejinja_script(d_mj, 1, "makejinja-1"), 5,
                      prepare=rm_tree(os.path.join(d_mj, "kubernetes")))
+    r_fg = measure(fg(cfg_fg, "emit", "--all"), 20, warmup=2, prepare=rm_tree(os.path.join(d_fg, "kubernetes")))
     row("`emit --all`, 1 cluster, empty tree (11 files)",
-        measure(fg(cfg_fg, "emit", "--all"), 20, warmup=2, prepare=rm_tree(os.path.join(d_fg, "kubernetes"))),
+        r_fg,
         measure(jj(cfg_jj, "emit", "--all"), 5, prepare=rm_tree(os.path.join(d_jj, "kubernetes"))),
-        mj, "< 5 ms", lambda r: r.median < 0.005)
+        mj, "< 5 ms", lambda r: r.median < 0.005, floor(d_fg, 1, 20))
 
     for n, target_empty in ((100, 0.030), (1000, None)):
         say(f"== emit --all, {n} clusters")
@@ -303,14 +322,16 @@ def main():
             mj = Result(runner.times(script, 1, prepare=rm_tree(os.path.join(d_mj, "kubernetes"))))
         elif a.makejinja:
             mj = Result(note=f"not run (≈ {n} × the 1-cluster process)")
+        r_fg = measure(fg(cfg_fg, "emit", "--all"), 5 if big else 10, warmup=0 if big else 1,
+                       prepare=rm_tree(os.path.join(d_fg, "kubernetes")))
         row(f"`emit --all`, {n} clusters, empty tree ({11 * n} files)",
-            measure(fg(cfg_fg, "emit", "--all"), 2 if big else 10, warmup=0 if big else 1,
-                    prepare=rm_tree(os.path.join(d_fg, "kubernetes"))),
+            r_fg,
             measure(jj(cfg_jj, "emit", "--all"), 2 if big else 5, warmup=0,
                     prepare=rm_tree(os.path.join(d_jj, "kubernetes"))),
             mj,
             "< 30 ms" if target_empty else None,
-            (lambda r, t=target_empty: r.median < t) if target_empty else None)
+            (lambda r, t=target_empty: r.median < t) if target_empty else None,
+            floor(d_fg, n, 5 if big else 10))
 
         if n == 100 and os.access("/dev/shm", os.W_OK):
             shm = tempfile.mkdtemp(prefix="fluxgen-bench-", dir="/dev/shm")
@@ -397,11 +418,11 @@ def main():
 
     # ---- 3. The table ------------------------------------------------------------------------
     out = []
-    out.append("| scenario | fluxgen median (min–max) | peak RSS | baseline: Jinja2 script, median (peak RSS) | ratio | makejinja, one process per cluster | ratio | target |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| scenario | fluxgen median (min–max) | peak RSS | baseline: Jinja2 script, median (peak RSS) | ratio | makejinja, one process per cluster | ratio | floor: a binary that only writes the bytes | ratio | target |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     notes = []
     missed = []
-    for label, r_fg, r_jj, r_mj, target, met in rows:
+    for label, r_fg, r_jj, r_mj, target, met, r_floor in rows:
         if r_fg and r_fg.times:
             fg_cell, rss = fmt_spread(r_fg.times), fmt_rss(r_fg.rss)
         else:
@@ -425,7 +446,9 @@ def main():
                 verdict = f"{target}: {'met' if ok else '**missed**'}"
         out.append(f"| {label} | {fg_cell} | {rss} | {jj_cell} | "
                    f"{fmt_ratio(r_fg.median if r_fg else None, r_jj.median if r_jj else None)} | {mj_cell} | "
-                   f"{fmt_ratio(r_fg.median if r_fg else None, r_mj.median if r_mj else None)} | {verdict} |")
+                   f"{fmt_ratio(r_fg.median if r_fg else None, r_mj.median if r_mj else None)} | "
+                   f"{fmt_spread(r_floor.times) if r_floor else '—'} | "
+                   f"{fmt_ratio(r_fg.median if r_fg else None, r_floor.median if r_floor else None)} | {verdict} |")
         if r_fg and r_fg.times and r_fg.note:
             notes.append(f"- {label}: {r_fg.note}")
         if r_jj and r_jj.note:

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use fluxgen_core::{Drift, check};
+use fluxgen_core::{Drift, check_clusters, plan, tree_dir};
 
 use crate::cli::{CheckArgs, CheckFormat, Cli};
 use crate::{ExitStatus, config_file, diagnostics};
@@ -14,10 +14,13 @@ pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut impl Write) -> anyhow::
         Some(name) => vec![name.clone()],
         None => config.clusters.keys().cloned().collect(),
     };
-    let trees = loaded.trees(&names, args.root.as_deref())?;
-    let drifts = check(&trees)?;
+    let root = loaded.root(args.root.as_deref());
+    let drifts = check_clusters(config, &names, root)?;
     let regenerate = match &args.cluster {
-        Some(name) => format!("fluxgen emit {name} -o {}", trees[0].0.display()),
+        Some(name) => format!(
+            "fluxgen emit {name} -o {}",
+            tree_dir(root, &plan(config, name)?).display()
+        ),
         None => "fluxgen emit --all".to_owned(),
     };
     let text = match args.format {

@@ -150,6 +150,14 @@ pub(crate) struct ImportArgs {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     pub(crate) force: bool,
+    /// Import even when some files cannot be read: list them as warnings and leave out what they
+    /// hold.
+    ///
+    /// Without it, a repository with files that cannot be read (malformed YAML, not UTF-8,
+    /// binary, over 16 MiB, a symbolic-link loop, a Flux field of the wrong type) is refused,
+    /// each file at its line and column, and nothing is written.
+    #[arg(long)]
+    pub(crate) skip_unreadable: bool,
     /// The cluster's name in a single-cluster repository (kubernetes/bootstrap, kubernetes/flux).
     #[arg(long, value_name = "NAME", default_value = "main")]
     pub(crate) cluster_name: String,

@@ -17,26 +17,10 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
-    /// The planned trees of the named clusters, each with the directory it belongs in: its
-    /// `path` below `root` (default: the config's directory).
-    pub(crate) fn trees(
-        &self,
-        names: &[String],
-        root: Option<&Path>,
-    ) -> anyhow::Result<Vec<(PathBuf, fluxgen_core::Tree)>> {
-        let root = root.unwrap_or(&self.root);
-        let trees = fluxgen_core::plan_all(&self.config, names)?;
-        Ok(trees
-            .into_iter()
-            .map(|tree| {
-                let dir = if root == Path::new(".") {
-                    PathBuf::from(&tree.root)
-                } else {
-                    root.join(&tree.root)
-                };
-                (dir, tree)
-            })
-            .collect())
+    /// The repository root the clusters' paths start from: `root` when given, else the
+    /// config's directory.
+    pub(crate) fn root<'a>(&'a self, root: Option<&'a Path>) -> &'a Path {
+        root.unwrap_or(&self.root)
     }
 }
 

@@ -42,6 +42,11 @@ pub(crate) fn note(message: impl Display) {
     labelled(YELLOW, "note", message);
 }
 
+/// A warning: something that went wrong and was let pass, as asked.
+pub(crate) fn warning(message: impl Display) {
+    labelled(YELLOW, "warning", message);
+}
+
 /// Progress: what was written or removed.
 pub(crate) fn status(message: impl Display) {
     let _ = writeln!(std::io::stderr().lock(), "{message}");

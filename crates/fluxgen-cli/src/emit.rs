@@ -1,10 +1,9 @@
 //! `fluxgen emit`.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Context;
-use fluxgen_core::{Phase, Tree, plan, write};
+use fluxgen_core::{Phase, WriteReport, plan, write, write_clusters};
 
 use crate::cli::{Cli, EmitArgs};
 use crate::config_file;
@@ -15,8 +14,8 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
     let config = &loaded.config;
     if args.all {
         let names: Vec<String> = config.clusters.keys().cloned().collect();
-        let trees = loaded.trees(&names, args.root.as_deref())?;
-        return write_trees(&trees);
+        let report = write_clusters(config, &names, loaded.root(args.root.as_deref()))?;
+        return Ok(print_report(&report));
     }
     let name = args.cluster.as_deref().expect("clap requires a cluster without --all");
     let tree = plan(config, name)?;
@@ -27,7 +26,7 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
         ));
     }
     match &args.output {
-        Some(dir) => write_trees(&[(dir.clone(), tree)]),
+        Some(dir) => Ok(print_report(&write(&[(dir.clone(), tree)])?)),
         None => {
             out.write_all(tree.stream().as_bytes())
                 .context("cannot write to stdout")?;
@@ -43,8 +42,7 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
     }
 }
 
-fn write_trees(trees: &[(PathBuf, Tree)]) -> anyhow::Result<ExitStatus> {
-    let report = write(trees)?;
+fn print_report(report: &WriteReport) -> ExitStatus {
     // One write to stderr for the whole list (a thousand clusters are eleven thousand lines).
     let mut lines = String::new();
     for path in &report.written {
@@ -65,5 +63,5 @@ fn write_trees(trees: &[(PathBuf, Tree)]) -> anyhow::Result<ExitStatus> {
         report.unchanged.len(),
         report.removed.len()
     ));
-    Ok(ExitStatus::Success)
+    ExitStatus::Success
 }

@@ -1,24 +1,36 @@
 //! `fluxgen import`: scan a GOTK repository, write the fluxgen.yaml that keeps what it runs,
-//! and print the report on stderr.
+//! and print the report on stderr. A repository with files that cannot be read is refused,
+//! every such file listed at its position, unless `--skip-unreadable` lets them pass as
+//! warnings.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use fluxgen_core::scan::NoteKind;
-use fluxgen_core::{CONFIG_FILE_NAME, Config, ImportOptions, Origin, Phase, import, scan};
+use fluxgen_core::scan::{Note, NoteKind};
+use fluxgen_core::{CONFIG_FILE_NAME, Config, ImportError, ImportOptions, Origin, Phase, import, scan};
 
 use crate::cli::ImportArgs;
 use crate::{ExitStatus, diagnostics};
 
 pub(crate) fn run(args: &ImportArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
     let repository = scan(&args.repo).with_context(|| format!("cannot scan the repository {}", args.repo.display()))?;
-    report_notes(&repository.notes);
     let options = ImportOptions {
         single_cluster_name: args.cluster_name.clone(),
+        skip_unreadable: args.skip_unreadable,
     };
-    let imported = import(&repository, &options)?;
+    let imported = match import(&repository, &options) {
+        Err(refused @ ImportError::Unreadable { .. }) => bail!(
+            "{refused}\nnothing was written: fix these files, or run again with --skip-unreadable to import without \
+             them"
+        ),
+        result => {
+            report_notes(&repository.notes);
+            result?
+        }
+    };
     // The config must load as written: anything else is a bug, and nothing is written.
     let output = args.output.clone().unwrap_or_else(|| args.repo.join(CONFIG_FILE_NAME));
     let origin = Origin::File(output.clone());
@@ -46,16 +58,28 @@ pub(crate) fn run(args: &ImportArgs, out: &mut impl Write) -> anyhow::Result<Exi
     Ok(ExitStatus::Success)
 }
 
-/// Notes that matter for an import: files that could not be read as YAML, each; templates
-/// and kustomize paths that do not exist, counted.
-fn report_notes(notes: &[fluxgen_core::scan::Note]) {
-    let (mut templates, mut missing) = (0, 0);
+/// Notes that matter for an import: files that could not be read (let pass with
+/// `--skip-unreadable`) as warnings, each; links not followed, each; templates and kustomize
+/// paths that do not exist, counted.
+fn report_notes(notes: &[Note]) {
+    let (mut templates, mut missing, mut skipped) = (0, 0, BTreeSet::new());
     for note in notes {
         match note.kind {
             NoteKind::Template => templates += 1,
             NoteKind::MissingPath => missing += 1,
+            kind if kind.loses_content() => {
+                diagnostics::warning(note);
+                skipped.insert(&note.file);
+            }
             _ => diagnostics::note(note),
         }
+    }
+    if !skipped.is_empty() {
+        diagnostics::warning(format_args!(
+            "{} file(s) could not be read and were skipped (--skip-unreadable): what they hold is not in the \
+             imported config",
+            skipped.len()
+        ));
     }
     if templates > 0 {
         diagnostics::note(format_args!("{templates} template file(s) were skipped while scanning"));

@@ -130,7 +130,10 @@ pub use config::{
 };
 pub use doctor::{Finding, Severity, doctor};
 pub use duration::Duration;
-pub use emit::{Drift, DriftKind, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, is_generated, plan, plan_all, write};
+pub use emit::{
+    Drift, DriftKind, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, check_clusters, is_generated, plan,
+    plan_all, tree_dir, write, write_clusters,
+};
 pub use error::Error;
 pub use explain::{ControllerReport, EffectiveArg, EffectiveValue, explain};
 pub use external_secret::{

@@ -62,13 +62,10 @@ pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
         }),
         Err(error) => {
             let SyntaxError { at, message } = syntax_error(&error);
-            let reason = message.trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable");
-            let reason = match reason.strip_prefix("duplicate mapping key: ") {
-                Some(key) => format!("the key `{key}` appears twice in the same mapping"),
-                None if reason.starts_with("multiple YAML documents detected") => {
-                    "a second YAML document starts here (after a `---` line): the file must be one document".to_owned()
-                }
-                None => reason.to_owned(),
+            let reason = if message.starts_with("multiple YAML documents detected") {
+                "a second YAML document starts here (after a `---` line): the file must be one document".to_owned()
+            } else {
+                message
             };
             Err(SyntaxError { at, message: reason })
         }
@@ -285,8 +282,24 @@ impl<'de> Visitor<'de> for RawVisitor {
 pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
     match serde_saphyr::from_multiple::<Spanned<RawNode>>(text) {
         Ok(documents) => Ok(documents.into_iter().map(Node::from).collect()),
-        Err(error) => Err(syntax_error(&error)),
+        Err(error) => {
+            let SyntaxError { at, message } = syntax_error(&error);
+            let message = budget_reason(&message).map_or(message, str::to_owned);
+            Err(SyntaxError { at, message })
+        }
     }
+}
+
+/// The parser's budget breaches (`budget breached: Nodes { nodes: 250001 }`) in words.
+fn budget_reason(message: &str) -> Option<&'static str> {
+    let breach = message.strip_prefix("budget breached: ")?;
+    Some(if breach.starts_with("Depth") {
+        "mappings and lists nest too deeply"
+    } else if breach.starts_with("ScalarBytes") || breach.starts_with("InputBytes") {
+        "the document is too large"
+    } else {
+        "the document expands to too many nodes (anchors and aliases multiplying: an alias bomb?)"
+    })
 }
 
 /// Parses a stream of YAML documents, keeping every document that parses: when the stream as
@@ -335,8 +348,8 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
     chunks
 }
 
-/// The position and reason of a parser error, without the source snippet the library adds.
-/// An error with no location (a number too large for the whole document, say) is about the
+/// The position and reason of a parser error, without the source snippet the library adds and
+/// with a duplicate key in words. An error with no location (a number too large for the whole document, say) is about the
 /// document itself: it starts at line 1.
 fn syntax_error(error: &serde_saphyr::Error) -> SyntaxError {
     let at = error.location().map_or(Position { line: 1, column: 1 }, |l| Position {
@@ -349,10 +362,12 @@ fn syntax_error(error: &serde_saphyr::Error) -> SyntaxError {
     let reason = reason
         .strip_prefix(&format!("line {} column {}: ", at.line, at.column))
         .unwrap_or(reason);
-    SyntaxError {
-        at,
-        message: reason.to_owned(),
-    }
+    let reason = reason.trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable");
+    let message = match reason.strip_prefix("duplicate mapping key: ") {
+        Some(key) => format!("the key `{key}` appears twice in the same mapping"),
+        None => reason.to_owned(),
+    };
+    SyntaxError { at, message }
 }
 
 impl Node {
@@ -528,5 +543,14 @@ mod tests {
         let (kept, errors) = parse_documents_lenient(&stream);
         assert_eq!(kept.len(), 1);
         assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("alias bomb"), "{:?}", errors[0]);
+        assert!(errors[0].at.line > 2 && errors[0].at.column > 0, "{:?}", errors[0]);
+    }
+
+    #[test]
+    fn streams_and_documents_word_a_duplicate_key_alike() {
+        let error = parse_documents("a: 1\na: 2\n").unwrap_err();
+        assert_eq!(error.message, "the key `a` appears twice in the same mapping");
+        assert_eq!(parse("a: 1\na: 2\n").unwrap_err(), error);
     }
 }

@@ -472,6 +472,7 @@ fn a_tangled_repository_keeps_the_last_values_and_the_effect() {
     let repository = fluxgen_core::scan(dir.path()).expect("a scan");
     let options = ImportOptions {
         single_cluster_name: "tangled".to_owned(),
+        ..ImportOptions::default()
     };
     let imported = fluxgen_core::import(&repository, &options).expect("an import");
     let config = load("tangled", &imported);

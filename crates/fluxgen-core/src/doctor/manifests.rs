@@ -12,7 +12,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use crate::scan::Repository;
+use crate::scan::{Repository, read_text};
 use crate::yaml::{self, Node, NodeValue};
 
 /// Lazily read documents and texts of the repository's plaintext YAML files.
@@ -49,7 +49,7 @@ impl Manifests {
         if self.sops.contains(file) {
             return None;
         }
-        fs::read_to_string(self.root.join(file)).ok()
+        read_text(&self.root.join(file))
     }
 
     /// The documents of a plaintext file that parse (none for a SOPS-encrypted file).
@@ -108,7 +108,7 @@ impl Manifests {
     /// The `data`/`stringData` key names of each Secret in a SOPS-encrypted file, by name. SOPS
     /// encrypts values and leaves keys in plaintext; nothing but the key names is kept.
     pub(super) fn sops_data_keys(&self, file: &str) -> HashMap<String, BTreeSet<String>> {
-        let Ok(text) = fs::read_to_string(self.root.join(file)) else {
+        let Some(text) = read_text(&self.root.join(file)) else {
             return HashMap::new();
         };
         let (documents, _) = yaml::parse_documents_lenient(&text);

@@ -124,13 +124,15 @@ pub enum Code {
     TemplatesSkipped,
     /// YAML that does not parse.
     MalformedYaml,
-    /// A file that cannot be read.
+    /// A field of a Flux object with the wrong type or a value Flux rejects.
+    InvalidField,
+    /// A file that cannot be read (not UTF-8, binary, too large, a link loop).
     UnreadableFile,
 }
 
 impl Code {
     /// Every code, in the order reports group them.
-    pub const ALL: [Code; 18] = [
+    pub const ALL: [Code; 19] = [
         Code::DoubleManagedControllers,
         Code::CrdManagers,
         Code::SyncPathOverlap,
@@ -148,6 +150,7 @@ impl Code {
         Code::PhaseMismatch,
         Code::TemplatesSkipped,
         Code::MalformedYaml,
+        Code::InvalidField,
         Code::UnreadableFile,
     ];
 
@@ -171,6 +174,7 @@ impl Code {
             Code::PhaseMismatch => "phase-mismatch",
             Code::TemplatesSkipped => "templates-skipped",
             Code::MalformedYaml => "malformed-yaml",
+            Code::InvalidField => "invalid-field",
             Code::UnreadableFile => "unreadable-file",
         }
     }
@@ -206,6 +210,9 @@ pub struct Finding {
     pub file: String,
     /// The line, when known.
     pub line: Option<u32>,
+    /// The column on that line, when known (findings from what the scanner could not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
     /// What is wrong.
     pub what: String,
     /// Why it matters.
@@ -300,8 +307,8 @@ pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
     };
     let mut findings = risks::all(&context);
     findings.sort_by(|a, b| {
-        (&a.cluster, a.severity, a.code, &a.file, a.line, &a.what)
-            .cmp(&(&b.cluster, b.severity, b.code, &b.file, b.line, &b.what))
+        (&a.cluster, a.severity, a.code, &a.file, a.line, a.column, &a.what)
+            .cmp(&(&b.cluster, b.severity, b.code, &b.file, b.line, b.column, &b.what))
     });
     findings.dedup();
     Report {

@@ -50,7 +50,7 @@ impl Report {
                     "  {}[{}] {}",
                     paint(style, label),
                     finding.code,
-                    location(&finding.file, finding.line)
+                    finding.location()
                 );
                 let _ = writeln!(out, "    {}", finding.what);
                 let _ = writeln!(out, "    {} {}", paint(DIM, "why:"), finding.why);
@@ -114,7 +114,7 @@ impl Report {
                     "- {icon} **{}** `{}` in `{}`: {}",
                     finding.severity,
                     finding.code,
-                    location(&finding.file, finding.line),
+                    finding.location(),
                     finding.what
                 );
                 let _ = writeln!(out, "  - why: {}", finding.why);
@@ -223,6 +223,16 @@ fn phase_cell(cluster: &ClusterSummary) -> String {
         (Some(phase), PhaseSource::Config) => format!("`{phase}`"),
         (Some(phase), _) => format!("`{phase}` (inferred)"),
         (None, _) => "unknown".to_owned(),
+    }
+}
+
+impl Finding {
+    /// `file:line:column`, or as much of it as is known.
+    fn location(&self) -> String {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", self.file),
+            _ => location(&self.file, self.line),
+        }
     }
 }
 

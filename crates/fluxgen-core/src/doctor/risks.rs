@@ -11,7 +11,7 @@ use super::manifests::Manifests;
 use super::ownership::{Origin, Ownership};
 use super::{Code, Finding, Related, Severity, controllers, cycles, prerequisites, substitution, sync};
 use crate::config::{Config, Phase};
-use crate::scan::{NoteKind, Repository};
+use crate::scan::{Note, NoteKind, Repository};
 
 /// Everything a risk reads.
 pub(super) struct Context<'a> {
@@ -40,6 +40,7 @@ impl Finding {
             cluster: scope.name.clone(),
             file: file.to_owned(),
             line,
+            column: None,
             what: String::new(),
             why: String::new(),
             fix: String::new(),
@@ -142,11 +143,21 @@ pub(super) fn located(context: &Context, code: Code, severity: Severity, file: &
         cluster,
         file: file.to_owned(),
         line,
+        column: None,
         what: String::new(),
         why: String::new(),
         fix: String::new(),
         related: Vec::new(),
     }
+}
+
+/// A finding about what the scanner noted, at the note's file, line and column.
+fn noted(context: &Context, code: Code, severity: Severity, note: &Note) -> Finding {
+    Finding {
+        column: note.column,
+        ..located(context, code, severity, &note.file, note.line)
+    }
+    .what(note.message.clone())
 }
 
 /// `1 reference`, `2 references`: `one` and `many` are the singular and plural phrases.
@@ -238,8 +249,7 @@ fn missing_paths(context: &Context) -> Vec<Finding> {
         .filter(|n| n.kind == NoteKind::MissingPath)
     {
         findings.push(
-            located(context, Code::MissingPath, Severity::Warning, &note.file, note.line)
-                .what(note.message.clone())
+            noted(context, Code::MissingPath, Severity::Warning, note)
                 .why("kustomize fails the build: every Kustomization that builds this directory fails as a whole")
                 .fix("fix or remove the entry"),
         );
@@ -325,8 +335,8 @@ fn phase_mismatch(context: &Context, scope: &Scope) -> Vec<Finding> {
     findings
 }
 
-/// What the scanner could not read: templates (one finding for all), malformed YAML and
-/// unreadable files.
+/// What the scanner could not read: templates (one finding for all), malformed YAML, invalid
+/// fields of Flux objects and unreadable files, each at its line and column where known.
 fn scanner_notes(context: &Context) -> Vec<Finding> {
     let notes = &context.repository.notes;
     let mut findings = Vec::new();
@@ -346,28 +356,29 @@ fn scanner_notes(context: &Context) -> Vec<Finding> {
         findings.push(finding);
     }
     for note in notes {
-        let (code, severity, why) = match note.kind {
+        let (code, severity, why, fix) = match note.kind {
             NoteKind::Malformed => (
                 Code::MalformedYaml,
                 Severity::Warning,
                 "kustomize-controller fails to build the Kustomization that applies this file",
+                "fix the YAML (yamllint shows where)",
             ),
-            NoteKind::Unreadable | NoteKind::NotYaml | NoteKind::Symlink => (
+            NoteKind::InvalidField => (
+                Code::InvalidField,
+                Severity::Warning,
+                "the API server rejects the object (its CRD's schema), so the Kustomization that applies it fails; \
+                 doctor judges the object without the field",
+                "fix the value: the CRD's schema says what the field takes",
+            ),
+            NoteKind::Unreadable | NoteKind::NotYaml | NoteKind::Symlink | NoteKind::SymlinkLoop => (
                 Code::UnreadableFile,
                 Severity::Info,
                 "doctor could not read it: its objects are not part of the findings",
+                "check the file's permissions and content",
             ),
             _ => continue,
         };
-        findings.push(
-            located(context, code, severity, &note.file, note.line)
-                .what(note.message.clone())
-                .why(why)
-                .fix(match code {
-                    Code::MalformedYaml => "fix the YAML (yamllint shows where)",
-                    _ => "check the file's permissions and content",
-                }),
-        );
+        findings.push(noted(context, code, severity, note).why(why).fix(fix));
     }
     findings
 }

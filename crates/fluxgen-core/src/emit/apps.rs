@@ -55,7 +55,7 @@ pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
 }
 
 /// [`plan`], reusing what `memo` kept from the clusters planned before.
-fn plan_with(config: &Config, cluster: &str, memo: &mut Memo) -> Result<Tree, Error> {
+pub(crate) fn plan_with(config: &Config, cluster: &str, memo: &mut Memo) -> Result<Tree, Error> {
     let cluster = config.cluster(cluster).ok_or_else(|| Error::UnknownCluster {
         name: cluster.to_owned(),
         origin: config.origin.to_string(),

@@ -1,13 +1,13 @@
 //! `fluxgen check`: does the committed tree equal what the config generates?
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
 use super::Tree;
-use super::write::{Change, pending};
-use crate::Error;
+use super::write::{Change, Pending, each_cluster, pending};
+use crate::{Config, Error};
 
 /// One way a committed tree differs from what the config generates.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,12 +68,40 @@ impl fmt::Display for Drift {
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
-    let pending = pending(trees)?;
+    let mut drifts = drifts(pending(trees)?);
+    drifts.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(drifts)
+}
+
+/// Plans the named clusters and compares each tree with its directory below `root`
+/// ([`tree_dir`](crate::tree_dir)): [`check`] of their [`plan`](crate::plan)s, on every core,
+/// holding only what drifts.
+///
+/// ```
+/// let config = fluxgen_core::Config::example();
+/// let root = tempfile::tempdir().unwrap();
+/// let names: Vec<String> = config.clusters.keys().cloned().collect();
+/// assert!(!fluxgen_core::check_clusters(&config, &names, root.path())?.is_empty());
+/// fluxgen_core::write_clusters(&config, &names, root.path())?;
+/// assert_eq!(fluxgen_core::check_clusters(&config, &names, root.path())?, vec![]);
+/// # Ok::<(), fluxgen_core::Error>(())
+/// ```
+pub fn check_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<Vec<Drift>, Error> {
+    let mut drifts: Vec<Drift> = each_cluster(config, clusters, root, drifts)?
+        .into_iter()
+        .flatten()
+        .collect();
+    drifts.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(drifts)
+}
+
+/// What `pending` found, as drifts (unsorted).
+fn drifts(pending: Pending) -> Vec<Drift> {
     let mut drifts = Vec::new();
     for change in pending.changes {
         drifts.push(match change {
             Change::Write { path, old: None, new } => {
-                let diff = unified(&path, "", new);
+                let diff = unified(&path, "", &new);
                 Drift {
                     path,
                     kind: DriftKind::Missing,
@@ -85,7 +113,7 @@ pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
                 old: Some(old),
                 new,
             } => {
-                let diff = unified(&path, &old, new);
+                let diff = unified(&path, &old, &new);
                 Drift {
                     path,
                     kind: DriftKind::Changed,
@@ -116,8 +144,7 @@ pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
             diff: String::new(),
         });
     }
-    drifts.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(drifts)
+    drifts
 }
 
 fn unified(path: &std::path::Path, old: &str, new: &str) -> String {

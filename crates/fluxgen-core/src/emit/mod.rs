@@ -13,6 +13,6 @@ mod write;
 
 pub(crate) use apps::{components, controller_patches, enum_text};
 pub use apps::{plan, plan_all};
-pub use check::{Drift, DriftKind, check};
+pub use check::{Drift, DriftKind, check, check_clusters};
 pub use tree::{GENERATED_MARKER, IndexFile, Tree, is_generated};
-pub use write::{WriteReport, write};
+pub use write::{WriteReport, tree_dir, write, write_clusters};

@@ -139,7 +139,7 @@ impl Staging {
 
     /// Flushes every staged file to disk, then renames each into place, in staging order.
     /// `roots` are the output directories the files are below. Returns the paths written.
-    pub(super) fn commit(self, roots: &[&Path]) -> Result<Vec<PathBuf>, Error> {
+    pub(super) fn commit(self, roots: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
         if self.files.is_empty() {
             return Ok(Vec::new());
         }
@@ -161,7 +161,7 @@ impl Staging {
 /// when it was staged). An output directory is one filesystem: fluxgen refuses to write through
 /// links, and a mount point inside a generated app directory is not supported.
 #[cfg(target_os = "linux")]
-fn flush(roots: &[&Path]) -> Result<(), Error> {
+fn flush(roots: &[PathBuf]) -> Result<(), Error> {
     use std::os::unix::fs::MetadataExt;
     let mut devices = HashSet::new();
     for root in roots {
@@ -182,7 +182,7 @@ fn flush(roots: &[&Path]) -> Result<(), Error> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn flush(_roots: &[&Path]) -> Result<(), Error> {
+fn flush(_roots: &[PathBuf]) -> Result<(), Error> {
     Ok(())
 }
 
@@ -219,7 +219,7 @@ mod tests {
         let mut staging = Staging::new();
         staging.stage(&dir.path().join("old.yaml"), "new\n", true).unwrap();
         staging.stage(&dir.path().join("x/new.yaml"), "x\n", false).unwrap();
-        let written = staging.commit(&[dir.path()]).unwrap();
+        let written = staging.commit(&[dir.path().to_path_buf()]).unwrap();
         assert_eq!(written, [dir.path().join("old.yaml"), dir.path().join("x/new.yaml")]);
         assert_eq!(fs::read_to_string(dir.path().join("old.yaml")).unwrap(), "new\n");
         assert_eq!(fs::read_to_string(dir.path().join("x/new.yaml")).unwrap(), "x\n");
@@ -239,7 +239,7 @@ mod tests {
         fs::write(&leftover, "interrupted").unwrap();
         let mut staging = Staging::new();
         staging.stage(&path, "new\n", true).unwrap();
-        staging.commit(&[dir.path()]).unwrap();
+        staging.commit(&[dir.path().to_path_buf()]).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
         assert_eq!(fs::read_to_string(&leftover).unwrap(), "interrupted");
         assert!(is_temporary(leftover.file_name().unwrap()));

@@ -6,9 +6,11 @@ use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use super::apps::plan_with;
+use super::memo::Memo;
 use super::staging::{Staging, is_temporary};
 use super::{IndexFile, Tree, is_generated};
-use crate::Error;
+use crate::{Config, Error};
 
 /// What a write did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,53 +26,93 @@ pub struct WriteReport {
 }
 
 /// One planned change, with what is there now.
-pub(crate) enum Change<'t> {
+pub(crate) enum Change {
     /// Create (`old: None`) or rewrite a generated file.
     Write {
         path: PathBuf,
         old: Option<String>,
-        new: &'t str,
+        new: String,
     },
     /// Remove a generated file the config no longer produces.
     Remove { path: PathBuf, old: String },
 }
 
-/// Everything writing the trees would do, found before anything is written.
+/// Everything writing the trees would do, found before anything is written. Holds the
+/// contents of changed files only.
 #[derive(Default)]
-pub(crate) struct Pending<'t> {
-    /// The new contents are borrowed from the trees.
-    pub(crate) changes: Vec<Change<'t>>,
+pub(crate) struct Pending {
+    pub(crate) changes: Vec<Change>,
     pub(crate) unchanged: Vec<PathBuf>,
     /// Files at generated paths without fluxgen's marker.
     pub(crate) foreign: Vec<PathBuf>,
     /// Lines missing from user-owned namespace `kustomization.yaml` files.
     pub(crate) index_lines: Vec<(PathBuf, String)>,
+    /// The directories of the trees with a file to write.
+    pub(crate) roots: Vec<PathBuf>,
+}
+
+impl Pending {
+    fn extend(&mut self, other: Pending) {
+        self.changes.extend(other.changes);
+        self.unchanged.extend(other.unchanged);
+        self.foreign.extend(other.foreign);
+        self.index_lines.extend(other.index_lines);
+        self.roots.extend(other.roots);
+    }
 }
 
 /// Compares each tree with its directory: what would be written, removed, left alone, or
 /// refused. Reads only.
-pub(crate) fn pending(trees: &[(PathBuf, Tree)]) -> Result<Pending<'_>, Error> {
+pub(crate) fn pending(trees: &[(PathBuf, Tree)]) -> Result<Pending, Error> {
     let mut pending = Pending::default();
-    for one in crate::parallel::map(trees, |(dir, tree)| pending_tree(dir, tree))? {
-        pending.changes.extend(one.changes);
-        pending.unchanged.extend(one.unchanged);
-        pending.foreign.extend(one.foreign);
-        pending.index_lines.extend(one.index_lines);
+    for one in crate::parallel::map(trees, |(dir, tree)| pending_tree(dir, tree.clone()))? {
+        pending.extend(one);
     }
     Ok(pending)
 }
 
+/// Plans each cluster, compares its tree with its directory below `root` ([`tree_dir`]) and
+/// hands what it found to `then`, on every core; a tree's unchanged files are dropped as soon
+/// as they are compared. Results in the clusters' order.
+pub(crate) fn each_cluster<R, F>(config: &Config, clusters: &[String], root: &Path, then: F) -> Result<Vec<R>, Error>
+where
+    R: Send,
+    F: Fn(Pending) -> R + Sync,
+{
+    crate::parallel::map_with(clusters, Memo::default, |memo, name| {
+        let tree = plan_with(config, name, memo)?;
+        pending_tree(&tree_dir(root, &tree), tree).map(&then)
+    })
+}
+
+/// The directory a cluster's tree belongs in: its `path` below `root` (just the path when
+/// `root` is `.`).
+pub fn tree_dir(root: &Path, tree: &Tree) -> PathBuf {
+    if root == Path::new(".") {
+        PathBuf::from(&tree.root)
+    } else {
+        root.join(&tree.root)
+    }
+}
+
 /// [`pending`] for one tree.
-fn pending_tree<'t>(dir: &Path, tree: &'t Tree) -> Result<Pending<'t>, Error> {
+fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
     let mut pending = Pending::default();
     let mut checked_dirs = HashMap::new();
     check_inside(dir)?;
-    for (relative, content) in &tree.files {
-        let parent_exists = check_below(dir, relative, &mut checked_dirs)?;
-        let path = dir.join(relative);
+    // Before the files are moved out of the tree: only files it does not have can be stale.
+    let mut stale = Vec::new();
+    for app in ["flux-operator", "flux-instance"] {
+        if check_below(dir, &format!("{app}/"), &mut checked_dirs)? {
+            stale.extend(generated_files(dir, app, &tree)?);
+        }
+    }
+    for (relative, content) in tree.files {
+        let parent_exists = check_below(dir, &relative, &mut checked_dirs)?;
+        let path = dir.join(&relative);
         let existing = if parent_exists { read_existing(&path)? } else { None };
         match existing {
-            Some(existing) if existing == *content => pending.unchanged.push(path),
+            Some(existing) if existing == content => pending.unchanged.push(path),
             Some(existing) if !is_generated(&existing) => pending.foreign.push(path),
             old => pending.changes.push(Change::Write {
                 path,
@@ -79,16 +121,17 @@ fn pending_tree<'t>(dir: &Path, tree: &'t Tree) -> Result<Pending<'t>, Error> {
             }),
         }
     }
-    for app in ["flux-operator", "flux-instance"] {
-        if !check_below(dir, &format!("{app}/"), &mut checked_dirs)? {
-            continue;
-        }
-        // The files the tree has were read above; only the others can be stale.
-        for (path, old) in generated_files(dir, app, tree)? {
-            pending.changes.push(Change::Remove { path, old });
-        }
+    for (path, old) in stale {
+        pending.changes.push(Change::Remove { path, old });
     }
-    index_file(dir, tree, &mut pending)?;
+    index_file(dir, &tree.index, &mut pending)?;
+    if pending
+        .changes
+        .iter()
+        .any(|change| matches!(change, Change::Write { .. }))
+    {
+        pending.roots.push(dir.to_path_buf());
+    }
     Ok(pending)
 }
 
@@ -96,7 +139,32 @@ fn pending_tree<'t>(dir: &Path, tree: &'t Tree) -> Result<Pending<'t>, Error> {
 /// writes nothing: a file at a generated path without fluxgen's marker is never overwritten,
 /// stale files are removed only when they carry the marker, unchanged files are not touched.
 pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
-    let pending = pending(trees)?;
+    apply(pending(trees)?)
+}
+
+/// Plans the named clusters and writes each tree into its directory below `root`
+/// ([`tree_dir`]): [`write`] of their [`plan`](crate::plan)s, on every core, holding only the
+/// files that change.
+///
+/// ```
+/// let config = fluxgen_core::Config::example();
+/// let root = tempfile::tempdir().unwrap();
+/// let names: Vec<String> = config.clusters.keys().cloned().collect();
+/// let report = fluxgen_core::write_clusters(&config, &names, root.path())?;
+/// assert!(report.written.iter().any(|p| p.ends_with("flux-operator/app/helmrelease.yaml")));
+/// assert!(fluxgen_core::write_clusters(&config, &names, root.path())?.written.is_empty());
+/// # Ok::<(), fluxgen_core::Error>(())
+/// ```
+pub fn write_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<WriteReport, Error> {
+    let mut pending = Pending::default();
+    for one in each_cluster(config, clusters, root, |one| one)? {
+        pending.extend(one);
+    }
+    apply(pending)
+}
+
+/// Carries out what [`pending`] found, unless it found a file fluxgen did not write.
+fn apply(pending: Pending) -> Result<WriteReport, Error> {
     if !pending.foreign.is_empty() {
         return Err(Error::NotGenerated { paths: pending.foreign });
     }
@@ -109,12 +177,11 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
     let mut stale = Vec::new();
     for change in pending.changes {
         match change {
-            Change::Write { path, old, new } => staging.stage(&path, new, old.is_some())?,
+            Change::Write { path, old, new } => staging.stage(&path, &new, old.is_some())?,
             Change::Remove { path, .. } => stale.push(path),
         }
     }
-    let roots: Vec<&Path> = trees.iter().map(|(dir, _)| dir.as_path()).collect();
-    let written = staging.commit(&roots)?;
+    let written = staging.commit(&pending.roots)?;
     for path in &stale {
         fs::remove_file(path).map_err(|source| Error::Write {
             path: path.clone(),
@@ -131,18 +198,18 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
 
 /// The namespace `kustomization.yaml`: written when absent or generated; otherwise the user's
 /// own, and fluxgen only reports the lines it lacks.
-fn index_file<'t>(dir: &Path, tree: &'t Tree, pending: &mut Pending<'t>) -> Result<(), Error> {
+fn index_file(dir: &Path, index: &IndexFile, pending: &mut Pending) -> Result<(), Error> {
     let path = dir.join(IndexFile::PATH);
     let existing = read_existing(&path)?;
     match existing {
-        _ if tree.index.entries.is_empty() => {
+        _ if index.entries.is_empty() => {
             if let Some(old) = existing.filter(|text| is_generated(text)) {
                 pending.changes.push(Change::Remove { path, old });
             }
         }
-        Some(text) if text == tree.index.content => pending.unchanged.push(path),
+        Some(text) if text == index.content => pending.unchanged.push(path),
         Some(text) if !is_generated(&text) => {
-            for entry in &tree.index.entries {
+            for entry in &index.entries {
                 if !IndexFile::lists(&text, entry) {
                     pending.index_lines.push((path.clone(), entry.clone()));
                 }
@@ -151,7 +218,7 @@ fn index_file<'t>(dir: &Path, tree: &'t Tree, pending: &mut Pending<'t>) -> Resu
         old => pending.changes.push(Change::Write {
             path,
             old,
-            new: &tree.index.content,
+            new: index.content.clone(),
         }),
     }
     Ok(())

@@ -3,6 +3,11 @@
 //!
 //! From a [`scan`](crate::scan()) of the repository, [`import()`]:
 //!
+//! - refuses a repository with files the scan could not read, or read only in part (malformed
+//!   YAML, not UTF-8, binary, too large, a symbolic-link loop, a Flux object field of the wrong
+//!   type): [`ImportError::Unreadable`] lists each at its position. A config imported without
+//!   them would silently leave out what they hold; [`ImportOptions::skip_unreadable`] imports
+//!   without them when that is meant;
 //! - finds the clusters: each directory with a bootstrap install
 //!   (`kubernetes/<cluster>/bootstrap`, a kustomization pulling
 //!   `github.com/fluxcd/flux2/manifests/install`), a `flux` Kustomization applying
@@ -37,7 +42,7 @@ mod written;
 
 use std::collections::BTreeMap;
 
-use crate::scan::Repository;
+use crate::scan::{Note, Repository};
 use crate::{Component, Phase};
 
 pub use report::{EntryKind, ImportReport, ReportEntry};
@@ -53,12 +58,19 @@ pub struct ImportOptions {
     /// The name of the cluster of a single-cluster repository (`kubernetes/bootstrap`,
     /// `kubernetes/flux`): `main` by default.
     pub single_cluster_name: String,
+    /// Import even when the scan could not read some files ([`NoteKind::loses_content`]):
+    /// what they hold is left out of the config. `false` by default: such a repository is
+    /// refused with [`ImportError::Unreadable`].
+    ///
+    /// [`NoteKind::loses_content`]: crate::scan::NoteKind::loses_content
+    pub skip_unreadable: bool,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
         Self {
             single_cluster_name: "main".to_owned(),
+            skip_unreadable: false,
         }
     }
 }
@@ -78,6 +90,16 @@ pub struct Imported {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImportError {
+    /// Files the scan could not read, or read only in part (malformed, not YAML, too large,
+    /// a link loop, an invalid field): a config without what they hold would silently differ
+    /// from what the repository runs. Every such file is listed, each at its position.
+    #[error("{}", unreadable_message(root, notes))]
+    Unreadable {
+        /// The repository.
+        root: String,
+        /// What the scan could not read, in file order.
+        notes: Vec<Note>,
+    },
     /// No cluster was found.
     #[error(
         "no cluster found in {root}: import looks for bootstrap installs (a kustomization.yaml pulling \
@@ -139,6 +161,18 @@ pub enum ImportError {
 /// ```
 pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Imported, ImportError> {
     let root = repository.root.display().to_string();
+    let unreadable: Vec<Note> = repository
+        .notes
+        .iter()
+        .filter(|note| note.kind.loses_content())
+        .cloned()
+        .collect();
+    if !unreadable.is_empty() && !options.skip_unreadable {
+        return Err(ImportError::Unreadable {
+            root,
+            notes: unreadable,
+        });
+    }
     let found = clusters::find(repository, &options.single_cluster_name);
     if found.is_empty() {
         return Err(ImportError::NoClusters { root });
@@ -166,6 +200,23 @@ pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Import
     let body = crate::yaml::to_string_in_order(&config).map_err(|reason| ImportError::Render { reason })?;
     let text = format!("{}{body}", header(&config));
     Ok(Imported { config, text, report })
+}
+
+/// The message of [`ImportError::Unreadable`]: how many files, then each note on its line.
+fn unreadable_message(root: &str, notes: &[Note]) -> String {
+    let files: std::collections::BTreeSet<&str> = notes.iter().map(|note| note.file.as_str()).collect();
+    let (count, them, hold) = match files.len() {
+        1 => ("1 file".to_owned(), "it", "it holds"),
+        count => (format!("{count} files"), "them", "they hold"),
+    };
+    let mut message = format!(
+        "{root}: {count} could not be read (in whole or in part), and a config imported without {them} would \
+         leave out what {hold}:"
+    );
+    for note in notes {
+        message.push_str(&format!("\n  {note}"));
+    }
+    message
 }
 
 /// The controllers the FluxInstance runs: the four defaults, and the image automation

@@ -2,9 +2,9 @@
 //! `chart.spec.chart`, or a `chartRef` to an OCIRepository of the chart), with `values.instance`
 //! inline or in a ConfigMap that a `configMapGenerator` builds from a values file.
 
-use std::fs;
 use std::path::Path;
 
+use super::documents::read_text;
 use super::flux_objects::flux_instance;
 use super::kustomize_graph::{EntryTarget, KustomizeFile};
 use super::model::{Chart, FluxInstance, HelmRelease, InstanceSource, OciRepository};
@@ -100,7 +100,7 @@ fn generated_file(release: &HelmRelease, name: &str, key: &str, kustomize_files:
 
 /// `instance` of a values file.
 fn read_instance(root: &Path, file: &str) -> Option<Node> {
-    let text = fs::read_to_string(root.join(file)).ok()?;
+    let text = read_text(&root.join(file))?;
     let documents = yaml::parse_documents(&text).ok()?;
     documents.into_iter().find_map(|d| d.get("instance").cloned())
 }

@@ -1,12 +1,21 @@
 //! Reading one YAML file into documents: SOPS-encrypted files recognised (and reduced to the
 //! kind and name of each document), templates and non-YAML text skipped with a note,
-//! malformed YAML noted with its line while the documents that parse are kept.
+//! malformed YAML noted with its line and column while the documents that parse are kept.
+//! Files larger than [`MAX_FILE_BYTES`] are not read.
 
 use std::fs;
+use std::io::{self, Read};
+use std::path::Path;
 
 use super::model::{Note, NoteKind, SopsDocument, SopsFile};
 use super::walk::Found;
-use crate::yaml::{self, Node, NodeValue};
+use crate::yaml::{self, Node, NodeValue, Position};
+
+/// The largest file the scanner reads: 16 MiB. The largest YAML file of the reference
+/// repositories is 9 KiB and a whole Flux install (`gotk-components.yaml`, every CRD) is under
+/// 1 MiB, so this leaves a wide margin for generated bundles while a stray dump, a disk image
+/// named `.yaml` or a device is noted instead of filling memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// A file's content as the scanner uses it.
 pub(super) enum Content {
@@ -21,28 +30,110 @@ pub(super) enum Content {
 /// Markers of template languages that are not YAML (`{{ }}` Go/Jinja, `#{ }#` makejinja).
 const TEMPLATE_MARKERS: [&str; 4] = ["{{", "{%", "#{", "#%"];
 
+/// Why a file was not read.
+pub(crate) enum Unread {
+    /// Larger than [`MAX_FILE_BYTES`]: its size.
+    TooLarge(u64),
+    /// Not a regular file (a FIFO, a device, a socket).
+    NotAFile,
+    /// Not UTF-8 text.
+    NotUtf8,
+    /// The system refused.
+    Failed(io::Error),
+}
+
+impl Unread {
+    /// The reason, for a note.
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            Unread::TooLarge(size) => format!(
+                "{} is larger than the {} MiB the scanner reads: not read",
+                size_words(*size),
+                MAX_FILE_BYTES >> 20
+            ),
+            Unread::NotAFile => "not a regular file: not read".to_owned(),
+            Unread::NotUtf8 => "not UTF-8 text: not read".to_owned(),
+            Unread::Failed(error) => format!("cannot read: {error}"),
+        }
+    }
+}
+
+/// A size for people: `20.0 MiB`, `512 KiB`, `12 bytes`.
+fn size_words(size: u64) -> String {
+    if size >= 1 << 20 {
+        format!("{:.1} MiB", size as f64 / f64::from(1 << 20))
+    } else if size >= 1 << 10 {
+        format!("{} KiB", size >> 10)
+    } else {
+        format!("{size} bytes")
+    }
+}
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`], checking its size before reading (and
+/// reading no more than the limit should it grow meanwhile).
+pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, Unread> {
+    let metadata = fs::metadata(path).map_err(Unread::Failed)?;
+    if !metadata.is_file() {
+        return Err(Unread::NotAFile);
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(Unread::TooLarge(metadata.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(Unread::Failed)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Unread::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Reads a file of at most [`MAX_FILE_BYTES`] as UTF-8 text (`None` otherwise), for the
+/// readers that come back to a file the scan already judged (patch and values files, doctor).
+pub(crate) fn read_text(path: &Path) -> Option<String> {
+    String::from_utf8(read_bounded(path).ok()?).ok()
+}
+
 /// Reads and parses one file, adding notes for what is skipped.
 pub(super) fn read(found: &Found, notes: &mut Vec<Note>) -> Content {
-    let note = |line: Option<u32>, kind: NoteKind, message: String| Note {
+    let note = |at: Option<Position>, kind: NoteKind, message: String| Note {
         file: found.relative.clone(),
-        line,
+        line: at.map(|at| at.line.max(1)),
+        column: at.map(|at| at.column.max(1)),
         kind,
         message,
     };
-    let bytes = match fs::read(&found.path) {
+    let bytes = match read_bounded(&found.path) {
         Ok(bytes) => bytes,
-        Err(error) => {
-            notes.push(note(None, NoteKind::Unreadable, format!("cannot read: {error}")));
+        Err(unread) => {
+            notes.push(note(None, NoteKind::Unreadable, unread.reason()));
             return Content::Skipped;
         }
     };
-    let Ok(text) = String::from_utf8(bytes) else {
-        notes.push(note(None, NoteKind::NotYaml, "not UTF-8 text: skipped".into()));
-        return Content::Skipped;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let bytes = error.as_bytes();
+            let valid = error.utf8_error().valid_up_to();
+            notes.push(note(
+                Some(position(bytes, valid)),
+                NoteKind::NotYaml,
+                format!(
+                    "not UTF-8 text (byte 0x{:02x}): skipped; save it as UTF-8",
+                    bytes[valid]
+                ),
+            ));
+            return Content::Skipped;
+        }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    if text.contains('\0') {
-        notes.push(note(None, NoteKind::NotYaml, "binary content: skipped".into()));
+    if let Some(nul) = text.find('\0') {
+        notes.push(note(
+            Some(position(text.as_bytes(), nul)),
+            NoteKind::NotYaml,
+            "binary content (a NUL byte): skipped".into(),
+        ));
         return Content::Skipped;
     }
     let named_sops = is_sops_name(&found.relative);
@@ -64,7 +155,7 @@ pub(super) fn read(found: &Found, notes: &mut Vec<Note>) -> Content {
             } else {
                 format!("malformed YAML: {}; this document is skipped", error.message)
             };
-            notes.push(note(Some(error.at.line.max(1)), NoteKind::Malformed, message));
+            notes.push(note(Some(error.at), NoteKind::Malformed, message));
         }
     }
     if encrypted {
@@ -74,6 +165,19 @@ pub(super) fn read(found: &Found, notes: &mut Vec<Note>) -> Content {
         });
     }
     Content::Documents(documents)
+}
+
+/// The line and column (in characters, from 1) of the byte at `offset`, which follows valid
+/// UTF-8.
+fn position(bytes: &[u8], offset: usize) -> Position {
+    let before = &bytes[..offset];
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    Position {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+    }
 }
 
 /// `*.sops.yaml` / `*.sops.yml` (but not the SOPS configuration file `.sops.yaml` itself).
@@ -138,6 +242,70 @@ mod tests {
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].kind, NoteKind::Malformed);
         assert!(notes[0].line.is_some_and(|l| (3..=4).contains(&l)), "{notes:?}");
+    }
+
+    #[test]
+    fn malformed_yaml_is_noted_at_its_line_and_column() {
+        let (_, notes) = read_text("a.yaml", "a: 1\nb:\n\tc: 2\n");
+        assert_eq!(notes[0].kind, NoteKind::Malformed);
+        // The parser's position: past the tab, as for a config file.
+        assert_eq!((notes[0].line, notes[0].column), (Some(3), Some(2)), "{notes:?}");
+        let (_, notes) = read_text("a.yaml", "metadata:\n  name: a\n  name: b\n");
+        assert_eq!(
+            notes[0].to_string(),
+            "a.yaml:3:3: malformed YAML: the key `name` appears twice in the same mapping; this document is skipped"
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_text_are_noted_at_the_first_one() {
+        let dir = tempfile::tempdir().unwrap();
+        for (bytes, expected) in [
+            (
+                &b"a: 1\nname: caf\xe9\n"[..],
+                "f.yaml:2:10: not UTF-8 text (byte 0xe9): skipped; save it as UTF-8",
+            ),
+            (
+                &b"a: \xc3\xa9t\xc3\xa9 \0\n"[..],
+                "f.yaml:1:8: binary content (a NUL byte): skipped",
+            ),
+        ] {
+            let path = dir.path().join("f.yaml");
+            fs::write(&path, bytes).unwrap();
+            let mut notes = Vec::new();
+            let found = Found {
+                relative: "f.yaml".to_owned(),
+                path,
+            };
+            assert!(matches!(read(&found, &mut notes), Content::Skipped));
+            assert_eq!(notes[0].kind, NoteKind::NotYaml);
+            assert_eq!(notes[0].to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        let found = Found {
+            relative: "big.yaml".to_owned(),
+            path: path.clone(),
+        };
+        let file = fs::File::create(&path).unwrap();
+        // Sparse files: the size is checked before a byte is read.
+        file.set_len(MAX_FILE_BYTES + (1 << 20)).unwrap();
+        let mut notes = Vec::new();
+        assert!(matches!(read(&found, &mut notes), Content::Skipped));
+        assert_eq!(notes[0].kind, NoteKind::Unreadable);
+        assert_eq!(
+            notes[0].to_string(),
+            "big.yaml: 17.0 MiB is larger than the 16 MiB the scanner reads: not read"
+        );
+        // At the limit, the file is read (and its NUL bytes noted).
+        file.set_len(MAX_FILE_BYTES).unwrap();
+        let mut notes = Vec::new();
+        read(&found, &mut notes);
+        assert_eq!(notes[0].kind, NoteKind::NotYaml, "{notes:?}");
     }
 
     #[test]

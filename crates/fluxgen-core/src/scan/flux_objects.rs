@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::fields::is_duration;
 use super::model::{
     Alert, Chart, Decryption, Dependency, FluxInstance, GitReference, GitRepository, HelmRelease, InstanceSource,
     InstanceSync, Kustomization, Location, ObjectRef, ObjectReference, OciRepository, Patch, PostBuild, Provider,
@@ -20,6 +21,11 @@ pub(super) fn text(node: &Node, path: &[&str]) -> Option<String> {
         NodeValue::Bool(b) => Some(b.to_string()),
         _ => None,
     }
+}
+
+/// A duration at a path, when it is one Flux accepts (see `fields`, which notes the others).
+fn duration(node: &Node, path: &[&str]) -> Option<String> {
+    text(node, path).filter(|d| is_duration(d))
 }
 
 fn flag(node: &Node, path: &[&str]) -> Option<bool> {
@@ -128,7 +134,7 @@ pub(super) fn git_repository(node: &Node, file: &str) -> GitRepository {
             commit: text(node, &["spec", "ref", "commit"]),
         },
         secret_ref: text(node, &["spec", "secretRef", "name"]),
-        interval: text(node, &["spec", "interval"]),
+        interval: duration(node, &["spec", "interval"]),
         ignore: text(node, &["spec", "ignore"]),
         at: location(node, file),
     }
@@ -178,8 +184,8 @@ pub(super) fn kustomization(node: &Node, file: &str) -> Kustomization {
         prune: flag(node, &["spec", "prune"]),
         wait: flag(node, &["spec", "wait"]),
         suspend: flag(node, &["spec", "suspend"]),
-        interval: text(node, &["spec", "interval"]),
-        timeout: text(node, &["spec", "timeout"]),
+        interval: duration(node, &["spec", "interval"]),
+        timeout: duration(node, &["spec", "timeout"]),
         target_namespace: text(node, &["spec", "targetNamespace"]),
         post_build,
         decryption,
@@ -267,7 +273,7 @@ pub(super) fn flux_instance(
         path: text(sync, &["path"]),
         name: text(sync, &["name"]),
         pull_secret: text(sync, &["pullSecret"]),
-        interval: text(sync, &["interval"]),
+        interval: duration(sync, &["interval"]),
     });
     FluxInstance {
         name,

@@ -4,14 +4,14 @@
 //! and what a directory applies, followed recursively.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs;
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::documents::{Unread, read_bounded};
 use super::flux_objects::{items, patch_target, text};
 use super::model::{BootstrapInstall, Location, Note, NoteKind, Patch};
-use crate::yaml::{Node, NodeValue};
+use crate::yaml::{Node, NodeValue, Position};
 
 /// The file names kustomize reads in a directory.
 pub const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -159,6 +159,7 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
                     notes.push(Note {
                         file: relative.to_owned(),
                         line: Some(entry.at.line),
+                        column: Some(entry.at.column),
                         kind: NoteKind::MissingPath,
                         message: format!("`{key}` lists `{written}`, but {path} does not exist"),
                     });
@@ -223,27 +224,31 @@ fn patches(root: &Path, node: &Node, relative: &str, dir: &str, notes: &mut Vec<
         file: relative.to_owned(),
         line,
     };
-    let mut read_file = |written: &str, line: u32| -> Option<(String, String)> {
+    let mut read_file = |written: &str, at: Position| -> Option<(String, String)> {
         let resolved = match resolve(root, dir, written) {
             EntryTarget::File(path) => path,
             _ => {
                 notes.push(Note {
                     file: relative.to_owned(),
-                    line: Some(line),
+                    line: Some(at.line),
+                    column: Some(at.column),
                     kind: NoteKind::MissingPath,
                     message: format!("the patch file `{written}` does not exist"),
                 });
                 return None;
             }
         };
-        match fs::read_to_string(root.join(&resolved)) {
+        let read =
+            read_bounded(&root.join(&resolved)).and_then(|bytes| String::from_utf8(bytes).map_err(|_| Unread::NotUtf8));
+        match read {
             Ok(text) => Some((text, resolved)),
-            Err(error) => {
+            Err(unread) => {
                 notes.push(Note {
                     file: resolved,
                     line: None,
+                    column: None,
                     kind: NoteKind::Unreadable,
-                    message: format!("cannot read the patch: {error}"),
+                    message: format!("a patch file: {}", unread.reason()),
                 });
                 None
             }
@@ -254,7 +259,7 @@ fn patches(root: &Path, node: &Node, relative: &str, dir: &str, notes: &mut Vec<
         let (patch, from_file) = if let Some(inline) = text(patch_node, &["patch"]) {
             (inline, None)
         } else if let Some(path) = text(patch_node, &["path"]) {
-            match read_file(&path, patch_node.at.line) {
+            match read_file(&path, patch_node.at) {
                 Some((text, file)) => (text, Some(file)),
                 None => return,
             }
@@ -283,7 +288,7 @@ fn patches(root: &Path, node: &Node, relative: &str, dir: &str, notes: &mut Vec<
                 from_file: None,
                 at: at(item.at.line),
             });
-        } else if let Some((patch, file)) = read_file(&written, item.at.line) {
+        } else if let Some((patch, file)) = read_file(&written, item.at) {
             found.push(Patch {
                 patch,
                 target: None,

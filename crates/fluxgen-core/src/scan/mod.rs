@@ -18,9 +18,11 @@
 //!
 //! Every object carries its [`Location`]. SOPS-encrypted files (a top-level `sops:` key, or a
 //! `*.sops.yaml` name) become [`SopsFile`]s with the kind and name of each document and no
-//! value. Templates and text that is not YAML are skipped, and malformed YAML is kept as far as
-//! it parses; each is a [`Note`]. Nothing in a repository makes the scan fail: only a root that
-//! cannot be read does.
+//! value. Templates, text that is not YAML and files larger than [`MAX_FILE_BYTES`] are
+//! skipped, malformed YAML is kept as far as it parses, and a field of a Flux object with the
+//! wrong type is left out; each is a [`Note`] at its line and column where there is one
+//! ([`NoteKind::loses_content`] tells which lose part of the repository). Nothing in a
+//! repository makes the scan fail: only a root that cannot be read does.
 //!
 //! ```
 //! let dir = tempfile::tempdir()?;
@@ -39,6 +41,7 @@
 
 mod chart_instances;
 mod documents;
+mod fields;
 mod flux_objects;
 mod kustomize_graph;
 mod model;
@@ -54,6 +57,8 @@ use crate::Error;
 use crate::yaml::Node;
 use documents::Content;
 
+pub use documents::MAX_FILE_BYTES;
+pub(crate) use documents::read_text;
 pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
 pub use model::{
     Alert, BootstrapInstall, Chart, Decryption, Dependency, FluxInstance, GitReference, GitRepository, HelmRelease,
@@ -146,7 +151,7 @@ pub fn scan(repo_root: &Path) -> Result<Repository, Error> {
     repository.flux_instances.sort_by(|a, b| a.at.cmp(&b.at));
     repository
         .notes
-        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     Ok(repository)
 }
 
@@ -161,7 +166,9 @@ impl Repository {
         let Some(object) = flux_objects::object_ref(document, file) else {
             return;
         };
-        match (flux_objects::group(&object.api_version), object.kind.as_str()) {
+        let group = flux_objects::group(&object.api_version);
+        fields::check(group, &object.kind, &object.name, document, file, &mut self.notes);
+        match (group, object.kind.as_str()) {
             ("source.toolkit.fluxcd.io", "GitRepository") => {
                 self.git_repositories.push(flux_objects::git_repository(document, file));
             }

@@ -443,17 +443,21 @@ pub struct Note {
     pub file: String,
     /// The line, when known.
     pub line: Option<u32>,
+    /// The column on that line, from 1, when known.
+    pub column: Option<u32>,
     /// What kind of note.
     pub kind: NoteKind,
     /// What happened.
     pub message: String,
 }
 
+/// `file:line:column: message`, or as much of the position as is known.
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, "{}:{line}:{column}: {}", self.file, self.message),
+            (Some(line), None) => write!(f, "{}:{line}: {}", self.file, self.message),
+            (None, _) => write!(f, "{}: {}", self.file, self.message),
         }
     }
 }
@@ -469,10 +473,43 @@ pub enum NoteKind {
     NotYaml,
     /// YAML that does not parse: the documents that do are kept.
     Malformed,
-    /// A file or directory that cannot be read.
+    /// A file or directory that cannot be read, or a file larger than
+    /// [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
     Unreadable,
-    /// A symbolic link that is not followed (outside the repository, dangling or a loop).
+    /// A symbolic link that is not followed: outside the repository, dangling, or back to a
+    /// directory that contains it.
     Symlink,
+    /// A symbolic link in a loop (`a -> b`, `b -> a`): resolving it never reaches a file.
+    SymlinkLoop,
+    /// A field of a Flux object with the wrong type (a list for `spec.path`) or a value Flux
+    /// rejects (`interval: 10x`): the object is read without it.
+    InvalidField,
     /// A `kustomization.yaml` entry that names a path that does not exist.
     MissingPath,
+}
+
+impl NoteKind {
+    /// Whether the note is about content the scan could not read: a file or document that is
+    /// malformed, not YAML, unreadable or too large, a link loop, or an invalid field. What
+    /// such a file holds is missing from the [`Repository`](super::Repository), so `import`
+    /// refuses it unless told to go on without ([`ImportOptions::skip_unreadable`]). Templates,
+    /// links that are not followed and missing paths lose nothing that is in the repository.
+    ///
+    /// [`ImportOptions::skip_unreadable`]: crate::ImportOptions::skip_unreadable
+    ///
+    /// ```
+    /// use fluxgen_core::scan::NoteKind;
+    /// assert!(NoteKind::Malformed.loses_content());
+    /// assert!(!NoteKind::Template.loses_content());
+    /// ```
+    pub fn loses_content(self) -> bool {
+        match self {
+            NoteKind::NotYaml
+            | NoteKind::Malformed
+            | NoteKind::Unreadable
+            | NoteKind::SymlinkLoop
+            | NoteKind::InvalidField => true,
+            NoteKind::Template | NoteKind::Symlink | NoteKind::MissingPath => false,
+        }
+    }
 }

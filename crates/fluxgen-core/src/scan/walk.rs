@@ -2,10 +2,13 @@
 //!
 //! `.git`, `target`, `node_modules` and hidden directories are skipped; symbolic links are
 //! followed only to places inside the repository, and a directory is entered once, so a link
-//! loop ends; `.j2` templates are noted and skipped.
+//! back to a directory that contains it ends the walk there (noted); a link that does not
+//! resolve is noted as dangling or, when links lead in a circle (`a -> b`, `b -> a`), as a loop;
+//! `.j2` templates are noted and skipped.
 
 use std::collections::HashSet;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::model::{Note, NoteKind};
@@ -92,16 +95,15 @@ fn descend(root: &Path, dir: &Path, relative: &str, depth: usize, visited: &mut 
                     walk.notes.push(note(
                         &child_relative,
                         NoteKind::Symlink,
-                        "a symbolic link to a place outside the repository: not followed".into(),
+                        format!(
+                            "a symbolic link to `{}`, outside the repository: not followed",
+                            written_target(&path)
+                        ),
                     ));
                     continue;
                 }
-                Err(_) => {
-                    walk.notes.push(note(
-                        &child_relative,
-                        NoteKind::Symlink,
-                        "a symbolic link that leads nowhere (dangling, or a loop): not followed".into(),
-                    ));
+                Err(error) => {
+                    walk.notes.push(unresolved_link(&child_relative, &path, &error));
                     continue;
                 }
             }
@@ -125,6 +127,18 @@ fn descend(root: &Path, dir: &Path, relative: &str, depth: usize, visited: &mut 
             } else {
                 fs::canonicalize(&path).unwrap_or(path.clone())
             };
+            if file_type.is_symlink() && dir.starts_with(&canonical) {
+                walk.notes.push(note(
+                    &child_relative,
+                    NoteKind::Symlink,
+                    format!(
+                        "a symbolic link to `{}`, a directory that contains it: not followed (its files are read \
+                         under their own path)",
+                        written_target(&path)
+                    ),
+                ));
+                continue;
+            }
             if !visited.insert(canonical.clone()) {
                 // Reached again through a link: its files are listed under the first path.
                 continue;
@@ -160,9 +174,71 @@ fn note(file: &str, kind: NoteKind, message: String) -> Note {
             file.to_owned()
         },
         line: None,
+        column: None,
         kind,
         message,
     }
+}
+
+/// The note for a link that does not resolve: a loop, a dangling link, or one that cannot be
+/// followed for another reason (permissions).
+fn unresolved_link(relative: &str, link: &Path, error: &io::Error) -> Note {
+    let target = written_target(link);
+    if is_loop(link, error) {
+        note(
+            relative,
+            NoteKind::SymlinkLoop,
+            format!(
+                "a symbolic link loop: `{target}` leads back to this link and never to a file, so it cannot be read"
+            ),
+        )
+    } else if matches!(error.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) {
+        note(
+            relative,
+            NoteKind::Symlink,
+            format!("a symbolic link to `{target}`, which does not exist (dangling): not followed"),
+        )
+    } else {
+        note(
+            relative,
+            NoteKind::Unreadable,
+            format!("a symbolic link to `{target}` that cannot be followed: {error}"),
+        )
+    }
+}
+
+/// The target of a link as written in it.
+fn written_target(link: &Path) -> String {
+    fs::read_link(link).map_or_else(|_| "?".to_owned(), |t| t.to_string_lossy().into_owned())
+}
+
+/// Whether resolving `link` failed because links lead in a circle (`ELOOP`).
+#[cfg(target_os = "linux")]
+fn is_loop(_link: &Path, error: &io::Error) -> bool {
+    rustix::io::Errno::from_io_error(error) == Some(rustix::io::Errno::LOOP)
+}
+
+/// Whether resolving `link` failed because links lead in a circle: following the chain of
+/// links (each relative to the one before) comes back to one already seen.
+#[cfg(not(target_os = "linux"))]
+fn is_loop(link: &Path, _error: &io::Error) -> bool {
+    /// Linux's limit on links followed in one resolution.
+    const MAX_HOPS: usize = 40;
+    let mut seen = HashSet::new();
+    let mut current = link.to_path_buf();
+    for _ in 0..MAX_HOPS {
+        let Ok(target) = fs::read_link(&current) else {
+            return false;
+        };
+        let next = current
+            .parent()
+            .map_or_else(|| target.clone(), |parent| parent.join(&target));
+        if !seen.insert(current) {
+            return true;
+        }
+        current = next;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -216,7 +292,46 @@ mod tests {
         let kinds: Vec<_> = walk.notes.iter().map(|n| (n.file.as_str(), n.kind)).collect();
         assert_eq!(
             kinds,
-            [("dangling.yaml", NoteKind::Symlink), ("escape", NoteKind::Symlink)]
+            [
+                ("apps/x/loop", NoteKind::Symlink),
+                ("dangling.yaml", NoteKind::Symlink),
+                ("escape", NoteKind::Symlink)
+            ]
         );
+        assert!(
+            walk.notes[0].message.contains("a directory that contains it"),
+            "{:?}",
+            walk.notes[0]
+        );
+        assert!(walk.notes[1].message.contains("dangling"), "{:?}", walk.notes[1]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_loop_is_told_from_a_dangling_link() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        symlink("b.yaml", root.join("a.yaml")).unwrap();
+        symlink("a.yaml", root.join("b.yaml")).unwrap();
+        symlink("self", root.join("self")).unwrap();
+        symlink("missing/x.yaml", root.join("z.yaml")).unwrap();
+        let walk = walk(&root).unwrap();
+        assert!(walk.yaml.is_empty());
+        let kinds: Vec<_> = walk.notes.iter().map(|n| (n.file.as_str(), n.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("a.yaml", NoteKind::SymlinkLoop),
+                ("b.yaml", NoteKind::SymlinkLoop),
+                ("self", NoteKind::SymlinkLoop),
+                ("z.yaml", NoteKind::Symlink)
+            ]
+        );
+        assert_eq!(
+            walk.notes[0].to_string(),
+            "a.yaml: a symbolic link loop: `b.yaml` leads back to this link and never to a file, so it cannot be read"
+        );
+        assert!(NoteKind::SymlinkLoop.loses_content() && !NoteKind::Symlink.loses_content());
     }
 }
