@@ -16,7 +16,7 @@ use super::{
 };
 use crate::Component;
 use crate::duration::is_flux_duration;
-use crate::yaml::{self, Node, NodeValue, Position};
+use crate::yaml::{self, Key, Node, NodeValue, Position};
 
 pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<Config, ConfigErrors> {
     let file = origin.to_string();
@@ -359,53 +359,16 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
     let defaults = root.get("defaults").unwrap_or(&empty);
     let mut clusters = BTreeMap::new();
     if let Some(NodeValue::Map(entries)) = root.get("clusters").map(|n| &n.value) {
-        for (key, entry) in entries {
-            let mut own = entry.clone();
-            let mut phase = Phase::default();
-            if let NodeValue::Map(fields) = &mut own.value
-                && let Some(index) = fields.iter().position(|(k, _)| k.name == "phase")
-            {
-                let (_, node) = fields.remove(index);
-                // `phase: ~` is a phase not set, as any key set to null.
-                if node.value != NodeValue::Null {
-                    phase = serde_json::from_value(node.to_json()).expect("the schema checked `phase`");
-                }
+        // Each cluster on its own: on every core for a config of many.
+        let each = crate::parallel::map_all(entries, |(key, entry)| {
+            let mut own_errors = Vec::new();
+            (cluster(key, entry, defaults, &mut own_errors), own_errors)
+        });
+        for (cluster, own_errors) in each {
+            errors.extend(own_errors);
+            if let Some(cluster) = cluster {
+                clusters.insert(cluster.name.clone(), cluster);
             }
-            let merged = defaults.merged(&own);
-            let mut settings: Settings = match serde_json::from_value(merged.to_json()) {
-                Ok(settings) => settings,
-                Err(error) => {
-                    errors.push(ConfigError {
-                        at: key.at,
-                        key: format!("clusters.{}", key.name),
-                        message: error.to_string(),
-                    });
-                    continue;
-                }
-            };
-            let place = Place {
-                defaults,
-                entry,
-                cluster: &key.name,
-                fallback: key.at,
-            };
-            // In a patch `null` deletes a key: read the overrides again, keeping their `null`s.
-            if let Some(node) = merged.get("overrides").filter(|n| n.value != NodeValue::Null) {
-                match serde_json::from_value(node.to_json_with_nulls()) {
-                    Ok(overrides) => settings.overrides = overrides,
-                    Err(error) => errors.push(place.error(&["overrides"], error.to_string())),
-                }
-            }
-            expand(&mut settings, &key.name);
-            check_settings(&settings, &place, errors);
-            clusters.insert(
-                key.name.clone(),
-                Cluster {
-                    name: key.name.clone(),
-                    phase,
-                    settings,
-                },
-            );
         }
     }
 
@@ -421,6 +384,54 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
         clusters,
         rollout,
     }
+}
+
+/// One cluster's settings: its entry merged over `defaults`, read, expanded and checked.
+/// `None` when the merged settings do not read (the error is in `errors`).
+fn cluster(key: &Key, entry: &Node, defaults: &Node, errors: &mut Vec<ConfigError>) -> Option<Cluster> {
+    let mut own = entry.clone();
+    let mut phase = Phase::default();
+    if let NodeValue::Map(fields) = &mut own.value
+        && let Some(index) = fields.iter().position(|(k, _)| k.name == "phase")
+    {
+        let (_, node) = fields.remove(index);
+        // `phase: ~` is a phase not set, as any key set to null.
+        if node.value != NodeValue::Null {
+            phase = serde_json::from_value(node.to_json()).expect("the schema checked `phase`");
+        }
+    }
+    let merged = defaults.merged(&own);
+    let mut settings: Settings = match serde_json::from_value(merged.to_json()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            errors.push(ConfigError {
+                at: key.at,
+                key: format!("clusters.{}", key.name),
+                message: error.to_string(),
+            });
+            return None;
+        }
+    };
+    let place = Place {
+        defaults,
+        entry,
+        cluster: &key.name,
+        fallback: key.at,
+    };
+    // In a patch `null` deletes a key: read the overrides again, keeping their `null`s.
+    if let Some(node) = merged.get("overrides").filter(|n| n.value != NodeValue::Null) {
+        match serde_json::from_value(node.to_json_with_nulls()) {
+            Ok(overrides) => settings.overrides = overrides,
+            Err(error) => errors.push(place.error(&["overrides"], error.to_string())),
+        }
+    }
+    expand(&mut settings, &key.name);
+    check_settings(&settings, &place, errors);
+    Some(Cluster {
+        name: key.name.clone(),
+        phase,
+        settings,
+    })
 }
 
 /// Where a cluster's merged keys came from, to point errors at the right line.

@@ -315,9 +315,26 @@ fn read_existing(path: &Path) -> Result<Option<String>, Error> {
     if !meta.is_file() {
         return Err(blocked("it is not a regular file"));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
-    file.read_to_end(&mut bytes).map_err(failed)?;
+    let bytes = read_sized(&mut file, usize::try_from(meta.len()).unwrap_or(0)).map_err(failed)?;
     Ok(Some(String::from_utf8(bytes).unwrap_or_default()))
+}
+
+/// Reads the `size` bytes a file had when it was looked at, in one read where the file
+/// system allows (`read_to_end` would ask for the size again and read once more to see the
+/// end). A file that shrank meanwhile is cut where it ends; one that grew is read as it was.
+fn read_sized(file: &mut fs::File, size: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; size];
+    let mut filled = 0;
+    while filled < size {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
 }
 
 /// Opens `path` for reading without following a symlink in its last component (that fails)
@@ -390,4 +407,46 @@ fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Vec<(PathBuf, S
     }
     found.sort();
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_read_as_large_as_it_was_seen_or_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.yaml");
+        let content: Vec<u8> = (0..20_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        fs::write(&path, &content).unwrap();
+        for seen in [0, 1, 19_999, 20_000, 20_001, 100_000] {
+            let mut file = fs::File::open(&path).unwrap();
+            let read = read_sized(&mut file, seen).unwrap();
+            assert_eq!(read, content[..seen.min(content.len())], "size seen: {seen}");
+        }
+        let mut file = fs::File::open(&path).unwrap();
+        assert_eq!(read_existing(&path).unwrap().unwrap().as_bytes(), content);
+        assert_eq!(read_sized(&mut file, 20_000).unwrap(), content);
+    }
+
+    #[test]
+    fn a_symlink_or_a_directory_at_a_generated_path_is_refused_and_nothing_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_existing(&dir.path().join("missing.yaml")).unwrap(), None);
+        fs::create_dir(dir.path().join("dir.yaml")).unwrap();
+        let error = read_existing(&dir.path().join("dir.yaml")).unwrap_err();
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        #[cfg(unix)]
+        {
+            fs::write(dir.path().join("target.yaml"), "x").unwrap();
+            std::os::unix::fs::symlink("target.yaml", dir.path().join("link.yaml")).unwrap();
+            let error = read_existing(&dir.path().join("link.yaml")).unwrap_err();
+            assert!(error.to_string().contains("symlink"), "{error}");
+        }
+        fs::write(dir.path().join("latin1.yaml"), b"caf\xe9").unwrap();
+        assert_eq!(
+            read_existing(&dir.path().join("latin1.yaml")).unwrap(),
+            Some(String::new())
+        );
+    }
 }
