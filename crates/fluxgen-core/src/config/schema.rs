@@ -137,3 +137,66 @@ fn simplify(schema: &mut Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every keyword of the validation schema means the same in draft 7, which the validator
+    /// is built for (a keyword draft 7 does not know would be ignored, not checked).
+    #[test]
+    fn the_validation_schema_uses_only_draft_7_keywords() {
+        const DRAFT_7: [&str; 24] = [
+            "$id",
+            "$schema",
+            "additionalProperties",
+            "anyOf",
+            "const",
+            "description",
+            "enum",
+            "format",
+            "items",
+            "maxLength",
+            "maximum",
+            "minItems",
+            "minLength",
+            "minProperties",
+            "minimum",
+            "oneOf",
+            "pattern",
+            "properties",
+            "propertyNames",
+            "required",
+            "title",
+            "type",
+            "uniqueItems",
+            "maxItems",
+        ];
+        fn walk(schema: &Value, found: &mut Vec<String>) {
+            match schema {
+                Value::Object(object) => {
+                    for (key, value) in object {
+                        found.push(key.clone());
+                        if key == "properties" {
+                            for property in value.as_object().expect("properties is a map").values() {
+                                walk(property, found);
+                            }
+                        } else {
+                            walk(value, found);
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        walk(&validation_schema(), &mut found);
+        let unknown: Vec<&String> = found.iter().filter(|k| !DRAFT_7.contains(&k.as_str())).collect();
+        assert!(unknown.is_empty(), "not draft-7 keywords: {unknown:?}");
+        assert!(
+            found.iter().any(|k| k == "additionalProperties"),
+            "the walk reached the keywords"
+        );
+    }
+}
