@@ -90,8 +90,11 @@
 //! - Every file starts with `---`, a `yaml-language-server` schema line and fluxgen's marker;
 //!   keys are sorted, indentation is two spaces, multi-line strings are literal blocks, and
 //!   strings YAML 1.1 would misread (`yes`, `on`, `1.10`, dates) are quoted.
-//! - [`write`] checks everything before writing anything, writes each file atomically, skips
-//!   unchanged files, and never overwrites or deletes a file without the marker.
+//! - [`write()`] checks everything before writing anything, writes each changed file to a
+//!   temporary file beside it, flushes them all to disk at once and renames each into place
+//!   (a kill or a power cut leaves every file old or new), skips unchanged files, and never
+//!   overwrites or deletes a file without the marker. [`write_clusters`] and
+//!   [`check_clusters`] plan and compare many clusters on every core.
 
 mod component;
 pub mod config;

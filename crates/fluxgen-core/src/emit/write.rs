@@ -143,7 +143,7 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
 }
 
 /// Plans the named clusters and writes each tree into its directory below `root`
-/// ([`tree_dir`]): [`write`] of their [`plan`](crate::plan)s, on every core, holding only the
+/// ([`tree_dir`]): [`write()`] of their [`plan`](crate::plan)s, on every core, holding only the
 /// files that change.
 ///
 /// ```
