@@ -20,19 +20,6 @@ where
     map_with(items, || (), |(), item| f(item))
 }
 
-/// [`map`] of a function that cannot fail.
-pub(crate) fn map_all<'a, T, R, F>(items: &'a [T], f: F) -> Vec<R>
-where
-    T: Sync,
-    R: Send,
-    F: Fn(&'a T) -> R + Sync,
-{
-    match map(items, |item| Ok::<R, std::convert::Infallible>(f(item))) {
-        Ok(results) => results,
-        Err(never) => match never {},
-    }
-}
-
 /// [`map`], where each thread first makes a state with `init` and `f` gets it with every item
 /// of the thread's run (a cache, say).
 pub(crate) fn map_with<'a, T, S, R, E, I, F>(items: &'a [T], init: I, f: F) -> Result<Vec<R>, E>

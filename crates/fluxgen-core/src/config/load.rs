@@ -14,9 +14,9 @@ use super::{
     Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, PerController, Phase, Repository,
     RepositorySettings, Settings,
 };
-use crate::Component;
 use crate::duration::is_flux_duration;
 use crate::yaml::{self, Key, Node, NodeValue, Position};
+use crate::{Component, Tuning};
 
 pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<Config, ConfigErrors> {
     let file = origin.to_string();
@@ -364,10 +364,12 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
     let mut clusters = BTreeMap::new();
     if let Some(NodeValue::Map(entries)) = root.get("clusters").map(|n| &n.value) {
         // Each cluster on its own: on every core for a config of many.
-        let each = crate::parallel::map_all(entries, |(key, entry)| {
+        let each = crate::parallel::map_with(entries, Option::default, |passed, (key, entry)| {
             let mut own_errors = Vec::new();
-            (cluster(key, entry, defaults, &mut own_errors), own_errors)
+            let cluster = cluster(key, entry, defaults, passed, &mut own_errors);
+            Ok::<_, std::convert::Infallible>((cluster, own_errors))
         });
+        let Ok(each) = each;
         for (cluster, own_errors) in each {
             errors.extend(own_errors);
             if let Some(cluster) = cluster {
@@ -391,8 +393,15 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
 }
 
 /// One cluster's settings: its entry merged over `defaults`, read, expanded and checked.
-/// `None` when the merged settings do not read (the error is in `errors`).
-fn cluster(key: &Key, entry: &Node, defaults: &Node, errors: &mut Vec<ConfigError>) -> Option<Cluster> {
+/// `None` when the merged settings do not read (the error is in `errors`). `passed` holds the
+/// last tunings found to lower without a conflict (clusters mostly share theirs).
+fn cluster(
+    key: &Key,
+    entry: &Node,
+    defaults: &Node,
+    passed: &mut Option<Vec<Tuning>>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Cluster> {
     let mut own = entry.clone();
     let mut phase = Phase::default();
     if let NodeValue::Map(fields) = &mut own.value
@@ -430,7 +439,7 @@ fn cluster(key: &Key, entry: &Node, defaults: &Node, errors: &mut Vec<ConfigErro
         }
     }
     expand(&mut settings, &key.name);
-    check_settings(&settings, &place, errors);
+    check_settings(&settings, &place, passed, errors);
     Some(Cluster {
         name: key.name.clone(),
         phase,
@@ -497,8 +506,13 @@ fn expand(settings: &mut Settings, cluster: &str) {
     settings.instance.sync.path = settings.instance.sync.path.replace("{cluster}", cluster);
 }
 
-fn check_settings(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
-    check_tuning(settings, place, errors);
+fn check_settings(
+    settings: &Settings,
+    place: &Place<'_>,
+    passed: &mut Option<Vec<Tuning>>,
+    errors: &mut Vec<ConfigError>,
+) {
+    check_tuning(settings, place, passed, errors);
     check_overrides(settings, place, errors);
     for (keys, value) in [
         (&["path"][..], &settings.path),
@@ -560,7 +574,12 @@ fn check_settings(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Confi
 
 /// Tuning keys name enabled controllers and the feature gates they know; the tunings must
 /// lower without conflicts (checked without rendering the patches: `lower` fails only there).
-fn check_tuning(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
+fn check_tuning(
+    settings: &Settings,
+    place: &Place<'_>,
+    passed: &mut Option<Vec<Tuning>>,
+    errors: &mut Vec<ConfigError>,
+) {
     let components = crate::emit::components(settings);
     let tuning = &settings.tuning;
     let mut named: Vec<(&str, Component)> = Vec::new();
@@ -602,10 +621,16 @@ fn check_tuning(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigE
             errors.push(place.error(&["tuning", "featureGates", controller.as_str(), gate], message));
         }
     }
-    if errors.is_empty()
-        && let Err(error) = crate::tuning::check_tunings(&tuning.tunings(&components))
-    {
-        errors.push(place.error(&["tuning"], error.to_string()));
+    if !errors.is_empty() {
+        return;
+    }
+    let tunings = tuning.tunings(&components);
+    if passed.as_ref() == Some(&tunings) {
+        return;
+    }
+    match crate::tuning::check_tunings(&tunings) {
+        Ok(()) => *passed = Some(tunings),
+        Err(error) => errors.push(place.error(&["tuning"], error.to_string())),
     }
 }
 

@@ -270,13 +270,21 @@ fn check_below(dir: &Path, relative: &str, checked: &mut HashMap<PathBuf, bool>)
     Ok(true)
 }
 
-/// Refuses an output directory whose existing part is not a directory.
+/// Refuses an output directory whose existing part is not a directory. When the directory
+/// exists, so do its ancestors, as directories: only a missing one needs the walk up.
 fn check_inside(dir: &Path) -> Result<(), Error> {
     for ancestor in dir.ancestors() {
         if ancestor.as_os_str().is_empty() {
             break;
         }
-        if let Ok(meta) = fs::symlink_metadata(ancestor)
+        let meta = fs::symlink_metadata(ancestor);
+        if ancestor == dir
+            && let Ok(meta) = &meta
+            && (meta.is_dir() || meta.file_type().is_symlink())
+        {
+            return Ok(());
+        }
+        if let Ok(meta) = meta
             && !meta.is_dir()
             && !meta.file_type().is_symlink()
         {
