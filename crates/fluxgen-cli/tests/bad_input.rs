@@ -3,52 +3,15 @@
 //! endless one. Each must exit 2 with an error located at `file:line:column`, print nothing on
 //! stdout, write nothing, and never panic.
 
-use std::collections::BTreeMap;
+#[allow(dead_code)]
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use insta_cmd::get_cargo_bin;
-
-/// A run's exit code, stdout and stderr.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn fluxgen(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(get_cargo_bin("fluxgen"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run fluxgen");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// Every file below `root` with its bytes.
-fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut found = BTreeMap::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).expect("read a directory") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let bytes = fs::read(&path).expect("read a file");
-                found.insert(path.strip_prefix(root).expect("below root").to_path_buf(), bytes);
-            }
-        }
-    }
-    found
-}
+// The output is read with `run_lossy`, as it comes, UTF-8 or not: the input is not always UTF-8.
+use support::{Links, fluxgen, read_tree, run_lossy};
 
 /// The first `<file>:<line>:<column>:` in `text`, with line and column.
 fn location(text: &str, file: &str) -> Option<(u32, u32)> {
@@ -81,10 +44,10 @@ const EVERY_COMMAND: &[&[&str]] = &[
 
 /// Runs `commands` and checks each refusal; returns the location.
 fn assert_refused(dir: &Path, label: &str, commands: &[&[&str]]) -> (u32, u32) {
-    let before = tree(dir);
+    let before = read_tree(dir, Links::Follow);
     let mut located = None;
     for args in commands {
-        let run = fluxgen(dir, args);
+        let run = run_lossy(fluxgen(dir, args));
         assert_eq!(
             run.code,
             Some(2),
@@ -110,7 +73,7 @@ fn assert_refused(dir: &Path, label: &str, commands: &[&[&str]]) -> (u32, u32) {
         assert!(at.0 > 0 && at.1 > 0, "{label}: {}", run.stderr);
         located = Some(at);
         assert_eq!(
-            tree(dir),
+            read_tree(dir, Links::Follow),
             before,
             "{label}: `fluxgen {}` changed the files",
             args.join(" ")
@@ -121,7 +84,7 @@ fn assert_refused(dir: &Path, label: &str, commands: &[&[&str]]) -> (u32, u32) {
 
 #[test]
 fn every_bad_config_of_the_corpus_exits_2_located_and_writes_nothing() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fluxgen-core/tests/config_errors");
+    let corpus = support::core_tests().join("config_errors");
     let mut fixtures: Vec<PathBuf> = fs::read_dir(&corpus)
         .expect("read the corpus")
         .map(|e| e.expect("an entry").path())
@@ -156,7 +119,7 @@ fn bytes_that_are_not_utf8_are_refused_at_their_line_and_column() {
         let dir = repository(bytes);
         let at = assert_refused(dir.path(), label, EVERY_COMMAND);
         assert_eq!(at, expected, "{label}");
-        let run = fluxgen(dir.path(), &["emit", "--all"]);
+        let run = run_lossy(fluxgen(dir.path(), &["emit", "--all"]));
         assert!(run.stderr.contains("not UTF-8"), "{label}: {}", run.stderr);
     }
 }
@@ -188,7 +151,7 @@ fn a_five_megabyte_config_is_refused_at_its_mistake_in_reasonable_time() {
 fn an_endless_config_is_refused_without_reading_it_all() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let started = Instant::now();
-    let run = fluxgen(dir.path(), &["-c", "/dev/zero", "emit", "--all"]);
+    let run = run_lossy(fluxgen(dir.path(), &["-c", "/dev/zero", "emit", "--all"]));
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(
         run.stderr.contains("/dev/zero: the config is larger than 64 MiB"),
@@ -197,14 +160,14 @@ fn an_endless_config_is_refused_without_reading_it_all() {
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(tree(dir.path()).is_empty());
+    assert!(read_tree(dir.path(), Links::Follow).is_empty());
 }
 
 #[test]
 fn a_config_that_is_a_directory_is_an_error() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     fs::create_dir(dir.path().join("fluxgen.yaml.d")).expect("create a directory");
-    let run = fluxgen(dir.path(), &["-c", "fluxgen.yaml.d", "emit", "--all"]);
+    let run = run_lossy(fluxgen(dir.path(), &["-c", "fluxgen.yaml.d", "emit", "--all"]));
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("fluxgen.yaml.d"), "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
@@ -228,8 +191,11 @@ fn symlinked_output(link: &str, command: &[&str]) {
     let link_path = dir.path().join(link);
     fs::create_dir_all(link_path.parent().expect("a parent")).expect("create a directory");
     std::os::unix::fs::symlink(elsewhere.path(), &link_path).expect("create a symlink");
-    let (inside, outside) = (tree(dir.path()), tree(elsewhere.path()));
-    let run = fluxgen(dir.path(), command);
+    let (inside, outside) = (
+        read_tree(dir.path(), Links::Follow),
+        read_tree(elsewhere.path(), Links::Follow),
+    );
+    let run = run_lossy(fluxgen(dir.path(), command));
     let label = format!("{link} with `fluxgen {}`", command.join(" "));
     assert_eq!(run.code, Some(2), "{label}: {}", run.stderr);
     assert!(run.stderr.contains("symlink"), "{label}: {}", run.stderr);
@@ -239,9 +205,13 @@ fn symlinked_output(link: &str, command: &[&str]) {
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{label}: {}", run.stderr);
-    assert_eq!(tree(dir.path()), inside, "{label}: something was written inside");
     assert_eq!(
-        tree(elsewhere.path()),
+        read_tree(dir.path(), Links::Follow),
+        inside,
+        "{label}: something was written inside"
+    );
+    assert_eq!(
+        read_tree(elsewhere.path(), Links::Follow),
         outside,
         "{label}: something was written through the link"
     );
@@ -267,7 +237,7 @@ fn an_output_directory_given_through_a_symlink_is_written() {
     let dir = repository(EDGE_CONFIG.as_bytes());
     fs::create_dir(dir.path().join("real")).expect("create a directory");
     std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("out")).expect("create a symlink");
-    let run = fluxgen(dir.path(), &["emit", "edge", "-o", "out"]);
+    let run = run_lossy(fluxgen(dir.path(), &["emit", "edge", "-o", "out"]));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(dir.path().join("real/flux-operator/ks.yaml").is_file());
 }

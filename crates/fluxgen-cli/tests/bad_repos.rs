@@ -21,15 +21,17 @@
 
 #![cfg(unix)]
 
+#[allow(dead_code)]
+mod support;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use insta_cmd::get_cargo_bin;
+use support::Run;
 
 /// The corpus.
 fn corpus() -> PathBuf {
@@ -142,23 +144,6 @@ fn write_dashboards(path: &Path) {
     out.flush().expect("flush");
 }
 
-/// Copies a directory, recreating symbolic links as links (never following them).
-fn copy(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("create a directory");
-    for entry in fs::read_dir(from).expect("read a case directory") {
-        let entry = entry.expect("a directory entry");
-        let (source, target) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type().expect("a file type");
-        if kind.is_symlink() {
-            symlink(fs::read_link(&source).expect("read a link"), &target).expect("create a link");
-        } else if kind.is_dir() {
-            copy(&source, &target);
-        } else {
-            fs::copy(&source, &target).expect("copy a file");
-        }
-    }
-}
-
 /// What a path holds, for comparing trees byte for byte.
 #[derive(Debug, PartialEq, Eq)]
 enum Node {
@@ -190,57 +175,36 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, Node> {
     found
 }
 
-/// A run's command line, exit code, stdout and stderr.
-struct Run {
-    command: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+/// A run's command line, exit code, stdout and stderr, as one section of a case's snapshot.
+fn section(run: &Run) -> String {
+    format!(
+        "$ {}\nexit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+        run.command,
+        run.code.map_or_else(|| "none (killed)".to_owned(), |c| c.to_string()),
+        run.stdout,
+        run.stderr
+    )
 }
 
-impl Run {
-    fn section(&self) -> String {
-        format!(
-            "$ {}\nexit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
-            self.command,
-            self.code.map_or_else(|| "none (killed)".to_owned(), |c| c.to_string()),
-            self.stdout,
-            self.stderr
-        )
-    }
-}
-
+/// `fluxgen <args>` in `dir`, which must end within 30 seconds. The output is taken as it comes,
+/// UTF-8 or not: the cases hold bytes that are not UTF-8.
 fn fluxgen(dir: &Path, args: &[&str]) -> Run {
     let started = Instant::now();
-    let output = Command::new(get_cargo_bin("fluxgen"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run fluxgen");
-    let command = format!("fluxgen {}", args.join(" "));
+    let run = support::run_lossy(support::fluxgen(dir, args));
     assert!(
         started.elapsed() < Duration::from_secs(30),
-        "`{command}` took {:?}",
+        "`{}` took {:?}",
+        run.command,
         started.elapsed()
     );
-    Run {
-        command,
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    run
 }
 
 /// A temporary directory holding the case as `repo/`, with no `fluxgen.yaml` above it.
 fn workdir(case: &Path) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    assert!(
-        dir.path().ancestors().all(|a| !a.join("fluxgen.yaml").exists()),
-        "a fluxgen.yaml above the temporary directory"
-    );
+    let dir = support::workdir();
     let repo = dir.path().join("repo");
-    copy(case, &repo);
+    support::copy_tree_keeping_links(case, &repo);
     generate(&name(case), &repo);
     dir
 }
@@ -312,9 +276,7 @@ fn assert_refusal(label: &str, repo: &Path, expected: &Expected, import: &Run, d
 
 #[test]
 fn every_bad_repository_is_refused_located_or_let_pass_as_its_case_says() {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots/bad-repos"));
-    settings.set_prepend_module_to_snapshot(false);
+    let mut settings = support::snapshot_settings("bad-repos");
     settings.set_omit_expression(true);
     for case in cases() {
         let label = name(&case);
@@ -379,7 +341,7 @@ fn every_bad_repository_is_refused_located_or_let_pass_as_its_case_says() {
         }
         settings.set_input_file(case.join("CASE.md"));
         settings.bind(|| {
-            insta::assert_snapshot!(label.clone(), format!("{}\n{}", doctor.section(), import.section()));
+            insta::assert_snapshot!(label.clone(), format!("{}\n{}", section(&doctor), section(&import)));
         });
     }
 }

@@ -5,16 +5,19 @@
 //! `NO_COLOR=1`, so no `fluxgen.yaml` of a parent directory is picked up and every path in the
 //! output is relative (the snapshots do not depend on where the temporary directory is).
 
+#[allow(dead_code)]
+mod support;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::thread::sleep;
 use std::time::{Duration, SystemTime};
 
-use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
-use tempfile::TempDir;
+use insta_cmd::assert_cmd_snapshot;
+use support::{Run, fluxgen, run, workdir};
 
 /// The note printed when the built-in example stands in for a config file.
 const BUILT_IN_NOTE: &str = "using the built-in example";
@@ -22,56 +25,11 @@ const BUILT_IN_NOTE: &str = "using the built-in example";
 /// A plaintext webhook token; no output may ever contain it.
 const SECRET: &str = "ghp_SECRETVALUE123";
 
-/// Snapshots go to `<workspace>/snapshots/cli/<name>.snap`.
-fn settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots/cli"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings
-}
-
 /// Runs `$cmd` and snapshots its exit code, stdout and stderr as `snapshots/cli/$name.snap`.
 macro_rules! snapshot {
     ($name:expr, $cmd:expr) => {
-        settings().bind(|| assert_cmd_snapshot!($name, $cmd))
+        support::snapshot_settings("cli").bind(|| assert_cmd_snapshot!($name, $cmd))
     };
-}
-
-/// A fresh, empty working directory with no `fluxgen.yaml` in it or in any parent.
-fn workdir() -> TempDir {
-    let dir = tempfile::tempdir().expect("create a temporary directory");
-    for ancestor in dir.path().ancestors() {
-        let stray = ancestor.join("fluxgen.yaml");
-        assert!(
-            !stray.exists(),
-            "{} exists: the CLI tests need a temporary directory without a fluxgen.yaml above it",
-            stray.display()
-        );
-    }
-    dir
-}
-
-/// `fluxgen <args>` in `dir`, with `NO_COLOR=1`.
-fn fluxgen(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(get_cargo_bin("fluxgen"));
-    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
-
-/// The exit code, stdout and stderr of a run, for assertions beyond the snapshot.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(mut cmd: Command) -> Run {
-    let Output { status, stdout, stderr } = cmd.output().expect("run fluxgen");
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
-    }
 }
 
 /// What a path looked like: its bytes (none for a directory), modification time and inode,
@@ -738,12 +696,7 @@ fn run_into_a_closed_pipe(dir: &Path, args: &[&str]) -> Run {
     drop(reader);
     let mut cmd = fluxgen(dir, args);
     cmd.stdout(Stdio::from(writer));
-    let Output { status, stderr, .. } = cmd.output().expect("run fluxgen");
-    Run {
-        code: status.code(),
-        stdout: String::new(),
-        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
-    }
+    run(cmd)
 }
 
 #[test]

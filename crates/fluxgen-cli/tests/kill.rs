@@ -11,13 +11,16 @@
 
 #![cfg(unix)]
 
+#[allow(dead_code)]
+mod support;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use insta_cmd::get_cargo_bin;
+use support::{Links, fluxgen_in_cwd};
 
 const CLUSTERS: usize = 1000;
 
@@ -81,41 +84,23 @@ fn is_temporary(path: &Path) -> bool {
 
 /// Every file below `root` by relative path, and the temporary files apart.
 fn read_tree(root: &Path) -> (BTreeMap<PathBuf, Vec<u8>>, Vec<PathBuf>) {
-    let mut files = BTreeMap::new();
-    let mut temporary = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
-        for entry in entries {
-            let path = entry.expect("a directory entry").path();
-            let kind = fs::symlink_metadata(&path).expect("stat").file_type();
-            if kind.is_dir() {
-                pending.push(path);
-            } else if is_temporary(&path) {
-                temporary.push(path);
-            } else {
-                let relative = path.strip_prefix(root).expect("below root").to_path_buf();
-                files.insert(relative, fs::read(&path).expect("read a file"));
-            }
-        }
-    }
-    (files, temporary)
+    let (temporary, files): (BTreeMap<_, _>, BTreeMap<_, _>) = support::read_tree(root, Links::Follow)
+        .into_iter()
+        .partition(|(path, _)| is_temporary(path));
+    (files, temporary.into_keys().collect())
 }
 
+/// `fluxgen emit --all` of `config` under `root`, printing nothing.
 fn emit(config: &Path, root: &Path) -> Command {
-    let mut command = Command::new(get_cargo_bin("fluxgen"));
-    command
-        .args([
-            "-c",
-            &config.to_string_lossy(),
-            "emit",
-            "--all",
-            "--root",
-            &root.to_string_lossy(),
-        ])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let mut command = fluxgen_in_cwd(&[
+        "-c",
+        &config.to_string_lossy(),
+        "emit",
+        "--all",
+        "--root",
+        &root.to_string_lossy(),
+    ]);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
     command
 }
 
@@ -242,17 +227,14 @@ fn a_killed_emit_leaves_every_file_old_or_new_and_a_rerun_completes_it() {
         if run % 5 != 4 {
             continue;
         }
-        let check = Command::new(get_cargo_bin("fluxgen"))
-            .args(["-c", &config_paths[to].to_string_lossy(), "check", "--all", "--root"])
-            .arg(work.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run fluxgen check");
+        let mut check = fluxgen_in_cwd(&["-c", &config_paths[to].to_string_lossy(), "check", "--all", "--root"]);
+        check.arg(work.path());
+        let check = support::run_lossy(check);
         assert_eq!(
-            check.status.code(),
+            check.code,
             Some(0),
             "run {run}: check after the rerun: {}",
-            String::from_utf8_lossy(&check.stdout)
+            check.stdout
         );
     }
     eprintln!(

@@ -5,45 +5,23 @@
 //! and every file it writes are searched for each token and each SOPS value (ciphertext, IV,
 //! tag, MAC, encrypted data keys, and the fixture's known plaintext).
 
+#[allow(dead_code)]
+mod support;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use insta_cmd::get_cargo_bin;
+use support::{Links, core_tests, fluxgen, run_lossy, shared_dir};
 
-fn core_tests() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fluxgen-core/tests")
-}
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("FLUXGEN_SHARED").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    )
-}
-
-/// Every file below `root` with its bytes (symlinks not followed).
+/// Every regular file below `root` with its bytes (symbolic links left out, never followed).
 fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut found = BTreeMap::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else { continue };
-            if kind.is_dir() {
-                pending.push(path);
-            } else if kind.is_file() {
-                let bytes = fs::read(&path).expect("read a file");
-                found.insert(path.strip_prefix(root).expect("below root").to_path_buf(), bytes);
-            }
-        }
-    }
-    found
+    support::read_tree(root, Links::Skip)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies the bytes of the regular files of `from` (no links, no permissions: every copy is
+/// writable) to `to`.
+fn copy_files(from: &Path, to: &Path) {
     for (relative, bytes) in tree(from) {
         let target = to.join(relative);
         fs::create_dir_all(target.parent().expect("a parent")).expect("create a directory");
@@ -125,22 +103,17 @@ fn sops_repositories() -> Vec<(PathBuf, Vec<String>)> {
         .collect()
 }
 
-/// Runs `fluxgen <args>` in `dir` and returns stdout and stderr.
-fn fluxgen(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(get_cargo_bin("fluxgen"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run fluxgen");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+/// Runs `fluxgen <args>` in `dir`, which must not panic, and returns stdout and stderr (taken as
+/// they come, UTF-8 or not: a leak is searched for, whatever its encoding).
+fn printed(dir: &Path, args: &[&str]) -> String {
+    let run = run_lossy(fluxgen(dir, args));
     assert!(
-        !stderr.contains("panicked"),
-        "`fluxgen {}` panicked:\n{stderr}",
-        args.join(" ")
+        !run.stderr.contains("panicked"),
+        "`{}` panicked:\n{}",
+        run.command,
+        run.stderr
     );
-    format!("{stdout}\n{stderr}")
+    format!("{}\n{}", run.stdout, run.stderr)
 }
 
 /// Every command, in every format, for each cluster, in `dir` (the repository root, with its
@@ -149,8 +122,7 @@ fn every_output(dir: &Path, clusters: &[&str]) -> Vec<(String, String)> {
     let before = tree(dir);
     let mut outputs = Vec::new();
     let mut run = |args: Vec<&str>| {
-        let printed = fluxgen(dir, &args);
-        outputs.push((format!("fluxgen {}", args.join(" ")), printed));
+        outputs.push((format!("fluxgen {}", args.join(" ")), printed(dir, &args)));
     };
     run(vec!["import", "--repo", ".", "-o", "-"]);
     for cluster in clusters {
@@ -215,7 +187,7 @@ fn sops_values_appear_in_no_output() {
             secrets.push("fake-fixture-value".to_owned());
         }
         let dir = tempfile::tempdir().expect("a temporary directory");
-        copy_tree(&root, dir.path());
+        copy_files(&root, dir.path());
         // The repository as it is (fluxgen imports its config), then with the built-in example
         // (the haynes-ops clusters `edge` and `main`).
         let mut outputs = every_output(dir.path(), &["edge", "main"]);
