@@ -111,7 +111,9 @@ def same_trees(a, b):
 
 
 def rm_tree(path):
-    return ["rm", "-rf", path]
+    """Removes a tree and flushes the removal, so a run that flushes its own writes (fluxgen's
+    syncfs) does not also pay for the deletions of the run before it."""
+    return ["sh", "-c", f"rm -rf {shlex.quote(path)} && sync"]
 
 
 # --------------------------------------------------------------------------------------------
