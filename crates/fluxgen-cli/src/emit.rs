@@ -51,6 +51,12 @@ fn print_report(report: &WriteReport) -> ExitStatus {
     for path in &report.removed {
         lines.push_str(&format!("removed {} (no longer generated)\n", path.display()));
     }
+    if !report.cleaned.is_empty() {
+        lines.push_str(&format!(
+            "removed {} temporary file(s) an interrupted run left behind\n",
+            report.cleaned.len()
+        ));
+    }
     if !lines.is_empty() {
         diagnostics::status(lines.trim_end());
     }

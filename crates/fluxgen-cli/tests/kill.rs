@@ -2,8 +2,9 @@
 //! tree holding another version of every file and is killed at a random moment (a seeded
 //! delay from 0 to the length of a whole run). After each kill every file holds exactly its
 //! old or its new content; fluxgen's temporary files (`.fluxgen-*`) may be left behind and are
-//! counted, never taken for generated files. Then emit runs to completion and every file holds
-//! the new content, and `fluxgen check --all` is clean. The next run goes back the other way.
+//! counted, never taken for generated files. Then emit runs to completion: every file holds
+//! the new content, the killed run's temporary files are gone, and `fluxgen check --all` is
+//! clean. The next run goes back the other way.
 //!
 //! `FLUXGEN_KILL_RUNS` sets the number of runs (25 by default), `FLUXGEN_KILL_SEED` the seed,
 //! `FLUXGEN_KILL_DIR` where the tree goes (default: `/dev/shm` where it exists, as `fsync` on a
@@ -217,12 +218,16 @@ fn a_killed_emit_leaves_every_file_old_or_new_and_a_rerun_completes_it() {
         if new > 0 && new < differing {
             mixed += 1;
         }
-        // Nothing removes them: the count so far is the count after this kill.
-        strays = temporary.len();
+        strays += temporary.len();
 
         emit_to_completion(&config_paths[to], work.path());
-        let (files, _) = read_tree(work.path());
+        let (files, temporary) = read_tree(work.path());
         assert!(files == versions[to], "run {run}: the rerun did not complete the tree");
+        assert!(
+            temporary.is_empty(),
+            "run {run}: the rerun left the killed run's temporary files: {:?}",
+            temporary.iter().take(5).collect::<Vec<_>>()
+        );
         current = to;
         if run % 5 != 4 {
             continue;
@@ -239,7 +244,7 @@ fn a_killed_emit_leaves_every_file_old_or_new_and_a_rerun_completes_it() {
     }
     eprintln!(
         "{runs} kills in {:?} (a whole run takes {whole:?}, its writing {writing:?}): {mixed} left old and new files mixed, \
-         {finished} finished before the kill, {strays} temporary files left behind in all",
+         {finished} finished before the kill, {strays} temporary files left behind by the kills (each removed by the next run)",
         started.elapsed()
     );
     if runs >= 10 {

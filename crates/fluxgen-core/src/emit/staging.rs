@@ -24,6 +24,36 @@ pub(super) fn is_temporary(name: &std::ffi::OsStr) -> bool {
     name.to_str().is_some_and(|name| name.starts_with(TEMP_PREFIX))
 }
 
+/// Whether a temporary file was left by a fluxgen run that no longer runs (its process id is in
+/// the name, `.fluxgen-<pid>-<n>.tmp`): it belongs to nobody, and the next write removes it.
+/// A file of a running process (another fluxgen writing now) is never taken for abandoned.
+pub(super) fn is_abandoned(name: &std::ffi::OsStr) -> bool {
+    let Some(pid) = name
+        .to_str()
+        .and_then(|name| name.strip_prefix(TEMP_PREFIX))
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .and_then(|rest| rest.split_once('-'))
+        .and_then(|(pid, counter)| counter.parse::<u64>().ok().and(pid.parse::<i32>().ok()))
+    else {
+        return false;
+    };
+    !process_runs(pid)
+}
+
+#[cfg(target_os = "linux")]
+fn process_runs(pid: i32) -> bool {
+    match rustix::process::Pid::from_raw(pid) {
+        // Signal 0 to the process: no such process is the only answer that means gone.
+        Some(pid) => rustix::process::test_kill_process(pid) != Err(rustix::io::Errno::SRCH),
+        None => true,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_runs(_pid: i32) -> bool {
+    true
+}
+
 /// New contents written to temporary files, not yet in place.
 pub(super) struct Staging {
     files: Vec<Staged>,
@@ -224,6 +254,20 @@ mod tests {
         assert_eq!(fs::read_to_string(dir.path().join("old.yaml")).unwrap(), "new\n");
         assert_eq!(fs::read_to_string(dir.path().join("x/new.yaml")).unwrap(), "x\n");
         assert_eq!(names(dir.path()), ["old.yaml", "x"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_temporary_file_of_a_process_that_is_gone_is_abandoned_and_ours_is_not() {
+        let ours = format!("{TEMP_PREFIX}{}-3.tmp", std::process::id());
+        assert!(!is_abandoned(std::ffi::OsStr::new(&ours)));
+        // A process id above the kernel's limit (pid_max is at most 2^22) runs nowhere.
+        assert!(is_abandoned(std::ffi::OsStr::new(&format!(
+            "{TEMP_PREFIX}2147483000-1.tmp"
+        ))));
+        for other in [".fluxgen-abc123", ".fluxgen-12-x.tmp", "x.tmp", ".fluxgen--1.tmp"] {
+            assert!(!is_abandoned(std::ffi::OsStr::new(other)), "{other}");
+        }
     }
 
     #[cfg(unix)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::apps::plan_with;
 use super::memo::Memo;
-use super::staging::{Staging, is_temporary};
+use super::staging::{Staging, is_abandoned, is_temporary};
 use super::{IndexFile, Tree, is_generated};
 use crate::{Config, Error};
 
@@ -23,6 +23,8 @@ pub struct WriteReport {
     pub removed: Vec<PathBuf>,
     /// Lines to add by hand to namespace `kustomization.yaml` files fluxgen does not own.
     pub hints: Vec<String>,
+    /// Temporary files an interrupted run left in the app directories, removed.
+    pub cleaned: Vec<PathBuf>,
 }
 
 /// One planned change, with what is there now.
@@ -49,6 +51,8 @@ pub(crate) struct Pending {
     pub(crate) index_lines: Vec<(PathBuf, String)>,
     /// The directories of the trees with a file to write.
     pub(crate) roots: Vec<PathBuf>,
+    /// Temporary files of runs that no longer run, in the app directories.
+    pub(crate) abandoned: Vec<PathBuf>,
 }
 
 impl Pending {
@@ -58,6 +62,7 @@ impl Pending {
         self.foreign.extend(other.foreign);
         self.index_lines.extend(other.index_lines);
         self.roots.extend(other.roots);
+        self.abandoned.extend(other.abandoned);
     }
 }
 
@@ -104,7 +109,9 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
     let mut stale = Vec::new();
     for app in ["flux-operator", "flux-instance"] {
         if check_below(dir, &format!("{app}/"), &mut checked_dirs)? {
-            stale.extend(generated_files(dir, app, &tree)?);
+            let (generated, abandoned) = generated_files(dir, app, &tree)?;
+            stale.extend(generated);
+            pending.abandoned.extend(abandoned);
         }
     }
     for (relative, content) in tree.files {
@@ -188,11 +195,19 @@ fn apply(pending: Pending) -> Result<WriteReport, Error> {
             source,
         })?;
     }
+    // Cleaning up after an interrupted run: a file already gone (another run cleaned it) or
+    // that cannot be removed is left to the next run.
+    let cleaned = pending
+        .abandoned
+        .into_iter()
+        .filter(|path| fs::remove_file(path).is_ok())
+        .collect();
     Ok(WriteReport {
         written,
         unchanged: pending.unchanged,
         removed: stale,
         hints,
+        cleaned,
     })
 }
 
@@ -369,10 +384,15 @@ fn open_unfollowed(path: &Path) -> std::io::Result<Option<fs::File>> {
     }
 }
 
+/// Stale generated files with their content, and abandoned temporary files.
+type Found = (Vec<(PathBuf, String)>, Vec<PathBuf>);
+
 /// Generated files under `dir/app` (recursively) that `tree` does not have, with their content,
-/// sorted. Files the tree has are not read here.
-fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Vec<(PathBuf, String)>, Error> {
+/// sorted (files the tree has are not read here); and the temporary files there that runs no
+/// longer running left behind.
+fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Found, Error> {
     let mut found = Vec::new();
+    let mut abandoned = Vec::new();
     let mut pending = vec![dir.join(app)];
     while let Some(current) = pending.pop() {
         let entries = match fs::read_dir(&current) {
@@ -396,7 +416,13 @@ fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Vec<(PathBuf, S
                 pending.push(path);
                 continue;
             }
-            if !kind.is_file() || is_temporary(&entry.file_name()) {
+            if !kind.is_file() {
+                continue;
+            }
+            if is_temporary(&entry.file_name()) {
+                if is_abandoned(&entry.file_name()) {
+                    abandoned.push(path);
+                }
                 continue;
             }
             let relative = path.strip_prefix(dir).expect("walked below dir");
@@ -414,7 +440,7 @@ fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Vec<(PathBuf, S
         }
     }
     found.sort();
-    Ok(found)
+    Ok((found, abandoned))
 }
 
 #[cfg(test)]
