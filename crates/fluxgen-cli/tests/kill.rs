@@ -7,8 +7,8 @@
 //! clean. The next run goes back the other way.
 //!
 //! `FLUXGEN_KILL_RUNS` sets the number of runs (25 by default), `FLUXGEN_KILL_SEED` the seed,
-//! `FLUXGEN_KILL_DIR` where the tree goes (default: `/dev/shm` where it exists, as `fsync` on a
-//! disk makes each run several times longer without changing what a SIGKILL can do).
+//! `FLUXGEN_KILL_DIR` where the tree goes (default: `/dev/shm` where it exists, as the flush to
+//! a disk makes each run longer without changing what a SIGKILL can do).
 
 #![cfg(unix)]
 
