@@ -24,20 +24,57 @@ pub(super) fn is_temporary(name: &std::ffi::OsStr) -> bool {
     name.to_str().is_some_and(|name| name.starts_with(TEMP_PREFIX))
 }
 
-/// Whether a temporary file was left by a fluxgen run that no longer runs (its process id is in
-/// the name, `.fluxgen-<pid>-<n>.tmp`): it belongs to nobody, and the next write removes it.
-/// A file of a running process (another fluxgen writing now) is never taken for abandoned.
+/// Whether a temporary file was left by a fluxgen run that no longer runs: its name,
+/// `.fluxgen-<host>-<pid>-<n>.tmp`, says which process wrote it and where that process id means
+/// something (this boot of this machine, this PID namespace: [`host_tag`]). A file of another
+/// machine or container, or of a process that still runs, is never taken for abandoned.
 pub(super) fn is_abandoned(name: &std::ffi::OsStr) -> bool {
-    let Some(pid) = name
+    let host = host_tag();
+    let Some((tag, pid)) = name
         .to_str()
         .and_then(|name| name.strip_prefix(TEMP_PREFIX))
         .and_then(|rest| rest.strip_suffix(".tmp"))
-        .and_then(|rest| rest.split_once('-'))
-        .and_then(|(pid, counter)| counter.parse::<u64>().ok().and(pid.parse::<i32>().ok()))
+        .and_then(|rest| {
+            let mut parts = rest.splitn(3, '-');
+            let (tag, pid, counter) = (parts.next()?, parts.next()?, parts.next()?);
+            counter.parse::<u64>().ok()?;
+            Some((tag, pid.parse::<i32>().ok()?))
+        })
     else {
         return false;
     };
-    !process_runs(pid)
+    tag == host && host != UNKNOWN_HOST && !process_runs(pid)
+}
+
+/// The tag of a host whose identity could not be read: its files are never cleaned up.
+const UNKNOWN_HOST: &str = "0";
+
+/// Names where a process id is meaningful: a hash of this boot's id and this process's PID
+/// namespace (two containers, or two machines sharing a repository over the network, get
+/// different tags). Read once.
+fn host_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(read_host_tag)
+}
+
+#[cfg(target_os = "linux")]
+fn read_host_tag() -> String {
+    let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id");
+    let namespace = fs::read_link("/proc/self/ns/pid");
+    let (Ok(boot), Ok(namespace)) = (boot, namespace) else {
+        return UNKNOWN_HOST.to_owned();
+    };
+    // FNV-1a, 64 bits: stable across builds and Rust versions (std's hashers are not).
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in boot.trim().bytes().chain(namespace.to_string_lossy().bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_host_tag() -> String {
+    UNKNOWN_HOST.to_owned()
 }
 
 #[cfg(target_os = "linux")]
@@ -63,6 +100,11 @@ pub(super) struct Staging {
     counter: u64,
     /// This process's id, part of every temporary name.
     process: u32,
+    /// Where the process id means something ([`host_tag`]), part of every temporary name.
+    host: String,
+    /// One open staged file per file system written to, to flush each once (Linux).
+    #[cfg(target_os = "linux")]
+    devices: std::collections::HashMap<u64, (fs::File, PathBuf)>,
 }
 
 /// One temporary file and the path it becomes. Dropped before it is placed, it removes the
@@ -89,6 +131,9 @@ impl Staging {
             directories: HashSet::new(),
             counter: 0,
             process: std::process::id(),
+            host: host_tag().to_owned(),
+            #[cfg(target_os = "linux")]
+            devices: std::collections::HashMap::new(),
         }
     }
 
@@ -119,32 +164,44 @@ impl Staging {
         file.write_all(content.as_bytes()).map_err(failed)?;
         #[cfg(not(target_os = "linux"))]
         file.sync_all().map_err(failed)?;
-        // Closed here: a thousand staged files must not hold a thousand descriptors.
-        drop(file);
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let device = file.metadata().map_err(failed)?.dev();
+            // One handle kept per file system (to flush it); the others are closed here, so a
+            // thousand staged files do not hold a thousand descriptors.
+            self.devices.entry(device).or_insert((file, path.to_path_buf()));
+        }
         self.files.push(staged);
         Ok(())
     }
 
-    /// Creates `directory` and its missing parents, each once: from the deepest directory
-    /// already known to exist downwards.
+    /// Creates `directory` and its missing parents, each once: the directory first, its parent
+    /// only when that is missing too (so nothing above an existing directory is touched).
     fn make_directory(&mut self, directory: &Path) -> Result<(), Error> {
-        let missing: Vec<&Path> = directory
-            .ancestors()
-            .take_while(|a| !a.as_os_str().is_empty() && !self.directories.contains(*a))
-            .collect();
-        for path in missing.into_iter().rev() {
-            match fs::create_dir(path) {
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
-                Err(source) => {
-                    return Err(Error::Write {
-                        path: path.to_path_buf(),
-                        source,
-                    });
-                }
-                Ok(()) => {}
-            }
-            self.directories.insert(path.to_path_buf());
+        if directory.as_os_str().is_empty() || self.directories.contains(directory) {
+            return Ok(());
         }
+        let failed = |source| Error::Write {
+            path: directory.to_path_buf(),
+            source,
+        };
+        match fs::create_dir(directory) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let parent = directory.parent().unwrap_or(Path::new(""));
+                self.make_directory(parent)?;
+                match fs::create_dir(directory) {
+                    Err(_) if directory.is_dir() => {}
+                    result => result.map_err(failed)?,
+                }
+            }
+            // Already there (each system says so its own way: `EEXIST`, `EISDIR` for `/`,
+            // access denied for a drive's root).
+            Err(_) if directory.is_dir() => {}
+            Err(error) => return Err(failed(error)),
+        }
+        self.directories.insert(directory.to_path_buf());
         Ok(())
     }
 
@@ -156,7 +213,7 @@ impl Staging {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
         loop {
             self.counter += 1;
-            let name = format!("{TEMP_PREFIX}{}-{}.tmp", self.process, self.counter);
+            let name = format!("{TEMP_PREFIX}{}-{}-{}.tmp", self.host, self.process, self.counter);
             let temp = directory.join(name);
             match options.open(&temp) {
                 Ok(file) => return Ok((temp, file)),
@@ -168,12 +225,16 @@ impl Staging {
     }
 
     /// Flushes every staged file to disk, then renames each into place, in staging order.
-    /// `roots` are the output directories the files are below. Returns the paths written.
-    pub(super) fn commit(self, roots: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
-        if self.files.is_empty() {
-            return Ok(Vec::new());
+    /// Returns the paths written.
+    pub(super) fn commit(self) -> Result<Vec<PathBuf>, Error> {
+        #[cfg(target_os = "linux")]
+        for (file, path) in self.devices.values() {
+            // Once per file system: every staged file's data, before any rename.
+            rustix::fs::syncfs(file).map_err(|errno| Error::Write {
+                path: path.clone(),
+                source: errno.into(),
+            })?;
         }
-        flush(roots)?;
         let mut written = Vec::with_capacity(self.files.len());
         for mut staged in self.files {
             fs::rename(&staged.temp, &staged.target).map_err(|source| Error::Write {
@@ -185,35 +246,6 @@ impl Staging {
         }
         Ok(written)
     }
-}
-
-/// One `syncfs` per filesystem the output directories are on (other systems synced each file
-/// when it was staged). An output directory is one filesystem: fluxgen refuses to write through
-/// links, and a mount point inside a generated app directory is not supported.
-#[cfg(target_os = "linux")]
-fn flush(roots: &[PathBuf]) -> Result<(), Error> {
-    use std::os::unix::fs::MetadataExt;
-    let mut devices = HashSet::new();
-    for root in roots {
-        let failed = |source| Error::Write {
-            path: root.to_path_buf(),
-            source,
-        };
-        let handle = match fs::File::open(root) {
-            // Nothing was staged below a directory that does not exist.
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-            handle => handle.map_err(failed)?,
-        };
-        if devices.insert(handle.metadata().map_err(failed)?.dev()) {
-            rustix::fs::syncfs(&handle).map_err(|errno| failed(errno.into()))?;
-        }
-    }
-    Ok(())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn flush(_roots: &[PathBuf]) -> Result<(), Error> {
-    Ok(())
 }
 
 #[cfg(test)]
@@ -249,7 +281,7 @@ mod tests {
         let mut staging = Staging::new();
         staging.stage(&dir.path().join("old.yaml"), "new\n", true).unwrap();
         staging.stage(&dir.path().join("x/new.yaml"), "x\n", false).unwrap();
-        let written = staging.commit(&[dir.path().to_path_buf()]).unwrap();
+        let written = staging.commit().unwrap();
         assert_eq!(written, [dir.path().join("old.yaml"), dir.path().join("x/new.yaml")]);
         assert_eq!(fs::read_to_string(dir.path().join("old.yaml")).unwrap(), "new\n");
         assert_eq!(fs::read_to_string(dir.path().join("x/new.yaml")).unwrap(), "x\n");
@@ -259,13 +291,17 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_temporary_file_of_a_process_that_is_gone_is_abandoned_and_ours_is_not() {
-        let ours = format!("{TEMP_PREFIX}{}-3.tmp", std::process::id());
+        let host = host_tag();
+        assert_ne!(host, UNKNOWN_HOST, "this Linux has a boot id and a PID namespace");
+        let ours = format!("{TEMP_PREFIX}{host}-{}-3.tmp", std::process::id());
         assert!(!is_abandoned(std::ffi::OsStr::new(&ours)));
         // A process id above the kernel's limit (pid_max is at most 2^22) runs nowhere.
-        assert!(is_abandoned(std::ffi::OsStr::new(&format!(
-            "{TEMP_PREFIX}2147483000-1.tmp"
-        ))));
-        for other in [".fluxgen-abc123", ".fluxgen-12-x.tmp", "x.tmp", ".fluxgen--1.tmp"] {
+        let gone = format!("{TEMP_PREFIX}{host}-2147483000-1.tmp");
+        assert!(is_abandoned(std::ffi::OsStr::new(&gone)));
+        // The same, written on another machine or in another container: not ours to judge.
+        let elsewhere = format!("{TEMP_PREFIX}0123456789abcdef-2147483000-1.tmp");
+        assert!(!is_abandoned(std::ffi::OsStr::new(&elsewhere)));
+        for other in [".fluxgen-abc123", ".fluxgen-0-12-1.tmp", "x.tmp", ".fluxgen--1-1.tmp"] {
             assert!(!is_abandoned(std::ffi::OsStr::new(other)), "{other}");
         }
     }
@@ -279,11 +315,13 @@ mod tests {
         fs::write(&path, "old\n").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         // What a killed run with this process id left behind.
-        let leftover = dir.path().join(format!("{TEMP_PREFIX}{}-1.tmp", std::process::id()));
+        let leftover = dir
+            .path()
+            .join(format!("{TEMP_PREFIX}{}-{}-1.tmp", host_tag(), std::process::id()));
         fs::write(&leftover, "interrupted").unwrap();
         let mut staging = Staging::new();
         staging.stage(&path, "new\n", true).unwrap();
-        staging.commit(&[dir.path().to_path_buf()]).unwrap();
+        staging.commit().unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
         assert_eq!(fs::read_to_string(&leftover).unwrap(), "interrupted");
         assert!(is_temporary(leftover.file_name().unwrap()));

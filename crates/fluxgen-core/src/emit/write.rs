@@ -49,8 +49,6 @@ pub(crate) struct Pending {
     pub(crate) foreign: Vec<PathBuf>,
     /// Lines missing from user-owned namespace `kustomization.yaml` files.
     pub(crate) index_lines: Vec<(PathBuf, String)>,
-    /// The directories of the trees with a file to write.
-    pub(crate) roots: Vec<PathBuf>,
     /// Temporary files of runs that no longer run, in the app directories.
     pub(crate) abandoned: Vec<PathBuf>,
 }
@@ -61,7 +59,6 @@ impl Pending {
         self.unchanged.extend(other.unchanged);
         self.foreign.extend(other.foreign);
         self.index_lines.extend(other.index_lines);
-        self.roots.extend(other.roots);
         self.abandoned.extend(other.abandoned);
     }
 }
@@ -132,13 +129,6 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
         pending.changes.push(Change::Remove { path, old });
     }
     index_file(dir, &tree.index, &mut pending)?;
-    if pending
-        .changes
-        .iter()
-        .any(|change| matches!(change, Change::Write { .. }))
-    {
-        pending.roots.push(dir.to_path_buf());
-    }
     Ok(pending)
 }
 
@@ -188,7 +178,7 @@ fn apply(pending: Pending) -> Result<WriteReport, Error> {
             Change::Remove { path, .. } => stale.push(path),
         }
     }
-    let written = staging.commit(&pending.roots)?;
+    let written = staging.commit()?;
     for path in &stale {
         fs::remove_file(path).map_err(|source| Error::Write {
             path: path.clone(),
@@ -324,12 +314,10 @@ fn read_existing(path: &Path) -> Result<Option<String>, Error> {
         path: path.to_path_buf(),
         reason: reason.into(),
     };
-    let Some(mut file) = open_unfollowed(path).map_err(|error| {
-        if fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink()) {
-            blocked("it is a symlink")
-        } else {
-            failed(error)
-        }
+    let Some(mut file) = open_unfollowed(path).map_err(|error| match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => blocked("it is a symlink"),
+        Ok(meta) if !meta.is_file() => blocked("it is not a regular file"),
+        _ => failed(error),
     })?
     else {
         return Ok(None);
@@ -379,7 +367,8 @@ fn open_unfollowed(path: &Path) -> std::io::Result<Option<fs::File>> {
     match fs::symlink_metadata(path) {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error),
-        Ok(meta) if meta.file_type().is_symlink() => Err(std::io::Error::other("a symlink")),
+        // Never opened: a FIFO would block, a directory fails differently on each system.
+        Ok(meta) if !meta.is_file() => Err(std::io::Error::other("not a regular file")),
         Ok(_) => fs::File::open(path).map(Some),
     }
 }
