@@ -30,8 +30,13 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &'a T) -> Result<R, E> + Sync,
 {
-    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let threads = cores.min(items.len() / ITEMS_PER_THREAD).max(1);
+    // Fewer items than two threads' worth: no need to ask how many cores there are.
+    let threads = if items.len() < 2 * ITEMS_PER_THREAD {
+        1
+    } else {
+        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        cores.min(items.len() / ITEMS_PER_THREAD).max(1)
+    };
     let run_of = |chunk: &'a [T]| {
         let mut state = init();
         chunk
