@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use fluxgen_core::{Drift, check_clusters, plan, tree_dir};
+use fluxgen_core::{Drift, check_clusters, tree_dir};
 
 use crate::cli::{CheckArgs, CheckFormat, Cli};
 use crate::{ExitStatus, config_file, diagnostics};
@@ -17,9 +17,10 @@ pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut impl Write) -> anyhow::
     let root = loaded.root(args.root.as_deref());
     let drifts = check_clusters(config, &names, root)?;
     let regenerate = match &args.cluster {
+        // Checked above: the cluster exists.
         Some(name) => format!(
             "fluxgen emit {name} -o {}",
-            tree_dir(root, &plan(config, name)?).display()
+            tree_dir(root, config.cluster(name).map_or("", |c| &c.settings.path)).display()
         ),
         None => "fluxgen emit --all".to_owned(),
     };

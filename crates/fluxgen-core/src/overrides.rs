@@ -267,7 +267,8 @@ mod tests {
         }
     }
 
-    fn release() -> Value {
+    /// A HelmRelease as fluxgen emits one (also the strategic-merge tests' object).
+    pub(super) fn release() -> Value {
         json!({
             "apiVersion": "helm.toolkit.fluxcd.io/v2",
             "kind": "HelmRelease",

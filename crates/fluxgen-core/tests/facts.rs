@@ -27,29 +27,10 @@ const CONTAINER: &str = "/spec/template/spec/containers/0";
 
 /// Every Deployment of the Flux manifests, by component.
 fn real_deployments() -> BTreeMap<Component, Value> {
-    let dir = support::shared_dir().join("flux-manifests").join(facts::FLUX_VERSION);
-    let mut found = BTreeMap::new();
-    let entries = fs::read_dir(&dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
-    for entry in entries {
-        let path = entry.expect("a directory entry").path();
-        if path.extension().is_none_or(|ext| ext != "yaml") {
-            continue;
-        }
-        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let documents = support::documents(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        for document in documents.into_iter().filter(|d| d["kind"] == "Deployment") {
-            let (_, name) = support::kind_and_name(&document);
-            let component: Component = name.parse().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            assert!(found.insert(component, document).is_none(), "{name} is deployed twice");
-        }
-    }
-    assert_eq!(
-        found.keys().copied().collect::<Vec<_>>(),
-        Component::ALL.to_vec(),
-        "one Deployment per Flux component in {}",
-        dir.display()
-    );
-    found
+    support::flux::manifests()
+        .into_iter()
+        .map(|(component, manifest)| (component, manifest.deployment))
+        .collect()
 }
 
 /// What `explain` reads of a Deployment, and what the facts describe.

@@ -34,10 +34,16 @@ impl Context<'_> {
 impl Finding {
     /// A finding of `code` about `file:line` in a cluster; what, why and fix follow.
     pub(super) fn new(code: Code, severity: Severity, scope: &Scope, file: &str, line: Option<u32>) -> Self {
+        Self::about(code, severity, scope.name.clone(), file, line)
+    }
+
+    /// A finding of `code` about `file:line` in `cluster` (none: the repository), with nothing
+    /// said yet.
+    fn about(code: Code, severity: Severity, cluster: Option<String>, file: &str, line: Option<u32>) -> Self {
         Finding {
             severity,
             code,
-            cluster: scope.name.clone(),
+            cluster,
             file: file.to_owned(),
             line,
             column: None,
@@ -137,18 +143,7 @@ fn scope_of<'a>(context: &'a Context, file: &str) -> Option<&'a Scope<'a>> {
 /// A finding about a file whose cluster comes from where the file is.
 pub(super) fn located(context: &Context, code: Code, severity: Severity, file: &str, line: Option<u32>) -> Finding {
     let cluster = scope_of(context, file).and_then(|s| s.name.clone());
-    Finding {
-        severity,
-        code,
-        cluster,
-        file: file.to_owned(),
-        line,
-        column: None,
-        what: String::new(),
-        why: String::new(),
-        fix: String::new(),
-        related: Vec::new(),
-    }
+    Finding::about(code, severity, cluster, file, line)
 }
 
 /// A finding about what the scanner noted, at the note's file, line and column.

@@ -225,11 +225,7 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
         .with_depends_on(OPERATOR)
         .with_wait(false);
     files.add(format!("{INSTANCE}/ks.yaml"), &ks)?;
-    let tunings = settings.tuning.tunings(&components(settings));
-    let patches = files.memo.patches(tunings).map_err(|source| Error::Tuning {
-        cluster: files.cluster.name.clone(),
-        source: Box::new(source),
-    })?;
+    let patches = lowered_patches(files.cluster, files.memo)?;
     let mut instance = flux_instance(settings, repository, patches);
     // Pruning or deleting the instance deletes every Flux object: Flux must never prune it.
     let protect = BTreeMap::from([(PRUNE_ANNOTATION.to_owned(), "disabled".to_owned())]);
@@ -317,8 +313,13 @@ pub(crate) fn components(settings: &Settings) -> Vec<Component> {
 
 /// The cluster's tunings lowered to FluxInstance patches.
 pub(crate) fn controller_patches(cluster: &Cluster) -> Result<Vec<KustomizePatch>, Error> {
+    lowered_patches(cluster, &mut Memo::default())
+}
+
+/// [`controller_patches`], reusing the last lowering `memo` kept when the tunings are equal.
+fn lowered_patches(cluster: &Cluster, memo: &mut Memo) -> Result<Vec<KustomizePatch>, Error> {
     let tunings = cluster.settings.tuning.tunings(&components(&cluster.settings));
-    crate::tuning::lower(&tunings).map_err(|source| Error::Tuning {
+    memo.patches(tunings).map_err(|source| Error::Tuning {
         cluster: cluster.name.clone(),
         source: Box::new(source),
     })

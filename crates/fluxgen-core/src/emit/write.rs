@@ -53,24 +53,26 @@ pub(crate) struct Pending {
     pub(crate) abandoned: Vec<PathBuf>,
 }
 
-impl Pending {
-    fn extend(&mut self, other: Pending) {
-        self.changes.extend(other.changes);
-        self.unchanged.extend(other.unchanged);
-        self.foreign.extend(other.foreign);
-        self.index_lines.extend(other.index_lines);
-        self.abandoned.extend(other.abandoned);
+/// The trees' findings one after the other.
+impl FromIterator<Pending> for Pending {
+    fn from_iter<I: IntoIterator<Item = Pending>>(each: I) -> Self {
+        let mut all = Pending::default();
+        for one in each {
+            all.changes.extend(one.changes);
+            all.unchanged.extend(one.unchanged);
+            all.foreign.extend(one.foreign);
+            all.index_lines.extend(one.index_lines);
+            all.abandoned.extend(one.abandoned);
+        }
+        all
     }
 }
 
 /// Compares each tree with its directory: what would be written, removed, left alone, or
 /// refused. Reads only.
 pub(crate) fn pending(trees: &[(PathBuf, Tree)]) -> Result<Pending, Error> {
-    let mut pending = Pending::default();
-    for one in crate::parallel::map(trees, |(dir, tree)| pending_tree(dir, tree.clone()))? {
-        pending.extend(one);
-    }
-    Ok(pending)
+    let each = crate::parallel::map(trees, |(dir, tree)| pending_tree(dir, tree.clone()))?;
+    Ok(each.into_iter().collect())
 }
 
 /// Plans each cluster, compares its tree with its directory below `root` ([`tree_dir`]) and
@@ -83,17 +85,17 @@ where
 {
     crate::parallel::map_with(clusters, Memo::default, |memo, name| {
         let tree = plan_with(config, name, memo)?;
-        pending_tree(&tree_dir(root, &tree), tree).map(&then)
+        pending_tree(&tree_dir(root, &tree.root), tree).map(&then)
     })
 }
 
-/// The directory a cluster's tree belongs in: its `path` below `root` (just the path when
-/// `root` is `.`).
-pub fn tree_dir(root: &Path, tree: &Tree) -> PathBuf {
+/// The directory a cluster's tree belongs in: its `path` (the cluster's `path` setting, a
+/// tree's `root`) below `root` (just the path when `root` is `.`).
+pub fn tree_dir(root: &Path, path: &str) -> PathBuf {
     if root == Path::new(".") {
-        PathBuf::from(&tree.root)
+        PathBuf::from(path)
     } else {
-        root.join(&tree.root)
+        root.join(path)
     }
 }
 
@@ -153,11 +155,7 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn write_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<WriteReport, Error> {
-    let mut pending = Pending::default();
-    for one in each_cluster(config, clusters, root, |one| one)? {
-        pending.extend(one);
-    }
-    apply(pending)
+    apply(each_cluster(config, clusters, root, |one| one)?.into_iter().collect())
 }
 
 /// Carries out what [`pending`] found, unless it found a file fluxgen did not write.

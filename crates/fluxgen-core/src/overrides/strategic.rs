@@ -227,22 +227,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn release() -> Value {
-        json!({
-            "apiVersion": "helm.toolkit.fluxcd.io/v2",
-            "kind": "HelmRelease",
-            "metadata": {"name": "flux-instance", "annotations": {"a": "1"}},
-            "spec": {
-                "interval": "1h",
-                "install": {"remediation": {"retries": -1}},
-                "values": {
-                    "named": [{"name": "x", "v": 1}, {"name": "y", "v": 2}],
-                    "instance": {"cluster": {"type": "kubernetes", "networkPolicy": true}}
-                }
-            }
-        })
-    }
+    use crate::overrides::tests::release;
 
     fn strategic(patch: Value) -> Result<Value, String> {
         let mut object = release();
