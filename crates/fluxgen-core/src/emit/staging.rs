@@ -100,8 +100,6 @@ pub(super) struct Staging {
     counter: u64,
     /// This process's id, part of every temporary name.
     process: u32,
-    /// Where the process id means something ([`host_tag`]), part of every temporary name.
-    host: String,
     /// One open staged file per file system written to, to flush each once (Linux).
     #[cfg(target_os = "linux")]
     devices: std::collections::HashMap<u64, (fs::File, PathBuf)>,
@@ -131,7 +129,6 @@ impl Staging {
             directories: HashSet::new(),
             counter: 0,
             process: std::process::id(),
-            host: host_tag().to_owned(),
             #[cfg(target_os = "linux")]
             devices: std::collections::HashMap::new(),
         }
@@ -213,7 +210,8 @@ impl Staging {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
         loop {
             self.counter += 1;
-            let name = format!("{TEMP_PREFIX}{}-{}-{}.tmp", self.host, self.process, self.counter);
+            // The host tag is read on the first temporary file, not by a run that writes none.
+            let name = format!("{TEMP_PREFIX}{}-{}-{}.tmp", host_tag(), self.process, self.counter);
             let temp = directory.join(name);
             match options.open(&temp) {
                 Ok(file) => return Ok((temp, file)),
