@@ -2,11 +2,11 @@
 //! double-managed controllers, CRD managers, a FluxInstance a Kustomization can prune, and the
 //! old root Kustomization that prunes what it applied when it is retired.
 
-use super::clusters::Scope;
-use super::ownership::Origin;
 use super::risks::{Context, by_phase, phase_words};
 use super::{Code, Finding, Severity};
 use crate::config::Phase;
+use crate::scan::build_graph::Origin;
+use crate::scan::layout::ClusterScope;
 use crate::scan::{Chart, EntryTarget, InstanceSource};
 
 /// The annotation that keeps kustomize-controller (and the operator) from deleting an object.
@@ -14,7 +14,7 @@ const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
 
 /// The phase a cluster is judged at: its phase, but at least `instance` when a FluxInstance
 /// is already in the repository.
-pub(super) fn judged_phase(scope: &Scope) -> Option<Phase> {
+pub(super) fn judged_phase(scope: &ClusterScope) -> Option<Phase> {
     match scope.phase {
         Some(phase) if !scope.instances.is_empty() && phase < Phase::Instance => Some(Phase::Instance),
         None if !scope.instances.is_empty() => Some(Phase::Instance),
@@ -31,7 +31,7 @@ struct Manager {
     prunes: bool,
 }
 
-fn old_managers(context: &Context, scope: &Scope) -> Vec<Manager> {
+fn old_managers(context: &Context, scope: &ClusterScope) -> Vec<Manager> {
     let repository = context.repository;
     let mut managers = Vec::new();
     for &index in &scope.bootstraps {
@@ -77,7 +77,7 @@ fn old_managers(context: &Context, scope: &Scope) -> Vec<Manager> {
 
 /// The namespace a FluxInstance lands in: its own, the `targetNamespace` of the Kustomization
 /// applying it, or the `namespace` of the kustomization listing it.
-pub(super) fn instance_namespace(context: &Context, scope: &Scope, instance: usize) -> Option<String> {
+pub(super) fn instance_namespace(context: &Context, scope: &ClusterScope, instance: usize) -> Option<String> {
     let repository = context.repository;
     let instance = &repository.flux_instances[instance];
     if let Some(namespace) = &instance.namespace {
@@ -103,13 +103,13 @@ pub(super) fn instance_namespace(context: &Context, scope: &Scope, instance: usi
 }
 
 /// The FluxInstance's namespace, `flux-system` when nothing sets it (the default sync name).
-pub(super) fn instance_namespace_or_default(context: &Context, scope: &Scope, instance: usize) -> String {
+pub(super) fn instance_namespace_or_default(context: &Context, scope: &ClusterScope, instance: usize) -> String {
     instance_namespace(context, scope, instance).unwrap_or_else(|| "flux-system".to_owned())
 }
 
 /// Double-managed controllers: an old install still present from `cutover` on (or next to a
 /// FluxInstance at `instance`), or a FluxInstance in another namespace than the controllers.
-pub(super) fn double_managed_controllers(context: &Context, scope: &Scope) -> Vec<Finding> {
+pub(super) fn double_managed_controllers(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
     let managers = old_managers(context, scope);
     let phase = judged_phase(scope);
@@ -227,7 +227,7 @@ pub(super) fn double_managed_controllers(context: &Context, scope: &Scope) -> Ve
 }
 
 /// CRD managers: the Flux CRDs installed by more than one manager.
-pub(super) fn crd_managers(context: &Context, scope: &Scope) -> Vec<Finding> {
+pub(super) fn crd_managers(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
     let mut managers = old_managers(context, scope);
     for &index in &scope.instances {
@@ -307,7 +307,7 @@ pub(super) fn crd_managers(context: &Context, scope: &Scope) -> Vec<Finding> {
 
 /// Prune and deletion: a pruning Kustomization applies the FluxInstance (or its HelmRelease)
 /// without `kustomize.toolkit.fluxcd.io/prune: disabled`.
-pub(super) fn instance_prune(context: &Context, scope: &Scope) -> Vec<Finding> {
+pub(super) fn instance_prune(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
     let manifests = context.manifests;
     let mut findings = Vec::new();
@@ -403,7 +403,7 @@ fn is_disabled(value: Option<&String>) -> bool {
 
 /// Prune and deletion, for the old root: a self-managed root Kustomization (GOTK's `cluster`,
 /// which applies its own definition) that prunes, once a FluxInstance takes over.
-pub(super) fn root_prune(context: &Context, scope: &Scope) -> Vec<Finding> {
+pub(super) fn root_prune(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let phase = judged_phase(scope);
     if phase < Some(Phase::Instance) {
         return Vec::new();

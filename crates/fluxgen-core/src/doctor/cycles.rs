@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::clusters::Scope;
-use super::ownership::Origin;
 use super::risks::{Context, located};
 use super::{Code, Finding, Severity};
+use crate::scan::build_graph::Origin;
+use crate::scan::layout::ClusterScope;
 
 /// Flux Kustomizations that apply each other (a self-managed root applying itself is fine),
 /// and kustomize resource cycles.
@@ -73,7 +73,7 @@ pub(super) fn ownership_cycles(context: &Context) -> Vec<Finding> {
 }
 
 /// `dependsOn` cycles among one cluster's Kustomizations.
-pub(super) fn depends_on_cycles(context: &Context, scope: &Scope) -> Vec<Finding> {
+pub(super) fn depends_on_cycles(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
     let kustomizations: Vec<usize> = scope
         .nodes

@@ -8,9 +8,9 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::clusters::Scope;
-use super::ownership::{Origin, Ownership};
 use crate::scan::Repository;
+use crate::scan::build_graph::{BuildGraph, Origin};
+use crate::scan::layout::ClusterScope;
 
 /// The graph as reports draw it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -72,7 +72,7 @@ pub struct GraphEdge {
 }
 
 /// Draws the ownership graph of every cluster.
-pub(super) fn draw(repository: &Repository, ownership: &Ownership, scopes: &[Scope]) -> Graph {
+pub(super) fn draw(repository: &Repository, ownership: &BuildGraph, scopes: &[ClusterScope]) -> Graph {
     let mut graph = Graph::default();
     let mut ids: BTreeMap<usize, String> = BTreeMap::new();
     let mut next = 0usize;

@@ -31,12 +31,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod clusters;
 mod controllers;
 mod cycles;
 mod graph;
 mod manifests;
-mod ownership;
 mod prerequisites;
 mod report;
 mod risks;
@@ -223,17 +221,7 @@ pub struct Finding {
     pub related: Vec<Related>,
 }
 
-/// Where a cluster's phase comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PhaseSource {
-    /// `fluxgen.yaml`.
-    Config,
-    /// What the repository holds.
-    Inferred,
-    /// Nothing tells: no Flux install and no FluxInstance was found.
-    Unknown,
-}
+pub use crate::scan::PhaseSource;
 
 /// A cluster as doctor sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -291,18 +279,18 @@ pub fn doctor(repo_root: &Path, config: Option<&Config>) -> Result<Report, Error
 /// than a risk needs (labels, annotations, `${VAR}` references), never a SOPS-encrypted value.
 pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
     let manifests = manifests::Manifests::new(repository);
-    let graph = ownership::Ownership::build(repository);
+    let graph = &repository.graph;
     let config_file = config.and_then(|c| match &c.origin {
         Origin::File(path) => Some(config_display(&repository.root, path)),
         Origin::BuiltIn => None,
     });
-    let scopes = clusters::scopes(repository, config, &graph);
+    let scopes = crate::scan::layout::scopes(repository, config);
     let context = risks::Context {
         repository,
         config,
         config_file: config_file.clone(),
         scopes: &scopes,
-        graph: &graph,
+        graph,
         manifests: &manifests,
     };
     let mut findings = risks::all(&context);
@@ -314,9 +302,20 @@ pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
     Report {
         repository: repository.root.display().to_string(),
         config: config_file,
-        clusters: scopes.iter().map(clusters::Scope::summary).collect(),
+        clusters: scopes.iter().map(summary).collect(),
         findings,
-        graph: graph::draw(repository, &graph, &scopes),
+        graph: graph::draw(repository, graph, &scopes),
+    }
+}
+
+/// A cluster as the report lists it.
+fn summary(scope: &crate::scan::layout::ClusterScope) -> ClusterSummary {
+    ClusterSummary {
+        name: scope.name.clone(),
+        roots: scope.roots.clone(),
+        phase: scope.phase,
+        phase_source: scope.phase_source,
+        phase_reason: scope.phase_reason.clone(),
     }
 }
 

@@ -4,15 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use super::clusters::Scope;
 use super::risks::Context;
 use super::{Code, Finding, Severity};
 use crate::config::Phase;
 use crate::scan::Chart;
+use crate::scan::layout::ClusterScope;
 
 /// External Secrets baseline: a webhook token that comes from an ExternalSecret, in a cluster
 /// with no External Secrets app or no matching ClusterSecretStore.
-pub(super) fn external_secrets_baseline(context: &Context, scope: &Scope) -> Vec<Finding> {
+pub(super) fn external_secrets_baseline(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
     // (store kind, store name, where the need comes from)
     let mut needs: Vec<(String, String, String, Option<u32>, String)> = Vec::new();
@@ -113,7 +113,7 @@ pub(super) fn external_secrets_baseline(context: &Context, scope: &Scope) -> Vec
 
 /// The cluster's External Secrets app: a HelmRelease or Kustomization named for it, a
 /// HelmRelease of its chart, or a Kustomization that depends on one (`external-secrets-stores`).
-fn external_secrets_app(context: &Context, scope: &Scope) -> Option<(String, u32)> {
+fn external_secrets_app(context: &Context, scope: &ClusterScope) -> Option<(String, u32)> {
     let repository = context.repository;
     let release = repository.helm_releases.iter().find(|r| {
         scope.contains(&r.at.file)
@@ -136,7 +136,7 @@ fn external_secrets_app(context: &Context, scope: &Scope) -> Option<(String, u32
 }
 
 /// Sequencing: signs that a large `chartRef` migration is under way in the cluster.
-pub(super) fn sequencing(context: &Context, scope: &Scope) -> Vec<Finding> {
+pub(super) fn sequencing(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let releases: Vec<_> = context
         .repository
         .helm_releases

@@ -6,11 +6,11 @@
 
 use std::collections::BTreeSet;
 
-use super::clusters::{Scope, inside};
 use super::manifests::Manifests;
-use super::ownership::{Origin, Ownership};
 use super::{Code, Finding, Related, Severity, controllers, cycles, prerequisites, substitution, sync};
 use crate::config::{Config, Phase};
+use crate::scan::build_graph::{BuildGraph, Origin};
+use crate::scan::layout::{ClusterScope, inside};
 use crate::scan::{Note, NoteKind, Repository};
 
 /// Everything a risk reads.
@@ -19,8 +19,8 @@ pub(super) struct Context<'a> {
     pub(super) config: Option<&'a Config>,
     /// `fluxgen.yaml` as findings name it.
     pub(super) config_file: Option<String>,
-    pub(super) scopes: &'a [Scope<'a>],
-    pub(super) graph: &'a Ownership,
+    pub(super) scopes: &'a [ClusterScope<'a>],
+    pub(super) graph: &'a BuildGraph,
     pub(super) manifests: &'a Manifests,
 }
 
@@ -33,7 +33,7 @@ impl Context<'_> {
 
 impl Finding {
     /// A finding of `code` about `file:line` in a cluster; what, why and fix follow.
-    pub(super) fn new(code: Code, severity: Severity, scope: &Scope, file: &str, line: Option<u32>) -> Self {
+    pub(super) fn new(code: Code, severity: Severity, scope: &ClusterScope, file: &str, line: Option<u32>) -> Self {
         Self::about(code, severity, scope.name.clone(), file, line)
     }
 
@@ -94,7 +94,7 @@ pub(super) fn by_phase(phase: Option<Phase>, before: Severity, instance: Severit
 }
 
 /// ``phase `x` `` for messages, with where it comes from.
-pub(super) fn phase_words(scope: &Scope) -> String {
+pub(super) fn phase_words(scope: &ClusterScope) -> String {
     match scope.phase {
         Some(phase) => match scope.phase_source {
             super::PhaseSource::Config => format!("phase `{phase}` in fluxgen.yaml"),
@@ -131,7 +131,7 @@ pub(super) fn all(context: &Context) -> Vec<Finding> {
 
 /// The scope a file belongs to by its directories (or the first that applies it), for
 /// findings that are not about one cluster's migration.
-fn scope_of<'a>(context: &'a Context, file: &str) -> Option<&'a Scope<'a>> {
+fn scope_of<'a>(context: &'a Context, file: &str) -> Option<&'a ClusterScope<'a>> {
     context
         .scopes
         .iter()
@@ -166,7 +166,7 @@ pub(super) fn plural(count: usize, one: &str, many: &str) -> String {
 
 /// Two Kustomizations of one cluster applying the same directory or Flux objects (the
 /// FluxInstance's sync is `sync-path-overlap`).
-fn applied_twice(context: &Context, scope: &Scope) -> Vec<Finding> {
+fn applied_twice(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let graph = context.graph;
     let mut findings = Vec::new();
     let mut reported = BTreeSet::new();
@@ -271,7 +271,7 @@ fn missing_paths(context: &Context) -> Vec<Finding> {
 }
 
 /// The phase in `fluxgen.yaml` against what the repository holds.
-fn phase_mismatch(context: &Context, scope: &Scope) -> Vec<Finding> {
+fn phase_mismatch(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let (Some(cluster), Some(phase)) = (scope.cluster, scope.phase) else {
         return Vec::new();
     };

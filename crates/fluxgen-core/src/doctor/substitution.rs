@@ -12,10 +12,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::clusters::Scope;
-use super::ownership::Origin;
 use super::risks::Context;
 use super::{Code, Finding, Severity};
+use crate::scan::build_graph::Origin;
+use crate::scan::layout::ClusterScope;
 use crate::scan::{EntryTarget, Patch, PostBuild, SubstituteSource};
 use crate::yaml::{self, Node, NodeValue};
 
@@ -29,7 +29,7 @@ struct Variables {
 }
 
 /// Strict substitution, per Kustomization and file.
-pub(super) fn strict_substitution(context: &Context, scope: &Scope) -> Vec<Finding> {
+pub(super) fn strict_substitution(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
     let graph = context.graph;
     let strict = strict_version(context, scope);
@@ -128,7 +128,7 @@ pub(super) fn strict_substitution(context: &Context, scope: &Scope) -> Vec<Findi
 
 /// The Flux version the cluster runs or will run, when it substitutes strictly (2.9 and later,
 /// or a `2.x` that follows the newest).
-fn strict_version(context: &Context, scope: &Scope) -> Option<String> {
+fn strict_version(context: &Context, scope: &ClusterScope) -> Option<String> {
     let version = scope
         .instances
         .iter()
@@ -157,7 +157,7 @@ fn is_strict(version: &str) -> bool {
 /// patch text sets.
 fn variables_of(
     context: &Context,
-    scope: &Scope,
+    scope: &ClusterScope,
     index: usize,
     patched: &mut HashMap<String, Option<PostBuild>>,
 ) -> Option<Variables> {
@@ -319,7 +319,7 @@ fn post_build(node: &Node) -> PostBuild {
 }
 
 /// The keys of a `substituteFrom` source found in the cluster, `None` when it is not found.
-fn source_keys(context: &Context, scope: &Scope, source: &SubstituteSource) -> Option<BTreeSet<String>> {
+fn source_keys(context: &Context, scope: &ClusterScope, source: &SubstituteSource) -> Option<BTreeSet<String>> {
     let repository = context.repository;
     let manifests = context.manifests;
     let mut found = false;

@@ -5,12 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::clusters::Scope;
 use super::controllers::judged_phase;
-use super::ownership::{Build, Origin, Overlap, normalize_url};
 use super::risks::{Context, by_phase, plural};
 use super::{Code, Finding, Severity};
 use crate::config::Phase;
+use crate::scan::build_graph::{Build, Origin, Overlap, normalize_url};
+use crate::scan::layout::ClusterScope;
 use crate::scan::{Chart, normalize_repo_path};
 
 /// The sync a cluster has or will have.
@@ -46,7 +46,7 @@ impl SyncTarget {
 }
 
 /// The cluster's sync: its FluxInstance's, else the one `fluxgen.yaml` plans.
-pub(super) fn sync_target(context: &Context, scope: &Scope) -> Option<SyncTarget> {
+pub(super) fn sync_target(context: &Context, scope: &ClusterScope) -> Option<SyncTarget> {
     let repository = context.repository;
     for &index in &scope.instances {
         let instance = &repository.flux_instances[index];
@@ -111,7 +111,7 @@ pub(super) fn sync_target(context: &Context, scope: &Scope) -> Option<SyncTarget
 }
 
 /// Sync path overlap and a sync path that does not exist.
-pub(super) fn sync_path(context: &Context, scope: &Scope, sync: Option<&SyncTarget>) -> Vec<Finding> {
+pub(super) fn sync_path(context: &Context, scope: &ClusterScope, sync: Option<&SyncTarget>) -> Vec<Finding> {
     let Some(sync) = sync else {
         return Vec::new();
     };
@@ -225,7 +225,12 @@ pub(super) fn sync_path(context: &Context, scope: &Scope, sync: Option<&SyncTarg
 }
 
 /// How to give the objects of a sync overlap one owner.
-fn overlap_fix(context: &Context, sync: &SyncTarget, node: &super::ownership::KsNode, overlap: &Overlap) -> String {
+fn overlap_fix(
+    context: &Context,
+    sync: &SyncTarget,
+    node: &crate::scan::build_graph::KsNode,
+    overlap: &Overlap,
+) -> String {
     let generated = !context.repository.kustomize_files.contains_key(&sync.dir);
     match overlap {
         Overlap::Contains(dir) if dir != &sync.dir && generated && node.dir.as_deref() == Some(dir.as_str()) => {
@@ -272,7 +277,7 @@ fn dedicated_dir(dir: &str) -> String {
 /// Root names: the sync name differs from the GitRepository that Kustomizations,
 /// HelmReleases, Receivers and Alerts reference; references to a GitRepository nothing defines;
 /// a `sync.name` that fluxgen.yaml would change on an existing FluxInstance.
-pub(super) fn root_names(context: &Context, scope: &Scope, sync: Option<&SyncTarget>) -> Vec<Finding> {
+pub(super) fn root_names(context: &Context, scope: &ClusterScope, sync: Option<&SyncTarget>) -> Vec<Finding> {
     let default;
     let sync = match sync {
         Some(sync) => sync,
@@ -524,7 +529,7 @@ fn usual_sync_name(context: &Context) -> String {
 }
 
 /// SOPS on the sync path: encrypted files the sync Kustomization applies, with no decryption.
-pub(super) fn sops_on_sync_path(context: &Context, scope: &Scope, sync: Option<&SyncTarget>) -> Vec<Finding> {
+pub(super) fn sops_on_sync_path(context: &Context, scope: &ClusterScope, sync: Option<&SyncTarget>) -> Vec<Finding> {
     let Some(sync) = sync else {
         return Vec::new();
     };

@@ -1,9 +1,8 @@
 //! The kustomize graph: every `kustomization.yaml` with its resources and components
 //! resolved relative to its own directory (local files and directories, remote bases, paths
-//! that do not exist), its patches and its generators; the Flux bootstrap installs among them;
-//! and what a directory applies, followed recursively.
+//! that do not exist), its patches and its generators; the Flux bootstrap installs among them
+//! (what each Flux Kustomization builds from them is the build graph, `build_graph`).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -344,75 +343,6 @@ pub(super) fn bootstrap_install(file: &KustomizeFile) -> Option<BootstrapInstall
     })
 }
 
-/// The files a Flux Kustomization with `path` applies: the kustomize graph from the
-/// directory's `kustomization.yaml`, or, where there is none, what Flux generates (every YAML
-/// file below, a subdirectory with its own kustomization taken as a whole). Cycles end.
-pub(super) fn applied_files(
-    dir: &str,
-    kustomize_files: &BTreeMap<String, KustomizeFile>,
-    yaml_files: &[String],
-) -> Vec<String> {
-    let mut found = BTreeSet::new();
-    let mut visited = HashSet::new();
-    visit(dir, kustomize_files, yaml_files, &mut visited, &mut found);
-    found.into_iter().collect()
-}
-
-fn visit(
-    dir: &str,
-    kustomize_files: &BTreeMap<String, KustomizeFile>,
-    yaml_files: &[String],
-    visited: &mut HashSet<String>,
-    found: &mut BTreeSet<String>,
-) {
-    if !visited.insert(dir.to_owned()) {
-        return;
-    }
-    if let Some(file) = kustomize_files.get(dir) {
-        for entry in file.resources.iter().chain(&file.components) {
-            match &entry.target {
-                EntryTarget::File(path) => {
-                    found.insert(path.clone());
-                }
-                EntryTarget::Directory(path) => visit(path, kustomize_files, yaml_files, visited, found),
-                _ => {}
-            }
-        }
-        return;
-    }
-    let prefix = if dir.is_empty() {
-        String::new()
-    } else {
-        format!("{dir}/")
-    };
-    let start = yaml_files.partition_point(|f| f.as_str() < prefix.as_str());
-    for file in yaml_files[start..].iter().take_while(|f| f.starts_with(&prefix)) {
-        // The first directory on the way down that has its own kustomization is one
-        // resource (Flux's generator does not descend into it): follow its graph instead.
-        let rest = &file[prefix.len()..];
-        let mut current = dir.to_owned();
-        let mut owner = None;
-        let segments: Vec<&str> = rest.split('/').collect();
-        for segment in &segments[..segments.len() - 1] {
-            current = if current.is_empty() {
-                (*segment).to_owned()
-            } else {
-                format!("{current}/{segment}")
-            };
-            if kustomize_files.contains_key(&current) {
-                owner = Some(current.clone());
-                break;
-            }
-        }
-        match owner {
-            Some(owner) => visit(&owner, kustomize_files, yaml_files, visited, found),
-            None => {
-                found.insert(file.clone());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,46 +374,5 @@ mod tests {
             Some(Some("v2.4.0".into()))
         );
         assert_eq!(flux_install_version("github.com/fluxcd/flagger/kustomize", None), None);
-    }
-
-    #[test]
-    fn flux_generates_a_kustomization_where_there_is_none() {
-        let files: Vec<String> = [
-            "k/flux/apps.yaml",
-            "k/flux/config/cluster.yaml",
-            "k/flux/config/flux.yaml",
-            "k/flux/config/kustomization.yaml",
-            "k/flux/vars/a.yaml",
-            "k/flux/vars/deep/b.yaml",
-            "k/other.yaml",
-        ]
-        .map(String::from)
-        .to_vec();
-        let entry = |path: &str| KustomizeEntry {
-            written: path.into(),
-            target: EntryTarget::File(path.into()),
-            line: 1,
-        };
-        let config = KustomizeFile {
-            dir: "k/flux/config".into(),
-            kind: "Kustomization".into(),
-            namespace: None,
-            resources: vec![entry("k/flux/config/cluster.yaml")],
-            components: Vec::new(),
-            patches: Vec::new(),
-            config_map_generators: Vec::new(),
-            secret_generators: Vec::new(),
-            at: Location::default(),
-        };
-        let graph = BTreeMap::from([(config.dir.clone(), config)]);
-        assert_eq!(
-            applied_files("k/flux", &graph, &files),
-            [
-                "k/flux/apps.yaml",
-                "k/flux/config/cluster.yaml",
-                "k/flux/vars/a.yaml",
-                "k/flux/vars/deep/b.yaml"
-            ]
-        );
     }
 }

@@ -39,11 +39,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub(crate) mod build_graph;
 mod chart_instances;
 mod documents;
 mod fields;
 mod flux_objects;
 mod kustomize_graph;
+pub(crate) mod layout;
 mod model;
 mod walk;
 
@@ -60,6 +62,7 @@ use documents::Content;
 pub use documents::MAX_FILE_BYTES;
 pub(crate) use documents::read_text;
 pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
+pub use layout::PhaseSource;
 pub use model::{
     Alert, BootstrapInstall, Chart, Decryption, Dependency, FluxInstance, GitReference, GitRepository, HelmRelease,
     InstanceSource, InstanceSync, Kustomization, Location, Note, NoteKind, ObjectRef, ObjectReference, OciRepository,
@@ -103,6 +106,10 @@ pub struct Repository {
     pub sops_files: Vec<SopsFile>,
     /// What was skipped or could not be read.
     pub notes: Vec<Note>,
+    /// What each Flux Kustomization (and each FluxInstance's sync) applies, built once from
+    /// the objects above.
+    #[serde(skip)]
+    pub(crate) graph: build_graph::BuildGraph,
 }
 
 /// Scans a repository. Fails only when `repo_root` cannot be read; everything wrong inside
@@ -152,6 +159,7 @@ pub fn scan(repo_root: &Path) -> Result<Repository, Error> {
     repository
         .notes
         .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    repository.graph = build_graph::BuildGraph::build(&repository);
     Ok(repository)
 }
 
@@ -211,17 +219,26 @@ impl Repository {
         self.kustomize_files.get(dir)
     }
 
-    /// The files a Flux Kustomization with this `spec.path` applies: the kustomize graph from
-    /// the directory's `kustomization.yaml`, or, where there is none, every YAML file below
-    /// it as Flux generates one (a subdirectory with its own kustomization is followed as a
-    /// whole). Cycles end; remote bases and missing paths are left out.
+    /// The files a Flux Kustomization with this `spec.path` applies, built as
+    /// kustomize-controller builds it: the directory's `kustomization.yaml` (resources and
+    /// components, recursively), or, where there is none, the one Flux generates (every
+    /// manifest below, a subdirectory with its own kustomization taken as a whole). A directory
+    /// a `kustomization.yaml` lists without a kustomization of its own does not build, so it
+    /// adds nothing; cycles end; remote bases and missing paths are left out.
     ///
     /// ```
     /// let repository = fluxgen_core::scan::Repository::default();
     /// assert!(repository.applied_files("./kubernetes/main/flux").is_empty());
     /// ```
     pub fn applied_files(&self, path: &str) -> Vec<String> {
-        kustomize_graph::applied_files(&normalize_repo_path(path), &self.kustomize_files, &self.yaml_files)
+        let build = self.graph.build_dir(self, &normalize_repo_path(path));
+        build
+            .files
+            .into_iter()
+            .chain(build.component_files)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
     }
 
     /// The GitRepository with this name, in this namespace when both are known.

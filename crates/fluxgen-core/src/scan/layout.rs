@@ -1,14 +1,31 @@
-//! The clusters of a repository and what belongs to each: their directories (from
-//! `fluxgen.yaml`, or from the layout: `kubernetes/<cluster>/{apps,flux,bootstrap,cluster}`,
-//! `kubernetes/clusters/<cluster>`, `clusters/<cluster>`), every file their Kustomizations
-//! apply, their Flux installs and FluxInstances, and their phase.
+//! The layout: the clusters of a repository and what belongs to each. One function,
+//! [`scopes`], decides it for `doctor`, `import` and `plan` alike: each cluster's directories
+//! (from `fluxgen.yaml`, and from the layout: `kubernetes/<cluster>/{apps,flux,bootstrap,
+//! cluster,sync}`, `kubernetes/clusters/<cluster>`, `clusters/<cluster>`; a single-cluster
+//! `kubernetes/` is one unnamed cluster), every file its Kustomizations apply, its Flux installs
+//! (a bootstrap install anywhere: beside the cluster, or at the repository root when it is the
+//! only cluster), its root Kustomizations and root GitRepository, its FluxInstances, and its
+//! phase.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::ownership::{Origin, Ownership};
-use super::{ClusterSummary, PhaseSource};
+use serde::Serialize;
+
+use super::build_graph::{BuildGraph, Origin};
 use crate::config::{Cluster, Config, Phase};
-use crate::scan::{Chart, HelmRelease, Repository};
+use crate::scan::{Chart, HelmRelease, Kustomization, Repository};
+
+/// Where a cluster's phase comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseSource {
+    /// `fluxgen.yaml`.
+    Config,
+    /// What the repository holds.
+    Inferred,
+    /// Nothing tells: no Flux install and no FluxInstance was found.
+    Unknown,
+}
 
 /// Directories below `kubernetes/` that are part of a layout, not a cluster.
 const LAYOUT_DIRS: [&str; 12] = [
@@ -30,46 +47,55 @@ const LAYOUT_DIRS: [&str; 12] = [
 const CLUSTER_CHILDREN: [&str; 5] = ["apps", "flux", "bootstrap", "cluster", "sync"];
 
 /// One cluster and what belongs to it.
-pub(super) struct Scope<'a> {
-    pub(super) name: Option<String>,
-    pub(super) roots: Vec<String>,
-    pub(super) phase: Option<Phase>,
-    pub(super) phase_source: PhaseSource,
-    pub(super) phase_reason: String,
+pub(crate) struct ClusterScope<'a> {
+    pub(crate) name: Option<String>,
+    pub(crate) roots: Vec<String>,
+    pub(crate) phase: Option<Phase>,
+    pub(crate) phase_source: PhaseSource,
+    pub(crate) phase_reason: String,
     /// Its entry in `fluxgen.yaml`.
-    pub(super) cluster: Option<&'a Cluster>,
+    pub(crate) cluster: Option<&'a Cluster>,
     /// Every file under its roots or applied by its Kustomizations.
-    pub(super) files: HashSet<String>,
+    pub(crate) files: HashSet<String>,
     /// Its ownership nodes (Kustomizations defined in its files, its FluxInstances' syncs).
-    pub(super) nodes: Vec<usize>,
+    pub(crate) nodes: Vec<usize>,
     /// Whether each ownership node is one of `nodes`.
     member: Vec<bool>,
     /// Its FluxInstances (`repository.flux_instances` indices).
-    pub(super) instances: Vec<usize>,
+    pub(crate) instances: Vec<usize>,
     /// Its bootstrap installs (`repository.bootstrap_installs` indices).
-    pub(super) bootstraps: Vec<usize>,
+    pub(crate) bootstraps: Vec<usize>,
     /// Its Kustomizations applying `flux-manifests` (`repository.kustomizations` indices).
-    pub(super) flux_manifests: Vec<usize>,
+    pub(crate) flux_manifests: Vec<usize>,
     /// Files committing the Flux install itself (CRDs and controller Deployments, e.g.
     /// `gotk-components.yaml`).
-    pub(super) committed_installs: Vec<String>,
+    pub(crate) committed_installs: Vec<String>,
     /// Its flux-operator HelmReleases (`repository.helm_releases` indices).
-    pub(super) operators: Vec<usize>,
+    pub(crate) operators: Vec<usize>,
+    /// Its root Kustomizations (graph nodes): those that apply their own definition (GOTK's
+    /// `cluster`, bootstrap's `flux-system`) and every Kustomization they apply directly
+    /// (`cluster-apps`, `cluster-shared`, `flux`, ...).
+    pub(crate) root_nodes: Vec<usize>,
+    /// The root Kustomization itself (a graph node of a repository Kustomization): the one that
+    /// applies its own definition, `cluster` or `flux-system` first.
+    pub(crate) root: Option<usize>,
+    /// The GitRepository the root reads (`repository.git_repositories` index).
+    pub(crate) root_source: Option<usize>,
 }
 
-impl Scope<'_> {
+impl ClusterScope<'_> {
     /// Whether a file belongs to the cluster.
-    pub(super) fn contains(&self, file: &str) -> bool {
+    pub(crate) fn contains(&self, file: &str) -> bool {
         self.files.contains(file)
     }
 
     /// Whether an ownership node belongs to the cluster.
-    pub(super) fn has_node(&self, node: usize) -> bool {
+    pub(crate) fn has_node(&self, node: usize) -> bool {
         self.member.get(node).copied().unwrap_or(false)
     }
 
     /// The cluster's name as findings carry it.
-    pub(super) fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.name {
             Some(name) => format!("cluster `{name}`"),
             None => "the cluster".to_owned(),
@@ -77,28 +103,37 @@ impl Scope<'_> {
     }
 
     /// Whether anything installs Flux the old way (bootstrap, `flux-manifests`, committed).
-    pub(super) fn has_old_install(&self) -> bool {
+    pub(crate) fn has_old_install(&self) -> bool {
         !self.bootstraps.is_empty() || !self.flux_manifests.is_empty() || !self.committed_installs.is_empty()
     }
 
-    pub(super) fn summary(&self) -> ClusterSummary {
-        ClusterSummary {
-            name: self.name.clone(),
-            roots: self.roots.clone(),
-            phase: self.phase,
-            phase_source: self.phase_source,
-            phase_reason: self.phase_reason.clone(),
+    /// The root Kustomization, as the repository defines it.
+    pub(crate) fn root_kustomization<'r>(&self, repository: &'r Repository) -> Option<&'r Kustomization> {
+        match repository.graph.nodes[self.root?].origin {
+            Origin::Kustomization(index) => Some(&repository.kustomizations[index]),
+            Origin::Sync(_) => None,
         }
+    }
+
+    /// The cluster's main directory: the one its name comes from (`kubernetes/main`), or the
+    /// shortest of its directories.
+    pub(crate) fn dir(&self) -> &str {
+        self.name
+            .as_deref()
+            .and_then(|name| self.roots.iter().find(|r| r.rsplit('/').next() == Some(name)))
+            .or_else(|| self.roots.iter().min_by_key(|r| r.len()))
+            .map_or("", String::as_str)
     }
 }
 
 /// Whether `file` is `dir` or inside it (`""` is the whole repository).
-pub(super) fn inside(file: &str, dir: &str) -> bool {
+pub(crate) fn inside(file: &str, dir: &str) -> bool {
     dir.is_empty() || file == dir || (file.starts_with(dir) && file.as_bytes().get(dir.len()) == Some(&b'/'))
 }
 
 /// Every cluster of the repository, with what belongs to it.
-pub(super) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>, ownership: &Ownership) -> Vec<Scope<'a>> {
+pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) -> Vec<ClusterScope<'a>> {
+    let ownership = &repository.graph;
     let mut found: BTreeMap<Option<String>, (Vec<String>, Option<&'a Cluster>)> = BTreeMap::new();
     for (name, roots) in detect(repository) {
         found.insert(Some(name), (roots, None));
@@ -119,11 +154,11 @@ pub(super) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>, ow
     }
     let defined = defined_in(ownership);
     let installs = committed_installs(repository);
-    found
+    let mut scopes: Vec<ClusterScope<'a>> = found
         .into_iter()
         .map(|(name, (mut roots, cluster))| {
             roots.sort();
-            let mut scope = Scope {
+            let mut scope = ClusterScope {
                 name,
                 roots,
                 phase: None,
@@ -138,12 +173,90 @@ pub(super) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>, ow
                 flux_manifests: Vec::new(),
                 committed_installs: Vec::new(),
                 operators: Vec::new(),
+                root_nodes: Vec::new(),
+                root: None,
+                root_source: None,
             };
             fill(&mut scope, repository, ownership, &defined, &installs);
-            judge_phase(&mut scope, repository);
+            find_roots(&mut scope, repository);
             scope
         })
-        .collect()
+        .collect();
+    attach_unplaced_installs(&mut scopes, repository);
+    for scope in &mut scopes {
+        judge_phase(scope, repository);
+    }
+    scopes
+}
+
+/// A bootstrap install outside every cluster's directories (`bootstrap/flux/` at the
+/// repository root) belongs to the only cluster, or to the clusters its path names.
+fn attach_unplaced_installs(scopes: &mut [ClusterScope], repository: &Repository) {
+    let count = scopes.len();
+    for (index, install) in repository.bootstrap_installs.iter().enumerate() {
+        if scopes.iter().any(|s| s.bootstraps.contains(&index)) {
+            continue;
+        }
+        let segments: Vec<&str> = install.at.file.split('/').collect();
+        for scope in scopes.iter_mut() {
+            let named = scope.name.as_deref().is_some_and(|n| segments.contains(&n));
+            if count == 1 || named {
+                scope.bootstraps.push(index);
+                scope.files.insert(install.at.file.clone());
+            }
+        }
+    }
+}
+
+/// The cluster's root Kustomizations, its root and the GitRepository the root reads.
+fn find_roots(scope: &mut ClusterScope, repository: &Repository) {
+    let graph = &repository.graph;
+    let self_applied: Vec<usize> = scope
+        .nodes
+        .iter()
+        .copied()
+        .filter(|&n| {
+            let node = &graph.nodes[n];
+            matches!(node.origin, Origin::Sync(_)) || node.build.files.contains(&node.at.file)
+        })
+        .collect();
+    let mut roots: Vec<usize> = self_applied.clone();
+    for &root in &self_applied {
+        roots.extend(
+            graph.nodes[root].applies.iter().filter(|&&child| {
+                scope.has_node(child) && matches!(graph.nodes[child].origin, Origin::Kustomization(_))
+            }),
+        );
+    }
+    roots.sort();
+    roots.dedup();
+    scope.root_nodes = roots;
+    scope.root = self_applied
+        .iter()
+        .copied()
+        .filter(|&n| matches!(graph.nodes[n].origin, Origin::Kustomization(_)))
+        .min_by_key(|&n| {
+            let node = &graph.nodes[n];
+            (
+                !matches!(node.name.as_str(), "cluster" | "flux-system"),
+                node.dir.as_ref().map_or(usize::MAX, String::len),
+                n,
+            )
+        });
+    let Some(root) = scope.root_kustomization(repository) else {
+        return;
+    };
+    let Some(reference) = root.source_ref.as_ref().filter(|s| s.kind == "GitRepository") else {
+        return;
+    };
+    let namespace = reference.namespace.as_deref().or(root.namespace.as_deref());
+    scope.root_source = (0..repository.git_repositories.len())
+        .filter(|&i| {
+            let source = &repository.git_repositories[i];
+            source.name == reference.name
+                && (namespace.is_none() || source.namespace.is_none() || source.namespace.as_deref() == namespace)
+        })
+        .min_by_key(|&i| !scope.contains(&repository.git_repositories[i].at.file));
 }
 
 /// Cluster names and their directories, from the repository's layout.
@@ -208,7 +321,7 @@ fn config_roots(cluster: &Cluster) -> Vec<String> {
 }
 
 /// The ownership nodes defined in each file.
-fn defined_in(ownership: &Ownership) -> HashMap<String, Vec<usize>> {
+fn defined_in(ownership: &BuildGraph) -> HashMap<String, Vec<usize>> {
     let mut defined: HashMap<String, Vec<usize>> = HashMap::new();
     for (index, node) in ownership.nodes.iter().enumerate() {
         defined.entry(node.at.file.clone()).or_default().push(index);
@@ -236,9 +349,9 @@ fn committed_installs(repository: &Repository) -> Vec<String> {
 /// Fills a scope: its files (its roots, then whatever its Kustomizations apply, transitively),
 /// nodes, installs and instances.
 fn fill(
-    scope: &mut Scope,
+    scope: &mut ClusterScope,
     repository: &Repository,
-    ownership: &Ownership,
+    ownership: &BuildGraph,
     defined: &HashMap<String, Vec<usize>>,
     installs: &[String],
 ) {
@@ -323,7 +436,7 @@ fn is_operator_chart(repository: &Repository, release: &HelmRelease) -> bool {
 }
 
 /// The phase: from `fluxgen.yaml`, or what the repository holds.
-fn judge_phase(scope: &mut Scope, repository: &Repository) {
+fn judge_phase(scope: &mut ClusterScope, repository: &Repository) {
     if let Some(cluster) = scope.cluster {
         scope.phase = Some(cluster.phase);
         scope.phase_source = PhaseSource::Config;

@@ -1,4 +1,4 @@
-//! The ownership graph: which Flux Kustomization applies which directory, files and objects,
+//! The build graph: which Flux Kustomization applies which directory, files and objects,
 //! and which Kustomization applies which.
 //!
 //! Every Flux Kustomization of the repository is a node, and so is the sync Kustomization each
@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use crate::scan::{EntryTarget, FluxInstance, Kustomization, Location, Repository, normalize_repo_path};
+use super::{EntryTarget, FluxInstance, Kustomization, Location, Repository, normalize_repo_path};
 
 /// API groups whose objects are Flux's own (their double application is checked object by
 /// object).
@@ -25,24 +25,24 @@ const FLUX_GROUPS: [&str; 6] = [
 ];
 
 /// What a Kustomization's build reaches.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Build {
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Build {
     /// Files applied as resources.
-    pub(super) files: BTreeSet<String>,
+    pub(crate) files: BTreeSet<String>,
     /// Files applied through kustomize components (shared by design).
-    pub(super) component_files: BTreeSet<String>,
+    pub(crate) component_files: BTreeSet<String>,
     /// Directories built as resources (the root included).
-    pub(super) dirs: BTreeSet<String>,
+    pub(crate) dirs: BTreeSet<String>,
     /// Directories listed as resources that have no kustomization: `(kustomization.yaml, line,
     /// directory)`.
-    pub(super) unbuildable: Vec<(String, u32, String)>,
+    pub(crate) unbuildable: Vec<(String, u32, String)>,
     /// kustomize resource cycles, each as the directories on it (first repeated last).
-    pub(super) cycles: Vec<Vec<String>>,
+    pub(crate) cycles: Vec<Vec<String>>,
 }
 
 /// Where a node comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Origin {
+pub(crate) enum Origin {
     /// `repository.kustomizations[i]`.
     Kustomization(usize),
     /// The sync Kustomization of `repository.flux_instances[i]`.
@@ -50,24 +50,24 @@ pub(super) enum Origin {
 }
 
 /// A Flux Kustomization, from the repository or created by a FluxInstance.
-#[derive(Clone, Debug)]
-pub(super) struct KsNode {
-    pub(super) origin: Origin,
-    pub(super) name: String,
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct KsNode {
+    pub(crate) origin: Origin,
+    pub(crate) name: String,
     /// Where it is defined (the FluxInstance for a sync node).
-    pub(super) at: Location,
+    pub(crate) at: Location,
     /// The repository directory it applies; `None` when its source is not this repository.
-    pub(super) dir: Option<String>,
+    pub(crate) dir: Option<String>,
     /// Whether that directory exists.
-    pub(super) exists: bool,
-    pub(super) build: Build,
+    pub(crate) exists: bool,
+    pub(crate) build: Build,
     /// The nodes whose definition its build applies.
-    pub(super) applies: Vec<usize>,
+    pub(crate) applies: Vec<usize>,
 }
 
 /// How two builds overlap.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Overlap {
+pub(crate) enum Overlap {
     /// Both apply the same directory.
     SameDirectory(String),
     /// The first builds the second's directory as part of its own.
@@ -80,7 +80,7 @@ pub(super) enum Overlap {
 
 impl Overlap {
     /// The overlap in words, from the first build's side.
-    pub(super) fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Overlap::SameDirectory(dir) => format!("both apply `{dir}`"),
             Overlap::Contains(dir) => format!("both build `{dir}`, one as its path and one as part of its own"),
@@ -98,11 +98,12 @@ fn quoted(items: &[String]) -> String {
     }
 }
 
-/// The ownership graph of a repository.
-pub(super) struct Ownership {
-    pub(super) nodes: Vec<KsNode>,
+/// The build graph of a repository.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct BuildGraph {
+    pub(crate) nodes: Vec<KsNode>,
     /// For each node, the nodes that apply it.
-    pub(super) parents: Vec<Vec<usize>>,
+    pub(crate) parents: Vec<Vec<usize>>,
     /// Files holding at least one object (or SOPS-encrypted): what Flux's generator includes.
     manifest_files: HashSet<String>,
     /// Flux object identities (`Kind/namespace/name`, explicit namespaces only) by file.
@@ -117,9 +118,9 @@ pub(super) struct Ownership {
     by_object: HashMap<String, Vec<(usize, String)>>,
 }
 
-impl Ownership {
+impl BuildGraph {
     /// Builds every node of the repository.
-    pub(super) fn build(repository: &Repository) -> Self {
+    pub(crate) fn build(repository: &Repository) -> Self {
         let mut manifest_files: HashSet<String> = repository.objects.iter().map(|o| o.at.file.clone()).collect();
         manifest_files.extend(repository.sops_files.iter().map(|s| s.file.clone()));
         let mut flux_objects: HashMap<String, Vec<String>> = HashMap::new();
@@ -135,7 +136,7 @@ impl Ownership {
                     .push(format!("{}/{namespace}/{}", object.kind, object.name));
             }
         }
-        let mut ownership = Ownership {
+        let mut graph = BuildGraph {
             nodes: Vec::new(),
             parents: Vec::new(),
             manifest_files,
@@ -149,7 +150,7 @@ impl Ownership {
         let root = std::fs::canonicalize(&repository.root).unwrap_or_else(|_| repository.root.clone());
         for (index, kustomization) in repository.kustomizations.iter().enumerate() {
             let dir = applied_dir(repository, kustomization, &home);
-            ownership.push(
+            graph.push(
                 repository,
                 &root,
                 Origin::Kustomization(index),
@@ -165,10 +166,10 @@ impl Ownership {
                 .filter(|_| sync.kind.as_deref().is_none_or(|k| k == "GitRepository"))
                 .map(normalize_repo_path);
             let identity = (sync_name(instance), instance.at.clone());
-            ownership.push(repository, &root, Origin::Sync(index), identity, dir);
+            graph.push(repository, &root, Origin::Sync(index), identity, dir);
         }
-        ownership.link();
-        ownership
+        graph.link();
+        graph
     }
 
     fn push(
@@ -243,7 +244,7 @@ impl Ownership {
     }
 
     /// What a Kustomization applying `dir` reaches.
-    pub(super) fn build_dir(&self, repository: &Repository, dir: &str) -> Build {
+    pub(crate) fn build_dir(&self, repository: &Repository, dir: &str) -> Build {
         let mut build = Build::default();
         let mut visiting = Vec::new();
         let mut done = HashSet::new();
@@ -357,7 +358,7 @@ impl Ownership {
     }
 
     /// The nodes whose builds overlap one applying `dir` with `build` (excluding `skip`).
-    pub(super) fn overlapping(&self, dir: &str, build: &Build, skip: Option<usize>) -> Vec<(usize, Overlap)> {
+    pub(crate) fn overlapping(&self, dir: &str, build: &Build, skip: Option<usize>) -> Vec<(usize, Overlap)> {
         let mut found: BTreeMap<usize, Overlap> = BTreeMap::new();
         let mut note = |index: usize, overlap: Overlap| {
             if Some(index) != skip {
@@ -404,14 +405,14 @@ impl Ownership {
     }
 
     /// The node of a repository Kustomization.
-    pub(super) fn node_of(&self, kustomization: usize) -> Option<usize> {
+    pub(crate) fn node_of(&self, kustomization: usize) -> Option<usize> {
         self.nodes
             .iter()
             .position(|n| n.origin == Origin::Kustomization(kustomization))
     }
 
     /// The nodes whose builds apply `file`.
-    pub(super) fn owners_of(&self, file: &str) -> Vec<usize> {
+    pub(crate) fn owners_of(&self, file: &str) -> Vec<usize> {
         self.nodes
             .iter()
             .enumerate()
@@ -428,7 +429,7 @@ fn kustomization_identity(kustomization: &Kustomization) -> (String, Location) {
 
 /// The name of the GitRepository and Kustomization a FluxInstance's sync creates: `sync.name`,
 /// or the instance's namespace (`flux-system` when it is not written).
-pub(super) fn sync_name(instance: &FluxInstance) -> String {
+pub(crate) fn sync_name(instance: &FluxInstance) -> String {
     instance
         .sync
         .as_ref()
@@ -439,7 +440,7 @@ pub(super) fn sync_name(instance: &FluxInstance) -> String {
 
 /// A Git URL reduced to host and path, so `ssh://git@github.com/a/b.git` and
 /// `https://github.com/a/b` compare equal.
-pub(super) fn normalize_url(url: &str) -> String {
+pub(crate) fn normalize_url(url: &str) -> String {
     let lower = url.trim().to_ascii_lowercase();
     let rest = lower.split_once("://").map_or(lower.as_str(), |(_, rest)| rest);
     let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
