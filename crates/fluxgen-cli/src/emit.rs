@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
+use fluxgen_core::scan::check_sync;
 use fluxgen_core::{Phase, WriteReport, plan, write, write_clusters};
 
 use crate::cli::{Cli, EmitArgs};
@@ -14,11 +15,13 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
     let config = &loaded.config;
     if args.all {
         let names: Vec<String> = config.clusters.keys().cloned().collect();
+        check_sync(config, &names, loaded.root(args.root.as_deref()))?;
         let report = write_clusters(config, &names, loaded.root(args.root.as_deref()))?;
         return Ok(print_report(&report));
     }
     let name = args.cluster.as_deref().expect("clap requires a cluster without --all");
     let tree = plan(config, name)?;
+    check_sync(config, &[name.to_owned()], &loaded.root)?;
     let phase = config.cluster(name).map(|c| c.phase).unwrap_or_default();
     if phase == Phase::Prepare {
         diagnostics::note(format_args!(

@@ -96,6 +96,9 @@ pub enum Code {
     SyncPathOverlap,
     /// The FluxInstance's sync path does not exist.
     SyncPathMissing,
+    /// The sync adopts an existing Kustomization (same name and namespace) and points it at a
+    /// path that does not hold what it applies today: everything it applied is pruned.
+    SyncRepointsRoot,
     /// The sync name differs from the GitRepository that sources, Receivers and Alerts name.
     RootNames,
     /// A pruning Kustomization can delete the FluxInstance (and with it every Flux object).
@@ -130,11 +133,12 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order reports group them.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 20] = [
         Code::DoubleManagedControllers,
         Code::CrdManagers,
         Code::SyncPathOverlap,
         Code::SyncPathMissing,
+        Code::SyncRepointsRoot,
         Code::RootNames,
         Code::InstancePrune,
         Code::RootPrune,
@@ -159,6 +163,7 @@ impl Code {
             Code::CrdManagers => "crd-managers",
             Code::SyncPathOverlap => "sync-path-overlap",
             Code::SyncPathMissing => "sync-path-missing",
+            Code::SyncRepointsRoot => "sync-repoints-root",
             Code::RootNames => "root-names",
             Code::InstancePrune => "instance-prune",
             Code::RootPrune => "root-prune",

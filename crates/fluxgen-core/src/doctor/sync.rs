@@ -11,6 +11,7 @@ use super::{Code, Finding, Severity};
 use crate::config::Phase;
 use crate::scan::build_graph::{Build, Origin, Overlap, normalize_url};
 use crate::scan::layout::ClusterScope;
+use crate::scan::sync_decision::{SyncDecision, decide, dedicated_dir, quoted_list};
 use crate::scan::{Chart, normalize_repo_path};
 
 /// The sync a cluster has or will have.
@@ -33,6 +34,8 @@ pub(super) struct SyncTarget {
     /// Its ownership node (not for a planned sync).
     pub(super) node: Option<usize>,
     pub(super) build: Build,
+    /// What it does to the Kustomizations the cluster has today.
+    pub(super) decision: SyncDecision,
 }
 
 impl SyncTarget {
@@ -70,7 +73,10 @@ pub(super) fn sync_target(context: &Context, scope: &ClusterScope) -> Option<Syn
             Some(name) => name.clone(),
             None => super::controllers::instance_namespace_or_default(context, scope, index),
         };
+        let namespace = instance.namespace.as_deref().unwrap_or("flux-system");
+        let decision = decide(repository, scope, &name, namespace, path);
         return Some(SyncTarget {
+            decision,
             name,
             dir: normalize_repo_path(path),
             file: instance.at.file.clone(),
@@ -97,6 +103,13 @@ pub(super) fn sync_target(context: &Context, scope: &ClusterScope) -> Option<Syn
             .iter()
             .any(|p| p.target.kind == "Kustomization" && p.patch.contains("decryption"));
     Some(SyncTarget {
+        decision: decide(
+            repository,
+            scope,
+            &settings.instance.sync.name,
+            &settings.namespace,
+            &dir,
+        ),
         name: settings.instance.sync.name.clone(),
         build: context.graph.build_dir(repository, &dir),
         dir,
@@ -117,6 +130,34 @@ pub(super) fn sync_path(context: &Context, scope: &ClusterScope, sync: Option<&S
     };
     let repository = context.repository;
     let mut findings = Vec::new();
+    if let SyncDecision::Repoints { node, from, lost } = &sync.decision {
+        let adopted = &context.graph.nodes[*node];
+        let mut finding = Finding::new(Code::SyncRepointsRoot, Severity::Error, scope, &sync.file, sync.line)
+            .what(format!(
+                "{} is named `{}`, so the FluxInstance adopts the existing Kustomization `{}` ({}), and repoints it from `{from}` to `{}`, which does not hold {} of what it applies today ({})",
+                sync.describe(),
+                sync.name,
+                adopted.name,
+                adopted.at.file,
+                sync.dir,
+                plural(lost.len(), "object", "objects"),
+                quoted_list(lost)
+            ))
+            .why(format!(
+                "kustomize-controller then prunes every object `{}` applied from `{from}` and no longer finds: its child Kustomizations and, through them, every application of the cluster",
+                adopted.name
+            ))
+            .fix(adoption_fix(context, scope, sync, from))
+            .see(
+                &adopted.at.file,
+                Some(adopted.at.line),
+                format!("Kustomization `{}`, adopted by the sync", adopted.name),
+            );
+        if sync.planned {
+            finding = finding.see(&context.config_name(), None, "plans the sync");
+        }
+        findings.push(finding);
+    }
     let root = std::fs::canonicalize(&repository.root).unwrap_or_else(|_| repository.root.clone());
     if !root.join(&sync.dir).is_dir() {
         let severity = if sync.planned {
@@ -145,7 +186,11 @@ pub(super) fn sync_path(context: &Context, scope: &ClusterScope, sync: Option<&S
     };
     for (other, overlap) in context.graph.overlapping(&sync.dir, &sync.build, sync.node) {
         let node = &context.graph.nodes[other];
-        if !scope.has_node(other) || !matches!(node.origin, Origin::Kustomization(_)) {
+        // The adopted Kustomization is the sync itself, not a second owner.
+        if !scope.has_node(other)
+            || !matches!(node.origin, Origin::Kustomization(_))
+            || sync.decision.adopted() == Some(other)
+        {
             continue;
         }
         findings.push(
@@ -162,7 +207,7 @@ pub(super) fn sync_path(context: &Context, scope: &ClusterScope, sync: Option<&S
                      retired or stops listing them, its prune deletes objects the sync still applies",
                     sync.name, node.name, node.name
                 ))
-                .fix(overlap_fix(context, sync, node, &overlap))
+                .fix(overlap_fix(context, scope, sync, node, &overlap))
                 .see(
                     &node.at.file,
                     Some(node.at.line),
@@ -176,7 +221,11 @@ pub(super) fn sync_path(context: &Context, scope: &ClusterScope, sync: Option<&S
         .iter()
         .filter(|o| sync.build.files.contains(&o.at.file))
     {
-        if creates(object, &sync.name) {
+        // Adopting in place, the old definitions are the adopted objects themselves until
+        // cutover deletes them (the operator migration guide's order).
+        let adopting =
+            matches!(sync.decision, SyncDecision::AdoptsInPlace { .. }) && judged_phase(scope) < Some(Phase::Cutover);
+        if creates(object, &sync.name) && !adopting {
             findings.push(
                 Finding::new(Code::SyncPathOverlap, severity, scope, &sync.file, sync.line)
                     .what(format!(
@@ -227,6 +276,7 @@ pub(super) fn sync_path(context: &Context, scope: &ClusterScope, sync: Option<&S
 /// How to give the objects of a sync overlap one owner.
 fn overlap_fix(
     context: &Context,
+    scope: &ClusterScope,
     sync: &SyncTarget,
     node: &crate::scan::build_graph::KsNode,
     overlap: &Overlap,
@@ -243,7 +293,7 @@ fn overlap_fix(
         _ if node.build.files.contains(&node.at.file) => format!(
             "point the sync at a dedicated directory (e.g. `{}`) holding only the root Kustomizations that stay, and \
              move them there at cutover, when `{}` is retired",
-            dedicated_dir(&sync.dir),
+            dedicated_dir(context.repository, scope, node.dir.as_deref().unwrap_or_default()),
             node.name
         ),
         _ => format!(
@@ -263,15 +313,21 @@ fn creates(object: &crate::scan::ObjectRef, name: &str) -> bool {
         )
 }
 
-/// A dedicated sync directory next to `dir`: `kubernetes/<c>/sync` for `kubernetes/<c>/flux`.
-fn dedicated_dir(dir: &str) -> String {
-    let parent = dir
-        .strip_suffix("/flux/config")
-        .or_else(|| dir.strip_suffix("/flux"))
-        .or_else(|| dir.strip_suffix("/cluster/config"))
-        .or_else(|| dir.strip_suffix("/cluster"))
-        .unwrap_or(dir);
-    format!("{parent}/sync")
+/// How to keep what an adopted root applies: its own path, a new name, or the move first.
+fn adoption_fix(context: &Context, scope: &ClusterScope, sync: &SyncTarget, from: &str) -> String {
+    let dedicated = dedicated_dir(context.repository, scope, from);
+    let key = if sync.planned {
+        "`instance.sync.path` in fluxgen.yaml"
+    } else {
+        "the FluxInstance's `sync.path`"
+    };
+    format!(
+        "keep the path: set {key} to `{from}` (the FluxInstance then adopts `{}` where it is; nothing is pruned); or \
+         give the sync a new name with a dedicated directory such as `{dedicated}` (a second root, before the \
+         FluxInstance is first created); or move everything `{from}` applies into `{}` first, in one commit, and \
+         point the sync there only then",
+        sync.name, sync.dir
+    )
 }
 
 /// Root names: the sync name differs from the GitRepository that Kustomizations,
@@ -294,6 +350,7 @@ pub(super) fn root_names(context: &Context, scope: &ClusterScope, sync: Option<&
                 url: None,
                 node: None,
                 build: Build::default(),
+                decision: SyncDecision::NewRoot,
             };
             &default
         }
@@ -471,7 +528,14 @@ pub(super) fn root_names(context: &Context, scope: &ClusterScope, sync: Option<&
     }
     // References to a GitRepository nothing defines.
     if !sync.planned {
-        let defined: BTreeSet<&str> = repository.git_repositories.iter().map(|g| g.name.as_str()).collect();
+        // Only this cluster's sources satisfy its references: a GitRepository left in another
+        // cluster's directories is not on this cluster.
+        let defined: BTreeSet<&str> = repository
+            .git_repositories
+            .iter()
+            .filter(|g| scope.contains(&g.at.file))
+            .map(|g| g.name.as_str())
+            .collect();
         let mut dangling: Vec<&(String, String, u32, String)> = references
             .iter()
             .filter(|(name, ..)| !names.contains(name) && !defined.contains(name.as_str()))

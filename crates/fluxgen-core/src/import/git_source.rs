@@ -128,14 +128,13 @@ pub(super) fn shared_decisions(found: &BTreeMap<String, Found<'_>>, report: &mut
         ),
         None,
     );
-    let single: Vec<&Found<'_>> = found.values().filter(|f| !f.dir.contains('/')).collect();
-    for cluster in single {
+    for cluster in found.values().filter(|f| f.named_by_import) {
         report.push(
             None,
             EntryKind::Decision,
             format!(
-                "single-cluster layout ({}/bootstrap): the cluster is named `{}` (`fluxgen import --cluster-name` \
-                 changes it); its paths are written out",
+                "single-cluster layout (`{}/` names no cluster): the cluster is named `{}` (`fluxgen import \
+                 --cluster-name` changes it); its paths are written out",
                 cluster.dir, cluster.name
             ),
             None,

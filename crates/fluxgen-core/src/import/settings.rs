@@ -4,7 +4,7 @@
 use super::clusters::{Found, inside};
 use super::left_behind::left_behind;
 use super::report::{EntryKind, ImportReport};
-use super::sync::{sync_kustomization, sync_path};
+use super::sync::sync_kustomization;
 use super::tuning::translate;
 use super::written::{
     ImportedApps, ImportedClusterSettings, ImportedDistribution, ImportedInstance, ImportedOperator, ImportedSettings,
@@ -151,47 +151,32 @@ fn gotk_settings(
             settings.namespace = Some(namespace.to_owned());
         }
     }
-    let sync_path = sync_path(found);
-    report.push(
-        cluster,
-        EntryKind::Decision,
-        format!(
-            "sync path {sync_path}: a dedicated directory for the root Kustomizations that stay (`cluster-apps` and \
-             the cluster variables), DESIGN section 7; {config} (the root GitRepository and Kustomization, the `flux` \
-             Kustomization) retires at cutover. Pointing the sync at {root} itself would make the root Kustomization \
-             and the FluxInstance's apply the same objects (two owners). Create the directory before phase `instance`",
-            root = found
-                .root
-                .and_then(Kustomization::repo_path)
-                .unwrap_or_else(|| found.dir.clone()),
-            config = found
-                .root
-                .and_then(|r| r.at.file.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
-                .unwrap_or_else(|| "the root's directory".to_owned()),
-        ),
-        found.root.map(|r| &r.at),
-    );
+    if let Some(proposal) = &found.proposal {
+        report.push(
+            cluster,
+            EntryKind::Decision,
+            format!(
+                "sync `{}` at `{}`: {}{}",
+                proposal.name,
+                proposal.path,
+                proposal.why,
+                if proposal.adopts_root {
+                    String::new()
+                } else {
+                    format!(
+                        "; create `{}/kustomization.yaml` before phase `instance` (`fluxgen plan` lists it)",
+                        proposal.path
+                    )
+                }
+            ),
+            found.root.map(|r| &r.at),
+        );
+    }
     instance.sync = Some(ImportedSync {
-        name: source.map(|s| s.name.clone()),
-        path: Some(sync_path),
+        name: found.proposal.as_ref().map(|p| p.name.clone()),
+        path: found.proposal.as_ref().map(|p| p.path.clone()),
         interval: source.and_then(|s| s.interval.clone()).map(DurationText),
     });
-    if let Some(source) = source {
-        let message = if source.name == FLUX_NAMESPACE {
-            "sync name `flux-system`, the existing GitRepository's and the operator's default: no `sourceRef` changes, \
-             and the FluxInstance adopts that GitRepository (`instance.sync.name` is immutable once created)"
-                .to_owned()
-        } else {
-            format!(
-                "sync name `{name}`, the existing GitRepository's: every `sourceRef`, Receiver and Alert naming it \
-                 keeps working, and the FluxInstance adopts that GitRepository. The alternative is the operator's \
-                 default `flux-system` (`instance.sync.name`, immutable once created), which needs every \
-                 `sourceRef: {{kind: GitRepository, name: {name}}}` changed in the same commit",
-                name = source.name
-            )
-        };
-        report.push(cluster, EntryKind::Decision, message, Some(&source.at));
-    }
     let patches: Vec<&Patch> = found
         .bootstrap
         .iter()

@@ -1,4 +1,4 @@
-//! The sync: its directory, and what the root Kustomization sets that the FluxInstance's sync
+//! The sync Kustomization: what the root Kustomization sets that the FluxInstance's sync
 //! Kustomization must keep (SOPS decryption, `postBuild`, `wait`, `timeout`, `prune: false`).
 
 use super::clusters::Found;
@@ -7,20 +7,6 @@ use super::written::{ImportedPatch, ImportedPatchTarget, ImportedSyncKustomizati
 use crate::config::DurationText;
 use crate::scan::Kustomization;
 use crate::{SubstituteFrom, SubstituteKind};
-
-/// `<root path>/cluster` (`<root path>/sync` when the root directory is itself `cluster`).
-pub(super) fn sync_path(found: &Found<'_>) -> String {
-    let root = found
-        .root
-        .and_then(Kustomization::repo_path)
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| format!("{}/flux", found.dir));
-    if root.rsplit('/').next() == Some("cluster") {
-        format!("{root}/sync")
-    } else {
-        format!("{root}/cluster")
-    }
-}
 
 /// The root Kustomization's SOPS decryption, `postBuild`, `wait` and `timeout` on the sync
 /// Kustomization; `prune: false` and inline variables as raw patches of it.

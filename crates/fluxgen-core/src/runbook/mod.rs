@@ -117,6 +117,7 @@ const PHASES: [Phase; 5] = [
 /// ```
 pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<String, Error> {
     let tree = crate::plan(config, cluster)?;
+    crate::scan::check_sync(config, &[cluster.to_owned()], repo_root)?;
     let this = &config.clusters[cluster];
     let settings = &this.settings;
     // A repository that cannot be read is reported as not found: the runbook still renders.

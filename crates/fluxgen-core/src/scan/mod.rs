@@ -47,6 +47,8 @@ mod flux_objects;
 mod kustomize_graph;
 pub(crate) mod layout;
 mod model;
+pub(crate) mod sync_decision;
+pub use sync_decision::check_sync;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -115,12 +117,17 @@ pub struct Repository {
 /// Scans a repository. Fails only when `repo_root` cannot be read; everything wrong inside
 /// the repository is a [`Note`].
 pub fn scan(repo_root: &Path) -> Result<Repository, Error> {
+    scan_skipping(repo_root, &std::collections::HashSet::new())
+}
+
+/// Scans a repository without entering the directories of `skip` (relative to the root).
+pub(crate) fn scan_skipping(repo_root: &Path, skip: &std::collections::HashSet<String>) -> Result<Repository, Error> {
     let read_error = |source| Error::Read {
         path: repo_root.to_path_buf(),
         source,
     };
     let root = fs::canonicalize(repo_root).map_err(read_error)?;
-    let walked = walk::walk(&root).map_err(read_error)?;
+    let walked = walk::walk(&root, skip).map_err(read_error)?;
     let mut repository = Repository {
         root: repo_root.to_path_buf(),
         yaml_files: walked.yaml.iter().map(|f| f.relative.clone()).collect(),

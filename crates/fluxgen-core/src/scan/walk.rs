@@ -41,7 +41,8 @@ pub(super) struct Walk {
 }
 
 /// Walks `root` (already canonical).
-pub(super) fn walk(root: &Path) -> std::io::Result<Walk> {
+/// Directories in `skip` (relative to the root) are not entered.
+pub(super) fn walk(root: &Path, skip: &HashSet<String>) -> std::io::Result<Walk> {
     let mut walk = Walk {
         yaml: Vec::new(),
         dirs: HashSet::new(),
@@ -51,7 +52,7 @@ pub(super) fn walk(root: &Path) -> std::io::Result<Walk> {
     // Fail early when the root itself cannot be listed.
     fs::read_dir(root)?;
     let mut visited = HashSet::from([root.to_path_buf()]);
-    descend(root, root, "", 0, &mut visited, &mut walk);
+    descend(root, root, "", 0, skip, &mut visited, &mut walk);
     walk.yaml.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok(walk)
 }
@@ -64,7 +65,15 @@ fn join(relative: &str, name: &str) -> String {
     }
 }
 
-fn descend(root: &Path, dir: &Path, relative: &str, depth: usize, visited: &mut HashSet<PathBuf>, walk: &mut Walk) {
+fn descend(
+    root: &Path,
+    dir: &Path,
+    relative: &str,
+    depth: usize,
+    skip: &HashSet<String>,
+    visited: &mut HashSet<PathBuf>,
+    walk: &mut Walk,
+) {
     walk.dirs.insert(relative.to_owned());
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -111,7 +120,7 @@ fn descend(root: &Path, dir: &Path, relative: &str, depth: usize, visited: &mut 
             (file_type.is_dir(), path.clone())
         };
         if is_dir {
-            if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) {
+            if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) || skip.contains(&child_relative) {
                 continue;
             }
             if depth >= MAX_DEPTH {
@@ -143,7 +152,7 @@ fn descend(root: &Path, dir: &Path, relative: &str, depth: usize, visited: &mut 
                 // Reached again through a link: its files are listed under the first path.
                 continue;
             }
-            descend(root, &canonical, &child_relative, depth + 1, visited, walk);
+            descend(root, &canonical, &child_relative, depth + 1, skip, visited, walk);
         } else if is_yaml(&name) {
             walk.yaml.push(Found {
                 relative: child_relative,
@@ -263,7 +272,7 @@ mod tests {
             fs::create_dir_all(file.parent().unwrap()).unwrap();
             fs::write(file, text).unwrap();
         }
-        let walk = walk(&root).unwrap();
+        let walk = walk(&root, &HashSet::new()).unwrap();
         let found: Vec<_> = walk.yaml.iter().map(|f| f.relative.as_str()).collect();
         assert_eq!(found, ["a.yaml", "b/c.yml"]);
         assert_eq!(walk.other_files, 1);
@@ -286,7 +295,7 @@ mod tests {
         symlink(outside.path(), root.join("escape")).unwrap();
         symlink(root.join("apps/x/ks.yaml"), root.join("alias.yaml")).unwrap();
         symlink(root.join("nowhere"), root.join("dangling.yaml")).unwrap();
-        let walk = walk(&root).unwrap();
+        let walk = walk(&root, &HashSet::new()).unwrap();
         let found: Vec<_> = walk.yaml.iter().map(|f| f.relative.as_str()).collect();
         assert_eq!(found, ["alias.yaml", "apps/x/ks.yaml"]);
         let kinds: Vec<_> = walk.notes.iter().map(|n| (n.file.as_str(), n.kind)).collect();
@@ -316,7 +325,7 @@ mod tests {
         symlink("a.yaml", root.join("b.yaml")).unwrap();
         symlink("self", root.join("self")).unwrap();
         symlink("missing/x.yaml", root.join("z.yaml")).unwrap();
-        let walk = walk(&root).unwrap();
+        let walk = walk(&root, &HashSet::new()).unwrap();
         assert!(walk.yaml.is_empty());
         let kinds: Vec<_> = walk.notes.iter().map(|n| (n.file.as_str(), n.kind)).collect();
         assert_eq!(

@@ -1,0 +1,287 @@
+//! The sync decision: what a FluxInstance's sync (a name, a namespace and a path) does to the
+//! objects a cluster has today, decided in one place for `import`, `plan`, `doctor` and `emit`.
+//!
+//! The operator creates a GitRepository and a Kustomization named `sync.name` in the
+//! instance's namespace. Where a Kustomization of that name and namespace exists, the operator
+//! *adopts* it and points it at `sync.path`:
+//! - at the same path nothing changes hands but the owner ([`SyncDecision::AdoptsInPlace`], the
+//!   operator migration guide's own case);
+//! - at another path that already holds everything it applies today, the move is done
+//!   ([`SyncDecision::AdoptsMoved`]);
+//! - at another path that does not, kustomize-controller prunes every object it applied before
+//!   and no longer finds there: every child Kustomization and, through them, every application
+//!   ([`SyncDecision::Repoints`]). That is never acceptable, in any phase: `emit` and `plan`
+//!   refuse the config and `doctor` reports it.
+//!
+//! A name no Kustomization has adds a second root ([`SyncDecision::NewRoot`]): then nothing may
+//! be applied by both, which the build graph checks.
+//!
+//! [`propose`] is the sync fluxgen recommends for a cluster (what `import` writes and what
+//! fixes suggest): adopt the root in place when the root Kustomization and its GitRepository
+//! share a name (no reference changes, nothing moves), else a new root named after the
+//! GitRepository (so every `sourceRef` stays valid) in a dedicated directory that no existing
+//! Kustomization builds.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+
+use super::build_graph::{Build, Origin};
+use super::layout::{ClusterScope, inside, scopes};
+use super::{Repository, normalize_repo_path};
+use crate::config::Config;
+use crate::{Error, Origin as ConfigOrigin};
+
+/// What a sync does to the cluster's existing Kustomizations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SyncDecision {
+    /// No Kustomization has the sync's name: the sync is a second root beside the existing ones.
+    NewRoot,
+    /// The sync adopts the Kustomization (a graph node) and keeps its path.
+    AdoptsInPlace {
+        /// The adopted Kustomization.
+        node: usize,
+    },
+    /// The sync adopts the Kustomization and moves it to a path that already holds everything
+    /// it applies today.
+    AdoptsMoved {
+        /// The adopted Kustomization.
+        node: usize,
+        /// The path it applies today.
+        from: String,
+    },
+    /// The sync adopts the Kustomization and repoints it at a path that lacks what it applies
+    /// today: those objects are pruned.
+    Repoints {
+        /// The adopted Kustomization.
+        node: usize,
+        /// The path it applies today.
+        from: String,
+        /// What it applies today and would no longer find (`Kind name`), sorted.
+        lost: Vec<String>,
+    },
+}
+
+impl SyncDecision {
+    /// The adopted Kustomization's graph node, if the sync adopts one.
+    pub(crate) fn adopted(&self) -> Option<usize> {
+        match self {
+            SyncDecision::NewRoot => None,
+            SyncDecision::AdoptsInPlace { node }
+            | SyncDecision::AdoptsMoved { node, .. }
+            | SyncDecision::Repoints { node, .. } => Some(*node),
+        }
+    }
+}
+
+/// Decides what a sync named `name` in `namespace`, applying `path`, does in a cluster.
+pub(crate) fn decide(
+    repository: &Repository,
+    scope: &ClusterScope,
+    name: &str,
+    namespace: &str,
+    path: &str,
+) -> SyncDecision {
+    let graph = &repository.graph;
+    let path = normalize_repo_path(path);
+    let adopted = scope.nodes.iter().copied().find(|&n| {
+        let node = &graph.nodes[n];
+        let Origin::Kustomization(index) = node.origin else {
+            return false;
+        };
+        let kustomization = &repository.kustomizations[index];
+        kustomization.name == name && kustomization.namespace.as_deref().unwrap_or(namespace) == namespace
+    });
+    let Some(node) = adopted else {
+        return SyncDecision::NewRoot;
+    };
+    let from = graph.nodes[node].dir.clone();
+    if from.as_deref() == Some(path.as_str()) {
+        return SyncDecision::AdoptsInPlace { node };
+    }
+    let before = applied_objects(repository, &graph.nodes[node].build, name);
+    let after = applied_objects(repository, &graph.build_dir(repository, &path), name);
+    let lost: Vec<String> = before.difference(&after).cloned().collect();
+    let from = from.unwrap_or_else(|| "its source".to_owned());
+    if lost.is_empty() {
+        SyncDecision::AdoptsMoved { node, from }
+    } else {
+        SyncDecision::Repoints { node, from, lost }
+    }
+}
+
+/// The objects a build applies, as `Kind name`, without the GitRepository and Kustomization
+/// the sync itself creates.
+fn applied_objects(repository: &Repository, build: &Build, sync_name: &str) -> BTreeSet<String> {
+    let files: BTreeSet<&String> = build.files.iter().chain(&build.component_files).collect();
+    let creates = |kind: &str, name: &str| name == sync_name && matches!(kind, "GitRepository" | "Kustomization");
+    let plain = repository
+        .objects
+        .iter()
+        .filter(|o| files.contains(&o.at.file) && !creates(&o.kind, &o.name))
+        .map(|o| format!("{} {}", o.kind, o.name));
+    let encrypted = repository
+        .sops_files
+        .iter()
+        .filter(|s| files.contains(&s.file))
+        .flat_map(|s| &s.documents)
+        .filter_map(|d| Some(format!("{} {}", d.kind.as_deref()?, d.name.as_deref()?)));
+    plain.chain(encrypted).collect()
+}
+
+/// The sync fluxgen recommends for a cluster, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Proposal {
+    /// `sync.name`.
+    pub(crate) name: String,
+    /// `sync.path`, relative to the repository root.
+    pub(crate) path: String,
+    /// Whether the sync adopts the root Kustomization where it is (else it is a new root in a
+    /// dedicated directory).
+    pub(crate) adopts_root: bool,
+    /// Why, in a sentence.
+    pub(crate) why: String,
+}
+
+/// The sync for a cluster that keeps everything it runs: adopt the root in place when the root
+/// Kustomization and its GitRepository share a name, else a new root named after the
+/// GitRepository in a dedicated directory. `None` when the cluster has no root to keep.
+pub(crate) fn propose(repository: &Repository, scope: &ClusterScope, namespace: &str) -> Option<Proposal> {
+    let root = scope.root_kustomization(repository)?;
+    let root_dir = root.repo_path().unwrap_or_default();
+    let source = scope.root_source.map(|i| &repository.git_repositories[i]);
+    let in_place = Proposal {
+        name: root.name.clone(),
+        path: root_dir.clone(),
+        adopts_root: true,
+        why: format!(
+            "the FluxInstance adopts the root Kustomization `{}` where it is (`{root_dir}`){}: nothing moves and no \
+             reference changes",
+            root.name,
+            if source.is_some_and(|s| s.name == root.name) {
+                " with its GitRepository"
+            } else {
+                ""
+            }
+        ),
+    };
+    let Some(source) = source.filter(|s| s.name != root.name) else {
+        return Some(in_place);
+    };
+    let path = dedicated_dir(repository, scope, &root_dir);
+    if decide(repository, scope, &source.name, namespace, &path) != SyncDecision::NewRoot {
+        return Some(in_place);
+    }
+    Some(Proposal {
+        why: format!(
+            "a new root named `{}` after the GitRepository (every `sourceRef` to it stays valid), applying the \
+             dedicated directory `{path}`, which nothing applies today; `{}` and what it applies retire at cutover",
+            source.name, root.name
+        ),
+        name: source.name.clone(),
+        path,
+        adopts_root: false,
+    })
+}
+
+/// A directory for a new root's sync that no existing Kustomization builds: `<cluster>/sync`
+/// (`kubernetes/main/sync` beside `kubernetes/main/flux`), else one beside the root's path.
+pub(crate) fn dedicated_dir(repository: &Repository, scope: &ClusterScope, root_dir: &str) -> String {
+    let cluster_dir = scope.dir();
+    let parent = root_dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+    let join = |dir: &str, name: &str| {
+        if dir.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{dir}/{name}")
+        }
+    };
+    let mut candidates = vec![join(cluster_dir, "sync"), join(parent, "sync")];
+    if !root_dir.is_empty() {
+        candidates.push(format!("{root_dir}-sync"));
+    }
+    let built = |candidate: &str| {
+        repository
+            .graph
+            .nodes
+            .iter()
+            .filter_map(|n| n.dir.as_deref())
+            .any(|dir| inside(candidate, dir))
+    };
+    candidates
+        .iter()
+        .find(|c| !c.is_empty() && !built(c))
+        .cloned()
+        .unwrap_or_else(|| format!("{}-sync", candidates[0]))
+}
+
+/// Refuses a config whose sync would, in any of `clusters`, adopt an existing Kustomization and
+/// repoint it at a path that does not hold what it applies today ([`Error::SyncRepointsRoot`],
+/// with the fix). `emit` and `plan` call it before anything else; `doctor` reports the same
+/// decision as `sync-repoints-root`. The repository at `repo_root` is scanned without
+/// fluxgen's own app directories; one that cannot be read has nothing to repoint. The built-in
+/// example describes no repository and is not checked.
+///
+/// ```
+/// let config = fluxgen_core::Config::example();
+/// let dir = tempfile::tempdir()?;
+/// fluxgen_core::scan::check_sync(&config, &["edge".to_owned()], dir.path())?;
+/// # Ok::<(), fluxgen_core::Error>(())
+/// ```
+pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Result<(), Error> {
+    if matches!(config.origin, ConfigOrigin::BuiltIn) {
+        return Ok(());
+    }
+    let generated: HashSet<String> = config
+        .clusters
+        .values()
+        .flat_map(|c| {
+            let path = normalize_repo_path(&c.settings.path);
+            ["flux-operator", "flux-instance"].map(|app| format!("{path}/{app}"))
+        })
+        .collect();
+    let Ok(repository) = super::scan_skipping(repo_root, &generated) else {
+        return Ok(());
+    };
+    if repository.kustomizations.is_empty() {
+        return Ok(());
+    }
+    let scopes = scopes(&repository, Some(config));
+    for name in clusters {
+        let (Some(cluster), Some(scope)) = (
+            config.clusters.get(name),
+            scopes.iter().find(|s| s.name.as_deref() == Some(name.as_str())),
+        ) else {
+            continue;
+        };
+        let sync = &cluster.settings.instance.sync;
+        if let SyncDecision::Repoints { node, from, lost } =
+            decide(&repository, scope, &sync.name, &cluster.settings.namespace, &sync.path)
+        {
+            let adopted = &repository.graph.nodes[node];
+            return Err(Error::SyncRepointsRoot {
+                cluster: name.clone(),
+                name: sync.name.clone(),
+                file: adopted.at.file.clone(),
+                to: normalize_repo_path(&sync.path),
+                lost,
+                fix: format!(
+                    "keep the path (`instance.sync.path: {from}`: the FluxInstance adopts `{}` where it is), or name \
+                     the sync differently with a dedicated directory such as `{}` (a second root)",
+                    sync.name,
+                    dedicated_dir(&repository, scope, &from)
+                ),
+                from,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Up to five items in backquotes, and how many more.
+pub(crate) fn quoted_list(items: &[String]) -> String {
+    let shown: Vec<String> = items.iter().take(5).map(|i| format!("`{i}`")).collect();
+    match items.len() {
+        n if n > 5 => format!("{} and {} more", shown.join(", "), n - 5),
+        _ => shown.join(", "),
+    }
+}
