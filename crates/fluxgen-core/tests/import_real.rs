@@ -102,7 +102,8 @@ fn what_import_keeps_of_each_repository() {
     let main = &config.clusters["main"].settings;
     assert_eq!(main.instance.distribution.version, "2.3.x");
     assert_eq!(main.instance.sync.name, "home-kubernetes");
-    assert_eq!(main.instance.sync.path, "kubernetes/main/flux/cluster");
+    // A dedicated directory beside `kubernetes/main/flux`, which the root `cluster` applies.
+    assert_eq!(main.instance.sync.path, "kubernetes/main/sync");
     assert_eq!(main.instance.sync.interval.0, "30m");
     assert_eq!(main.apps.source_name.as_deref(), Some("home-kubernetes"));
     assert_eq!(main.instance.cluster.network_policy, Some(false));
@@ -133,7 +134,7 @@ fn what_import_keeps_of_each_repository() {
     let (_, szinn) = imported("szinn__k8s-homelab@f8b22a4");
     let config = load("szinn", &szinn);
     let staging = &config.clusters["staging"].settings;
-    assert_eq!(staging.instance.sync.path, "kubernetes/staging/cluster/sync");
+    assert_eq!(staging.instance.sync.path, "kubernetes/staging/sync");
     assert_eq!(staging.instance.distribution.version, "2.4.x");
     assert_eq!(
         staging.tuning.feature_gates[&Component::HelmController],
@@ -479,7 +480,7 @@ fn a_tangled_repository_keeps_the_last_values_and_the_effect() {
     let cluster = &config.clusters["tangled"];
     assert_eq!(config.repository.reference, "refs/tags/v1.2.3");
     assert_eq!(cluster.settings.path, "kubernetes/apps/flux-system");
-    assert_eq!(cluster.settings.instance.sync.path, "kubernetes/flux/cluster");
+    assert_eq!(cluster.settings.instance.sync.path, "kubernetes/sync");
     assert_eq!(cluster.settings.instance.distribution.version, "2.5.x");
     let tuning = &cluster.settings.tuning;
     assert_eq!(
@@ -513,7 +514,7 @@ fn a_tangled_repository_keeps_the_last_values_and_the_effect() {
         "the feature gate `DefaultToRetryOnFailure` is set 2 times on helm-controller",
         "the feature gate `NotAGate=true` on helm-controller: Flux 2.9's helm-controller does not know it",
         "a patch of image-reflector-controller only",
-        "single-cluster layout (kubernetes/bootstrap): the cluster is named `tangled`",
+        "single-cluster layout (`kubernetes/` names no cluster): the cluster is named `tangled`",
     ] {
         assert!(report.contains(needle), "the report lacks `{needle}`:\n{report}");
     }

@@ -3,8 +3,11 @@
 
 use serde::Serialize;
 
-use crate::config::Cluster;
-use crate::scan::Repository;
+use crate::config::{Cluster, Config};
+use crate::scan::build_graph::Origin;
+use crate::scan::layout::{inside, scopes};
+use crate::scan::sync_decision::{SyncDecision, decide};
+use crate::scan::{Repository, normalize_repo_path};
 
 /// Paths (relative to the repository root) and names found for a cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -37,35 +40,43 @@ pub struct Findings {
     pub root_substitute_from: Vec<String>,
     /// What the root path holds besides `config/`: the root Kustomizations and vars that stay.
     pub root_children: Vec<String>,
+    /// The root Kustomizations besides the root itself and the `flux` Kustomization, as
+    /// ``` `name` (`file`) ```: each moves to the sync directory before the root retires.
+    pub staying_roots: Vec<String>,
+    /// Whether the sync adopts the root Kustomization where it is (same name, same path).
+    pub adopts_root: bool,
+    /// Whether the sync (a new root) builds what an existing Kustomization of the cluster
+    /// applies: two owners.
+    pub sync_overlaps: bool,
 }
 
-/// Finds, in the scanned repository, what belongs to `cluster`.
-pub fn find(repository: &Repository, cluster: &Cluster) -> Findings {
-    let path = &cluster.settings.path;
-    let cluster_root = match path.find("/apps/") {
-        Some(index) => path[..index].to_owned(),
-        None => format!("kubernetes/{}", cluster.name),
+/// Finds what belongs to `cluster` in the scanner's layout (the same clusters, installs,
+/// roots and sync decision `doctor` reads).
+pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Findings {
+    let scopes = scopes(repository, Some(config));
+    let Some(scope) = scopes.iter().find(|s| s.name.as_deref() == Some(cluster.name.as_str())) else {
+        return Findings::default();
     };
-    let inside = |file: &str| file.starts_with(&format!("{cluster_root}/"));
+    let graph = &repository.graph;
+    let settings = &cluster.settings;
     let mut findings = Findings {
-        repo_found: repository.yaml_files.iter().any(|f| inside(f)),
+        cluster_root: scope.dir().to_owned(),
+        repo_found: scope
+            .roots
+            .iter()
+            .any(|r| repository.yaml_files.iter().any(|f| inside(f, r))),
         ..Findings::default()
     };
-    if let Some(install) = repository.bootstrap_installs.iter().find(|i| inside(&i.at.file)) {
-        findings.bootstrap_file = Some(install.at.file.clone());
-        findings.bootstrap_dir = install.at.file.rsplit_once('/').map(|(dir, _)| dir.to_owned());
+    if let Some(&install) = scope.bootstraps.first() {
+        let file = &repository.bootstrap_installs[install].at.file;
+        findings.bootstrap_file = Some(file.clone());
+        findings.bootstrap_dir = file.rsplit_once('/').map(|(dir, _)| dir.to_owned());
     }
-    findings.flux_kustomization_file = repository
-        .flux_manifest_kustomizations()
-        .into_iter()
-        .map(|(kustomization, _)| kustomization.at.file.clone())
-        .find(|file| inside(file));
-    let root = repository
-        .kustomizations
-        .iter()
-        .filter(|k| inside(&k.at.file))
-        .find(|k| k.name == "cluster" || k.repo_path().is_some_and(|p| p == format!("{cluster_root}/flux")));
-    if let Some(root) = root {
+    findings.flux_kustomization_file = scope
+        .flux_manifests
+        .first()
+        .map(|&i| repository.kustomizations[i].at.file.clone());
+    if let Some(root) = scope.root_kustomization(repository) {
         findings.existing_root = Some(root.name.clone());
         findings.existing_root_file = Some(root.at.file.clone());
         findings.root_path = root.repo_path();
@@ -77,34 +88,69 @@ pub fn find(repository: &Repository, cluster: &Cluster) -> Findings {
             .flat_map(|p| &p.substitute_from)
             .map(|s| format!("`{}/{}`", s.kind, s.name))
             .collect();
-    }
-    for candidate in ["flux/config", "cluster/config"] {
-        let dir = format!("{cluster_root}/{candidate}/");
-        if repository.yaml_files.iter().any(|f| f.starts_with(&dir)) {
-            findings.config_dir = Some(format!("{cluster_root}/{candidate}"));
+        let root_dir = root.repo_path().unwrap_or_default();
+        let config_dir = root.at.file.rsplit_once('/').map_or("", |(dir, _)| dir);
+        if config_dir != root_dir && inside(config_dir, &root_dir) {
+            findings.config_dir = Some(config_dir.to_owned());
         }
-    }
-    findings.sops_files = repository
-        .sops_files
-        .iter()
-        .map(|s| s.file.clone())
-        .filter(|f| inside(f))
-        .collect();
-    if let Some(root_path) = &findings.root_path {
-        let prefix = format!("{root_path}/");
+        // What the root path holds besides the root's own directory: what stays.
+        let prefix = format!("{root_dir}/");
         let mut children: Vec<String> = repository
             .yaml_files
             .iter()
             .filter_map(|f| f.strip_prefix(&prefix))
             .map(|rest| rest.split('/').next().unwrap_or(rest).to_owned())
-            .filter(|child| child != "config" && child != "kustomization.yaml")
-            .map(|child| format!("{root_path}/{child}"))
+            .map(|child| format!("{root_dir}/{child}"))
+            .filter(|child| {
+                Some(child.as_str()) != findings.config_dir.as_deref() && !child.ends_with("/kustomization.yaml")
+            })
             .collect();
         children.sort();
         children.dedup();
         findings.root_children = children;
     }
-    findings.cluster_root = cluster_root;
+    let flux_files: Vec<&str> = scope
+        .flux_manifests
+        .iter()
+        .map(|&i| repository.kustomizations[i].at.file.as_str())
+        .collect();
+    for &node in &scope.root_nodes {
+        let node = &graph.nodes[node];
+        if matches!(node.origin, Origin::Kustomization(_))
+            && Some(node.name.as_str()) != findings.existing_root.as_deref()
+            && !flux_files.contains(&node.at.file.as_str())
+        {
+            findings
+                .staying_roots
+                .push(format!("`{}` (`{}`)", node.name, node.at.file));
+        }
+    }
+    let sync = &settings.instance.sync;
+    let decision = decide(repository, scope, &sync.name, &settings.namespace, &sync.path);
+    findings.adopts_root = matches!(decision, SyncDecision::AdoptsInPlace { .. });
+    if decision == SyncDecision::NewRoot {
+        let dir = normalize_repo_path(&sync.path);
+        let build = graph.build_dir(repository, &dir);
+        let kustomization = |n: usize| scope.has_node(n) && matches!(graph.nodes[n].origin, Origin::Kustomization(_));
+        // Built by another Kustomization today, or once created (inside a path it applies).
+        findings.sync_overlaps = graph
+            .overlapping(&dir, &build, None)
+            .iter()
+            .any(|(n, _)| kustomization(*n))
+            || scope.nodes.iter().any(|&n| {
+                kustomization(n)
+                    && graph.nodes[n]
+                        .dir
+                        .as_deref()
+                        .is_some_and(|d| d != dir && inside(&dir, d))
+            });
+    }
+    findings.sops_files = repository
+        .sops_files
+        .iter()
+        .map(|s| s.file.clone())
+        .filter(|f| scope.contains(f))
+        .collect();
     findings
 }
 

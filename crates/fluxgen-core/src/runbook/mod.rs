@@ -122,7 +122,7 @@ pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<Strin
     let settings = &this.settings;
     // A repository that cannot be read is reported as not found: the runbook still renders.
     let repository = crate::scan::scan(repo_root).unwrap_or_default();
-    let findings = find(&repository, this);
+    let findings = find(&repository, config, this);
     let phase_index = PHASES.iter().position(|p| *p == this.phase).unwrap_or_default();
     let order: Vec<String> = if config.rollout.is_empty() {
         config.clusters.keys().cloned().collect()
@@ -169,10 +169,7 @@ pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<Strin
             store_file,
         }
     });
-    let overlaps = findings
-        .root_path
-        .as_deref()
-        .is_some_and(|root| overlap(root, &settings.instance.sync.path));
+    let overlaps = findings.sync_overlaps;
     let wanted = settings.tuning.sync_kustomization.as_ref();
     let sync_inherits_root = findings
         .root_decryption
@@ -286,11 +283,4 @@ fn missing_index_lines(path: &Path, entries: &[String]) -> Vec<String> {
         .filter(|entry| !IndexFile::lists(&text, entry))
         .cloned()
         .collect()
-}
-
-/// Whether two repository paths overlap: one contains the other.
-fn overlap(a: &str, b: &str) -> bool {
-    let a: Vec<&str> = a.trim_start_matches("./").trim_end_matches('/').split('/').collect();
-    let b: Vec<&str> = b.trim_start_matches("./").trim_end_matches('/').split('/').collect();
-    a.iter().zip(&b).all(|(x, y)| x == y)
 }

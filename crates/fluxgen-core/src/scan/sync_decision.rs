@@ -173,8 +173,9 @@ pub(crate) fn propose(repository: &Repository, scope: &ClusterScope, namespace: 
     }
     Some(Proposal {
         why: format!(
-            "a new root named `{}` after the GitRepository (every `sourceRef` to it stays valid), applying the \
-             dedicated directory `{path}`, which nothing applies today; `{}` and what it applies retire at cutover",
+            "a new root Kustomization `{0}`, named after the GitRepository `{0}`, which the FluxInstance adopts (every \
+             `sourceRef`, Receiver and Alert naming it keeps working; `sync.name` is immutable once created), applying \
+             the dedicated directory `{path}`, which nothing applies today; `{1}` and what it applies retire at cutover",
             source.name, root.name
         ),
         name: source.name.clone(),
@@ -195,7 +196,11 @@ pub(crate) fn dedicated_dir(repository: &Repository, scope: &ClusterScope, root_
             format!("{dir}/{name}")
         }
     };
-    let mut candidates = vec![join(cluster_dir, "sync"), join(parent, "sync")];
+    let mut candidates = Vec::new();
+    if !cluster_dir.is_empty() {
+        candidates.push(join(cluster_dir, "sync"));
+    }
+    candidates.push(join(parent, "sync"));
     if !root_dir.is_empty() {
         candidates.push(format!("{root_dir}-sync"));
     }
