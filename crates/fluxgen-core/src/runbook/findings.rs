@@ -123,6 +123,7 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
             findings
                 .staying_roots
                 .push(format!("`{}` (`{}`)", node.name, node.at.file));
+            findings.root_children.retain(|child| *child != node.at.file);
         }
     }
     let sync = &settings.instance.sync;
