@@ -33,8 +33,10 @@
 
 mod controllers;
 mod cycles;
+mod decryption;
 mod graph;
 mod manifests;
+mod notifications;
 mod prerequisites;
 mod report;
 mod risks;
@@ -107,6 +109,10 @@ pub enum Code {
     RootPrune,
     /// Encrypted files under the sync path, and no decryption on the sync Kustomization.
     SopsOnSyncPath,
+    /// A Kustomization applies SOPS-encrypted files and nothing gives it decryption.
+    SopsWithoutDecryption,
+    /// A Receiver or Alert names an object the cluster does not have.
+    MissingTarget,
     /// `${VAR}` with no default and no definition under a Kustomization with `postBuild`.
     StrictSubstitution,
     /// An ExternalSecret-sourced webhook token without External Secrets or its store.
@@ -133,7 +139,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order reports group them.
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 22] = [
         Code::DoubleManagedControllers,
         Code::CrdManagers,
         Code::SyncPathOverlap,
@@ -143,6 +149,8 @@ impl Code {
         Code::InstancePrune,
         Code::RootPrune,
         Code::SopsOnSyncPath,
+        Code::SopsWithoutDecryption,
+        Code::MissingTarget,
         Code::StrictSubstitution,
         Code::ExternalSecretsBaseline,
         Code::Sequencing,
@@ -168,6 +176,8 @@ impl Code {
             Code::InstancePrune => "instance-prune",
             Code::RootPrune => "root-prune",
             Code::SopsOnSyncPath => "sops-on-sync-path",
+            Code::SopsWithoutDecryption => "sops-without-decryption",
+            Code::MissingTarget => "missing-target",
             Code::StrictSubstitution => "strict-substitution",
             Code::ExternalSecretsBaseline => "external-secrets-baseline",
             Code::Sequencing => "sequencing",

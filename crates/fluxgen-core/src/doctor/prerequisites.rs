@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::risks::Context;
+use super::risks::{Context, plural};
 use super::{Code, Finding, Severity};
 use crate::config::Phase;
 use crate::scan::Chart;
@@ -135,33 +135,78 @@ fn external_secrets_app(context: &Context, scope: &ClusterScope) -> Option<(Stri
         .map(|k| (k.at.file.clone(), k.at.line))
 }
 
-/// Sequencing: signs that a large `chartRef` migration is under way in the cluster.
+/// The chart an OCI repository URL serves: its last path segment (`oci://ghcr.io/x/charts/echo`
+/// serves `echo`).
+fn oci_chart(url: &str) -> &str {
+    url.trim_end_matches('/').rsplit('/').next().unwrap_or(url)
+}
+
+/// Sequencing: a `chartRef` migration under way in the cluster: a chart that some
+/// HelmReleases still take from `chart.spec` while an OCIRepository for it already exists (or
+/// other HelmReleases already use it through `chartRef`). HelmReleases that merely use
+/// `chart.spec`, and the operator's own chartRef releases, are not a migration.
 pub(super) fn sequencing(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
-    let releases: Vec<_> = context
-        .repository
+    let repository = context.repository;
+    let own = |chart: &str| matches!(chart, "flux-operator" | "flux-instance");
+    let oci_charts: BTreeSet<&str> = repository
+        .oci_repositories
+        .iter()
+        .filter(|o| scope.contains(&o.at.file))
+        .map(|o| oci_chart(&o.url))
+        .filter(|chart| !own(chart))
+        .collect();
+    let releases: Vec<_> = repository
         .helm_releases
         .iter()
         .filter(|r| scope.contains(&r.at.file))
         .collect();
     let spec: Vec<_> = releases
         .iter()
-        .filter(|r| matches!(r.chart, Chart::Spec { .. }))
+        .filter(|r| matches!(&r.chart, Chart::Spec { chart, .. } if oci_charts.contains(chart.as_str())))
         .collect();
-    let reference: Vec<_> = releases.iter().filter(|r| matches!(r.chart, Chart::Ref(_))).collect();
-    if spec.is_empty() || reference.is_empty() {
+    let Some(first) = spec.first() else {
         return Vec::new();
-    }
+    };
+    let charts: BTreeSet<&str> = spec
+        .iter()
+        .filter_map(|r| match &r.chart {
+            Chart::Spec { chart, .. } => Some(chart.as_str()),
+            _ => None,
+        })
+        .collect();
+    let migrated: Vec<_> = releases
+        .iter()
+        .filter(|r| match &r.chart {
+            Chart::Ref(reference) => repository
+                .oci_repositories
+                .iter()
+                .any(|o| o.name == reference.name && charts.contains(oci_chart(&o.url)) && scope.contains(&o.at.file)),
+            _ => false,
+        })
+        .collect();
     let migrating = matches!(scope.phase, Some(Phase::Operator | Phase::Instance | Phase::Cutover));
     let severity = if migrating { Severity::Warning } else { Severity::Info };
-    let first = spec[0];
+    let names: Vec<String> = charts.iter().map(|c| format!("`{c}`")).collect();
     let mut finding = Finding::new(Code::Sequencing, severity, scope, &first.at.file, Some(first.at.line))
         .what(format!(
-            "{} of the {} HelmReleases in {} use `chart.spec` and {} use `chartRef`: a chartRef migration \
-             looks under way",
-            spec.len(),
-            releases.len(),
+            "a chartRef migration is under way in {}: {} {} from `chart.spec` while an OCIRepository for {} \
+             already exists{}",
             scope.label(),
-            reference.len()
+            plural(
+                spec.len(),
+                "HelmRelease still takes its chart",
+                "HelmReleases still take their charts"
+            ),
+            names.join(", "),
+            if charts.len() == 1 { "it" } else { "them" },
+            if migrated.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} already through `chartRef`)",
+                    plural(migrated.len(), "release", "releases")
+                )
+            }
         ))
         .why(
             "the Flux Operator migration changes the system that applies everything else; the migration plan \
@@ -178,7 +223,7 @@ pub(super) fn sequencing(context: &Context, scope: &ClusterScope) -> Vec<Finding
     for release in spec.iter().skip(1).take(9) {
         finding = finding.see(&release.at.file, Some(release.at.line), "uses `chart.spec`");
     }
-    for release in reference.iter().take(10) {
+    for release in migrated.iter().take(10) {
         finding = finding.see(&release.at.file, Some(release.at.line), "uses `chartRef`");
     }
     vec![finding]

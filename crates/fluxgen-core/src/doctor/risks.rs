@@ -7,7 +7,9 @@
 use std::collections::BTreeSet;
 
 use super::manifests::Manifests;
-use super::{Code, Finding, Related, Severity, controllers, cycles, prerequisites, substitution, sync};
+use super::{
+    Code, Finding, Related, Severity, controllers, cycles, decryption, notifications, prerequisites, substitution, sync,
+};
 use crate::config::{Config, Phase};
 use crate::scan::build_graph::{BuildGraph, Origin};
 use crate::scan::layout::{ClusterScope, inside};
@@ -116,6 +118,8 @@ pub(super) fn all(context: &Context) -> Vec<Finding> {
         findings.extend(sync::sync_path(context, scope, target.as_ref()));
         findings.extend(sync::root_names(context, scope, target.as_ref()));
         findings.extend(sync::sops_on_sync_path(context, scope, target.as_ref()));
+        findings.extend(decryption::sops_without_decryption(context, scope));
+        findings.extend(notifications::missing_targets(context, scope));
         findings.extend(substitution::strict_substitution(context, scope));
         findings.extend(prerequisites::external_secrets_baseline(context, scope));
         findings.extend(prerequisites::sequencing(context, scope));
