@@ -64,29 +64,8 @@ pub enum Error {
     },
     /// The cluster's sync would adopt an existing Kustomization of the same name and repoint it
     /// at a path that does not hold what it applies today: kustomize-controller would prune it all.
-    #[error(
-        "cluster `{cluster}`: the sync `{name}` adopts the existing Kustomization `{name}` ({file}) and repoints it from \
-         `{from}` to `{to}`, which lacks {} of the objects it applies today ({}): kustomize-controller would prune \
-         them, and with its child Kustomizations every application of the cluster; {fix}",
-        lost.len(),
-        crate::scan::sync_decision::quoted_list(lost)
-    )]
-    SyncRepointsRoot {
-        /// The cluster.
-        cluster: String,
-        /// The sync's (and the adopted Kustomization's) name.
-        name: String,
-        /// Where the adopted Kustomization is defined.
-        file: String,
-        /// The path it applies today.
-        from: String,
-        /// The path the sync would point it at.
-        to: String,
-        /// What it applies today and would no longer find (`Kind name`).
-        lost: Vec<String>,
-        /// How to keep it.
-        fix: String,
-    },
+    #[error("{0}")]
+    SyncRepointsRoot(Box<crate::scan::RepointedRoot>),
     /// The runbook cannot be rendered.
     #[error("cluster `{cluster}`: cannot render the runbook: {reason}")]
     Runbook {

@@ -48,7 +48,7 @@ mod kustomize_graph;
 pub(crate) mod layout;
 mod model;
 pub(crate) mod sync_decision;
-pub use sync_decision::check_sync;
+pub use sync_decision::{RepointedRoot, check_sync};
 mod walk;
 
 use std::collections::BTreeMap;

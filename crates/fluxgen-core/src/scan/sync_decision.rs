@@ -23,6 +23,7 @@
 //! Kustomization builds.
 
 use std::collections::{BTreeSet, HashSet};
+use std::fmt;
 use std::path::Path;
 
 use super::build_graph::{Build, Origin};
@@ -263,7 +264,7 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
             decide(&repository, scope, &sync.name, &cluster.settings.namespace, &sync.path)
         {
             let adopted = &repository.graph.nodes[node];
-            return Err(Error::SyncRepointsRoot {
+            return Err(Error::SyncRepointsRoot(Box::new(RepointedRoot {
                 cluster: name.clone(),
                 name: sync.name.clone(),
                 file: adopted.at.file.clone(),
@@ -276,10 +277,50 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
                     dedicated_dir(&repository, scope, &from)
                 ),
                 from,
-            });
+            })));
         }
     }
     Ok(())
+}
+
+/// A sync that would adopt an existing Kustomization of its name and repoint it at a path that
+/// lacks what it applies today ([`Error::SyncRepointsRoot`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepointedRoot {
+    /// The cluster.
+    pub cluster: String,
+    /// The sync's (and the adopted Kustomization's) name.
+    pub name: String,
+    /// Where the adopted Kustomization is defined.
+    pub file: String,
+    /// The path it applies today.
+    pub from: String,
+    /// The path the sync would point it at.
+    pub to: String,
+    /// What it applies today and would no longer find (`Kind name`), sorted.
+    pub lost: Vec<String>,
+    /// How to keep it.
+    pub fix: String,
+}
+
+impl fmt::Display for RepointedRoot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cluster `{}`: the sync `{}` adopts the existing Kustomization `{}` ({}) and repoints it from `{}` to \
+             `{}`, which lacks {} of the objects it applies today ({}): kustomize-controller would prune them, and \
+             with its child Kustomizations every application of the cluster; {}",
+            self.cluster,
+            self.name,
+            self.name,
+            self.file,
+            self.from,
+            self.to,
+            self.lost.len(),
+            quoted_list(&self.lost),
+            self.fix
+        )
+    }
 }
 
 /// Up to five items in backquotes, and how many more.
