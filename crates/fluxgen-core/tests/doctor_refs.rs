@@ -470,9 +470,9 @@ fn the_reference_repositories_get_their_phases() {
             (s("utility"), s("complete"))
         ]
     );
-    // A single-cluster layout, and a template repository.
-    assert_eq!(phases("onedr0p__home-ops"), [(None, s("complete"))]);
-    assert_eq!(phases("onedr0p__cluster-template"), [(None, None)]);
+    // A single-cluster layout, and a template repository: named `main`, as import names it.
+    assert_eq!(phases("onedr0p__home-ops"), [(s("main"), s("complete"))]);
+    assert_eq!(phases("onedr0p__cluster-template"), [(s("main"), None)]);
 }
 
 #[test]

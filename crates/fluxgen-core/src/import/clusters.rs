@@ -27,6 +27,8 @@ pub(super) struct Found<'a> {
     pub(super) instance: Option<&'a FluxInstance>,
     /// The sync that keeps what the cluster runs.
     pub(super) proposal: Option<Proposal>,
+    /// The root Kustomizations that stay (`cluster-apps`, `cluster-shared`, ...), by name.
+    pub(super) staying_roots: Vec<String>,
     /// Whether the name was made up for a layout without one (the single-cluster `kubernetes/`).
     pub(super) named_by_import: bool,
 }
@@ -49,7 +51,10 @@ pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<Str
                 || scope.root.is_some()
         })
         .map(|scope| {
-            let name = scope.name.clone().unwrap_or_else(|| single.to_owned());
+            let name = match &scope.name {
+                Some(name) if !scope.unnamed => name.clone(),
+                _ => single.to_owned(),
+            };
             let bootstrap = scope.bootstraps.first().map(|&i| &repository.bootstrap_installs[i]);
             let flux = flux.iter().copied().find(|(k, _)| {
                 scope
@@ -68,7 +73,12 @@ pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<Str
                 source: scope.root_source.map(|i| &repository.git_repositories[i]),
                 instance: scope.instances.first().map(|&i| &repository.flux_instances[i]),
                 proposal: propose(repository, scope, "flux-system"),
-                named_by_import: scope.name.is_none(),
+                named_by_import: scope.unnamed,
+                staying_roots: scope
+                    .staying_roots(repository)
+                    .iter()
+                    .map(|&n| repository.graph.nodes[n].name.clone())
+                    .collect(),
                 name: name.clone(),
             };
             (name, found)

@@ -41,19 +41,32 @@ pub(super) fn left_behind(
             Some(&flux.at),
         );
     }
+    let adopts_root = found.proposal.as_ref().is_some_and(|p| p.adopts_root);
     if let Some(root) = found.root {
-        report.push(
-            cluster,
-            EntryKind::NotTranslated,
+        let message = if adopts_root {
             format!(
-                "the root Kustomization `{}` (applies {}) retires at cutover: move what stays (`cluster-apps`, the \
-                 cluster variables) to the sync directory, and set `prune: false` on `{}` before deleting it",
+                "the root Kustomization `{}` (applies {}) is adopted by the FluxInstance where it is: at cutover \
+                 delete only its own definition and its GitRepository's from `{}` (the FluxInstance creates both)",
                 root.name,
                 root.path.as_deref().unwrap_or("?"),
+                root.at.file
+            )
+        } else {
+            let staying: Vec<String> = found.staying_roots.iter().map(|n| format!("`{n}`")).collect();
+            format!(
+                "the root Kustomization `{}` (applies {}) retires at cutover: move what stays ({}the cluster \
+                 variables) to the sync directory, and set `prune: false` on `{}` before deleting it",
+                root.name,
+                root.path.as_deref().unwrap_or("?"),
+                if staying.is_empty() {
+                    String::new()
+                } else {
+                    format!("the root Kustomizations {}, ", staying.join(", "))
+                },
                 root.name
-            ),
-            Some(&root.at),
-        );
+            )
+        };
+        report.push(cluster, EntryKind::NotTranslated, message, Some(&root.at));
     }
     if let Some(source) = found.source {
         if source.ignore.is_some() {
@@ -107,7 +120,7 @@ pub(super) fn left_behind(
             receiver.secret_ref.as_deref().unwrap_or("?"),
             names.join(", ")
         );
-        if root_named {
+        if root_named && !adopts_root {
             message.push_str(&format!(
                 "; `{}` goes away at cutover, so point that entry at the sync Kustomization `{}`",
                 found.root.map(|r| r.name.as_str()).unwrap_or_default(),

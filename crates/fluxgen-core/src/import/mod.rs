@@ -156,7 +156,8 @@ pub enum ImportError {
 /// assert_eq!(edge.phase, fluxgen_core::Phase::Prepare);
 /// assert_eq!(edge.settings.instance.distribution.version, "2.4.x");
 /// assert_eq!(edge.settings.instance.sync.name, "home-kubernetes");
-/// assert_eq!(edge.settings.instance.sync.path, "kubernetes/edge/flux/cluster");
+/// // A dedicated directory beside `kubernetes/edge/flux`, which the root `cluster` applies.
+/// assert_eq!(edge.settings.instance.sync.path, "kubernetes/edge/sync");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Imported, ImportError> {

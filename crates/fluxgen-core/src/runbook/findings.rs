@@ -109,22 +109,12 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
         children.dedup();
         findings.root_children = children;
     }
-    let flux_files: Vec<&str> = scope
-        .flux_manifests
-        .iter()
-        .map(|&i| repository.kustomizations[i].at.file.as_str())
-        .collect();
-    for &node in &scope.root_nodes {
+    for node in scope.staying_roots(repository) {
         let node = &graph.nodes[node];
-        if matches!(node.origin, Origin::Kustomization(_))
-            && Some(node.name.as_str()) != findings.existing_root.as_deref()
-            && !flux_files.contains(&node.at.file.as_str())
-        {
-            findings
-                .staying_roots
-                .push(format!("`{}` (`{}`)", node.name, node.at.file));
-            findings.root_children.retain(|child| *child != node.at.file);
-        }
+        findings
+            .staying_roots
+            .push(format!("`{}` (`{}`)", node.name, node.at.file));
+        findings.root_children.retain(|child| *child != node.at.file);
     }
     let sync = &settings.instance.sync;
     let decision = decide(repository, scope, &sync.name, &settings.namespace, &sync.path);

@@ -81,7 +81,13 @@ pub(crate) struct ClusterScope<'a> {
     pub(crate) root: Option<usize>,
     /// The GitRepository the root reads (`repository.git_repositories` index).
     pub(crate) root_source: Option<usize>,
+    /// Whether the layout names no cluster (a single-cluster `kubernetes/`): the cluster is
+    /// then called [`SINGLE_CLUSTER_NAME`], as `fluxgen import` calls it by default.
+    pub(crate) unnamed: bool,
 }
+
+/// What a single-cluster layout's cluster is called when nothing names it.
+pub(crate) const SINGLE_CLUSTER_NAME: &str = "main";
 
 impl ClusterScope<'_> {
     /// Whether a file belongs to the cluster.
@@ -113,6 +119,27 @@ impl ClusterScope<'_> {
             Origin::Kustomization(index) => Some(&repository.kustomizations[index]),
             Origin::Sync(_) => None,
         }
+    }
+
+    /// The root Kustomizations that stay (graph nodes): every one but the root itself and the
+    /// `flux-manifests` Kustomizations (`cluster-apps`, `cluster-shared`, `cluster-vars`, ...).
+    /// They move into a new root's sync directory before the old root retires.
+    pub(crate) fn staying_roots(&self, repository: &Repository) -> Vec<usize> {
+        let flux: Vec<&str> = self
+            .flux_manifests
+            .iter()
+            .map(|&i| repository.kustomizations[i].at.file.as_str())
+            .collect();
+        self.root_nodes
+            .iter()
+            .copied()
+            .filter(|&n| {
+                let node = &repository.graph.nodes[n];
+                Some(n) != self.root
+                    && matches!(node.origin, Origin::Kustomization(_))
+                    && !flux.contains(&node.at.file.as_str())
+            })
+            .collect()
     }
 
     /// The cluster's main directory: the one its name comes from (`kubernetes/main`), or the
@@ -149,8 +176,9 @@ pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) ->
             }
         }
     }
-    if found.is_empty() {
-        found.insert(None, (vec![String::new()], None));
+    let unnamed = found.is_empty();
+    if unnamed {
+        found.insert(Some(SINGLE_CLUSTER_NAME.to_owned()), (vec![String::new()], None));
     }
     let defined = defined_in(ownership);
     let installs = committed_installs(repository);
@@ -176,6 +204,7 @@ pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) ->
                 root_nodes: Vec::new(),
                 root: None,
                 root_source: None,
+                unnamed,
             };
             fill(&mut scope, repository, ownership, &defined, &installs);
             find_roots(&mut scope, repository);
@@ -495,7 +524,13 @@ fn judge_phase(scope: &mut ClusterScope, repository: &Repository) {
         PhaseSource::Unknown
     };
     scope.phase = phase;
-    scope.phase_reason = reason;
+    scope.phase_reason = if scope.unnamed {
+        format!(
+            "{reason}; the layout names no cluster, so it is called `{SINGLE_CLUSTER_NAME}`, as `fluxgen import` calls it"
+        )
+    } else {
+        reason
+    };
 }
 
 #[cfg(test)]

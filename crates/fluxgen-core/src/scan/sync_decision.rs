@@ -228,10 +228,36 @@ pub(crate) fn dedicated_dir(repository: &Repository, scope: &ClusterScope, root_
 /// example describes no repository and is not checked.
 ///
 /// ```
-/// let config = fluxgen_core::Config::example();
+/// use fluxgen_core::{Config, Error, Origin};
 /// let dir = tempfile::tempdir()?;
+/// let config_dir = dir.path().join("kubernetes/edge/flux/config");
+/// std::fs::create_dir_all(&config_dir)?;
+/// // The old root Kustomization is named `flux-system` and applies `kubernetes/edge/flux`.
+/// std::fs::write(
+///     config_dir.join("cluster.yaml"),
+///     "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\
+///      metadata: {name: flux-system, namespace: flux-system}\n\
+///      spec: {path: ./kubernetes/edge/flux, sourceRef: {kind: GitRepository, name: flux-system}}\n",
+/// )?;
+/// std::fs::write(
+///     dir.path().join("kubernetes/edge/flux/apps.yaml"),
+///     "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\
+///      metadata: {name: cluster-apps, namespace: flux-system}\n\
+///      spec: {path: ./kubernetes/edge/apps, sourceRef: {kind: GitRepository, name: flux-system}}\n",
+/// )?;
+/// let text = "repository: { url: ssh://git@github.com/example/home-ops, branch: main }\n\
+///             clusters: { edge: { phase: instance } }\n";
+/// let origin = Origin::File(dir.path().join("fluxgen.yaml"));
+/// // The default sync (`flux-system` on the new `kubernetes/edge/sync`) would adopt that root
+/// // and prune `cluster-apps`: refused.
+/// let config = Config::from_yaml(text, origin.clone())?;
+/// let refused = fluxgen_core::scan::check_sync(&config, &["edge".to_owned()], dir.path());
+/// assert!(matches!(refused, Err(Error::SyncRepointsRoot(_))));
+/// // Adopting it where it is keeps everything.
+/// let text = text.replace("phase: instance", "phase: instance, instance: { sync: { path: kubernetes/edge/flux } }");
+/// let config = Config::from_yaml(&text, origin)?;
 /// fluxgen_core::scan::check_sync(&config, &["edge".to_owned()], dir.path())?;
-/// # Ok::<(), fluxgen_core::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Result<(), Error> {
     if matches!(config.origin, ConfigOrigin::BuiltIn) {
