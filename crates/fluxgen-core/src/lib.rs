@@ -155,7 +155,7 @@ pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceR
 pub use notification::{Receiver, ReceiverResource, ReceiverSpec};
 pub use patch::{JsonPatchOp, PatchError};
 pub use resource::Resource;
-pub use runbook::{Findings, runbook};
+pub use runbook::{CutoverSteps, Findings, runbook, runbook_findings};
 pub use scan::scan;
 pub use source::{
     HELM_CHART_MEDIA_TYPE, LayerOperation, LayerSelector, OciProvider, OciRef, OciRepository, OciRepositorySpec,

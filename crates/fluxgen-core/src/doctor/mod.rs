@@ -121,6 +121,8 @@ pub enum Code {
     Sequencing,
     /// Two Kustomizations apply the same directory or object.
     AppliedTwice,
+    /// From cutover on, a Kustomization of the cluster that nothing applies any more.
+    Unapplied,
     /// Kustomizations, kustomizations or `dependsOn` entries that form a cycle.
     OwnershipCycle,
     /// A path a Kustomization or a `kustomization.yaml` names does not exist.
@@ -139,7 +141,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order reports group them.
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 23] = [
         Code::DoubleManagedControllers,
         Code::CrdManagers,
         Code::SyncPathOverlap,
@@ -155,6 +157,7 @@ impl Code {
         Code::ExternalSecretsBaseline,
         Code::Sequencing,
         Code::AppliedTwice,
+        Code::Unapplied,
         Code::OwnershipCycle,
         Code::MissingPath,
         Code::PhaseMismatch,
@@ -182,6 +185,7 @@ impl Code {
             Code::ExternalSecretsBaseline => "external-secrets-baseline",
             Code::Sequencing => "sequencing",
             Code::AppliedTwice => "applied-twice",
+            Code::Unapplied => "unapplied-kustomization",
             Code::OwnershipCycle => "ownership-cycle",
             Code::MissingPath => "missing-path",
             Code::PhaseMismatch => "phase-mismatch",

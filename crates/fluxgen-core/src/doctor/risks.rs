@@ -124,6 +124,7 @@ pub(super) fn all(context: &Context) -> Vec<Finding> {
         findings.extend(prerequisites::external_secrets_baseline(context, scope));
         findings.extend(prerequisites::sequencing(context, scope));
         findings.extend(applied_twice(context, scope));
+        findings.extend(unapplied(context, scope));
         findings.extend(cycles::depends_on_cycles(context, scope));
         findings.extend(phase_mismatch(context, scope));
     }
@@ -166,6 +167,50 @@ pub(super) fn plural(count: usize, one: &str, many: &str) -> String {
     } else {
         format!("{count} {many}")
     }
+}
+
+/// From cutover on: a Kustomization defined in the cluster's directories that nothing applies
+/// any more (typically a root Kustomization left behind when the old root retired: `cluster-apps`
+/// not moved into the sync directory). Before cutover the old root still applies them.
+fn unapplied(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
+    if controllers::judged_phase(scope) < Some(Phase::Cutover) {
+        return Vec::new();
+    }
+    let graph = context.graph;
+    let mut findings = Vec::new();
+    for &index in &scope.nodes {
+        let node = &graph.nodes[index];
+        if !matches!(node.origin, Origin::Kustomization(_))
+            || !graph.parents[index].is_empty()
+            || !scope.roots.iter().any(|r| inside(&node.at.file, r))
+        {
+            continue;
+        }
+        findings.push(
+            Finding::new(
+                Code::Unapplied,
+                Severity::Warning,
+                scope,
+                &node.at.file,
+                Some(node.at.line),
+            )
+            .what(format!(
+                "nothing in {} applies the Kustomization `{}` any more",
+                scope.label(),
+                node.name
+            ))
+            .why(
+                "once its old owner is gone, the object lingers in the cluster unmanaged: changes to this file \
+                     are never applied, and nothing prunes it",
+            )
+            .fix(format!(
+                "list `{}` in the sync directory's kustomization.yaml (or in the Kustomization that should own it), \
+                     or delete it",
+                node.at.file
+            )),
+        );
+    }
+    findings
 }
 
 /// Two Kustomizations of one cluster applying the same directory or Flux objects (the

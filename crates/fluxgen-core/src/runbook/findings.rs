@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::config::{Cluster, Config};
 use crate::scan::build_graph::Origin;
-use crate::scan::layout::{inside, scopes};
+use crate::scan::layout::{ClusterScope, inside, scopes};
 use crate::scan::sync_decision::{SyncDecision, decide};
 use crate::scan::{Repository, normalize_repo_path};
 
@@ -48,6 +48,31 @@ pub struct Findings {
     /// Whether the sync (a new root) builds what an existing Kustomization of the cluster
     /// applies: two owners.
     pub sync_overlaps: bool,
+    /// The file changes of the cutover, as data: the runbook prints them, and following them
+    /// leaves the repository as `doctor` expects it.
+    pub cutover: CutoverSteps,
+}
+
+/// The file changes of the cutover commit, relative to the repository root.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CutoverSteps {
+    /// Files and directories to `git mv` into the sync directory (what the old root applies
+    /// that stays: `flux/apps.yaml`, `flux/vars/`, ...).
+    pub moves: Vec<String>,
+    /// Root Kustomizations that stay but are defined in a file that goes: `(name, file)`, each
+    /// moved into `<sync path>/<name>.yaml`.
+    pub extracts: Vec<(String, String)>,
+    /// Files and directories to delete (the bootstrap install, the `flux` Kustomization, the
+    /// old root's directory).
+    pub deletes: Vec<String>,
+    /// Objects to delete from a file that otherwise stays: `(kind, name, file)` (adopting in
+    /// place, the GitRepository and Kustomization the FluxInstance now creates).
+    pub removes: Vec<(String, String, String)>,
+    /// Receivers and Alerts naming the old root Kustomization: `(file, old, new)`, the name to
+    /// change to the sync's.
+    pub renames: Vec<(String, String, String)>,
+    /// What `<sync path>/kustomization.yaml` lists after the cutover (relative to it).
+    pub sync_resources: Vec<String>,
 }
 
 /// Finds what belongs to `cluster` in the scanner's layout (the same clusters, installs,
@@ -136,6 +161,13 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
                         .is_some_and(|d| d != dir && inside(&dir, d))
             });
     }
+    findings.cutover = cutover_steps(
+        repository,
+        scope,
+        &findings,
+        &sync.name,
+        &normalize_repo_path(&sync.path),
+    );
     findings.sops_files = repository
         .sops_files
         .iter()
@@ -143,6 +175,97 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
         .filter(|f| scope.contains(f))
         .collect();
     findings
+}
+
+/// The cutover's file changes: adopting in place, delete the old install and the definitions
+/// the FluxInstance now owns; with a new root, move what the old root applies into the sync
+/// directory, then delete the old root's directory and the install.
+fn cutover_steps(
+    repository: &Repository,
+    scope: &ClusterScope,
+    findings: &Findings,
+    sync_name: &str,
+    sync_dir: &str,
+) -> CutoverSteps {
+    let mut steps = CutoverSteps::default();
+    let delete = |path: &Option<String>, steps: &mut CutoverSteps| {
+        if let Some(path) = path
+            && !steps.deletes.iter().any(|d| inside(path, d))
+        {
+            steps.deletes.push(path.clone());
+        }
+    };
+    if findings.adopts_root {
+        delete(&findings.bootstrap_file, &mut steps);
+        delete(&findings.flux_kustomization_file, &mut steps);
+        for object in repository.objects.iter().filter(|o| scope.contains(&o.at.file)) {
+            let created = object.name == sync_name
+                && matches!(object.kind.as_str(), "GitRepository" | "Kustomization")
+                && object.api_version.contains(".toolkit.fluxcd.io/");
+            if created && !steps.deletes.iter().any(|d| inside(&object.at.file, d)) {
+                steps
+                    .removes
+                    .push((object.kind.clone(), object.name.clone(), object.at.file.clone()));
+            }
+        }
+        return steps;
+    }
+    let Some(root) = scope.root_kustomization(repository) else {
+        delete(&findings.bootstrap_file, &mut steps);
+        delete(&findings.flux_kustomization_file, &mut steps);
+        return steps;
+    };
+    // What goes: the old root's own directory (`flux/config`), else its file.
+    let retiring = findings.config_dir.clone().unwrap_or_else(|| root.at.file.clone());
+    for node in scope.staying_roots(repository) {
+        let node = &repository.graph.nodes[node];
+        if inside(&node.at.file, &retiring) || node.at.file == root.at.file {
+            steps.extracts.push((node.name.clone(), node.at.file.clone()));
+        } else if !steps.moves.contains(&node.at.file) {
+            steps.moves.push(node.at.file.clone());
+        }
+    }
+    for child in &findings.root_children {
+        if !inside(sync_dir, child) && !steps.moves.iter().any(|m| inside(m, child) || inside(child, m)) {
+            steps.moves.push(child.clone());
+        }
+    }
+    steps.moves.sort();
+    delete(&findings.bootstrap_file, &mut steps);
+    delete(&findings.flux_kustomization_file, &mut steps);
+    delete(&Some(retiring), &mut steps);
+    let base = |path: &str| path.rsplit('/').next().unwrap_or(path).to_owned();
+    steps.sync_resources = steps
+        .moves
+        .iter()
+        .map(|m| format!("./{}", base(m)))
+        .chain(steps.extracts.iter().map(|(name, _)| format!("./{name}.yaml")))
+        .collect();
+    steps.sync_resources.sort();
+    steps.sync_resources.dedup();
+    for receiver in repository.receivers.iter().filter(|r| scope.contains(&r.at.file)) {
+        if receiver
+            .resources
+            .iter()
+            .any(|r| r.kind == "Kustomization" && r.name == root.name)
+        {
+            steps
+                .renames
+                .push((receiver.at.file.clone(), root.name.clone(), sync_name.to_owned()));
+        }
+    }
+    for alert in repository.alerts.iter().filter(|a| scope.contains(&a.at.file)) {
+        if alert
+            .event_sources
+            .iter()
+            .any(|r| r.kind == "Kustomization" && r.name == root.name)
+        {
+            steps
+                .renames
+                .push((alert.at.file.clone(), root.name.clone(), sync_name.to_owned()));
+        }
+    }
+    steps
 }
 
 /// The file defining a ClusterSecretStore of that name anywhere in the repository.

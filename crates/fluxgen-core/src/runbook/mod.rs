@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::config::{Config, InstanceMode, Phase};
 use crate::{Error, IndexFile};
-pub use findings::{Findings, find};
+pub use findings::{CutoverSteps, Findings, find};
 
 const TEMPLATES: [(&str, &str); 7] = [
     ("plan.md.j2", include_str!("../../../../templates/plan.md.j2")),
@@ -104,6 +104,20 @@ const PHASES: [Phase; 5] = [
     Phase::Cutover,
     Phase::Complete,
 ];
+
+/// What the runbook of `cluster` reads from the repository at `repo_root`, as data: the same
+/// layout, roots and sync decision `doctor` uses, and the cutover's file changes
+/// ([`CutoverSteps`]). Refused like [`runbook`] when the sync would repoint a root.
+pub fn runbook_findings(config: &Config, cluster: &str, repo_root: &Path) -> Result<Findings, Error> {
+    let this = config.cluster(cluster).ok_or_else(|| Error::UnknownCluster {
+        name: cluster.to_owned(),
+        origin: config.origin.to_string(),
+        known: config.clusters.keys().cloned().collect(),
+    })?;
+    crate::scan::check_sync(config, &[cluster.to_owned()], repo_root)?;
+    let repository = crate::scan::scan(repo_root).unwrap_or_default();
+    Ok(find(&repository, config, this))
+}
 
 /// Renders the runbook of `cluster`'s current phase, checking the repository at `repo_root`
 /// (the directory `path`s are relative to).

@@ -1,0 +1,287 @@
+//! The migration, walked as a user follows it: `fluxgen import` writes the config of a copy of
+//! each GOTK-era repository; then, cluster by cluster in `rollout` order and phase by phase,
+//! the test does exactly what the runbook of that phase says (`fluxgen emit`, the index lines,
+//! the empty sync directory, and at cutover the moves, extractions, renames and deletions of
+//! [`fluxgen_core::CutoverSteps`], which the runbook prints), and asks `doctor` each time. After
+//! every step `doctor` reports no error, `plan` and `emit` accept the config, and at `complete`
+//! nothing of the old install is left in the cluster.
+
+#[allow(dead_code)]
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use fluxgen_core::doctor::Code;
+use fluxgen_core::{Config, Origin, Phase, Severity};
+
+/// Copies a directory tree (no links in these repositories).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The config file's text with `cluster` at `phase` (import writes `  <cluster>:` then
+/// `    phase: ...` under `clusters:`).
+fn with_phase(text: &str, cluster: &str, phase: Phase) -> String {
+    let mut out = String::new();
+    let mut in_cluster = false;
+    for line in text.lines() {
+        if line.starts_with("  ") && !line.starts_with("   ") {
+            in_cluster = line.trim_end() == format!("  {cluster}:");
+        }
+        if in_cluster && line.starts_with("    phase: ") {
+            out.push_str(&format!("    phase: {phase}\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Adds `entries` to the `resources` of a user-owned kustomization.yaml that lacks them.
+fn add_index_lines(file: &Path, entries: &[String]) {
+    let Ok(text) = fs::read_to_string(file) else {
+        return;
+    };
+    if fluxgen_core::is_generated(&text) {
+        return;
+    }
+    let lists = |entry: &str| {
+        text.lines()
+            .any(|l| l.trim().trim_start_matches('-').trim().trim_start_matches("./") == entry.trim_start_matches("./"))
+    };
+    let missing: Vec<&String> = entries.iter().filter(|e| !lists(e)).collect();
+    if missing.is_empty() {
+        return;
+    }
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if line.trim_end() == "resources:" {
+            for entry in &missing {
+                out.push_str(&format!("  - {entry}\n"));
+            }
+        }
+    }
+    fs::write(file, out).unwrap();
+}
+
+/// The YAML documents of a file, as text.
+fn split_documents(text: &str) -> Vec<String> {
+    let mut documents = vec![String::new()];
+    for line in text.lines() {
+        if line.trim_end() == "---" {
+            documents.push(String::new());
+        } else {
+            let last = documents.last_mut().unwrap();
+            last.push_str(line);
+            last.push('\n');
+        }
+    }
+    documents
+        .into_iter()
+        .filter(|d| d.lines().any(|l| l.starts_with("kind:")))
+        .collect()
+}
+
+/// Whether a document is the object `kind`/`name` (as written at the top level).
+fn is_object(document: &str, kind: &str, name: &str) -> bool {
+    let value = support::document(document).unwrap_or_default();
+    support::kind_and_name(&value) == (kind.to_owned(), name.to_owned())
+}
+
+/// Does what the cutover of the runbook says, with the files it names.
+fn follow_cutover(root: &Path, steps: &fluxgen_core::CutoverSteps, sync_dir: &str) {
+    let sync = root.join(sync_dir);
+    fs::create_dir_all(&sync).unwrap();
+    for path in &steps.moves {
+        let name = Path::new(path).file_name().unwrap();
+        fs::rename(root.join(path), sync.join(name)).unwrap();
+    }
+    for (name, file) in &steps.extracts {
+        let text = fs::read_to_string(root.join(file)).unwrap();
+        let document = split_documents(&text)
+            .into_iter()
+            .find(|d| is_object(d, "Kustomization", name))
+            .unwrap_or_else(|| panic!("{file} defines no Kustomization `{name}`"));
+        fs::write(sync.join(format!("{name}.yaml")), format!("---\n{document}")).unwrap();
+    }
+    for (kind, name, file) in &steps.removes {
+        let text = fs::read_to_string(root.join(file)).unwrap();
+        let kept: Vec<String> = split_documents(&text)
+            .into_iter()
+            .filter(|d| !is_object(d, kind, name))
+            .collect();
+        fs::write(
+            root.join(file),
+            kept.iter().map(|d| format!("---\n{d}")).collect::<String>(),
+        )
+        .unwrap();
+    }
+    for (file, old, new) in &steps.renames {
+        let text = fs::read_to_string(root.join(file)).unwrap();
+        let renamed = text.replace(&format!("name: {old}\n"), &format!("name: {new}\n"));
+        fs::write(root.join(file), renamed).unwrap();
+    }
+    for path in &steps.deletes {
+        let path = root.join(path);
+        if path.is_dir() {
+            fs::remove_dir_all(&path).unwrap();
+        } else if path.exists() {
+            fs::remove_file(&path).unwrap();
+        }
+    }
+    if !steps.sync_resources.is_empty() {
+        let resources: String = steps.sync_resources.iter().map(|r| format!("  - {r}\n")).collect();
+        fs::write(
+            sync.join("kustomization.yaml"),
+            format!("---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{resources}"),
+        )
+        .unwrap();
+    }
+}
+
+/// Everything doctor says at error level, and a Kustomization left unapplied, one line each.
+fn errors(root: &Path, config: &Config) -> Vec<String> {
+    let report = fluxgen_core::doctor(root, Some(config)).unwrap();
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error || f.code == Code::Unapplied)
+        .map(|f| format!("{} {}:{:?} {}", f.code, f.file, f.line, f.what))
+        .collect()
+}
+
+/// Walks one repository through every phase of every cluster import puts at `prepare`.
+fn walk(source: &Path) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    copy_tree(source, &root);
+    let _ = fs::remove_file(root.join("fluxgen.yaml"));
+    let repository = fluxgen_core::scan(&root).unwrap();
+    let imported = fluxgen_core::import(&repository, &fluxgen_core::ImportOptions::default()).unwrap();
+    let config_file = root.join("fluxgen.yaml");
+    let mut text = imported.text.clone();
+    let load = |text: &str| Config::from_yaml(text, Origin::File(config_file.clone())).unwrap();
+    let config = load(&text);
+    let mut walked = Vec::new();
+    let mut failures = Vec::new();
+    let check = |text: &str, step: &str, failures: &mut Vec<String>| {
+        fs::write(&config_file, text).unwrap();
+        let config = load(text);
+        for error in errors(&root, &config) {
+            failures.push(format!("{}: after {step}: {error}", source.display()));
+        }
+    };
+    check(&text, "import", &mut failures);
+    for cluster in config.rollout.clone() {
+        if config.clusters[&cluster].phase != Phase::Prepare {
+            continue;
+        }
+        walked.push(cluster.clone());
+        for phase in [Phase::Operator, Phase::Instance, Phase::Cutover, Phase::Complete] {
+            text = with_phase(&text, &cluster, phase);
+            let config = load(&text);
+            let step = format!("`{cluster}` at `{phase}`");
+            // The runbook of the phase renders (no refusal), and says what to do.
+            fluxgen_core::runbook(&config, &cluster, &root).unwrap_or_else(|e| panic!("{step}: {e}"));
+            let findings = fluxgen_core::runbook_findings(&config, &cluster, &root).unwrap();
+            let settings = &config.clusters[&cluster].settings;
+            if phase == Phase::Cutover {
+                follow_cutover(&root, &findings.cutover, &settings.instance.sync.path);
+            }
+            // `fluxgen emit <cluster> -o <path>` and the index lines.
+            let tree = fluxgen_core::plan(&config, &cluster).unwrap();
+            let out = root.join(&tree.root);
+            fluxgen_core::write(&[(out.clone(), tree.clone())]).unwrap_or_else(|e| panic!("{step}: emit: {e}"));
+            add_index_lines(&out.join("kustomization.yaml"), &tree.index.entries);
+            if phase == Phase::Instance && !findings.adopts_root {
+                let sync = root.join(&settings.instance.sync.path);
+                if !sync.join("kustomization.yaml").exists() {
+                    fs::create_dir_all(&sync).unwrap();
+                    fs::write(
+                        sync.join("kustomization.yaml"),
+                        "---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+                    )
+                    .unwrap();
+                }
+            }
+            fluxgen_core::scan::check_sync(&config, std::slice::from_ref(&cluster), &root)
+                .unwrap_or_else(|e| panic!("{step}: {e}"));
+            check(&text, &step, &mut failures);
+        }
+        // Nothing of the old install is left in the cluster.
+        let config = load(&text);
+        let report = fluxgen_core::doctor(&root, Some(&config)).unwrap();
+        let summary = report
+            .clusters
+            .iter()
+            .find(|c| c.name.as_deref() == Some(cluster.as_str()))
+            .unwrap();
+        assert_eq!(summary.phase, Some(Phase::Complete));
+        let findings = fluxgen_core::runbook_findings(&config, &cluster, &root).unwrap();
+        for left in [
+            &findings.bootstrap_file,
+            &findings.flux_kustomization_file,
+            &findings.existing_root,
+        ] {
+            if let Some(left) = left {
+                failures.push(format!(
+                    "{}: `{cluster}` at `complete` still has `{left}`",
+                    source.display()
+                ));
+            }
+        }
+    }
+    assert!(!walked.is_empty(), "{}: no cluster to walk", source.display());
+    failures
+}
+
+fn refs(name: &str) -> PathBuf {
+    support::shared_dir().join("refs").join(name)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/repos").join(name)
+}
+
+#[test]
+fn every_multi_cluster_reference_repository_walks_through_the_phases_without_an_error() {
+    let mut failures = Vec::new();
+    for name in [
+        "onedr0p__home-ops@aadf263",
+        "szinn__k8s-homelab@f8b22a4",
+        "haraldkoch__kochhaus-home@9b46c64",
+    ] {
+        failures.extend(walk(&refs(name)));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_layout_of_the_fixture_repositories_walks_through_the_phases_without_an_error() {
+    let mut failures = Vec::new();
+    for name in [
+        "haynes-ops",
+        "flux-dir-root",
+        "root-bootstrap",
+        "root-named-flux-system",
+        "single-cluster",
+        "shared-dirs",
+        "half-migrated",
+    ] {
+        failures.extend(walk(&fixture(name)));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
