@@ -231,17 +231,14 @@ fn walk(source: &Path) -> Vec<String> {
             .unwrap();
         assert_eq!(summary.phase, Some(Phase::Complete));
         let findings = fluxgen_core::runbook_findings(&config, &cluster, &root).unwrap();
-        for left in [
+        let left = [
             &findings.bootstrap_file,
             &findings.flux_kustomization_file,
             &findings.existing_root,
-        ] {
-            if let Some(left) = left {
-                failures.push(format!(
-                    "{}: `{cluster}` at `complete` still has `{left}`",
-                    source.display()
-                ));
-            }
+        ];
+        for left in left.into_iter().flatten() {
+            failures.push(format!("{}: `{cluster}` at `complete` still has `{left}`", source.display()));
+        }
         }
     }
     assert!(!walked.is_empty(), "{}: no cluster to walk", source.display());
