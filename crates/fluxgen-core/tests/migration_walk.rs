@@ -237,8 +237,10 @@ fn walk(source: &Path) -> Vec<String> {
             &findings.existing_root,
         ];
         for left in left.into_iter().flatten() {
-            failures.push(format!("{}: `{cluster}` at `complete` still has `{left}`", source.display()));
-        }
+            failures.push(format!(
+                "{}: `{cluster}` at `complete` still has `{left}`",
+                source.display()
+            ));
         }
     }
     assert!(!walked.is_empty(), "{}: no cluster to walk", source.display());
