@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::scan::Repository;
 use crate::scan::build_graph::{BuildGraph, Origin};
 use crate::scan::layout::ClusterScope;
+use crate::scan::sync_decision::decide;
 
 /// The graph as reports draw it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -83,16 +84,37 @@ pub(super) fn draw(repository: &Repository, ownership: &BuildGraph, scopes: &[Cl
     };
     for scope in scopes {
         let cluster = scope.name.clone();
+        // A sync that adopts a Kustomization of its name is that Kustomization: one node.
+        let mut adopted_by: BTreeMap<usize, usize> = BTreeMap::new();
+        for &index in &scope.nodes {
+            let Origin::Sync(instance) = ownership.nodes[index].origin else {
+                continue;
+            };
+            let instance = &repository.flux_instances[instance];
+            let namespace = instance.namespace.as_deref().unwrap_or("flux-system");
+            let node = &ownership.nodes[index];
+            let path = node.dir.clone().unwrap_or_default();
+            if let Some(adopted) = decide(repository, scope, &node.name, namespace, &path).adopted() {
+                adopted_by.insert(adopted, index);
+            }
+        }
         for &index in &scope.nodes {
             if ids.contains_key(&index) {
                 continue;
             }
             let node = &ownership.nodes[index];
+            if adopted_by.values().any(|&sync| sync == index) {
+                continue;
+            }
             let id = new_id(&mut next);
             ids.insert(index, id.clone());
-            let (kind, label) = match node.origin {
-                Origin::Kustomization(_) => (NodeKind::Kustomization, format!("Kustomization {}", node.name)),
-                Origin::Sync(_) => (NodeKind::Sync, format!("sync Kustomization {}", node.name)),
+            let (kind, label) = match (node.origin, adopted_by.get(&index)) {
+                (Origin::Kustomization(_), Some(_)) => (
+                    NodeKind::Sync,
+                    format!("Kustomization {}, adopted by the FluxInstance's sync", node.name),
+                ),
+                (Origin::Kustomization(_), None) => (NodeKind::Kustomization, format!("Kustomization {}", node.name)),
+                (Origin::Sync(_), _) => (NodeKind::Sync, format!("sync Kustomization {}", node.name)),
             };
             graph.nodes.push(GraphNode {
                 id,
@@ -105,16 +127,24 @@ pub(super) fn draw(repository: &Repository, ownership: &BuildGraph, scopes: &[Cl
                 missing: !node.exists,
             });
         }
+        for (&adopted, &sync) in &adopted_by {
+            if let Some(id) = ids.get(&adopted).cloned() {
+                ids.insert(sync, id);
+            }
+        }
         // Who applies whom.
         for &index in &scope.nodes {
             let node = &ownership.nodes[index];
             for child in node.applies.iter().filter(|&&c| c != index && scope.has_node(c)) {
-                graph.edges.push(GraphEdge {
+                let edge = GraphEdge {
                     from: ids[&index].clone(),
                     to: ids[child].clone(),
                     label: "applies".to_owned(),
                     conflict: false,
-                });
+                };
+                if edge.from != edge.to && !graph.edges.contains(&edge) {
+                    graph.edges.push(edge);
+                }
             }
         }
         // Two owners of one directory or object.
@@ -123,7 +153,10 @@ pub(super) fn draw(repository: &Repository, ownership: &BuildGraph, scopes: &[Cl
             let node = &ownership.nodes[index];
             let Some(dir) = &node.dir else { continue };
             for (other, _) in ownership.overlapping(dir, &node.build, Some(index)) {
-                if scope.has_node(other) && pairs.insert((index.min(other), index.max(other))) {
+                if !scope.has_node(other) || ids[&index] == ids[&other] {
+                    continue;
+                }
+                if pairs.insert((index.min(other), index.max(other))) {
                     graph.edges.push(GraphEdge {
                         from: ids[&index.min(other)].clone(),
                         to: ids[&index.max(other)].clone(),
