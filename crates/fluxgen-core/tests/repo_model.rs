@@ -399,3 +399,40 @@ fn a_half_migrated_repository_gets_a_phase_per_cluster_and_no_cross_cluster_find
         "kubernetes/network/sync"
     );
 }
+
+#[test]
+fn a_source_on_another_branch_of_the_same_url_is_not_the_local_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write(
+        "clusters/staging/flux-system/gotk-sync.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n\
+         metadata: {name: flux-system, namespace: flux-system}\n\
+         spec: {url: https://github.com/example/fleet, ref: {branch: main}}\n---\n\
+         apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\
+         metadata: {name: flux-system, namespace: flux-system}\n\
+         spec: {path: ./clusters/staging, sourceRef: {kind: GitRepository, name: flux-system}}\n",
+    );
+    // A tenant's sync: the same URL on the tenant's branch, applying that branch's root.
+    write(
+        "clusters/staging/tenant.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n\
+         metadata: {name: dev-team, namespace: apps}\n\
+         spec: {url: https://github.com/example/fleet.git, ref: {branch: dev-team}}\n---\n\
+         apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\
+         metadata: {name: dev-team, namespace: apps}\n\
+         spec: {path: ./, sourceRef: {kind: GitRepository, name: dev-team}}\n",
+    );
+    let report = doctor(dir.path(), None);
+    assert!(
+        !report.findings.iter().any(|f| f.code == Code::AppliedTwice),
+        "the tenant's branch is read as this tree: {:?}",
+        report.findings
+    );
+    let mermaid = report.graph.mermaid();
+    assert!(!mermaid.contains("Kustomization dev-team<br/>./"), "{mermaid}");
+}

@@ -452,34 +452,79 @@ pub(crate) fn normalize_url(url: &str) -> String {
     rest.trim_end_matches('/').trim_end_matches(".git").to_owned()
 }
 
-/// The URLs that are this repository: the FluxInstances' sync URLs and the URL of every
-/// GitRepository that a Kustomization reading it applies (a self-managed root).
-fn home_sources(repository: &Repository) -> HashSet<String> {
-    let mut home: HashSet<String> = repository
+/// A source as the repository's identity: its URL (normalized) and the ref it reads (a full
+/// ref name such as `refs/heads/main`, when known).
+type Home = (String, Option<String>);
+
+/// The full ref a GitRepository reads, when it names a branch or a tag (`refs/heads/main`).
+fn git_ref(source: &super::GitRepository) -> Option<String> {
+    let reference = &source.reference;
+    reference
+        .name
+        .clone()
+        .or_else(|| reference.branch.as_ref().map(|b| format!("refs/heads/{b}")))
+        .or_else(|| reference.tag.as_ref().map(|t| format!("refs/tags/{t}")))
+}
+
+/// The sources that are this repository: the FluxInstances' syncs and every GitRepository that
+/// a Kustomization reading it applies (a self-managed root), each as URL and ref.
+fn home_sources(repository: &Repository) -> HashSet<Home> {
+    let mut home: HashSet<Home> = repository
         .flux_instances
         .iter()
-        .filter_map(|i| i.sync.as_ref()?.url.as_deref())
-        .map(normalize_url)
+        .filter_map(|i| {
+            let sync = i.sync.as_ref()?;
+            Some((normalize_url(sync.url.as_deref()?), sync.reference.clone()))
+        })
         .collect();
+    // A Kustomization whose path holds its GitRepository's definition reads this tree; one
+    // that applies a source's whole root (`./`) only says so when nothing more telling does
+    // (a tenant's branch applied at `./` is another tree).
+    let mut whole_roots = HashSet::new();
     for source in &repository.git_repositories {
         let source_dir = source.at.file.rsplit_once('/').map_or("", |(d, _)| d);
-        let self_managed = repository.kustomizations.iter().any(|k| {
+        for kustomization in repository.kustomizations.iter().filter(|k| {
             k.source_ref
                 .as_ref()
                 .is_some_and(|s| s.kind == "GitRepository" && s.name == source.name)
-                && k.repo_path()
-                    .is_some_and(|p| p.is_empty() || source_dir == p || source_dir.starts_with(&format!("{p}/")))
-        });
-        if self_managed {
-            home.insert(normalize_url(&source.url));
+        }) {
+            match kustomization.repo_path().as_deref() {
+                Some("") => {
+                    whole_roots.insert((normalize_url(&source.url), git_ref(source)));
+                }
+                Some(path) if source_dir == path || source_dir.starts_with(&format!("{path}/")) => {
+                    home.insert((normalize_url(&source.url), git_ref(source)));
+                }
+                _ => {}
+            }
+        }
+    }
+    for (url, reference) in whole_roots {
+        if !home.iter().any(|(home_url, _)| *home_url == url) {
+            home.insert((url, reference));
         }
     }
     home
 }
 
+/// Whether a GitRepository reads this repository's tree: a home URL, on the home ref (or a ref
+/// that is not known on either side). Another repository, or another branch of the same URL
+/// (a tenant's branch), is not the local tree.
+fn is_home(source: &super::GitRepository, home: &HashSet<Home>) -> bool {
+    let url = normalize_url(&source.url);
+    let reference = git_ref(source);
+    home.iter().any(|(home_url, home_ref)| {
+        *home_url == url
+            && match (home_ref, &reference) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    })
+}
+
 /// The repository directory a Kustomization applies, `None` when its source is not this
 /// repository.
-fn applied_dir(repository: &Repository, kustomization: &Kustomization, home: &HashSet<String>) -> Option<String> {
+fn applied_dir(repository: &Repository, kustomization: &Kustomization, home: &HashSet<Home>) -> Option<String> {
     let source = kustomization.source_ref.as_ref()?;
     if source.kind != "GitRepository" {
         return None;
@@ -493,8 +538,7 @@ fn applied_dir(repository: &Repository, kustomization: &Kustomization, home: &Ha
                 && (namespace.is_none() || g.namespace.is_none() || g.namespace.as_deref() == namespace)
         })
         .collect();
-    let foreign =
-        !home.is_empty() && !defined.is_empty() && defined.iter().all(|g| !home.contains(&normalize_url(&g.url)));
+    let foreign = !home.is_empty() && !defined.is_empty() && defined.iter().all(|g| !is_home(g, home));
     if foreign {
         return None;
     }
