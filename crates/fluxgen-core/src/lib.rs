@@ -64,16 +64,24 @@
 //! Each cluster has a [`Phase`]; `rollout` orders them, edge first. [`runbook`] renders the
 //! Markdown runbook of a cluster's phase from the templates in `templates/`, checked against
 //! the repository; [`check`] compares a committed tree with what the config generates.
-//! [`scan()`] reads a repository into plain data ([`scan::Repository`]: Flux sources and
-//! Kustomizations, the kustomize graph, FluxInstances, bootstrap installs; SOPS files reduced to
-//! kinds and names), and [`import()`] turns a GOTK-era one into a `fluxgen.yaml` that keeps what
-//! its controllers run, with an [`ImportReport`] of every translation and of what is left.
-//! [`doctor()`] judges a scanned repository against each cluster's phase (from `fluxgen.yaml`, or
-//! inferred): every risk of the migration is a [`doctor::Code`] (double-managed controllers, CRD
-//! managers, sync path overlap, root names, prune and deletion, SOPS on the sync path, strict
-//! substitution, the External Secrets baseline, sequencing, and the ownership graph's two owners,
-//! cycles and missing paths), reported as [`Finding`]s with a [`Severity`], the files involved,
-//! why and how to fix, as text, JSON or Markdown, with the ownership graph in Mermaid.
+//! [`scan()`] reads a repository into the one repository model that `import`, `plan` and
+//! `doctor` all read ([`scan::Repository`]: Flux sources and Kustomizations, the kustomize graph,
+//! FluxInstances, bootstrap installs; SOPS files reduced to kinds and names; the build graph of
+//! what each Kustomization applies, built as kustomize-controller builds a path; the clusters,
+//! their roots and installs), and one sync decision: a sync named like an existing Kustomization
+//! adopts it, and one that would repoint it at a directory lacking what it applies is refused by
+//! [`scan::check_sync`] (called by `emit` and [`runbook`]). [`import()`] turns a GOTK-era
+//! repository into a `fluxgen.yaml` that keeps what its controllers run, with an [`ImportReport`]
+//! of every translation and of what is left. [`doctor()`] judges a scanned repository against
+//! each cluster's phase (from `fluxgen.yaml`, or inferred): every risk of the migration is a
+//! [`doctor::Code`] (double-managed controllers, CRD managers, sync path overlap, a repointed
+//! root, root names and dangling references, prune and deletion, SOPS on the sync path or
+//! without decryption, Receivers and Alerts naming what is gone, strict substitution, the
+//! External Secrets baseline, a chartRef migration under way, and the ownership graph's two
+//! owners, cycles, unapplied Kustomizations and missing paths), reported as [`Finding`]s with a
+//! [`Severity`], the files involved, why and how to fix, as text, JSON or Markdown, with the
+//! ownership graph in Mermaid. [`runbook_findings`] gives a runbook's facts as data, the
+//! cutover's file changes included ([`CutoverSteps`]).
 //!
 //! ## Overrides
 //!
