@@ -111,6 +111,16 @@ fn a_sync_inside_the_old_root_is_two_owners_in_plan_and_doctor_and_both_suggest_
     config.clusters.get_mut("main").unwrap().settings.instance.sync.path = "kubernetes/main/flux/cluster".to_owned();
     let plan = fluxgen_core::runbook(&config, "main", &root).unwrap();
     assert!(plan.contains("Two owners"), "{plan}");
+    // doctor says so too, before the directory exists: one rule for both.
+    let before = doctor(&root, Some(&config));
+    assert!(
+        before
+            .findings
+            .iter()
+            .any(|f| f.code == Code::SyncPathOverlap && f.cluster.as_deref() == Some("main")),
+        "{:?}",
+        findings_of(&before, "main")
+    );
     // Following it anyway: doctor calls the same overlap an error, and its fix is the
     // dedicated directory beside `flux/`, never one inside it.
     let dir = root.join("kubernetes/main/flux/cluster");

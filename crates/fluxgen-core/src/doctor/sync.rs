@@ -11,7 +11,7 @@ use super::{Code, Finding, Severity};
 use crate::config::Phase;
 use crate::scan::build_graph::{Build, Origin, Overlap, normalize_url};
 use crate::scan::layout::ClusterScope;
-use crate::scan::sync_decision::{SyncDecision, decide, dedicated_dir, quoted_list};
+use crate::scan::sync_decision::{SyncDecision, decide, dedicated_dir, quoted_list, second_owners};
 use crate::scan::{Chart, normalize_repo_path};
 
 /// The sync a cluster has or will have.
@@ -184,15 +184,15 @@ pub(super) fn sync_path(context: &Context, scope: &ClusterScope, sync: Option<&S
     } else {
         Severity::Error
     };
-    for (other, overlap) in context.graph.overlapping(&sync.dir, &sync.build, sync.node) {
+    for (other, overlap) in second_owners(
+        repository,
+        scope,
+        &sync.dir,
+        &sync.build,
+        sync.node,
+        sync.decision.adopted(),
+    ) {
         let node = &context.graph.nodes[other];
-        // The adopted Kustomization is the sync itself, not a second owner.
-        if !scope.has_node(other)
-            || !matches!(node.origin, Origin::Kustomization(_))
-            || sync.decision.adopted() == Some(other)
-        {
-            continue;
-        }
         findings.push(
             Finding::new(Code::SyncPathOverlap, severity, scope, &sync.file, sync.line)
                 .what(format!(

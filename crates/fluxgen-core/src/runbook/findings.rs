@@ -4,9 +4,8 @@
 use serde::Serialize;
 
 use crate::config::{Cluster, Config};
-use crate::scan::build_graph::Origin;
 use crate::scan::layout::{ClusterScope, inside, scopes};
-use crate::scan::sync_decision::{SyncDecision, decide};
+use crate::scan::sync_decision::{SyncDecision, decide, second_owners};
 use crate::scan::{Repository, normalize_repo_path};
 
 /// Paths (relative to the repository root) and names found for a cluster.
@@ -147,19 +146,7 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
     if decision == SyncDecision::NewRoot {
         let dir = normalize_repo_path(&sync.path);
         let build = graph.build_dir(repository, &dir);
-        let kustomization = |n: usize| scope.has_node(n) && matches!(graph.nodes[n].origin, Origin::Kustomization(_));
-        // Built by another Kustomization today, or once created (inside a path it applies).
-        findings.sync_overlaps = graph
-            .overlapping(&dir, &build, None)
-            .iter()
-            .any(|(n, _)| kustomization(*n))
-            || scope.nodes.iter().any(|&n| {
-                kustomization(n)
-                    && graph.nodes[n]
-                        .dir
-                        .as_deref()
-                        .is_some_and(|d| d != dir && inside(&dir, d))
-            });
+        findings.sync_overlaps = !second_owners(repository, scope, &dir, &build, None, None).is_empty();
     }
     findings.cutover = cutover_steps(
         repository,

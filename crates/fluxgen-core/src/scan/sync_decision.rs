@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::path::Path;
 
-use super::build_graph::{Build, Origin};
+use super::build_graph::{Build, Origin, Overlap};
 use super::layout::{ClusterScope, inside, scopes};
 use super::{Repository, normalize_repo_path};
 use crate::config::Config;
@@ -108,6 +108,39 @@ pub(crate) fn decide(
     } else {
         SyncDecision::Repoints { node, from, lost }
     }
+}
+
+/// The Kustomizations of the cluster (graph nodes) that would own what a sync applying `dir`
+/// (built as `build`) applies, with how: shared directories, files or objects, or `dir` lying
+/// inside a directory one of them applies (then it builds the sync's files too once they exist).
+/// The sync's own node and the Kustomization it adopts are not second owners. `doctor`'s
+/// `sync-path-overlap` and the runbook's "two owners" both come from here.
+pub(crate) fn second_owners(
+    repository: &Repository,
+    scope: &ClusterScope,
+    dir: &str,
+    build: &Build,
+    sync_node: Option<usize>,
+    adopted: Option<usize>,
+) -> Vec<(usize, Overlap)> {
+    let graph = &repository.graph;
+    let kustomization =
+        |n: usize| scope.has_node(n) && matches!(graph.nodes[n].origin, Origin::Kustomization(_)) && Some(n) != adopted;
+    let mut found: Vec<(usize, Overlap)> = graph
+        .overlapping(dir, build, sync_node)
+        .into_iter()
+        .filter(|(n, _)| kustomization(*n))
+        .collect();
+    for &n in &scope.nodes {
+        let Some(applied) = graph.nodes[n].dir.as_deref() else {
+            continue;
+        };
+        if kustomization(n) && applied != dir && inside(dir, applied) && !found.iter().any(|(f, _)| *f == n) {
+            found.push((n, Overlap::Contains(applied.to_owned())));
+        }
+    }
+    found.sort_by_key(|(n, _)| *n);
+    found
 }
 
 /// The objects a build applies, as `Kind name`, without the GitRepository and Kustomization
