@@ -40,6 +40,7 @@ mod notifications;
 mod prerequisites;
 mod report;
 mod risks;
+mod root_names;
 mod substitution;
 mod sync;
 

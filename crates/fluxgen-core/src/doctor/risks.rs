@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 
 use super::manifests::Manifests;
 use super::{
-    Code, Finding, Related, Severity, controllers, cycles, decryption, notifications, prerequisites, substitution, sync,
+    Code, Finding, Related, Severity, controllers, cycles, decryption, notifications, prerequisites, root_names,
+    substitution, sync,
 };
 use crate::config::{Config, Phase};
 use crate::scan::build_graph::{BuildGraph, Origin};
@@ -116,7 +117,7 @@ pub(super) fn all(context: &Context) -> Vec<Finding> {
         findings.extend(controllers::root_prune(context, scope));
         let target = sync::sync_target(context, scope);
         findings.extend(sync::sync_path(context, scope, target.as_ref()));
-        findings.extend(sync::root_names(context, scope, target.as_ref()));
+        findings.extend(root_names::root_names(context, scope, target.as_ref()));
         findings.extend(sync::sops_on_sync_path(context, scope, target.as_ref()));
         findings.extend(decryption::sops_without_decryption(context, scope));
         findings.extend(notifications::missing_targets(context, scope));
