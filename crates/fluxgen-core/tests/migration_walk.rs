@@ -15,20 +15,6 @@ use std::path::{Path, PathBuf};
 use fluxgen_core::doctor::Code;
 use fluxgen_core::{Config, Origin, Phase, Severity};
 
-/// Copies a directory tree (no links in these repositories).
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The config file's text with `cluster` at `phase` (import writes `  <cluster>:` then
 /// `    phase: ...` under `clusters:`).
 fn with_phase(text: &str, cluster: &str, phase: Phase) -> String {
@@ -167,7 +153,7 @@ fn errors(root: &Path, config: &Config) -> Vec<String> {
 fn walk(source: &Path) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    copy_tree(source, &root);
+    support::trees::copy(source, &root);
     let _ = fs::remove_file(root.join("fluxgen.yaml"));
     let repository = fluxgen_core::scan(&root).unwrap();
     let imported = fluxgen_core::import(&repository, &fluxgen_core::ImportOptions::default()).unwrap();

@@ -17,21 +17,9 @@ fn fixture(name: &str) -> PathBuf {
 
 /// A copy of a fixture repository, to change.
 fn copy(name: &str) -> (tempfile::TempDir, PathBuf) {
-    fn tree(from: &Path, to: &Path) {
-        fs::create_dir_all(to).unwrap();
-        for entry in fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                tree(&entry.path(), &target);
-            } else {
-                fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    tree(&fixture(name), &root);
+    support::trees::copy(&fixture(name), &root);
     (dir, root)
 }
 

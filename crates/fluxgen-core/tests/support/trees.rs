@@ -1,5 +1,6 @@
 //! Every tree the tests judge: each cluster of the built-in example and of every scenario in
-//! `tests/scenarios/` (read at run time, so a new scenario is covered without touching the tests).
+//! `tests/scenarios/` (read at run time, so a new scenario is covered without touching the tests),
+//! and copying a test repository to change it.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -39,6 +40,21 @@ pub fn write(files: &BTreeMap<String, String>, dir: &Path) {
         fs::create_dir_all(target.parent().expect("a file path has a parent"))
             .unwrap_or_else(|e| panic!("creating the directory of {}: {e}", target.display()));
         fs::write(&target, content).unwrap_or_else(|e| panic!("writing {}: {e}", target.display()));
+    }
+}
+
+/// Copies the directory tree `from` to `to` (created as needed); the test repositories hold no
+/// symbolic links.
+pub fn copy(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap_or_else(|e| panic!("creating {}: {e}", to.display()));
+    for entry in fs::read_dir(from).unwrap_or_else(|e| panic!("listing {}: {e}", from.display())) {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("copying to {}: {e}", target.display()));
+        }
     }
 }
 
