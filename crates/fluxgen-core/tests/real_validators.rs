@@ -8,6 +8,7 @@
 //! `scripts/test.sh` installs the tools. Where one is missing the test is skipped with a note on
 //! stderr, except under `CI=true`, where it fails. Each check has a test proving it can fail.
 
+#[allow(dead_code)]
 mod support;
 
 use std::collections::BTreeMap;
