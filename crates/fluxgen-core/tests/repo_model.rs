@@ -434,3 +434,81 @@ fn a_source_on_another_branch_of_the_same_url_is_not_the_local_tree() {
     let mermaid = report.graph.mermaid();
     assert!(!mermaid.contains("Kustomization dev-team<br/>./"), "{mermaid}");
 }
+
+/// A root Kustomization `flux-system` in a single-cluster layout (`kubernetes/flux`), and a
+/// config whose paths assume `kubernetes/<cluster>/`: no cluster directory holds the root.
+fn single_cluster_root_named_flux_system() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write(
+        "kubernetes/flux/config/cluster.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\
+         metadata: {name: flux-system, namespace: flux-system}\n\
+         spec: {path: ./kubernetes/flux, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}\n",
+    );
+    write(
+        "kubernetes/flux/apps.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\
+         metadata: {name: cluster-apps, namespace: flux-system}\n\
+         spec: {path: ./kubernetes/apps, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}\n",
+    );
+    write(
+        "fluxgen.yaml",
+        "repository: { url: ssh://git@github.com/example/home-ops, branch: main }\n\
+         clusters: { main: { phase: instance } }\n",
+    );
+    dir
+}
+
+#[test]
+fn a_root_outside_every_cluster_directory_is_still_adopted_and_guarded() {
+    let dir = single_cluster_root_named_flux_system();
+    let file = dir.path().join("fluxgen.yaml");
+    let config = Config::from_yaml(&fs::read_to_string(&file).unwrap(), Origin::File(file)).unwrap();
+    assert!(matches!(
+        fluxgen_core::scan::check_sync(&config, &["main".to_owned()], dir.path()),
+        Err(Error::SyncRepointsRoot(_))
+    ));
+    let report = doctor(dir.path(), Some(&config));
+    assert!(
+        report.findings.iter().any(|f| f.code == Code::SyncRepointsRoot),
+        "{:?}",
+        report.findings
+    );
+}
+
+#[test]
+fn a_root_whose_path_cannot_be_read_is_only_safe_adopted_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    // The root `flux-system` applies a path this copy does not hold: what it applies there
+    // cannot be compared with the sync's path, so pointing it elsewhere is refused.
+    let config_dir = dir.path().join("kubernetes/main/flux/config");
+    fs::create_dir_all(&config_dir).unwrap();
+    fs::write(
+        config_dir.join("cluster.yaml"),
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\
+         metadata: {name: flux-system, namespace: flux-system}\n\
+         spec: {path: ./kubernetes/main/cluster, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}\n",
+    )
+    .unwrap();
+    let text = "repository: { url: ssh://git@github.com/example/home-ops, branch: main }\n\
+                clusters: { main: { phase: instance } }\n";
+    let origin = Origin::File(dir.path().join("fluxgen.yaml"));
+    let config = Config::from_yaml(text, origin.clone()).unwrap();
+    let refused = fluxgen_core::scan::check_sync(&config, &["main".to_owned()], dir.path());
+    let Err(Error::SyncRepointsRoot(repointed)) = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(repointed.lost[0].contains("cannot read"), "{:?}", repointed.lost);
+    // Adopted where it is, it is accepted.
+    let text = text.replace(
+        "phase: instance",
+        "phase: instance, instance: { sync: { path: kubernetes/main/cluster } }",
+    );
+    let config = Config::from_yaml(&text, origin).unwrap();
+    fluxgen_core::scan::check_sync(&config, &["main".to_owned()], dir.path()).unwrap();
+}

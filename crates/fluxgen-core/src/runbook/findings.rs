@@ -142,7 +142,8 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
     }
     let sync = &settings.instance.sync;
     let decision = decide(repository, scope, &sync.name, &settings.namespace, &sync.path);
-    findings.adopts_root = matches!(decision, SyncDecision::AdoptsInPlace { .. });
+    // The root itself adopted (where it is, or moved with everything it applies): it stays.
+    findings.adopts_root = decision.adopted().is_some() && decision.adopted() == scope.root;
     if decision == SyncDecision::NewRoot {
         let dir = normalize_repo_path(&sync.path);
         let build = graph.build_dir(repository, &dir);
@@ -197,6 +198,12 @@ fn cutover_steps(
         }
         return steps;
     }
+    // The objects the sync creates: their definitions go, wherever they are.
+    let created = |object: &&crate::scan::ObjectRef| {
+        object.name == sync_name
+            && matches!(object.kind.as_str(), "GitRepository" | "Kustomization")
+            && object.api_version.contains(".toolkit.fluxcd.io/")
+    };
     let Some(root) = scope.root_kustomization(repository) else {
         delete(&findings.bootstrap_file, &mut steps);
         delete(&findings.flux_kustomization_file, &mut steps);
@@ -206,6 +213,10 @@ fn cutover_steps(
     let retiring = findings.config_dir.clone().unwrap_or_else(|| root.at.file.clone());
     for node in scope.staying_roots(repository) {
         let node = &repository.graph.nodes[node];
+        // A root Kustomization the sync adopts is the sync's now: its definition goes (below).
+        if node.name == sync_name {
+            continue;
+        }
         if inside(&node.at.file, &retiring) || node.at.file == root.at.file {
             steps.extracts.push((node.name.clone(), node.at.file.clone()));
         } else if !steps.moves.contains(&node.at.file) {
@@ -221,6 +232,26 @@ fn cutover_steps(
     delete(&findings.bootstrap_file, &mut steps);
     delete(&findings.flux_kustomization_file, &mut steps);
     delete(&Some(retiring), &mut steps);
+    for object in repository
+        .objects
+        .iter()
+        .filter(|o| scope.contains(&o.at.file))
+        .filter(created)
+    {
+        if steps.deletes.iter().any(|d| inside(&object.at.file, d)) {
+            continue;
+        }
+        // Named where it is after the moves.
+        let file = match steps.moves.iter().find(|m| inside(&object.at.file, m)) {
+            Some(moved) => format!(
+                "{sync_dir}/{}{}",
+                moved.rsplit('/').next().unwrap_or(moved),
+                &object.at.file[moved.len()..]
+            ),
+            None => object.at.file.clone(),
+        };
+        steps.removes.push((object.kind.clone(), object.name.clone(), file));
+    }
     let base = |path: &str| path.rsplit('/').next().unwrap_or(path).to_owned();
     steps.sync_resources = steps
         .moves

@@ -81,6 +81,8 @@ pub(crate) struct ClusterScope<'a> {
     pub(crate) root: Option<usize>,
     /// The GitRepository the root reads (`repository.git_repositories` index).
     pub(crate) root_source: Option<usize>,
+    /// Kustomizations (graph nodes) no cluster's directories hold: a sync may still adopt them.
+    pub(crate) unowned_nodes: Vec<usize>,
     /// Whether the layout names no cluster (a single-cluster `kubernetes/`): the cluster is
     /// then called [`SINGLE_CLUSTER_NAME`], as `fluxgen import` calls it by default.
     pub(crate) unnamed: bool,
@@ -204,6 +206,7 @@ pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) ->
                 root_nodes: Vec::new(),
                 root: None,
                 root_source: None,
+                unowned_nodes: Vec::new(),
                 unnamed,
             };
             fill(&mut scope, repository, ownership, &defined, &installs);
@@ -212,6 +215,12 @@ pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) ->
         })
         .collect();
     attach_unplaced_installs(&mut scopes, repository);
+    let unowned: Vec<usize> = (0..repository.graph.nodes.len())
+        .filter(|&n| !scopes.iter().any(|s| s.has_node(n)))
+        .collect();
+    for scope in &mut scopes {
+        scope.unowned_nodes.clone_from(&unowned);
+    }
     for scope in &mut scopes {
         judge_phase(scope, repository);
     }

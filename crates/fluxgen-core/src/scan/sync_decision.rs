@@ -74,7 +74,12 @@ impl SyncDecision {
     }
 }
 
-/// Decides what a sync named `name` in `namespace`, applying `path`, does in a cluster.
+/// Decides what a sync named `name` in `namespace`, applying `path`, does in a cluster. Every
+/// Kustomization of that name and namespace the cluster may hold is a candidate: the cluster's
+/// own, and those no cluster's directories hold (a root defined at the repository root, or in a
+/// layout the config's paths do not match). When several are, the worst decision wins. What a
+/// candidate applies must be readable to be kept: one whose source is not this tree, or whose
+/// path does not exist, is only safe adopted where it is.
 pub(crate) fn decide(
     repository: &Repository,
     scope: &ClusterScope,
@@ -84,25 +89,49 @@ pub(crate) fn decide(
 ) -> SyncDecision {
     let graph = &repository.graph;
     let path = normalize_repo_path(path);
-    let adopted = scope.nodes.iter().copied().find(|&n| {
-        let node = &graph.nodes[n];
-        let Origin::Kustomization(index) = node.origin else {
+    let candidates = scope.nodes.iter().chain(&scope.unowned_nodes).copied().filter(|&n| {
+        let Origin::Kustomization(index) = graph.nodes[n].origin else {
             return false;
         };
         let kustomization = &repository.kustomizations[index];
         kustomization.name == name && kustomization.namespace.as_deref().unwrap_or(namespace) == namespace
     });
-    let Some(node) = adopted else {
-        return SyncDecision::NewRoot;
-    };
-    let from = graph.nodes[node].dir.clone();
-    if from.as_deref() == Some(path.as_str()) {
+    let mut worst = SyncDecision::NewRoot;
+    for node in candidates {
+        let decision = decide_for(repository, node, name, &path);
+        let rank = |d: &SyncDecision| match d {
+            SyncDecision::NewRoot => 0,
+            SyncDecision::AdoptsInPlace { .. } => 1,
+            SyncDecision::AdoptsMoved { .. } => 2,
+            SyncDecision::Repoints { .. } => 3,
+        };
+        if rank(&decision) > rank(&worst) {
+            worst = decision;
+        }
+    }
+    worst
+}
+
+/// What adopting the Kustomization `node` and pointing it at `path` does.
+fn decide_for(repository: &Repository, node: usize, name: &str, path: &str) -> SyncDecision {
+    let graph = &repository.graph;
+    let adopted = &graph.nodes[node];
+    if adopted.dir.as_deref() == Some(path) {
         return SyncDecision::AdoptsInPlace { node };
     }
-    let before = applied_objects(repository, &graph.nodes[node].build, name);
-    let after = applied_objects(repository, &graph.build_dir(repository, &path), name);
+    let (Some(from), true) = (adopted.dir.clone(), adopted.exists) else {
+        let from = adopted.dir.clone().unwrap_or_else(|| "its source".to_owned());
+        return SyncDecision::Repoints {
+            node,
+            lost: vec![format!(
+                "everything it applies from `{from}`, which fluxgen cannot read here"
+            )],
+            from,
+        };
+    };
+    let before = applied_objects(repository, &adopted.build, name);
+    let after = applied_objects(repository, &graph.build_dir(repository, path), name);
     let lost: Vec<String> = before.difference(&after).cloned().collect();
-    let from = from.unwrap_or_else(|| "its source".to_owned());
     if lost.is_empty() {
         SyncDecision::AdoptsMoved { node, from }
     } else {
