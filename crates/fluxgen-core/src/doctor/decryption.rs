@@ -2,25 +2,40 @@
 //! `spec.decryption`, nor a patch that adds it from the Kustomization or `kustomization.yaml` that
 //! applies them (home-ops gives every app Kustomization decryption that way).
 
+use std::collections::HashSet;
+
 use super::risks::Context;
 use super::{Code, Finding, Severity};
 use crate::scan::build_graph::Origin;
 use crate::scan::layout::ClusterScope;
-use crate::scan::{Patch, Repository};
+use crate::scan::{Kustomization, Patch, Repository};
 
-/// Whether a patch adds decryption to the Flux Kustomization `name` (its target, if any,
-/// matched as kustomize matches it: kind, group and the name as a regular expression).
-fn adds_decryption(patch: &Patch, name: &str) -> bool {
+/// Whether a patch adds decryption to `kustomization` (its target, if any, matched as kustomize
+/// matches it against the object's kind, group, version, name and namespace; a patch without a
+/// target by the name its own document carries).
+fn adds_decryption(patch: &Patch, kustomization: &Kustomization) -> bool {
+    if !patch.patch.contains("decryption") {
+        return false;
+    }
+    let Some(target) = &patch.target else {
+        // A strategic-merge patch names what it patches.
+        return patch
+            .patch
+            .lines()
+            .any(|line| line.trim() == format!("name: {}", kustomization.name));
+    };
     let object = serde_json::json!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
         "kind": "Kustomization",
-        "metadata": {"name": name},
+        "metadata": {
+            "name": kustomization.name,
+            "namespace": kustomization.namespace.as_deref().unwrap_or("flux-system"),
+        },
     });
-    patch.patch.contains("decryption")
-        && patch
-            .target
-            .as_ref()
-            .is_none_or(|target| crate::patch::matches(target, &object).unwrap_or(false))
+    // A selector fluxgen cannot evaluate here (labels) is given the benefit of the doubt.
+    target.label_selector.is_some()
+        || target.annotation_selector.is_some()
+        || crate::patch::matches(target, &object).unwrap_or(false)
 }
 
 /// Whether the Kustomization of graph node `node` gets decryption: its own, or a patch of what
@@ -29,20 +44,18 @@ fn adds_decryption(patch: &Patch, name: &str) -> bool {
 fn decrypts(repository: &Repository, node: usize) -> bool {
     let graph = &repository.graph;
     let own = match graph.nodes[node].origin {
-        Origin::Kustomization(index) => {
-            let kustomization = &repository.kustomizations[index];
-            kustomization.decryption.is_some()
-        }
-        Origin::Sync(instance) => repository.flux_instances[instance]
-            .patches
-            .iter()
-            .any(|p| adds_decryption(p, &graph.nodes[node].name)),
+        Origin::Kustomization(index) => repository.kustomizations[index].decryption.is_some(),
+        Origin::Sync(_) => true,
     };
     if own {
         return true;
     }
-    let (file, name) = (&graph.nodes[node].at.file, graph.nodes[node].name.as_str());
-    let adds = |p: &Patch| adds_decryption(p, name);
+    let Origin::Kustomization(index) = graph.nodes[node].origin else {
+        return own;
+    };
+    let kustomization = &repository.kustomizations[index];
+    let file = &kustomization.at.file;
+    let adds = |p: &Patch| adds_decryption(p, kustomization);
     graph.parents[node].iter().any(|&parent| {
         let by_parent = match graph.nodes[parent].origin {
             Origin::Kustomization(index) => repository.kustomizations[index].patches.iter().any(adds),
@@ -64,6 +77,7 @@ fn decrypts(repository: &Repository, node: usize) -> bool {
 pub(super) fn sops_without_decryption(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
     let graph = &repository.graph;
+    let sops: HashSet<&str> = repository.sops_files.iter().map(|s| s.file.as_str()).collect();
     let mut findings = Vec::new();
     for &index in &scope.nodes {
         let node = &graph.nodes[index];
@@ -71,7 +85,13 @@ pub(super) fn sops_without_decryption(context: &Context, scope: &ClusterScope) -
         if !matches!(node.origin, Origin::Kustomization(_)) {
             continue;
         }
-        let encrypted: Vec<&String> = node.build.files.iter().filter(|f| repository.is_sops(f)).collect();
+        let encrypted: Vec<&String> = node
+            .build
+            .files
+            .iter()
+            .chain(&node.build.component_files)
+            .filter(|f| sops.contains(f.as_str()))
+            .collect();
         let Some(first) = encrypted.first() else {
             continue;
         };

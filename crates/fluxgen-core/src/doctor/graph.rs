@@ -93,8 +93,8 @@ pub(super) fn draw(repository: &Repository, ownership: &BuildGraph, scopes: &[Cl
             let instance = &repository.flux_instances[instance];
             let namespace = instance.namespace.as_deref().unwrap_or("flux-system");
             let node = &ownership.nodes[index];
-            let path = node.dir.clone().unwrap_or_default();
-            if let Some(adopted) = decide(repository, scope, &node.name, namespace, &path).adopted() {
+            let Some(path) = &node.dir else { continue };
+            if let Some(adopted) = decide(repository, scope, &node.name, namespace, path).adopted() {
                 adopted_by.insert(adopted, index);
             }
         }
@@ -133,6 +133,7 @@ pub(super) fn draw(repository: &Repository, ownership: &BuildGraph, scopes: &[Cl
             }
         }
         // Who applies whom.
+        let mut drawn: BTreeSet<(String, String)> = BTreeSet::new();
         for &index in &scope.nodes {
             let node = &ownership.nodes[index];
             for child in node.applies.iter().filter(|&&c| c != index && scope.has_node(c)) {
@@ -142,7 +143,7 @@ pub(super) fn draw(repository: &Repository, ownership: &BuildGraph, scopes: &[Cl
                     label: "applies".to_owned(),
                     conflict: false,
                 };
-                if edge.from != edge.to && !graph.edges.contains(&edge) {
+                if edge.from != edge.to && drawn.insert((edge.from.clone(), edge.to.clone())) {
                     graph.edges.push(edge);
                 }
             }

@@ -4,8 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::controllers::judged_phase;
-use super::risks::{Context, by_phase};
+use super::risks::Context;
 use super::{Code, Finding, Severity};
 use crate::scan::ObjectReference;
 use crate::scan::build_graph::{Origin, sync_name};
@@ -36,16 +35,21 @@ pub(super) fn missing_targets(context: &Context, scope: &ClusterScope) -> Vec<Fi
             known.insert(("Kustomization".to_owned(), name));
         }
     }
-    let severity = by_phase(
-        judged_phase(scope),
-        Severity::Warning,
-        Severity::Warning,
-        Severity::Error,
-    );
+    // Names fluxgen cannot see resolved (`${VAR}` in a definition) leave a kind undecidable.
+    let templated: BTreeSet<&str> = repository
+        .objects
+        .iter()
+        .filter(|o| scope.contains(&o.at.file) && o.name.contains("${"))
+        .map(|o| o.kind.as_str())
+        .collect();
+    // A warning in every phase: an object created outside Git (by a Helm chart, a ResourceSet)
+    // is one fluxgen cannot see.
+    let severity = Severity::Warning;
     let missing = |reference: &ObjectReference| {
         reference.name != "*"
             && !reference.name.is_empty()
             && !reference.name.contains("${")
+            && !templated.contains(reference.kind.as_str())
             && !known.contains(&(reference.kind.clone(), reference.name.clone()))
     };
     let mut findings = Vec::new();
@@ -60,7 +64,7 @@ pub(super) fn missing_targets(context: &Context, scope: &ClusterScope) -> Vec<Fi
                         resource.name,
                         scope.label()
                     ))
-                    .why("a webhook call then reconciles nothing: changes wait for the next interval, and the Receiver reports an error")
+                    .why("a webhook call then reconciles nothing: changes wait for the next interval, and the Receiver reports an error (unless something outside Git, such as a Helm chart, creates it)")
                     .fix(format!(
                         "name an object that exists (after the migration, the FluxInstance's sync Kustomization), or remove `{} {}` from `spec.resources`",
                         resource.kind, resource.name

@@ -148,10 +148,18 @@ fn oci_chart(url: &str) -> &str {
 pub(super) fn sequencing(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
     let own = |chart: &str| matches!(chart, "flux-operator" | "flux-instance");
+    // OCIRepositories of charts: not the sources of Kustomizations (manifest artifacts).
+    let manifest_sources: BTreeSet<&str> = repository
+        .kustomizations
+        .iter()
+        .filter_map(|k| k.source_ref.as_ref())
+        .filter(|s| s.kind == "OCIRepository")
+        .map(|s| s.name.as_str())
+        .collect();
     let oci_charts: BTreeSet<&str> = repository
         .oci_repositories
         .iter()
-        .filter(|o| scope.contains(&o.at.file))
+        .filter(|o| scope.contains(&o.at.file) && !manifest_sources.contains(o.name.as_str()))
         .map(|o| oci_chart(&o.url))
         .filter(|chart| !own(chart))
         .collect();

@@ -8,10 +8,10 @@ use super::controllers::judged_phase;
 use super::risks::{Context, by_phase, plural};
 use super::{Code, Finding, Severity};
 use crate::config::Phase;
-use crate::scan::build_graph::{Build, Origin, Overlap};
+use crate::scan::build_graph::{Build, Origin, Overlap, quoted};
 use crate::scan::layout::ClusterScope;
 use crate::scan::normalize_repo_path;
-use crate::scan::sync_decision::{SyncDecision, decide, dedicated_dir, quoted_list, second_owners};
+use crate::scan::sync_decision::{SyncDecision, decide, dedicated_dir, second_owners};
 
 /// The sync a cluster has or will have.
 pub(super) struct SyncTarget {
@@ -140,7 +140,7 @@ pub(super) fn sync_path(context: &Context, scope: &ClusterScope, sync: Option<&S
                 adopted.at.file,
                 sync.dir,
                 plural(lost.len(), "object", "objects"),
-                quoted_list(lost)
+                quoted(lost)
             ))
             .why(format!(
                 "kustomize-controller then prunes every object `{}` applied from `{from}` and no longer finds: its child Kustomizations and, through them, every application of the cluster",

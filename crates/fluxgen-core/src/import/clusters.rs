@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+pub(super) use crate::scan::layout::inside;
 use crate::scan::layout::scopes;
 use crate::scan::sync_decision::{Proposal, propose};
 use crate::scan::{BootstrapInstall, FluxInstance, GitRepository, Kustomization, OciRepository, Repository};
@@ -31,11 +32,6 @@ pub(super) struct Found<'a> {
     pub(super) staying_roots: Vec<String>,
     /// Whether the name was made up for a layout without one (the single-cluster `kubernetes/`).
     pub(super) named_by_import: bool,
-}
-
-/// Whether `file` is inside `dir` (`""` is the root).
-pub(super) fn inside(file: &str, dir: &str) -> bool {
-    dir.is_empty() || file.starts_with(&format!("{dir}/"))
 }
 
 /// Every cluster of the scanner's layout that has a Flux install, a root or a FluxInstance,
@@ -84,16 +80,4 @@ pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<Str
             (name, found)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inside_is_by_segment() {
-        assert!(inside("kubernetes/main/a.yaml", "kubernetes/main"));
-        assert!(!inside("kubernetes/main2/a.yaml", "kubernetes/main"));
-        assert!(inside("a.yaml", ""));
-    }
 }

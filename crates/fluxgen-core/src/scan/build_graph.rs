@@ -90,7 +90,8 @@ impl Overlap {
     }
 }
 
-fn quoted(items: &[String]) -> String {
+/// Up to five items in backquotes, and how many more.
+pub(crate) fn quoted(items: &[String]) -> String {
     let shown: Vec<String> = items.iter().take(5).map(|i| format!("`{i}`")).collect();
     match items.len() {
         n if n > 5 => format!("{} and {} more", shown.join(", "), n - 5),

@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::path::Path;
 
-use super::build_graph::{Build, Origin, Overlap};
+use super::build_graph::{Build, Origin, Overlap, quoted};
 use super::layout::{ClusterScope, inside, scopes};
 use super::{Repository, normalize_repo_path};
 use crate::config::Config;
@@ -216,16 +216,23 @@ pub(crate) fn propose(repository: &Repository, scope: &ClusterScope, namespace: 
         name: root.name.clone(),
         path: root_dir.clone(),
         adopts_root: true,
-        why: format!(
-            "the FluxInstance adopts the root Kustomization `{}` where it is (`{root_dir}`){}: nothing moves and no \
-             reference changes",
-            root.name,
-            if source.is_some_and(|s| s.name == root.name) {
-                " with its GitRepository"
-            } else {
-                ""
-            }
-        ),
+        why: match source {
+            Some(source) if source.name != root.name => format!(
+                "the FluxInstance adopts the root Kustomization `{}` where it is (`{root_dir}`): nothing moves, but \
+                 the GitRepository it creates is `{}`, so every `sourceRef` to `{}` must change to it before that \
+                 GitRepository retires (`fluxgen doctor` lists them)",
+                root.name, root.name, source.name
+            ),
+            Some(_) => format!(
+                "the FluxInstance adopts the root Kustomization `{}` where it is (`{root_dir}`) with its GitRepository: \
+                 nothing moves and no reference changes",
+                root.name
+            ),
+            None => format!(
+                "the FluxInstance adopts the root Kustomization `{}` where it is (`{root_dir}`): nothing moves",
+                root.name
+            ),
+        },
     };
     let Some(source) = source.filter(|s| s.name != root.name) else {
         return Some(in_place);
@@ -405,17 +412,8 @@ impl fmt::Display for RepointedRoot {
             self.from,
             self.to,
             self.lost.len(),
-            quoted_list(&self.lost),
+            quoted(&self.lost),
             self.fix
         )
-    }
-}
-
-/// Up to five items in backquotes, and how many more.
-pub(crate) fn quoted_list(items: &[String]) -> String {
-    let shown: Vec<String> = items.iter().take(5).map(|i| format!("`{i}`")).collect();
-    match items.len() {
-        n if n > 5 => format!("{} and {} more", shown.join(", "), n - 5),
-        _ => shown.join(", "),
     }
 }
