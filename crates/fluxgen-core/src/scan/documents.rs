@@ -1,12 +1,13 @@
 //! Reading one YAML file into documents: SOPS-encrypted files recognised (and reduced to the
-//! kind and name of each document), templates and non-YAML text skipped with a note,
-//! malformed YAML noted with its line and column while the documents that parse are kept.
+//! kind, name and data key names of each document), templates and non-YAML text skipped with a
+//! note, malformed YAML noted with its line and column while the documents that parse are kept.
 //! Files larger than [`MAX_FILE_BYTES`] are not read.
 
 use std::fs;
 use std::io::{self, Read};
 use std::path::Path;
 
+use super::flux_objects::data_keys;
 use super::model::{Note, NoteKind, SopsDocument, SopsFile};
 use super::walk::Found;
 use crate::yaml::{self, Node, NodeValue, Position};
@@ -188,14 +189,17 @@ fn is_sops_name(relative: &str) -> bool {
         .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
 }
 
-/// The kind and name of an encrypted document; a value SOPS encrypted (`ENC[...]`) is not
-/// kept even there.
+/// The kind, name and data key names of an encrypted document (SOPS encrypts values, not
+/// keys); a value SOPS encrypted (`ENC[...]`) is not kept even there.
 fn sops_document(node: &Node) -> SopsDocument {
     let plain = |value: Option<&str>| value.filter(|v| !v.starts_with("ENC[")).map(str::to_owned);
+    let mut keys = data_keys(node);
+    keys.retain(|key| !key.starts_with("ENC["));
     SopsDocument {
         kind: plain(node.get("kind").and_then(Node::as_str)),
         name: plain(node.at_path(["metadata", "name"]).and_then(Node::as_str)),
         line: node.at.line,
+        data_keys: keys,
     }
 }
 
@@ -331,5 +335,21 @@ mod tests {
         assert!(matches!(content, Content::Sops(_)));
         assert!(!notes[0].message.contains('['), "{}", notes[0].message);
         assert!(!is_sops_name(".sops.yaml"));
+    }
+
+    #[test]
+    fn a_sops_secret_keeps_its_key_names_and_no_value() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: cluster-secrets\ndata:\n  \
+                    TOKEN: ENC[AES256_GCM,data:dG9rZW4=,type:str]\nstringData:\n  \
+                    SECRET_DOMAIN: ENC[AES256_GCM,data:ZXhhbXBsZQ==,type:str]\n  \
+                    ENC[AES256_GCM,data:a2V5,type:str]: ENC[AES256_GCM,data:dmFs,type:str]\n\
+                    sops:\n  mac: ENC[AES256_GCM,data:bWFj,type:str]\n";
+        let (content, _) = read_text("vars/cluster-secrets.sops.yaml", text);
+        let Content::Sops(file) = content else { panic!() };
+        assert_eq!(file.documents[0].data_keys, ["TOKEN", "SECRET_DOMAIN"]);
+        let model = format!("{file:?}");
+        for value in ["ENC[", "dG9rZW4=", "ZXhhbXBsZQ==", "bWFj"] {
+            assert!(!model.contains(value), "`{value}` reached the model: {model}");
+        }
     }
 }

@@ -7,7 +7,8 @@
 //! [`Repository`]:
 //!
 //! - Flux sources ([`GitRepository`], [`OciRepository`]), [`Kustomization`]s, [`HelmRelease`]s,
-//!   [`Receiver`]s, [`Alert`]s and [`Provider`]s, and every other object as an [`ObjectRef`];
+//!   [`Receiver`]s, [`Alert`]s and [`Provider`]s, [`ExternalSecret`]s, and every object as an
+//!   [`ObjectRef`] with its labels, annotations and the key names of its data;
 //! - the kustomize graph: every `kustomization.yaml` ([`KustomizeFile`]) with its resources and
 //!   components resolved relative to its directory ([`EntryTarget`]: file, directory, remote
 //!   base, missing path), its patches and generators; [`Repository::applied_files`] follows
@@ -16,13 +17,17 @@
 //!   file a `configMapGenerator` turns into the release's `valuesFrom` ConfigMap);
 //! - [`BootstrapInstall`]s: kustomizations that pull `github.com/fluxcd/flux2/manifests/install`.
 //!
+//! Each YAML file is read once, and only facts are kept, no document tree and no file text:
+//! what uses the model (`doctor`) has no need to read a file again. Of a Secret, a ConfigMap
+//! or a generator, only the key names are kept, never a value.
+//!
 //! Every object carries its [`Location`]. SOPS-encrypted files (a top-level `sops:` key, or a
-//! `*.sops.yaml` name) become [`SopsFile`]s with the kind and name of each document and no
-//! value. Templates, text that is not YAML and files larger than [`MAX_FILE_BYTES`] are
-//! skipped, malformed YAML is kept as far as it parses, and a field of a Flux object with the
-//! wrong type is left out; each is a [`Note`] at its line and column where there is one
-//! ([`NoteKind::loses_content`] tells which lose part of the repository). Nothing in a
-//! repository makes the scan fail: only a root that cannot be read does.
+//! `*.sops.yaml` name) become [`SopsFile`]s with the kind, name and data key names of each
+//! document and no value. Templates, text that is not YAML and files larger than
+//! [`MAX_FILE_BYTES`] are skipped, malformed YAML is kept as far as it parses, and a field of
+//! a Flux object with the wrong type is left out; each is a [`Note`] at its line and column
+//! where there is one ([`NoteKind::loses_content`] tells which lose part of the repository).
+//! Nothing in a repository makes the scan fail: only a root that cannot be read does.
 //!
 //! ```
 //! let dir = tempfile::tempdir()?;
@@ -61,10 +66,10 @@ pub use documents::MAX_FILE_BYTES;
 pub(crate) use documents::read_text;
 pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
 pub use model::{
-    Alert, BootstrapInstall, Chart, Decryption, Dependency, FluxInstance, GitReference, GitRepository, HelmRelease,
-    InstanceSource, InstanceSync, Kustomization, Location, Note, NoteKind, ObjectRef, ObjectReference, OciRepository,
-    Patch, PostBuild, Provider, Receiver, SopsDocument, SopsFile, SubstituteSource, ValuesReference,
-    normalize_repo_path,
+    Alert, BootstrapInstall, Chart, CommonMetadata, Decryption, Dependency, ExternalSecret, FluxInstance, GitReference,
+    GitRepository, HelmRelease, InstanceSource, InstanceSync, Kustomization, Location, Note, NoteKind, ObjectRef,
+    ObjectReference, OciRepository, Patch, PostBuild, Provider, Receiver, SopsDocument, SopsFile, SubstituteSource,
+    ValuesReference, normalize_repo_path,
 };
 
 /// Everything the scanner found in a repository.
@@ -103,6 +108,8 @@ pub struct Repository {
     pub sops_files: Vec<SopsFile>,
     /// What was skipped or could not be read.
     pub notes: Vec<Note>,
+    /// `ExternalSecret` objects.
+    pub external_secrets: Vec<ExternalSecret>,
 }
 
 /// Scans a repository. Fails only when `repo_root` cannot be read; everything wrong inside
@@ -189,6 +196,10 @@ impl Repository {
             ("notification.toolkit.fluxcd.io", "Provider") => {
                 self.providers.push(flux_objects::provider(document, file))
             }
+            ("external-secrets.io", "ExternalSecret") => {
+                self.external_secrets
+                    .push(flux_objects::external_secret(document, file));
+            }
             ("fluxcd.controlplane.io", "FluxInstance") => {
                 if let Some(spec) = document.get("spec") {
                     self.flux_instances.push(flux_objects::flux_instance(
@@ -204,6 +215,20 @@ impl Repository {
             _ => {}
         }
         self.objects.push(object);
+    }
+
+    /// The object whose document starts at `at` (the objects are in file order).
+    ///
+    /// ```
+    /// use fluxgen_core::scan::{Location, Repository};
+    /// let at = Location { file: "apps/ks.yaml".to_owned(), line: 1 };
+    /// assert!(Repository::default().object(&at).is_none());
+    /// ```
+    pub fn object(&self, at: &Location) -> Option<&ObjectRef> {
+        self.objects
+            .binary_search_by(|object| object.at.cmp(at))
+            .ok()
+            .map(|index| &self.objects[index])
     }
 
     /// The `kustomization.yaml` of a directory (relative to the root, `""` for the root).
