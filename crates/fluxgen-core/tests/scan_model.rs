@@ -1,7 +1,7 @@
 //! What the scanner keeps of each file for `doctor`, which reads nothing else: labels and
-//! annotations, `commonMetadata`, the key names of ConfigMaps and Secrets (SOPS-encrypted
-//! too), and ExternalSecrets. Key names only: no value of a Secret or a SOPS file reaches the
-//! model.
+//! annotations, `commonMetadata` and `commonAnnotations`, the key names of ConfigMaps, Secrets
+//! (SOPS-encrypted too) and generators, and ExternalSecrets. Key names only: no value of a
+//! Secret, a SOPS file, a literal or an env file reaches the model.
 
 use std::fs;
 use std::path::Path;
@@ -114,5 +114,44 @@ fn a_sops_secret_gives_key_names_and_no_value() {
     let model = rendered(&repository);
     for ciphertext in ["ENC[", "c2VjcmV0", "age1"] {
         assert!(!model.contains(ciphertext), "`{ciphertext}` reached the model");
+    }
+}
+
+#[test]
+fn generators_keep_literal_and_env_keys_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "vars/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+                 commonAnnotations: {kustomize.toolkit.fluxcd.io/prune: disabled}\ncommonLabels: {tier: vars}\n\
+                 configMapGenerator:\n  - name: settings\n    literals: [DOMAIN=example.com, \" SPACED = x\"]\n    \
+                 envs: [settings.env, missing.env]\n\
+                 secretGenerator:\n  - name: secrets\n    literals: [TOKEN=literal-token-value]\n    \
+                 envs: [secret.sops.yaml]\n",
+            ),
+            ("vars/settings.env", "# a comment\nTIMEZONE=Europe/Paris\n\n  BARE\n"),
+            (
+                "vars/secret.sops.yaml",
+                "API_KEY: ENC[AES256_GCM,data:a2V5,type:str]\nsops:\n  mac: ENC[AES256_GCM,data:bWFj]\n",
+            ),
+        ],
+    );
+    let repository = fluxgen_core::scan(dir.path()).unwrap();
+    let file = repository.kustomize_file("vars").expect("the kustomization");
+    assert_eq!(file.common_annotations["kustomize.toolkit.fluxcd.io/prune"], "disabled");
+    assert_eq!(file.common_labels["tier"], "vars");
+    let settings = &file.config_map_generators[0];
+    assert_eq!(keys(&settings.literal_keys), ["DOMAIN", "SPACED"]);
+    assert_eq!(keys(&settings.env_keys), ["TIMEZONE", "BARE"]);
+    let secrets = &file.secret_generators[0];
+    assert_eq!(keys(&secrets.literal_keys), ["TOKEN"]);
+    // An encrypted env file is not read.
+    assert!(secrets.env_keys.is_empty());
+    let model = rendered(&repository);
+    for value in ["example.com", "Europe/Paris", "literal-token-value", "API_KEY", "ENC["] {
+        assert!(!model.contains(value), "`{value}` reached the model");
     }
 }

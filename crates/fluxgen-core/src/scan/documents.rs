@@ -168,6 +168,17 @@ pub(super) fn read(found: &Found, notes: &mut Vec<Note>) -> Content {
     Content::Documents(documents)
 }
 
+/// Whether a file read beside the YAML stream (an env or resource file) is SOPS-encrypted as
+/// the scanner judges YAML files: a `*.sops.yaml` name, or a document with a `sops` key.
+pub(super) fn is_encrypted(relative: &str, text: &str) -> bool {
+    is_sops_name(relative)
+        || (text.contains("sops")
+            && yaml::parse_documents_lenient(text)
+                .0
+                .iter()
+                .any(|d| d.get("sops").is_some()))
+}
+
 /// The line and column (in characters, from 1) of the byte at `offset`, which follows valid
 /// UTF-8.
 fn position(bytes: &[u8], offset: usize) -> Position {
