@@ -1,8 +1,9 @@
 //! What the scanner keeps of each file for `doctor`, which reads nothing else: labels and
 //! annotations, `commonMetadata` and `commonAnnotations`, the key names of ConfigMaps, Secrets
-//! (SOPS-encrypted too) and generators, and ExternalSecrets. Key names only: no value of a
-//! Secret, a SOPS file, a literal or an env file reaches the model.
+//! (SOPS-encrypted too) and generators, ExternalSecrets, and `${VAR}` references. Key names
+//! only: no value of a Secret, a SOPS file, a literal or an env file reaches the model.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
@@ -111,6 +112,7 @@ fn a_sops_secret_gives_key_names_and_no_value() {
     assert_eq!(document.name.as_deref(), Some("cluster-secrets"));
     assert_eq!(keys(&document.data_keys), ["SECRET_DOMAIN"]);
     assert!(repository.objects.is_empty());
+    assert!(repository.variable_uses.is_empty());
     let model = rendered(&repository);
     for ciphertext in ["ENC[", "c2VjcmV0", "age1"] {
         assert!(!model.contains(ciphertext), "`{ciphertext}` reached the model");
@@ -154,4 +156,58 @@ fn generators_keep_literal_and_env_keys_only() {
     for value in ["example.com", "Europe/Paris", "literal-token-value", "API_KEY", "ENC["] {
         assert!(!model.contains(value), "`{value}` reached the model");
     }
+}
+
+#[test]
+fn variable_references_are_kept_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "apps/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+                 resources: [configmap.yaml, extra.json, .hidden/h.yaml]\n",
+            ),
+            (
+                "apps/configmap.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: ${DOMAIN}\n  b: \
+                 ${TZ:=UTC}\n  c: $${HOME}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: off\n  \
+                 annotations: {kustomize.toolkit.fluxcd.io/substitute: disabled}\ndata: {d: '${OFF}'}\n",
+            ),
+            (
+                "apps/extra.json",
+                "{\"kind\": \"ConfigMap\", \"data\": {\"x\": \"${JSON}\"}}\n",
+            ),
+            ("apps/.hidden/h.yaml", "x: ${HIDDEN}\n"),
+            ("apps/template.yaml", "a: {{ .x }}\nb: ${TEMPLATED}\n"),
+            (
+                "apps/none.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: n}\n",
+            ),
+            (
+                "apps/s.sops.yaml",
+                "x: ${ENCRYPTED}\nsops:\n  mac: ENC[AES256_GCM,data:bWFj]\n",
+            ),
+        ],
+    );
+    let repository = fluxgen_core::scan(dir.path()).unwrap();
+    let found: BTreeSet<(&str, &str, bool, u32)> = repository
+        .variable_uses
+        .iter()
+        .flat_map(|(file, uses)| {
+            uses.iter()
+                .map(move |u| (file.as_str(), u.name.as_str(), u.has_default, u.line))
+        })
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            ("apps/.hidden/h.yaml", "HIDDEN", false, 1),
+            ("apps/configmap.yaml", "DOMAIN", false, 5),
+            ("apps/configmap.yaml", "TZ", true, 6),
+            ("apps/extra.json", "JSON", false, 1),
+            ("apps/template.yaml", "TEMPLATED", false, 2),
+        ])
+    );
 }

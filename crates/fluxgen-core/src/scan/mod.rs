@@ -15,7 +15,9 @@
 //!   it from a Flux Kustomization's path;
 //! - [`FluxInstance`]s, as manifests or as flux-instance chart values (inline, or from a values
 //!   file a `configMapGenerator` turns into the release's `valuesFrom` ConfigMap);
-//! - [`BootstrapInstall`]s: kustomizations that pull `github.com/fluxcd/flux2/manifests/install`.
+//! - [`BootstrapInstall`]s: kustomizations that pull `github.com/fluxcd/flux2/manifests/install`;
+//! - the `${VAR}` references of each plaintext file ([`VariableUse`]), which Flux's `postBuild`
+//!   substitution replaces.
 //!
 //! Each YAML file is read once, and only facts are kept, no document tree and no file text:
 //! what uses the model (`doctor`) has no need to read a file again. Of a Secret, a ConfigMap
@@ -50,6 +52,7 @@ mod fields;
 mod flux_objects;
 mod kustomize_graph;
 mod model;
+mod variables;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -69,7 +72,7 @@ pub use model::{
     Alert, BootstrapInstall, Chart, CommonMetadata, Decryption, Dependency, ExternalSecret, FluxInstance, GitReference,
     GitRepository, HelmRelease, InstanceSource, InstanceSync, Kustomization, Location, Note, NoteKind, ObjectRef,
     ObjectReference, OciRepository, Patch, PostBuild, Provider, Receiver, SopsDocument, SopsFile, SubstituteSource,
-    ValuesReference, normalize_repo_path,
+    ValuesReference, VariableUse, normalize_repo_path,
 };
 
 /// Everything the scanner found in a repository.
@@ -110,6 +113,9 @@ pub struct Repository {
     pub notes: Vec<Note>,
     /// `ExternalSecret` objects.
     pub external_secrets: Vec<ExternalSecret>,
+    /// The `${VAR}` references of each plaintext file that has any, by file: every YAML file
+    /// (templates and malformed ones too), and the other files `kustomization.yaml`s list.
+    pub variable_uses: BTreeMap<String, Vec<VariableUse>>,
 }
 
 /// Scans a repository. Fails only when `repo_root` cannot be read; everything wrong inside
@@ -130,7 +136,7 @@ pub fn scan(repo_root: &Path) -> Result<Repository, Error> {
     };
     let mut inline_values: Vec<Option<Node>> = Vec::new();
     for found in &walked.yaml {
-        match documents::read(found, &mut repository.notes) {
+        match documents::read(found, &mut repository.notes, &mut repository.variable_uses) {
             Content::Skipped => {}
             Content::Sops(file) => repository.sops_files.push(file),
             Content::Documents(documents) => {
@@ -140,6 +146,12 @@ pub fn scan(repo_root: &Path) -> Result<Repository, Error> {
             }
         }
     }
+    variables::resource_files(
+        &root,
+        &repository.kustomize_files,
+        &repository.yaml_files,
+        &mut repository.variable_uses,
+    );
     repository.bootstrap_installs = repository
         .kustomize_files
         .values()

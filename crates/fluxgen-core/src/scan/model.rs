@@ -479,6 +479,21 @@ pub struct ExternalSecret {
     pub at: Location,
 }
 
+/// A `${VAR}` reference that Flux's `postBuild` substitution replaces: `${NAME}`, `${NAME:=x}`
+/// and the other forms Flux reads. `$${NAME}` (an escape) and the text of a document with
+/// `kustomize.toolkit.fluxcd.io/substitute: disabled` hold none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VariableUse {
+    /// The variable's name.
+    pub name: String,
+    /// Whether the reference gives a default (`${NAME:=x}`, `${NAME:-x}`, `${NAME=x}`,
+    /// `${NAME-x}`), so an undefined variable does not fail a strict build.
+    pub has_default: bool,
+    /// The line, from 1.
+    pub line: u32,
+}
+
 /// Something the scanner skipped or could not read, for the user to know.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Note {
