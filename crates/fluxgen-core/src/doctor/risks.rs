@@ -7,7 +7,6 @@
 use std::collections::BTreeSet;
 
 use super::clusters::{Scope, inside};
-use super::manifests::Manifests;
 use super::ownership::{Origin, Ownership};
 use super::{Code, Finding, Related, Severity, controllers, cycles, prerequisites, substitution, sync};
 use crate::config::{Config, Phase};
@@ -21,7 +20,6 @@ pub(super) struct Context<'a> {
     pub(super) config_file: Option<String>,
     pub(super) scopes: &'a [Scope<'a>],
     pub(super) graph: &'a Ownership,
-    pub(super) manifests: &'a Manifests,
 }
 
 impl Context<'_> {

@@ -94,9 +94,8 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, Unread> {
 }
 
 /// Reads a file of at most [`MAX_FILE_BYTES`] as UTF-8 text (`None` otherwise), for the
-/// readers of files the scan reads beside the YAML stream (values, env and resource files)
-/// and for doctor, which comes back to a file the scan already judged.
-pub(crate) fn read_text(path: &Path) -> Option<String> {
+/// readers of files the scan reads beside the YAML stream (values, env and resource files).
+pub(super) fn read_text(path: &Path) -> Option<String> {
     String::from_utf8(read_bounded(path).ok()?).ok()
 }
 

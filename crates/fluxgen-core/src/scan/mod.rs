@@ -66,7 +66,6 @@ use crate::yaml::Node;
 use documents::Content;
 
 pub use documents::MAX_FILE_BYTES;
-pub(crate) use documents::read_text;
 pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
 pub use model::{
     Alert, BootstrapInstall, Chart, CommonMetadata, Decryption, Dependency, ExternalSecret, FluxInstance, GitReference,
