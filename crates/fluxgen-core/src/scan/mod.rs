@@ -198,7 +198,14 @@ impl Repository {
             }
             ("helm.toolkit.fluxcd.io", "HelmRelease") => {
                 self.helm_releases.push(flux_objects::helm_release(document, file));
-                inline_values.push(document.at_path(["spec", "values"]).cloned());
+                // Only values with an `instance` can define a FluxInstance: the others are not
+                // kept until the chart is known.
+                inline_values.push(
+                    document
+                        .at_path(["spec", "values"])
+                        .filter(|values| values.get("instance").is_some())
+                        .cloned(),
+                );
             }
             ("notification.toolkit.fluxcd.io", "Receiver") => {
                 self.receivers.push(flux_objects::receiver(document, file))
