@@ -65,15 +65,18 @@
 //! Markdown runbook of a cluster's phase from the templates in `templates/`, checked against
 //! the repository; [`check`] compares a committed tree with what the config generates.
 //! [`scan()`] reads a repository into plain data ([`scan::Repository`]: Flux sources and
-//! Kustomizations, the kustomize graph, FluxInstances, bootstrap installs; SOPS files reduced to
-//! kinds and names), and [`import()`] turns a GOTK-era one into a `fluxgen.yaml` that keeps what
-//! its controllers run, with an [`ImportReport`] of every translation and of what is left.
-//! [`doctor()`] judges a scanned repository against each cluster's phase (from `fluxgen.yaml`, or
-//! inferred): every risk of the migration is a [`doctor::Code`] (double-managed controllers, CRD
-//! managers, sync path overlap, root names, prune and deletion, SOPS on the sync path, strict
-//! substitution, the External Secrets baseline, sequencing, and the ownership graph's two owners,
-//! cycles and missing paths), reported as [`Finding`]s with a [`Severity`], the files involved,
-//! why and how to fix, as text, JSON or Markdown, with the ownership graph in Mermaid.
+//! Kustomizations, every object with its labels and annotations, the kustomize graph,
+//! FluxInstances, bootstrap installs, ExternalSecrets, `${VAR}` references; of Secrets,
+//! generators and SOPS files only kinds, names and key names), and [`import()`] turns a
+//! GOTK-era one into a `fluxgen.yaml` that keeps what its controllers run, with an
+//! [`ImportReport`] of every translation and of what is left. [`doctor()`] judges a scanned
+//! repository, reading nothing but the scan, against each cluster's phase (from `fluxgen.yaml`,
+//! or inferred): every risk of the migration is a [`doctor::Code`] (double-managed controllers,
+//! CRD managers, sync path overlap, root names, prune and deletion, SOPS on the sync path,
+//! strict substitution, the External Secrets baseline, sequencing, and the ownership graph's
+//! two owners, cycles and missing paths), reported as [`Finding`]s with a [`Severity`], the
+//! files involved, why and how to fix, as text, JSON or Markdown, with the ownership graph in
+//! Mermaid.
 //!
 //! ## Overrides
 //!
