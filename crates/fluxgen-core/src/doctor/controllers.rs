@@ -309,7 +309,6 @@ pub(super) fn crd_managers(context: &Context, scope: &ClusterScope) -> Vec<Findi
 /// without `kustomize.toolkit.fluxcd.io/prune: disabled`.
 pub(super) fn instance_prune(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
-    let manifests = context.manifests;
     let mut findings = Vec::new();
     for &index in &scope.instances {
         let instance = &repository.flux_instances[index];
@@ -321,12 +320,13 @@ pub(super) fn instance_prune(context: &Context, scope: &ClusterScope) -> Vec<Fin
                 instance.at.line,
             ),
         };
-        if is_disabled(manifests.annotations(file, line).get(PRUNE_ANNOTATION)) {
+        let annotations = repository.object(&instance.at).map(|o| &o.annotations);
+        if is_disabled(annotations.and_then(|a| a.get(PRUNE_ANNOTATION))) {
             continue;
         }
         let listed_with_annotation = repository.kustomize_files.values().any(|k| {
             k.resources.iter().any(|r| r.target == EntryTarget::File(file.clone()))
-                && is_disabled(manifests.kustomize_common_annotations(&k.at.file).get(PRUNE_ANNOTATION))
+                && is_disabled(k.common_annotations.get(PRUNE_ANNOTATION))
         });
         if listed_with_annotation {
             continue;
@@ -343,9 +343,10 @@ pub(super) fn instance_prune(context: &Context, scope: &ClusterScope) -> Vec<Fin
                     (
                         kustomization.prune == Some(true),
                         is_disabled(
-                            manifests
-                                .common_annotations(&kustomization.at.file, kustomization.at.line)
-                                .get(PRUNE_ANNOTATION),
+                            kustomization
+                                .common_metadata
+                                .as_ref()
+                                .and_then(|m| m.annotations.get(PRUNE_ANNOTATION)),
                         ),
                     )
                 }

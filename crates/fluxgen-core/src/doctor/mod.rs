@@ -12,8 +12,11 @@
 //! which Kustomization applies which: objects with two owners, cycles and paths that do not
 //! exist come from it, and [`Graph::mermaid`] draws it.
 //!
-//! Nothing in a report is read from a SOPS-encrypted file except the kind and name of its
-//! documents: no value of such a file can reach any output.
+//! Doctor judges the scanner's model alone ([`Repository`]: objects with their labels,
+//! annotations and data key names, kustomizations, `${VAR}` references): it reads no file of
+//! the repository itself. Nothing in a report comes from a SOPS-encrypted file except the
+//! kind, name and data key names of its documents: no value of such a file can reach any
+//! output.
 //!
 //! ```
 //! let dir = tempfile::tempdir()?;
@@ -35,7 +38,6 @@ mod controllers;
 mod cycles;
 mod decryption;
 mod graph;
-mod manifests;
 mod notifications;
 mod prerequisites;
 mod report;
@@ -295,10 +297,10 @@ pub fn doctor(repo_root: &Path, config: Option<&Config>) -> Result<Report, Error
     Ok(diagnose(&repository, config))
 }
 
-/// Judges a scanned repository. Reads the repository's files again where the scan keeps less
-/// than a risk needs (labels, annotations, `${VAR}` references), never a SOPS-encrypted value.
+/// Judges a scanned repository. Everything comes from the scanner's model (labels,
+/// annotations, data key names, `${VAR}` references included): no file of the repository is
+/// read again.
 pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
-    let manifests = manifests::Manifests::new(repository);
     let graph = &repository.graph;
     let config_file = config.and_then(|c| match &c.origin {
         Origin::File(path) => Some(config_display(&repository.root, path)),
@@ -311,7 +313,6 @@ pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
         config_file: config_file.clone(),
         scopes: &scopes,
         graph,
-        manifests: &manifests,
     };
     let mut findings = risks::all(&context);
     findings.sort_by(|a, b| {

@@ -34,20 +34,20 @@ pub(super) fn external_secrets_baseline(context: &Context, scope: &ClusterScope)
         .filter(|r| scope.contains(&r.at.file))
         .filter_map(|r| r.secret_ref.as_deref())
         .collect();
-    for object in repository
-        .objects
+    for secret in repository
+        .external_secrets
         .iter()
-        .filter(|o| o.kind == "ExternalSecret" && scope.contains(&o.at.file))
+        .filter(|s| scope.contains(&s.at.file))
     {
-        let Some(secret) = context.manifests.external_secret(&object.at.file, object.at.line) else {
+        let Some(store) = &secret.store else {
             continue;
         };
         if receiver_secrets.contains(secret.target.as_str()) {
             needs.push((
-                secret.store_kind,
-                secret.store,
-                object.at.file.clone(),
-                Some(object.at.line),
+                secret.store_kind.clone(),
+                store.clone(),
+                secret.at.file.clone(),
+                Some(secret.at.line),
                 format!(
                     "the ExternalSecret `{}` writes the Receiver's token `{}`",
                     secret.name, secret.target

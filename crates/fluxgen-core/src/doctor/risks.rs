@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use super::manifests::Manifests;
 use super::{
     Code, Finding, Related, Severity, controllers, cycles, decryption, notifications, prerequisites, root_names,
     substitution, sync,
@@ -24,7 +23,6 @@ pub(super) struct Context<'a> {
     pub(super) config_file: Option<String>,
     pub(super) scopes: &'a [ClusterScope<'a>],
     pub(super) graph: &'a BuildGraph,
-    pub(super) manifests: &'a Manifests,
 }
 
 impl Context<'_> {

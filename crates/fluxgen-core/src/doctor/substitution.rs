@@ -8,7 +8,8 @@
 //! a custom resource does). The keys of a ConfigMap or Secret come from the repository: an
 //! object, a SOPS-encrypted Secret (key names only, which SOPS leaves in plaintext), or a
 //! kustomize generator. When a source cannot be found, its keys are unknown and the
-//! Kustomization's files are not judged.
+//! Kustomization's files are not judged. Everything comes from the scanner's model: the
+//! references of each file (`Repository::variable_uses`) and the key names of each source.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -16,7 +17,7 @@ use super::risks::Context;
 use super::{Code, Finding, Severity};
 use crate::scan::build_graph::Origin;
 use crate::scan::layout::ClusterScope;
-use crate::scan::{EntryTarget, Patch, PostBuild, SubstituteSource};
+use crate::scan::{EntryTarget, KustomizeFile, Patch, PostBuild, SubstituteSource};
 use crate::yaml::{self, Node, NodeValue};
 
 /// The variables a Kustomization substitutes.
@@ -58,26 +59,21 @@ pub(super) fn strict_substitution(context: &Context, scope: &ClusterScope) -> Ve
         if unknown {
             continue;
         }
+        // The scanner keeps no reference of a SOPS-encrypted file.
         for file in node.build.files.iter().chain(&node.build.component_files) {
-            if repository.is_sops(file) {
-                continue;
-            }
-            let Some(text) = context.manifests.text(file) else {
+            let Some(uses) = repository.variable_uses.get(file) else {
                 continue;
             };
-            if !text.contains("${") {
-                continue;
-            }
-            let missing: Vec<(String, u32)> = references(&text)
-                .into_iter()
-                .filter(|(name, _)| !defined.contains(name))
+            let missing: Vec<_> = uses
+                .iter()
+                .filter(|u| !u.has_default && !defined.contains(&u.name))
                 .collect();
-            if missing.is_empty() {
+            let Some(first) = missing.first() else {
                 continue;
-            }
-            let mut names: Vec<String> = missing.iter().map(|(n, _)| format!("`${{{n}}}`")).collect();
+            };
+            let mut names: Vec<String> = missing.iter().map(|u| format!("`${{{}}}`", u.name)).collect();
             names.dedup();
-            let lines: Vec<String> = missing.iter().map(|(_, l)| l.to_string()).collect();
+            let lines: Vec<String> = missing.iter().map(|u| u.line.to_string()).collect();
             let sources: Vec<String> = variables
                 .from
                 .iter()
@@ -94,7 +90,7 @@ pub(super) fn strict_substitution(context: &Context, scope: &ClusterScope) -> Ve
                 ),
             };
             findings.push(
-                Finding::new(Code::StrictSubstitution, severity, scope, file, Some(missing[0].1))
+                Finding::new(Code::StrictSubstitution, severity, scope, file, Some(first.line))
                     .what(format!(
                         "{} (line {}) {} no default, and the Kustomization `{}` defines no such variable ({})",
                         names.join(", "),
@@ -178,18 +174,16 @@ fn variables_of(
             if let Some(post) = &kustomization.post_build {
                 merge(post.clone(), false);
             }
-            let labels = std::cell::OnceCell::new();
-            let labels = || {
-                labels
-                    .get_or_init(|| context.manifests.labels(&kustomization.at.file, kustomization.at.line))
-                    .clone()
-            };
+            let labels = repository
+                .object(&kustomization.at)
+                .map(|o| &o.labels)
+                .unwrap_or(&NO_LABELS);
             for &parent in graph.parents[index].iter().filter(|&&p| scope.has_node(p)) {
                 let Origin::Kustomization(p) = graph.nodes[parent].origin else {
                     continue;
                 };
                 for patch in &repository.kustomizations[p].patches {
-                    if targets(patch, &kustomization.name, &labels)
+                    if targets(patch, &kustomization.name, labels)
                         && let Some(post) = patched
                             .entry(patch.patch.clone())
                             .or_insert_with(|| patched_post_build(&patch.patch))
@@ -203,7 +197,7 @@ fn variables_of(
         Origin::Sync(i) => {
             let instance = &repository.flux_instances[i];
             for patch in &instance.patches {
-                if targets(patch, &node.name, &BTreeMap::new)
+                if targets(patch, &node.name, &NO_LABELS)
                     && let Some(post) = patched
                         .entry(patch.patch.clone())
                         .or_insert_with(|| patched_post_build(&patch.patch))
@@ -217,8 +211,11 @@ fn variables_of(
     variables
 }
 
+/// The labels of an object that has none.
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+
 /// Whether a patch's target selects a Flux Kustomization with this name and these labels.
-fn targets(patch: &Patch, name: &str, labels: &dyn Fn() -> BTreeMap<String, String>) -> bool {
+fn targets(patch: &Patch, name: &str, labels: &BTreeMap<String, String>) -> bool {
     let Some(target) = &patch.target else {
         return true;
     };
@@ -249,7 +246,7 @@ fn targets(patch: &Patch, name: &str, labels: &dyn Fn() -> BTreeMap<String, Stri
         }
     }
     if let Some(selector) = &target.label_selector
-        && !super::manifests::selector_matches(selector, &labels())
+        && !selector_matches(selector, labels)
     {
         return false;
     }
@@ -321,7 +318,6 @@ fn post_build(node: &Node) -> PostBuild {
 /// The keys of a `substituteFrom` source found in the cluster, `None` when it is not found.
 fn source_keys(context: &Context, scope: &ClusterScope, source: &SubstituteSource) -> Option<BTreeSet<String>> {
     let repository = context.repository;
-    let manifests = context.manifests;
     let mut found = false;
     let mut keys = BTreeSet::new();
     for object in repository
@@ -330,15 +326,22 @@ fn source_keys(context: &Context, scope: &ClusterScope, source: &SubstituteSourc
         .filter(|o| o.kind == source.kind && o.name == source.name && scope.contains(&o.at.file))
     {
         found = true;
-        keys.extend(manifests.data_keys(&object.at.file, object.at.line));
+        keys.extend(object.data_keys.iter().cloned());
     }
     for sops in repository.sops_files.iter().filter(|s| scope.contains(&s.file)) {
         let named = sops.documents.iter().any(|d| {
             d.kind.as_deref() == Some(source.kind.as_str()) && d.name.as_deref() == Some(source.name.as_str())
         });
-        if named && let Some(found_keys) = manifests.sops_data_keys(&sops.file).remove(&source.name) {
+        // The keys of the file's last document of that name, whatever its kind.
+        if named
+            && let Some(document) = sops
+                .documents
+                .iter()
+                .rev()
+                .find(|d| d.name.as_deref() == Some(source.name.as_str()))
+        {
             found = true;
-            keys.extend(found_keys);
+            keys.extend(document.data_keys.iter().cloned());
         }
     }
     for kustomize in repository.kustomize_files.values() {
@@ -356,68 +359,80 @@ fn source_keys(context: &Context, scope: &ClusterScope, source: &SubstituteSourc
             keys.extend(generator.files.iter().map(|(key, _)| key.clone()));
             for env in &generator.envs {
                 match env {
-                    EntryTarget::File(path) if !repository.is_sops(path) => keys.extend(manifests.env_keys(path)),
-                    // An encrypted env file: its keys cannot be read here.
+                    EntryTarget::File(path) if !repository.is_sops(path) => {}
+                    // An encrypted env file: its keys cannot be read.
                     _ => return None,
                 }
             }
-            keys.extend(manifests.generator_literal_keys(&kustomize.at.file, &generator.name));
+            keys.extend(generator.env_keys.iter().cloned());
+            keys.extend(literal_keys(kustomize, &generator.name));
         }
     }
     found.then_some(keys)
 }
 
-/// Every `${NAME}` without a default in a text, with its line; `$${...}` escapes and documents
-/// with `kustomize.toolkit.fluxcd.io/substitute: disabled` are skipped.
-fn references(text: &str) -> Vec<(String, u32)> {
-    let mut found = Vec::new();
-    let lines: Vec<&str> = text.lines().collect();
-    let mut document_disabled: Vec<bool> = Vec::with_capacity(lines.len());
-    // Which lines belong to a document that disables substitution.
-    let mut start = 0;
-    for (index, line) in lines.iter().enumerate() {
-        if line.starts_with("---") && index > start {
-            let off = lines[start..index]
-                .iter()
-                .any(|l| l.contains("kustomize.toolkit.fluxcd.io/substitute") && l.contains("disabled"));
-            document_disabled.extend(std::iter::repeat_n(off, index - start));
-            start = index;
-        }
-    }
-    let off = lines[start..]
+/// The literal keys of the generators named `name` in a kustomization, of either kind (a
+/// `configMapGenerator` and a `secretGenerator` of one name count together).
+fn literal_keys<'a>(kustomize: &'a KustomizeFile, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    kustomize
+        .config_map_generators
         .iter()
-        .any(|l| l.contains("kustomize.toolkit.fluxcd.io/substitute") && l.contains("disabled"));
-    document_disabled.extend(std::iter::repeat_n(off, lines.len() - start));
-    for (index, line) in lines.iter().enumerate() {
-        if document_disabled[index] || !line.contains("${") {
-            continue;
+        .chain(&kustomize.secret_generators)
+        .filter(move |g| g.name == name)
+        .flat_map(|g| g.literal_keys.iter().cloned())
+}
+
+/// Whether a Kubernetes label selector matches a set of labels: `key`, `!key`, `key=value`,
+/// `key==value`, `key!=value`, `key in (a,b)` and `key notin (a,b)`, joined by commas.
+fn selector_matches(selector: &str, labels: &BTreeMap<String, String>) -> bool {
+    split_requirements(selector).iter().all(|requirement| {
+        let requirement = requirement.trim();
+        if requirement.is_empty() {
+            return true;
         }
-        let bytes = line.as_bytes();
-        let mut at = 0;
-        while let Some(offset) = line[at..].find("${") {
-            let begin = at + offset;
-            at = begin + 2;
-            if begin > 0 && bytes[begin - 1] == b'$' {
-                continue;
+        for (operator, negated) in [(" notin ", true), (" in ", false)] {
+            if let Some((key, values)) = requirement.split_once(operator) {
+                let values: Vec<&str> = values
+                    .trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .split(',')
+                    .map(str::trim)
+                    .collect();
+                let found = labels.get(key.trim()).is_some_and(|v| values.contains(&v.as_str()));
+                return found != negated;
             }
-            let rest = &line[begin + 2..];
-            let name_len = rest
-                .char_indices()
-                .find(|(i, c)| !(c.is_ascii_alphanumeric() || *c == '_') || (*i == 0 && c.is_ascii_digit()))
-                .map_or(rest.len(), |(i, _)| i);
-            if name_len == 0 {
-                continue;
+        }
+        if let Some((key, value)) = requirement.split_once("!=") {
+            return labels.get(key.trim()).map(String::as_str) != Some(value.trim());
+        }
+        if let Some((key, value)) = requirement.split_once("==").or_else(|| requirement.split_once('=')) {
+            return labels.get(key.trim()).map(String::as_str) == Some(value.trim());
+        }
+        match requirement.strip_prefix('!') {
+            Some(key) => !labels.contains_key(key.trim()),
+            None => labels.contains_key(requirement),
+        }
+    })
+}
+
+/// A selector's requirements: commas outside parentheses separate them.
+fn split_requirements(selector: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (index, character) in selector.char_indices() {
+        match character {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(&selector[start..index]);
+                start = index + 1;
             }
-            let name = &rest[..name_len];
-            let after = &rest[name_len..];
-            let has_default =
-                after.starts_with(":=") || after.starts_with(":-") || after.starts_with('=') || after.starts_with('-');
-            if !has_default && after.starts_with(['}', ':', '^', ',', '#', '%', '/']) {
-                found.push((name.to_owned(), index as u32 + 1));
-            }
+            _ => {}
         }
     }
-    found
+    parts.push(&selector[start..]);
+    parts
 }
 
 #[cfg(test)]
@@ -425,10 +440,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn references_without_defaults() {
-        let text = "a: ${A}\nb: ${B:=x}\nc: $${C}\nd: ${D:-y} ${E}\n---\nmetadata:\n  labels:\n    \
-                    kustomize.toolkit.fluxcd.io/substitute: disabled\nf: ${F}\n";
-        assert_eq!(references(text), [("A".to_owned(), 1), ("E".to_owned(), 4)]);
+    fn label_selectors() {
+        let labels = BTreeMap::from([("app".to_owned(), "web".to_owned())]);
+        let none = BTreeMap::new();
+        assert!(selector_matches(
+            "substitution.flux.home.arpa/disabled notin (true)",
+            &none
+        ));
+        assert!(!selector_matches(
+            "x notin (true)",
+            &BTreeMap::from([("x".into(), "true".into())])
+        ));
+        assert!(selector_matches("app=web", &labels));
+        assert!(selector_matches("app in (db, web),!other", &labels));
+        assert!(!selector_matches("components.postgres/cnpg=init", &labels));
+        assert!(selector_matches("app!=db", &labels));
+        assert!(!selector_matches("app", &none));
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! Reading one YAML file into documents: SOPS-encrypted files recognised (and reduced to the
-//! kind and name of each document), templates and non-YAML text skipped with a note,
-//! malformed YAML noted with its line and column while the documents that parse are kept.
-//! Files larger than [`MAX_FILE_BYTES`] are not read.
+//! kind, name and data key names of each document), templates and non-YAML text skipped with a
+//! note, malformed YAML noted with its line and column while the documents that parse are kept.
+//! The `${VAR}` references of every plaintext file are kept, whatever else is skipped. Files
+//! larger than [`MAX_FILE_BYTES`] are not read.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read};
 use std::path::Path;
 
-use super::model::{Note, NoteKind, SopsDocument, SopsFile};
+use super::flux_objects::data_keys;
+use super::model::{Note, NoteKind, SopsDocument, SopsFile, VariableUse};
+use super::variables;
 use super::walk::Found;
 use crate::yaml::{self, Node, NodeValue, Position};
 
@@ -90,13 +94,19 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, Unread> {
 }
 
 /// Reads a file of at most [`MAX_FILE_BYTES`] as UTF-8 text (`None` otherwise), for the
-/// readers that come back to a file the scan already judged (patch and values files, doctor).
-pub(crate) fn read_text(path: &Path) -> Option<String> {
+/// readers of files the scan reads beside the YAML stream (values, env and resource files).
+pub(super) fn read_text(path: &Path) -> Option<String> {
     String::from_utf8(read_bounded(path).ok()?).ok()
 }
 
-/// Reads and parses one file, adding notes for what is skipped.
-pub(super) fn read(found: &Found, notes: &mut Vec<Note>) -> Content {
+/// Reads and parses one file, adding notes for what is skipped, and the `${VAR}` references
+/// of its text to `variables` (unless it is SOPS-encrypted: of a template, of malformed or
+/// binary text too, as Flux would substitute them if the file were applied).
+pub(super) fn read(
+    found: &Found,
+    notes: &mut Vec<Note>,
+    variables: &mut BTreeMap<String, Vec<VariableUse>>,
+) -> Content {
     let note = |at: Option<Position>, kind: NoteKind, message: String| Note {
         file: found.relative.clone(),
         line: at.map(|at| at.line.max(1)),
@@ -128,7 +138,17 @@ pub(super) fn read(found: &Found, notes: &mut Vec<Note>) -> Content {
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let named_sops = is_sops_name(&found.relative);
+    let keep_variables = |into: &mut BTreeMap<String, Vec<VariableUse>>| {
+        let uses = variables::uses(text);
+        if !uses.is_empty() {
+            into.insert(found.relative.clone(), uses);
+        }
+    };
     if let Some(nul) = text.find('\0') {
+        if !named_sops {
+            keep_variables(variables);
+        }
         notes.push(note(
             Some(position(text.as_bytes(), nul)),
             NoteKind::NotYaml,
@@ -136,7 +156,6 @@ pub(super) fn read(found: &Found, notes: &mut Vec<Note>) -> Content {
         ));
         return Content::Skipped;
     }
-    let named_sops = is_sops_name(&found.relative);
     let (documents, errors) = yaml::parse_documents_lenient(text);
     let encrypted = named_sops || documents.iter().any(|d| d.get("sops").is_some());
     if !errors.is_empty() {
@@ -146,6 +165,7 @@ pub(super) fn read(found: &Found, notes: &mut Vec<Note>) -> Content {
                 NoteKind::Template,
                 "templated text that is not YAML: skipped (render the template to scan the result)".into(),
             ));
+            keep_variables(variables);
             return Content::Skipped;
         }
         for error in &errors {
@@ -164,7 +184,19 @@ pub(super) fn read(found: &Found, notes: &mut Vec<Note>) -> Content {
             documents: documents.iter().map(sops_document).collect(),
         });
     }
+    keep_variables(variables);
     Content::Documents(documents)
+}
+
+/// Whether a file read beside the YAML stream (an env or resource file) is SOPS-encrypted as
+/// the scanner judges YAML files: a `*.sops.yaml` name, or a document with a `sops` key.
+pub(super) fn is_encrypted(relative: &str, text: &str) -> bool {
+    is_sops_name(relative)
+        || (text.contains("sops")
+            && yaml::parse_documents_lenient(text)
+                .0
+                .iter()
+                .any(|d| d.get("sops").is_some()))
 }
 
 /// The line and column (in characters, from 1) of the byte at `offset`, which follows valid
@@ -188,14 +220,17 @@ fn is_sops_name(relative: &str) -> bool {
         .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
 }
 
-/// The kind and name of an encrypted document; a value SOPS encrypted (`ENC[...]`) is not
-/// kept even there.
+/// The kind, name and data key names of an encrypted document (SOPS encrypts values, not
+/// keys); a value SOPS encrypted (`ENC[...]`) is not kept even there.
 fn sops_document(node: &Node) -> SopsDocument {
     let plain = |value: Option<&str>| value.filter(|v| !v.starts_with("ENC[")).map(str::to_owned);
+    let mut keys = data_keys(node);
+    keys.retain(|key| !key.starts_with("ENC["));
     SopsDocument {
         kind: plain(node.get("kind").and_then(Node::as_str)),
         name: plain(node.at_path(["metadata", "name"]).and_then(Node::as_str)),
         line: node.at.line,
+        data_keys: keys,
     }
 }
 
@@ -221,6 +256,7 @@ mod tests {
                 path,
             },
             &mut notes,
+            &mut BTreeMap::new(),
         );
         (content, notes)
     }
@@ -277,7 +313,10 @@ mod tests {
                 relative: "f.yaml".to_owned(),
                 path,
             };
-            assert!(matches!(read(&found, &mut notes), Content::Skipped));
+            assert!(matches!(
+                read(&found, &mut notes, &mut BTreeMap::new()),
+                Content::Skipped
+            ));
             assert_eq!(notes[0].kind, NoteKind::NotYaml);
             assert_eq!(notes[0].to_string(), expected);
         }
@@ -295,7 +334,10 @@ mod tests {
         // Sparse files: the size is checked before a byte is read.
         file.set_len(MAX_FILE_BYTES + (1 << 20)).unwrap();
         let mut notes = Vec::new();
-        assert!(matches!(read(&found, &mut notes), Content::Skipped));
+        assert!(matches!(
+            read(&found, &mut notes, &mut BTreeMap::new()),
+            Content::Skipped
+        ));
         assert_eq!(notes[0].kind, NoteKind::Unreadable);
         assert_eq!(
             notes[0].to_string(),
@@ -304,7 +346,7 @@ mod tests {
         // At the limit, the file is read (and its NUL bytes noted).
         file.set_len(MAX_FILE_BYTES).unwrap();
         let mut notes = Vec::new();
-        read(&found, &mut notes);
+        read(&found, &mut notes, &mut BTreeMap::new());
         assert_eq!(notes[0].kind, NoteKind::NotYaml, "{notes:?}");
     }
 
@@ -331,5 +373,52 @@ mod tests {
         assert!(matches!(content, Content::Sops(_)));
         assert!(!notes[0].message.contains('['), "{}", notes[0].message);
         assert!(!is_sops_name(".sops.yaml"));
+    }
+
+    #[test]
+    fn a_sops_secret_keeps_its_key_names_and_no_value() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: cluster-secrets\ndata:\n  \
+                    TOKEN: ENC[AES256_GCM,data:dG9rZW4=,type:str]\nstringData:\n  \
+                    SECRET_DOMAIN: ENC[AES256_GCM,data:ZXhhbXBsZQ==,type:str]\n  \
+                    ENC[AES256_GCM,data:a2V5,type:str]: ENC[AES256_GCM,data:dmFs,type:str]\n\
+                    sops:\n  mac: ENC[AES256_GCM,data:bWFj,type:str]\n";
+        let (content, _) = read_text("vars/cluster-secrets.sops.yaml", text);
+        let Content::Sops(file) = content else { panic!() };
+        assert_eq!(file.documents[0].data_keys, ["TOKEN", "SECRET_DOMAIN"]);
+        let model = format!("{file:?}");
+        for value in ["ENC[", "dG9rZW4=", "ZXhhbXBsZQ==", "bWFj"] {
+            assert!(!model.contains(value), "`{value}` reached the model: {model}");
+        }
+    }
+
+    #[test]
+    fn the_references_of_plaintext_files_are_kept() {
+        let mut variables = BTreeMap::new();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("a.yaml", "a: ${A}\nb: ${B:=x}\n"),
+            ("t.yaml", "a: {{ .x }}\nb: ${T}\n"),
+            ("s.sops.yaml", "a: ${S}\nsops: {mac: x}\n"),
+            ("e.yaml", "a: ${E}\nsops: {mac: x}\n"),
+        ] {
+            let path = dir.path().join(name);
+            fs::write(&path, text).unwrap();
+            let found = Found {
+                relative: name.to_owned(),
+                path,
+            };
+            read(&found, &mut Vec::new(), &mut variables);
+        }
+        let names: Vec<(&str, &str, bool)> = variables
+            .iter()
+            .flat_map(|(file, uses)| {
+                uses.iter()
+                    .map(move |u| (file.as_str(), u.name.as_str(), u.has_default))
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [("a.yaml", "A", false), ("a.yaml", "B", true), ("t.yaml", "T", false)]
+        );
     }
 }

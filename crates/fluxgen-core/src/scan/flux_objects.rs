@@ -1,13 +1,14 @@
 //! Reading the Flux objects of a document into the model: sources, Kustomizations,
-//! HelmReleases, notification objects and FluxInstance manifests.
+//! HelmReleases, notification objects and FluxInstance manifests; and of every object, what it
+//! is, its labels and annotations and the key names of its data.
 
 use std::collections::BTreeMap;
 
 use super::fields::is_duration;
 use super::model::{
-    Alert, Chart, Decryption, Dependency, FluxInstance, GitReference, GitRepository, HelmRelease, InstanceSource,
-    InstanceSync, Kustomization, Location, ObjectRef, ObjectReference, OciRepository, Patch, PostBuild, Provider,
-    Receiver, SubstituteSource, ValuesReference,
+    Alert, Chart, CommonMetadata, Decryption, Dependency, ExternalSecret, FluxInstance, GitReference, GitRepository,
+    HelmRelease, InstanceSource, InstanceSync, Kustomization, Location, ObjectRef, ObjectReference, OciRepository,
+    Patch, PostBuild, Provider, Receiver, SubstituteSource, ValuesReference,
 };
 use crate::PatchTarget;
 use crate::yaml::{Node, NodeValue};
@@ -43,7 +44,33 @@ pub(super) fn items<'a>(node: &'a Node, path: &[&str]) -> &'a [Node] {
     }
 }
 
-/// `apiVersion`, `kind`, `metadata.name` and `metadata.namespace` of an object document.
+/// A mapping of scalars at a path as text (numbers and booleans as written; other values are
+/// left out), e.g. `metadata.labels`.
+pub(super) fn string_map(node: &Node, path: &[&str]) -> BTreeMap<String, String> {
+    match node.at_path(path.iter().copied()).map(|n| &n.value) {
+        Some(NodeValue::Map(entries)) => entries
+            .iter()
+            .filter_map(|(key, value)| Some((key.name.clone(), text(value, &[])?)))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// The key names of `data`, then `stringData` (a ConfigMap's or a Secret's), as written; never
+/// a value.
+pub(super) fn data_keys(node: &Node) -> Vec<String> {
+    ["data", "stringData"]
+        .iter()
+        .filter_map(|key| match node.get(key).map(|n| &n.value) {
+            Some(NodeValue::Map(entries)) => Some(entries.iter().map(|(k, _)| k.name.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// What an object document is (`apiVersion`, `kind`, `metadata.name` and `namespace`), its
+/// labels and annotations, and the key names of its data.
 pub(super) fn object_ref(node: &Node, file: &str) -> Option<ObjectRef> {
     Some(ObjectRef {
         api_version: text(node, &["apiVersion"])?,
@@ -54,6 +81,9 @@ pub(super) fn object_ref(node: &Node, file: &str) -> Option<ObjectRef> {
             file: file.to_owned(),
             line: node.at.line,
         },
+        labels: string_map(node, &["metadata", "labels"]),
+        annotations: string_map(node, &["metadata", "annotations"]),
+        data_keys: data_keys(node),
     })
 }
 
@@ -191,6 +221,10 @@ pub(super) fn kustomization(node: &Node, file: &str) -> Kustomization {
         decryption,
         depends_on: dependencies(node),
         patches: inline_patches(items(node, &["spec", "patches"]), file),
+        common_metadata: node.at_path(["spec", "commonMetadata"]).map(|common| CommonMetadata {
+            labels: string_map(common, &["labels"]),
+            annotations: string_map(common, &["annotations"]),
+        }),
         at: location(node, file),
     }
 }
@@ -253,6 +287,18 @@ pub(super) fn provider(node: &Node, file: &str) -> Provider {
         namespace: text(node, &["metadata", "namespace"]),
         provider_type: text(node, &["spec", "type"]).unwrap_or_default(),
         secret_ref: text(node, &["spec", "secretRef", "name"]),
+        at: location(node, file),
+    }
+}
+
+pub(super) fn external_secret(node: &Node, file: &str) -> ExternalSecret {
+    let name = text(node, &["metadata", "name"]).unwrap_or_default();
+    ExternalSecret {
+        namespace: text(node, &["metadata", "namespace"]),
+        store_kind: text(node, &["spec", "secretStoreRef", "kind"]).unwrap_or_else(|| "SecretStore".to_owned()),
+        store: text(node, &["spec", "secretStoreRef", "name"]),
+        target: text(node, &["spec", "target", "name"]).unwrap_or_else(|| name.clone()),
+        name,
         at: location(node, file),
     }
 }

@@ -3,12 +3,13 @@
 //! that do not exist), its patches and its generators; the Flux bootstrap installs among them
 //! (what each Flux Kustomization builds from them is the build graph, `build_graph`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
-use super::documents::{Unread, read_bounded};
-use super::flux_objects::{items, patch_target, text};
+use super::documents::{Unread, is_encrypted, read_bounded, read_text};
+use super::flux_objects::{items, patch_target, string_map, text};
 use super::model::{BootstrapInstall, Location, Note, NoteKind, Patch};
 use crate::yaml::{Node, NodeValue, Position};
 
@@ -33,8 +34,12 @@ pub struct KustomizeFile {
     pub patches: Vec<Patch>,
     /// `configMapGenerator`.
     pub config_map_generators: Vec<Generator>,
-    /// `secretGenerator` (names and files only: literals are never read).
+    /// `secretGenerator` (names and keys only: a value is never read).
     pub secret_generators: Vec<Generator>,
+    /// `commonLabels` (scalars as written).
+    pub common_labels: BTreeMap<String, String>,
+    /// `commonAnnotations` (scalars as written).
+    pub common_annotations: BTreeMap<String, String>,
     /// The file.
     pub at: Location,
 }
@@ -82,6 +87,12 @@ pub struct Generator {
     pub files: Vec<(String, EntryTarget)>,
     /// `envs`.
     pub envs: Vec<EntryTarget>,
+    /// The keys `literals` define (`key=value` entries: the key only, never the value).
+    pub literal_keys: Vec<String>,
+    /// The keys the `envs` files define (`KEY=value` lines: the key only, never the value),
+    /// read at scan time. A SOPS-encrypted YAML file is not read (its keys are unknown); of an
+    /// encrypted dotenv file only the key names count, which SOPS leaves in plaintext.
+    pub env_keys: Vec<String>,
 }
 
 /// Whether a file name is one kustomize reads as a kustomization.
@@ -177,6 +188,12 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
         items(node, &[key])
             .iter()
             .filter_map(|g| {
+                let envs: Vec<EntryTarget> = items(g, &["envs"])
+                    .iter()
+                    .filter_map(|e| text(e, &[]))
+                    .chain(text(g, &["env"]))
+                    .map(|e| resolve(root, &dir, &e))
+                    .collect();
                 Some(Generator {
                     name: text(g, &["name"])?,
                     namespace: text(g, &["namespace"]),
@@ -191,12 +208,13 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
                             (key, resolve(root, &dir, &path))
                         })
                         .collect(),
-                    envs: items(g, &["envs"])
+                    literal_keys: items(g, &["literals"])
                         .iter()
-                        .filter_map(|e| text(e, &[]))
-                        .chain(text(g, &["env"]))
-                        .map(|e| resolve(root, &dir, &e))
+                        .filter_map(Node::as_str)
+                        .filter_map(|l| l.split_once('=').map(|(key, _)| key.trim().to_owned()))
                         .collect(),
+                    env_keys: envs.iter().flat_map(|env| env_keys(root, env)).collect(),
+                    envs,
                 })
             })
             .collect()
@@ -209,12 +227,30 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
         patches: patches(root, node, relative, &dir, notes),
         config_map_generators: generators("configMapGenerator"),
         secret_generators: generators("secretGenerator"),
+        common_labels: string_map(node, &["commonLabels"]),
+        common_annotations: string_map(node, &["commonAnnotations"]),
         at: Location {
             file: relative.to_owned(),
             line: node.at.line,
         },
         dir,
     }
+}
+
+/// The keys a generator's env file defines (`KEY=value` lines, `#` comments skipped: the key
+/// only); none for a file that is not there, cannot be read or is SOPS-encrypted YAML.
+fn env_keys(root: &Path, env: &EntryTarget) -> Vec<String> {
+    let EntryTarget::File(path) = env else {
+        return Vec::new();
+    };
+    let Some(text) = read_text(&root.join(path)).filter(|text| !is_encrypted(path, text)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| line.split_once('=').map_or(line, |(key, _)| key).trim().to_owned())
+        .collect()
 }
 
 /// Every patch of a kustomization, its text read from the file when given by `path`.

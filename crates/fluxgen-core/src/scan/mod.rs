@@ -7,22 +7,29 @@
 //! [`Repository`]:
 //!
 //! - Flux sources ([`GitRepository`], [`OciRepository`]), [`Kustomization`]s, [`HelmRelease`]s,
-//!   [`Receiver`]s, [`Alert`]s and [`Provider`]s, and every other object as an [`ObjectRef`];
+//!   [`Receiver`]s, [`Alert`]s and [`Provider`]s, [`ExternalSecret`]s, and every object as an
+//!   [`ObjectRef`] with its labels, annotations and the key names of its data;
 //! - the kustomize graph: every `kustomization.yaml` ([`KustomizeFile`]) with its resources and
 //!   components resolved relative to its directory ([`EntryTarget`]: file, directory, remote
 //!   base, missing path), its patches and generators; [`Repository::applied_files`] follows
 //!   it from a Flux Kustomization's path;
 //! - [`FluxInstance`]s, as manifests or as flux-instance chart values (inline, or from a values
 //!   file a `configMapGenerator` turns into the release's `valuesFrom` ConfigMap);
-//! - [`BootstrapInstall`]s: kustomizations that pull `github.com/fluxcd/flux2/manifests/install`.
+//! - [`BootstrapInstall`]s: kustomizations that pull `github.com/fluxcd/flux2/manifests/install`;
+//! - the `${VAR}` references of each plaintext file ([`VariableUse`]), which Flux's `postBuild`
+//!   substitution replaces.
+//!
+//! Each YAML file is read once, and only facts are kept, no document tree and no file text:
+//! what uses the model (`doctor`) has no need to read a file again. Of a Secret, a ConfigMap
+//! or a generator, only the key names are kept, never a value.
 //!
 //! Every object carries its [`Location`]. SOPS-encrypted files (a top-level `sops:` key, or a
-//! `*.sops.yaml` name) become [`SopsFile`]s with the kind and name of each document and no
-//! value. Templates, text that is not YAML and files larger than [`MAX_FILE_BYTES`] are
-//! skipped, malformed YAML is kept as far as it parses, and a field of a Flux object with the
-//! wrong type is left out; each is a [`Note`] at its line and column where there is one
-//! ([`NoteKind::loses_content`] tells which lose part of the repository). Nothing in a
-//! repository makes the scan fail: only a root that cannot be read does.
+//! `*.sops.yaml` name) become [`SopsFile`]s with the kind, name and data key names of each
+//! document and no value. Templates, text that is not YAML and files larger than
+//! [`MAX_FILE_BYTES`] are skipped, malformed YAML is kept as far as it parses, and a field of
+//! a Flux object with the wrong type is left out; each is a [`Note`] at its line and column
+//! where there is one ([`NoteKind::loses_content`] tells which lose part of the repository).
+//! Nothing in a repository makes the scan fail: only a root that cannot be read does.
 //!
 //! ```
 //! let dir = tempfile::tempdir()?;
@@ -49,6 +56,7 @@ pub(crate) mod layout;
 mod model;
 pub(crate) mod sync_decision;
 pub use sync_decision::{RepointedRoot, check_sync};
+mod variables;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -62,14 +70,13 @@ use crate::yaml::Node;
 use documents::Content;
 
 pub use documents::MAX_FILE_BYTES;
-pub(crate) use documents::read_text;
 pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
 pub use layout::PhaseSource;
 pub use model::{
-    Alert, BootstrapInstall, Chart, Decryption, Dependency, FluxInstance, GitReference, GitRepository, HelmRelease,
-    InstanceSource, InstanceSync, Kustomization, Location, Note, NoteKind, ObjectRef, ObjectReference, OciRepository,
-    Patch, PostBuild, Provider, Receiver, SopsDocument, SopsFile, SubstituteSource, ValuesReference,
-    normalize_repo_path,
+    Alert, BootstrapInstall, Chart, CommonMetadata, Decryption, Dependency, ExternalSecret, FluxInstance, GitReference,
+    GitRepository, HelmRelease, InstanceSource, InstanceSync, Kustomization, Location, Note, NoteKind, ObjectRef,
+    ObjectReference, OciRepository, Patch, PostBuild, Provider, Receiver, SopsDocument, SopsFile, SubstituteSource,
+    ValuesReference, VariableUse, normalize_repo_path,
 };
 
 /// Everything the scanner found in a repository.
@@ -112,6 +119,11 @@ pub struct Repository {
     /// the objects above.
     #[serde(skip)]
     pub(crate) graph: build_graph::BuildGraph,
+    /// `ExternalSecret` objects.
+    pub external_secrets: Vec<ExternalSecret>,
+    /// The `${VAR}` references of each plaintext file that has any, by file: every YAML file
+    /// (templates and malformed ones too), and the other files `kustomization.yaml`s list.
+    pub variable_uses: BTreeMap<String, Vec<VariableUse>>,
 }
 
 /// Scans a repository. Fails only when `repo_root` cannot be read; everything wrong inside
@@ -137,7 +149,7 @@ pub(crate) fn scan_skipping(repo_root: &Path, skip: &std::collections::HashSet<S
     };
     let mut inline_values: Vec<Option<Node>> = Vec::new();
     for found in &walked.yaml {
-        match documents::read(found, &mut repository.notes) {
+        match documents::read(found, &mut repository.notes, &mut repository.variable_uses) {
             Content::Skipped => {}
             Content::Sops(file) => repository.sops_files.push(file),
             Content::Documents(documents) => {
@@ -147,6 +159,12 @@ pub(crate) fn scan_skipping(repo_root: &Path, skip: &std::collections::HashSet<S
             }
         }
     }
+    variables::resource_files(
+        &root,
+        &repository.kustomize_files,
+        &repository.yaml_files,
+        &mut repository.variable_uses,
+    );
     repository.bootstrap_installs = repository
         .kustomize_files
         .values()
@@ -195,7 +213,14 @@ impl Repository {
             }
             ("helm.toolkit.fluxcd.io", "HelmRelease") => {
                 self.helm_releases.push(flux_objects::helm_release(document, file));
-                inline_values.push(document.at_path(["spec", "values"]).cloned());
+                // Only values with an `instance` can define a FluxInstance: the others are not
+                // kept until the chart is known.
+                inline_values.push(
+                    document
+                        .at_path(["spec", "values"])
+                        .filter(|values| values.get("instance").is_some())
+                        .cloned(),
+                );
             }
             ("notification.toolkit.fluxcd.io", "Receiver") => {
                 self.receivers.push(flux_objects::receiver(document, file))
@@ -203,6 +228,10 @@ impl Repository {
             ("notification.toolkit.fluxcd.io", "Alert") => self.alerts.push(flux_objects::alert(document, file)),
             ("notification.toolkit.fluxcd.io", "Provider") => {
                 self.providers.push(flux_objects::provider(document, file))
+            }
+            ("external-secrets.io", "ExternalSecret") => {
+                self.external_secrets
+                    .push(flux_objects::external_secret(document, file));
             }
             ("fluxcd.controlplane.io", "FluxInstance") => {
                 if let Some(spec) = document.get("spec") {
@@ -219,6 +248,20 @@ impl Repository {
             _ => {}
         }
         self.objects.push(object);
+    }
+
+    /// The object whose document starts at `at` (the objects are in file order).
+    ///
+    /// ```
+    /// use fluxgen_core::scan::{Location, Repository};
+    /// let at = Location { file: "apps/ks.yaml".to_owned(), line: 1 };
+    /// assert!(Repository::default().object(&at).is_none());
+    /// ```
+    pub fn object(&self, at: &Location) -> Option<&ObjectRef> {
+        self.objects
+            .binary_search_by(|object| object.at.cmp(at))
+            .ok()
+            .map(|index| &self.objects[index])
     }
 
     /// The `kustomization.yaml` of a directory (relative to the root, `""` for the root).

@@ -1,7 +1,9 @@
 //! What the scanner finds: plain data, each object with the file and line it was read from.
 //!
 //! Values of SOPS-encrypted files never reach these types: such a file is a [`SopsFile`]
-//! with the kind and name of each document, and nothing else.
+//! with the kind, name and data key names of each document, and nothing else. Of a plaintext
+//! Secret or ConfigMap, and of a kustomize generator's literals and env files, only the key
+//! names are kept, never a value.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,6 +43,13 @@ pub struct ObjectRef {
     pub namespace: Option<String>,
     /// Where it is.
     pub at: Location,
+    /// `metadata.labels` (scalars as written: numbers and booleans as text).
+    pub labels: BTreeMap<String, String>,
+    /// `metadata.annotations` (scalars as written).
+    pub annotations: BTreeMap<String, String>,
+    /// The key names of `data`, then `stringData`, as a ConfigMap or Secret has them (empty
+    /// for most other kinds); never a value.
+    pub data_keys: Vec<String>,
 }
 
 /// A reference to another object (`sourceRef`, a Receiver resource, an Alert event source).
@@ -180,8 +189,19 @@ pub struct Kustomization {
     pub depends_on: Vec<Dependency>,
     /// `spec.patches`.
     pub patches: Vec<Patch>,
+    /// `spec.commonMetadata`: what Flux adds to every object it applies.
+    pub common_metadata: Option<CommonMetadata>,
     /// Where it is.
     pub at: Location,
+}
+
+/// A Flux Kustomization's `spec.commonMetadata` (scalars as written).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CommonMetadata {
+    /// `labels`.
+    pub labels: BTreeMap<String, String>,
+    /// `annotations`.
+    pub annotations: BTreeMap<String, String>,
 }
 
 impl Kustomization {
@@ -416,23 +436,61 @@ pub struct BootstrapInstall {
     pub at: Location,
 }
 
-/// A SOPS-encrypted file: only what each document is, never a value.
+/// A SOPS-encrypted file: only what each document is and the names of its keys, never a value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SopsFile {
     /// The file, relative to the repository root.
     pub file: String,
-    /// Each document's kind and name (plaintext metadata; `None` when missing or encrypted).
+    /// Each document's kind and name (`None` when missing or encrypted) and the names of its
+    /// data keys: plaintext metadata.
     pub documents: Vec<SopsDocument>,
 }
 
 /// One document of a SOPS-encrypted file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SopsDocument {
     /// `kind`.
     pub kind: Option<String>,
     /// `metadata.name`.
     pub name: Option<String>,
     /// The line the document starts on.
+    pub line: u32,
+    /// The key names of `data`, then `stringData`, which SOPS leaves in plaintext (a name
+    /// that is itself encrypted, `ENC[...]`, is left out); never a value.
+    pub data_keys: Vec<String>,
+}
+
+/// An `ExternalSecret` (`external-secrets.io`): the store it reads and the Secret it writes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecret {
+    /// `metadata.name` (empty when missing).
+    pub name: String,
+    /// `metadata.namespace`, when written.
+    pub namespace: Option<String>,
+    /// `spec.secretStoreRef.kind` (`SecretStore` when missing, as the CRD defaults it).
+    pub store_kind: String,
+    /// `spec.secretStoreRef.name`, when written.
+    pub store: Option<String>,
+    /// `spec.target.name`, or the ExternalSecret's own name (the CRD's default).
+    pub target: String,
+    /// Where it is.
+    pub at: Location,
+}
+
+/// A `${VAR}` reference that Flux's `postBuild` substitution replaces: `${NAME}`, `${NAME:=x}`
+/// and the other forms Flux reads. `$${NAME}` (an escape) and the text of a document with
+/// `kustomize.toolkit.fluxcd.io/substitute: disabled` hold none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VariableUse {
+    /// The variable's name.
+    pub name: String,
+    /// Whether the reference gives a default (`${NAME:=x}`, `${NAME:-x}`, `${NAME=x}`,
+    /// `${NAME-x}`), so an undefined variable does not fail a strict build.
+    pub has_default: bool,
+    /// The line, from 1.
     pub line: u32,
 }
 
