@@ -82,9 +82,19 @@ pub(super) fn object_ref(node: &Node, file: &str) -> Option<ObjectRef> {
             line: node.at.line,
         },
         labels: string_map(node, &["metadata", "labels"]),
-        annotations: string_map(node, &["metadata", "annotations"]),
+        annotations: annotations(node),
         data_keys: data_keys(node),
     })
+}
+
+/// The annotation `kubectl apply` writes with a copy of the whole object, data included.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// `metadata.annotations`, without kubectl's copy of the object (of a Secret, its values).
+fn annotations(node: &Node) -> BTreeMap<String, String> {
+    let mut annotations = string_map(node, &["metadata", "annotations"]);
+    annotations.remove(LAST_APPLIED);
+    annotations
 }
 
 /// The API group of an `apiVersion` (`""` for the core group).

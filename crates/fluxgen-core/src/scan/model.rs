@@ -45,7 +45,9 @@ pub struct ObjectRef {
     pub at: Location,
     /// `metadata.labels` (scalars as written: numbers and booleans as text).
     pub labels: BTreeMap<String, String>,
-    /// `metadata.annotations` (scalars as written).
+    /// `metadata.annotations` (scalars as written), but for
+    /// `kubectl.kubernetes.io/last-applied-configuration`: a copy of the object, which for a
+    /// Secret holds its values.
     pub annotations: BTreeMap<String, String>,
     /// The key names of `data`, then `stringData`, as a ConfigMap or Secret has them (empty
     /// for most other kinds); never a value.
