@@ -104,6 +104,7 @@ pub(super) fn read_text(path: &Path) -> Option<String> {
 /// binary text too, as Flux would substitute them if the file were applied).
 pub(super) fn read(
     found: &Found,
+    skip_generated: bool,
     notes: &mut Vec<Note>,
     variables: &mut BTreeMap<String, Vec<VariableUse>>,
 ) -> Content {
@@ -138,6 +139,9 @@ pub(super) fn read(
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if skip_generated && crate::is_generated(text) {
+        return Content::Skipped;
+    }
     let named_sops = is_sops_name(&found.relative);
     let keep_variables = |into: &mut BTreeMap<String, Vec<VariableUse>>| {
         let uses = variables::uses(text);

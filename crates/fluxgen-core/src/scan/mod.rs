@@ -129,17 +129,27 @@ pub struct Repository {
 /// Scans a repository. Fails only when `repo_root` cannot be read; everything wrong inside
 /// the repository is a [`Note`].
 pub fn scan(repo_root: &Path) -> Result<Repository, Error> {
-    scan_skipping(repo_root, &std::collections::HashSet::new())
+    scan_with(repo_root, &Skip::default())
 }
 
-/// Scans a repository without entering the directories of `skip` (relative to the root).
-pub(crate) fn scan_skipping(repo_root: &Path, skip: &std::collections::HashSet<String>) -> Result<Repository, Error> {
+/// What a scan leaves out: for the sync check, which judges the repository without fluxgen's
+/// own output (that is the config's, not the repository's).
+#[derive(Debug, Default)]
+pub(crate) struct Skip {
+    /// Directories (relative to the root) not entered.
+    pub(crate) dirs: std::collections::HashSet<String>,
+    /// Whether files carrying fluxgen's generated marker are left unparsed.
+    pub(crate) generated: bool,
+}
+
+/// Scans a repository, leaving out what `skip` says.
+pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<Repository, Error> {
     let read_error = |source| Error::Read {
         path: repo_root.to_path_buf(),
         source,
     };
     let root = fs::canonicalize(repo_root).map_err(read_error)?;
-    let walked = walk::walk(&root, skip).map_err(read_error)?;
+    let walked = walk::walk(&root, &skip.dirs).map_err(read_error)?;
     let mut repository = Repository {
         root: repo_root.to_path_buf(),
         yaml_files: walked.yaml.iter().map(|f| f.relative.clone()).collect(),
@@ -149,7 +159,12 @@ pub(crate) fn scan_skipping(repo_root: &Path, skip: &std::collections::HashSet<S
     };
     let mut inline_values: Vec<Option<Node>> = Vec::new();
     for found in &walked.yaml {
-        match documents::read(found, &mut repository.notes, &mut repository.variable_uses) {
+        match documents::read(
+            found,
+            skip.generated,
+            &mut repository.notes,
+            &mut repository.variable_uses,
+        ) {
             Content::Skipped => {}
             Content::Sops(file) => repository.sops_files.push(file),
             Content::Documents(documents) => {

@@ -340,7 +340,11 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
             ["flux-operator", "flux-instance"].map(|app| format!("{path}/{app}"))
         })
         .collect();
-    let Ok(repository) = super::scan_skipping(repo_root, &generated) else {
+    let skip = super::Skip {
+        dirs: generated,
+        generated: true,
+    };
+    let Ok(repository) = super::scan_with(repo_root, &skip) else {
         return Ok(());
     };
     if repository.kustomizations.is_empty() {
