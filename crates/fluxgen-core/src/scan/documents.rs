@@ -259,6 +259,7 @@ mod tests {
                 relative: name.to_owned(),
                 path,
             },
+            false,
             &mut notes,
             &mut BTreeMap::new(),
         );
@@ -318,7 +319,7 @@ mod tests {
                 path,
             };
             assert!(matches!(
-                read(&found, &mut notes, &mut BTreeMap::new()),
+                read(&found, false, &mut notes, &mut BTreeMap::new()),
                 Content::Skipped
             ));
             assert_eq!(notes[0].kind, NoteKind::NotYaml);
@@ -339,7 +340,7 @@ mod tests {
         file.set_len(MAX_FILE_BYTES + (1 << 20)).unwrap();
         let mut notes = Vec::new();
         assert!(matches!(
-            read(&found, &mut notes, &mut BTreeMap::new()),
+            read(&found, false, &mut notes, &mut BTreeMap::new()),
             Content::Skipped
         ));
         assert_eq!(notes[0].kind, NoteKind::Unreadable);
@@ -350,7 +351,7 @@ mod tests {
         // At the limit, the file is read (and its NUL bytes noted).
         file.set_len(MAX_FILE_BYTES).unwrap();
         let mut notes = Vec::new();
-        read(&found, &mut notes, &mut BTreeMap::new());
+        read(&found, false, &mut notes, &mut BTreeMap::new());
         assert_eq!(notes[0].kind, NoteKind::NotYaml, "{notes:?}");
     }
 
