@@ -412,7 +412,7 @@ mod tests {
                 relative: name.to_owned(),
                 path,
             };
-            read(&found, &mut Vec::new(), &mut variables);
+            read(&found, false, &mut Vec::new(), &mut variables);
         }
         let names: Vec<(&str, &str, bool)> = variables
             .iter()
