@@ -267,6 +267,24 @@ mod tests {
     }
 
     #[test]
+    fn generated_files_are_left_unparsed_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path: PathBuf = dir.path().join("ks.yaml");
+        let text = format!(
+            "---\n{}\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\n",
+            crate::GENERATED_MARKER
+        );
+        fs::write(&path, text).unwrap();
+        let found = Found {
+            relative: "ks.yaml".to_owned(),
+            path,
+        };
+        let read_with = |skip| read(&found, skip, &mut Vec::new(), &mut BTreeMap::new());
+        assert!(matches!(read_with(true), Content::Skipped));
+        assert!(matches!(read_with(false), Content::Documents(_)));
+    }
+
+    #[test]
     fn documents_keep_their_start_lines() {
         let (content, notes) = read_text("a.yaml", "# c\n---\na: 1\n---\n\n---\nb: 2\nc: 3\n");
         let Content::Documents(docs) = content else { panic!() };
