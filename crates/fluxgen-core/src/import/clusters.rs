@@ -26,6 +26,8 @@ pub(super) struct Found<'a> {
     pub(super) source: Option<&'a GitRepository>,
     /// A FluxInstance already in the repository.
     pub(super) instance: Option<&'a FluxInstance>,
+    /// The path of the cluster's `cluster-apps` Kustomization, wherever it is defined.
+    pub(super) apps_path: Option<String>,
     /// The sync that keeps what the cluster runs.
     pub(super) proposal: Option<Proposal>,
     /// The root Kustomizations that stay (`cluster-apps`, `cluster-shared`, ...), by name.
@@ -69,6 +71,17 @@ pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<Str
                 source: scope.root_source.map(|i| &repository.git_repositories[i]),
                 instance: scope.instances.first().map(|&i| &repository.flux_instances[i]),
                 proposal: propose(repository, scope, "flux-system"),
+                apps_path: scope
+                    .nodes
+                    .iter()
+                    .find_map(|&n| match repository.graph.nodes[n].origin {
+                        crate::scan::build_graph::Origin::Kustomization(i)
+                            if repository.kustomizations[i].name == "cluster-apps" =>
+                        {
+                            repository.kustomizations[i].repo_path().filter(|p| !p.is_empty())
+                        }
+                        _ => None,
+                    }),
                 named_by_import: scope.unnamed,
                 staying_roots: scope
                     .staying_roots(repository)

@@ -1,7 +1,7 @@
 //! One cluster's settings: from its GOTK pieces (root GitRepository and Kustomization,
 //! bootstrap install, `flux` Kustomization), or from the FluxInstance of a migrated cluster.
 
-use super::clusters::{Found, inside};
+use super::clusters::Found;
 use super::left_behind::left_behind;
 use super::report::{EntryKind, ImportReport};
 use super::sync::sync_kustomization;
@@ -11,7 +11,7 @@ use super::written::{
     ImportedSync,
 };
 use crate::config::DurationText;
-use crate::scan::{FluxInstance, Kustomization, Patch, Repository, normalize_repo_path};
+use crate::scan::{FluxInstance, Patch, Repository, normalize_repo_path};
 use crate::{Component, Phase};
 
 /// The namespace Flux runs in unless the repository says otherwise.
@@ -39,7 +39,7 @@ pub(super) fn cluster(
         }),
         ..ImportedSettings::default()
     };
-    settings.path = Some(apps_path(repository, found));
+    settings.path = Some(apps_path(found));
     if let Some(instance) = found.instance {
         migrated(found, instance, phase, &mut settings, report);
     } else {
@@ -50,17 +50,11 @@ pub(super) fn cluster(
 }
 
 /// Where the two app directories go: `flux-system` below the directory `cluster-apps` applies.
-fn apps_path(repository: &Repository, found: &Found<'_>) -> String {
-    repository
-        .kustomizations
-        .iter()
-        .filter(|k| k.name == "cluster-apps" && inside(&k.at.file, &found.dir))
-        .find_map(Kustomization::repo_path)
-        .filter(|p| !p.is_empty())
-        .map_or_else(
-            || format!("{}/apps/flux-system", found.dir),
-            |apps| format!("{apps}/flux-system"),
-        )
+fn apps_path(found: &Found<'_>) -> String {
+    match &found.apps_path {
+        Some(apps) => format!("{apps}/flux-system"),
+        None => format!("{}/apps/flux-system", found.dir),
+    }
 }
 
 /// The minor of a Flux version: `v2.3.0` → `2.3.x`.

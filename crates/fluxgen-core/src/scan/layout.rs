@@ -81,6 +81,8 @@ pub(crate) struct ClusterScope<'a> {
     pub(crate) root: Option<usize>,
     /// The GitRepository the root reads (`repository.git_repositories` index).
     pub(crate) root_source: Option<usize>,
+    /// The cluster's main directory (see [`ClusterScope::dir`]).
+    dir: String,
     /// Kustomizations (graph nodes) no cluster's directories hold: a sync may still adopt them.
     pub(crate) unowned_nodes: Vec<usize>,
     /// Whether the layout names no cluster (a single-cluster `kubernetes/`): the cluster is
@@ -144,14 +146,11 @@ impl ClusterScope<'_> {
             .collect()
     }
 
-    /// The cluster's main directory: the one its name comes from (`kubernetes/main`), or the
-    /// shortest of its directories.
+    /// The cluster's main directory: of those named after it, the one holding its Flux install,
+    /// root or FluxInstance (`kubernetes/clusters/main` rather than `kubernetes/apps/main`), else
+    /// the shortest of its directories.
     pub(crate) fn dir(&self) -> &str {
-        self.name
-            .as_deref()
-            .and_then(|name| self.roots.iter().find(|r| r.rsplit('/').next() == Some(name)))
-            .or_else(|| self.roots.iter().min_by_key(|r| r.len()))
-            .map_or("", String::as_str)
+        &self.dir
     }
 }
 
@@ -207,10 +206,12 @@ pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) ->
                 root: None,
                 root_source: None,
                 unowned_nodes: Vec::new(),
+                dir: String::new(),
                 unnamed,
             };
             fill(&mut scope, repository, ownership, &defined, &installs);
             find_roots(&mut scope, repository);
+            scope.dir = main_dir(&scope, repository);
             scope
         })
         .collect();
@@ -225,6 +226,52 @@ pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) ->
         judge_phase(scope, repository);
     }
     scopes
+}
+
+/// The directory a cluster is named after that holds the most of its Flux setup (the root
+/// Kustomization, FluxInstances, bootstrap installs), else its shortest directory.
+fn main_dir(scope: &ClusterScope, repository: &Repository) -> String {
+    let mut evidence: Vec<&str> = Vec::new();
+    if let Some(root) = scope.root_kustomization(repository) {
+        evidence.push(&root.at.file);
+    }
+    evidence.extend(
+        scope
+            .instances
+            .iter()
+            .map(|&i| repository.flux_instances[i].at.file.as_str()),
+    );
+    evidence.extend(
+        scope
+            .bootstraps
+            .iter()
+            .map(|&i| repository.bootstrap_installs[i].at.file.as_str()),
+    );
+    let named: Vec<&String> = scope
+        .roots
+        .iter()
+        .filter(|r| {
+            scope
+                .name
+                .as_deref()
+                .is_some_and(|name| r.rsplit('/').next() == Some(name))
+        })
+        .collect();
+    let candidates = if named.is_empty() {
+        scope.roots.iter().collect()
+    } else {
+        named
+    };
+    candidates
+        .into_iter()
+        .max_by_key(|r| {
+            (
+                evidence.iter().filter(|f| inside(f, r)).count(),
+                std::cmp::Reverse(r.len()),
+            )
+        })
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A bootstrap install outside every cluster's directories (`bootstrap/flux/` at the
@@ -346,9 +393,16 @@ fn detect(repository: &Repository) -> BTreeMap<String, Vec<String>> {
 /// `kubernetes/edge/apps/flux-system`), and its sync path.
 fn config_roots(cluster: &Cluster) -> Vec<String> {
     let path = crate::scan::normalize_repo_path(&cluster.settings.path);
-    let root = match path.find("/apps") {
-        Some(at) if path[at..] == *"/apps" || path[at..].starts_with("/apps/") => path[..at].to_owned(),
-        _ => path.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_owned()),
+    let segments: Vec<&str> = path.split('/').collect();
+    // The directory named after the cluster (`kubernetes/apps/main` for
+    // `kubernetes/apps/main/flux-system`), else the one above `apps` (`kubernetes/edge` for
+    // `kubernetes/edge/apps/flux-system`), else the app path's parent.
+    let root = match segments.iter().rposition(|s| *s == cluster.name) {
+        Some(at) => segments[..=at].join("/"),
+        None => match segments.iter().rposition(|s| *s == "apps") {
+            Some(at) => segments[..at].join("/"),
+            None => path.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_owned()),
+        },
     };
     let sync = crate::scan::normalize_repo_path(&cluster.settings.instance.sync.path);
     let mut roots = vec![root.clone()];
