@@ -646,3 +646,21 @@ fn a_names_and_kinds_check() {
         .collect();
     assert!(kinds.contains(&("HelmRelease".to_owned(), "flux-instance".to_owned())));
 }
+
+#[test]
+fn a_migrated_repository_with_clusters_under_kubernetes_clusters_keeps_its_paths() {
+    // joryirving/home-ops: `kubernetes/clusters/<c>` holds each FluxInstance and `cluster-apps`,
+    // which applies `kubernetes/apps/<c>`: the app path is under the latter, the sync the
+    // FluxInstance's own, and the three clusters stay three.
+    let (_, imported) = imported("joryirving__home-ops");
+    let config = load("joryirving", &imported);
+    assert_eq!(config.clusters.keys().collect::<Vec<_>>(), ["main", "test", "utility"]);
+    for (name, cluster) in &config.clusters {
+        assert_eq!(cluster.phase, fluxgen_core::Phase::Complete);
+        assert_eq!(cluster.settings.path, format!("kubernetes/apps/{name}/flux-system"));
+        assert_eq!(
+            cluster.settings.instance.sync.path,
+            format!("kubernetes/clusters/{name}")
+        );
+    }
+}
