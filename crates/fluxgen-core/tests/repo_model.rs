@@ -512,3 +512,56 @@ fn a_root_whose_path_cannot_be_read_is_only_safe_adopted_where_it_is() {
     let config = Config::from_yaml(&text, origin).unwrap();
     fluxgen_core::scan::check_sync(&config, &["main".to_owned()], dir.path()).unwrap();
 }
+
+#[test]
+fn a_bootstrap_install_at_the_root_of_a_multi_cluster_repository_is_every_clusters_until_the_last_cutover() {
+    let (_dir, root) = copy("root-bootstrap");
+    // A second cluster `edge`, laid out like `main`.
+    support::trees::copy(&root.join("kubernetes/main"), &root.join("kubernetes/edge"));
+    let mut pending = vec![root.join("kubernetes/edge")];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let text = fs::read_to_string(&path).unwrap();
+                fs::write(&path, text.replace("kubernetes/main", "kubernetes/edge")).unwrap();
+            }
+        }
+    }
+    let (config, _) = imported(&root);
+    assert_eq!(config.clusters.keys().collect::<Vec<_>>(), ["edge", "main"]);
+    let install = "bootstrap/flux/kustomization.yaml".to_owned();
+    // `main` at cutover, `edge` still on the install: it stays, for `edge`.
+    let at = with_phase(&with_phase(&config, "main", Phase::Cutover), "edge", Phase::Prepare);
+    let report = doctor(&root, Some(&at));
+    assert!(
+        !findings_of(&report, "main").contains(&(Severity::Error, Code::DoubleManagedControllers, install.clone())),
+        "{:?}",
+        findings_of(&report, "main")
+    );
+    let findings = fluxgen_core::runbook_findings(&at, "main", &root).unwrap();
+    assert!(!findings.cutover.deletes.contains(&install), "{:?}", findings.cutover);
+    assert_eq!(
+        findings.bootstrap_kept,
+        Some((install.clone(), vec!["edge".to_owned()]))
+    );
+    let plan = fluxgen_core::runbook(&at, "main", &root).unwrap();
+    assert!(
+        plan.contains("Keep `bootstrap/flux/kustomization.yaml`: the clusters edge still install from it"),
+        "{plan}"
+    );
+    // Both past cutover: it is a Flux install left in each.
+    let at = with_phase(&at, "edge", Phase::Cutover);
+    let report = doctor(&root, Some(&at));
+    for cluster in ["edge", "main"] {
+        assert!(
+            findings_of(&report, cluster).contains(&(Severity::Error, Code::DoubleManagedControllers, install.clone())),
+            "{cluster}: {:?}",
+            findings_of(&report, cluster)
+        );
+    }
+    let findings = fluxgen_core::runbook_findings(&at, "main", &root).unwrap();
+    assert!(findings.cutover.deletes.contains(&install), "{:?}", findings.cutover);
+}

@@ -35,6 +35,10 @@ fn old_managers(context: &Context, scope: &ClusterScope) -> Vec<Manager> {
     let repository = context.repository;
     let mut managers = Vec::new();
     for &index in &scope.bootstraps {
+        // Shared with clusters still on it: theirs until their cutover.
+        if !crate::scan::layout::install_kept_for(context.scopes, scope, index).is_empty() {
+            continue;
+        }
         let install = &repository.bootstrap_installs[index];
         let namespace = repository
             .kustomize_files

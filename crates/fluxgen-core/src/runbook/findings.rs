@@ -19,6 +19,9 @@ pub struct Findings {
     pub bootstrap_file: Option<String>,
     /// Its directory.
     pub bootstrap_dir: Option<String>,
+    /// A bootstrap install shared with other clusters that still need it (before their
+    /// cutover): `(file, clusters)`. It stays until the last of them.
+    pub bootstrap_kept: Option<(String, Vec<String>)>,
     /// The file of a Flux Kustomization that applies the Flux manifests (`flux`).
     pub flux_kustomization_file: Option<String>,
     /// The root Kustomization applying the cluster's Flux directory (GOTK: `cluster`).
@@ -92,9 +95,14 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
         ..Findings::default()
     };
     if let Some(&install) = scope.bootstraps.first() {
+        let kept_for = crate::scan::layout::install_kept_for(&scopes, scope, install);
         let file = &repository.bootstrap_installs[install].at.file;
-        findings.bootstrap_file = Some(file.clone());
-        findings.bootstrap_dir = file.rsplit_once('/').map(|(dir, _)| dir.to_owned());
+        if kept_for.is_empty() {
+            findings.bootstrap_file = Some(file.clone());
+            findings.bootstrap_dir = file.rsplit_once('/').map(|(dir, _)| dir.to_owned());
+        } else {
+            findings.bootstrap_kept = Some((file.clone(), kept_for));
+        }
     }
     findings.flux_kustomization_file = scope
         .flux_manifests

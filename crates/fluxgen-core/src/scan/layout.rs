@@ -274,18 +274,30 @@ fn main_dir(scope: &ClusterScope, repository: &Repository) -> String {
         .unwrap_or_default()
 }
 
+/// The other clusters that still need a bootstrap install this cluster shares with them (before
+/// their cutover): it stays in the repository for them until the last one's cutover.
+pub(crate) fn install_kept_for(scopes: &[ClusterScope], this: &ClusterScope, install: usize) -> Vec<String> {
+    scopes
+        .iter()
+        .filter(|s| s.name != this.name && s.bootstraps.contains(&install))
+        .filter(|s| s.phase.is_none_or(|p| p < Phase::Cutover))
+        .filter_map(|s| s.name.clone())
+        .collect()
+}
+
 /// A bootstrap install outside every cluster's directories (`bootstrap/flux/` at the
-/// repository root) belongs to the only cluster, or to the clusters its path names.
+/// repository root) belongs to the clusters its path names, else to every cluster: any of them
+/// may be the one that applies it, and it is a Flux install left in each of them.
 fn attach_unplaced_installs(scopes: &mut [ClusterScope], repository: &Repository) {
-    let count = scopes.len();
     for (index, install) in repository.bootstrap_installs.iter().enumerate() {
         if scopes.iter().any(|s| s.bootstraps.contains(&index)) {
             continue;
         }
         let segments: Vec<&str> = install.at.file.split('/').collect();
+        let named = |scope: &ClusterScope| scope.name.as_deref().is_some_and(|n| segments.contains(&n));
+        let any_named = scopes.iter().any(|s| !s.unnamed && named(s));
         for scope in scopes.iter_mut() {
-            let named = scope.name.as_deref().is_some_and(|n| segments.contains(&n));
-            if count == 1 || named {
+            if !any_named || named(scope) {
                 scope.bootstraps.push(index);
                 scope.files.insert(install.at.file.clone());
             }
