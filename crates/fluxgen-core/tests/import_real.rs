@@ -664,3 +664,24 @@ fn a_migrated_repository_with_clusters_under_kubernetes_clusters_keeps_its_paths
         );
     }
 }
+
+#[test]
+fn the_flux_bootstrap_repositories_import_or_say_why_not() {
+    // The `flux bootstrap` layout is not read yet (issue 12): import must say "no cluster found",
+    // never write a config that does not load (a tenant's `./` root once gave an empty sync path).
+    let dir = support::shared_dir().join("refs-flux-bootstrap");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_dir() {
+            continue;
+        }
+        let repository = fluxgen_core::scan(&path).unwrap();
+        match fluxgen_core::import(&repository, &ImportOptions::default()) {
+            Ok(imported) => {
+                load(&path.display().to_string(), &imported);
+            }
+            Err(fluxgen_core::ImportError::NoClusters { .. }) => {}
+            Err(other) => panic!("{}: {other}", path.display()),
+        }
+    }
+}

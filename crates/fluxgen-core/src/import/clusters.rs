@@ -36,18 +36,13 @@ pub(super) struct Found<'a> {
     pub(super) named_by_import: bool,
 }
 
-/// Every cluster of the scanner's layout that has a Flux install, a root or a FluxInstance,
+/// Every cluster of the scanner's layout that has a Flux install or a FluxInstance,
 /// keyed by name (`single` for a layout without a cluster name).
 pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<String, Found<'a>> {
     let flux = repository.flux_manifest_kustomizations();
     scopes(repository, None)
         .iter()
-        .filter(|scope| {
-            !scope.bootstraps.is_empty()
-                || !scope.flux_manifests.is_empty()
-                || !scope.instances.is_empty()
-                || scope.root.is_some()
-        })
+        .filter(|scope| !scope.bootstraps.is_empty() || !scope.flux_manifests.is_empty() || !scope.instances.is_empty())
         .map(|scope| {
             let name = match &scope.name {
                 Some(name) if !scope.unnamed => name.clone(),

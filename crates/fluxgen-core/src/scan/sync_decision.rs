@@ -207,10 +207,12 @@ pub(crate) struct Proposal {
 
 /// The sync for a cluster that keeps everything it runs: adopt the root in place when the root
 /// Kustomization and its GitRepository share a name, else a new root named after the
-/// GitRepository in a dedicated directory. `None` when the cluster has no root to keep.
+/// GitRepository in a dedicated directory. `None` when the cluster has no root to keep (or
+/// one that applies the whole repository).
 pub(crate) fn propose(repository: &Repository, scope: &ClusterScope, namespace: &str) -> Option<Proposal> {
     let root = scope.root_kustomization(repository)?;
-    let root_dir = root.repo_path().unwrap_or_default();
+    // A root applying the whole repository (`./`) cannot be a FluxInstance's sync path.
+    let root_dir = root.repo_path().filter(|p| !p.is_empty())?;
     let source = scope.root_source.map(|i| &repository.git_repositories[i]);
     let in_place = Proposal {
         name: root.name.clone(),
