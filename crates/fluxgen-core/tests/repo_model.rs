@@ -565,3 +565,36 @@ fn a_bootstrap_install_at_the_root_of_a_multi_cluster_repository_is_every_cluste
     let findings = fluxgen_core::runbook_findings(&at, "main", &root).unwrap();
     assert!(findings.cutover.deletes.contains(&install), "{:?}", findings.cutover);
 }
+
+#[test]
+fn the_test_repositories_hold_no_copy_of_the_reference_repositories() {
+    use std::collections::BTreeMap;
+    // Every non-empty file below `dir`, by its bytes.
+    fn files(dir: &Path, into: &mut BTreeMap<Vec<u8>, PathBuf>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, into);
+            } else if let Ok(bytes) = fs::read(&path)
+                && !bytes.is_empty()
+            {
+                into.entry(bytes).or_insert(path);
+            }
+        }
+    }
+    let mut reference = BTreeMap::new();
+    for set in ["refs", "refs-flux-bootstrap"] {
+        files(&support::shared_dir().join(set), &mut reference);
+    }
+    let mut ours = BTreeMap::new();
+    files(&fixture(""), &mut ours);
+    let copies: Vec<String> = ours
+        .iter()
+        .filter_map(|(bytes, path)| Some(format!("{} = {}", path.display(), reference.get(bytes)?.display())))
+        .collect();
+    assert!(
+        copies.is_empty(),
+        "read these from ../shared instead:\n{}",
+        copies.join("\n")
+    );
+}
