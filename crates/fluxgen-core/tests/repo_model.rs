@@ -401,11 +401,7 @@ fn a_half_migrated_repository_gets_a_phase_per_cluster_and_no_cross_cluster_find
 #[test]
 fn a_source_on_another_branch_of_the_same_url_is_not_the_local_tree() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let path = dir.path().join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| write_file(dir.path(), path, text);
     write(
         "clusters/staging/flux-system/gotk-sync.yaml",
         "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n\
@@ -435,15 +431,18 @@ fn a_source_on_another_branch_of_the_same_url_is_not_the_local_tree() {
     assert!(!mermaid.contains("Kustomization dev-team<br/>./"), "{mermaid}");
 }
 
+/// Writes `text` to `root/path`, creating its directory.
+fn write_file(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
 /// A root Kustomization `flux-system` in a single-cluster layout (`kubernetes/flux`), and a
 /// config whose paths assume `kubernetes/<cluster>/`: no cluster directory holds the root.
 fn single_cluster_root_named_flux_system() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let path = dir.path().join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| write_file(dir.path(), path, text);
     write(
         "kubernetes/flux/config/cluster.yaml",
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\

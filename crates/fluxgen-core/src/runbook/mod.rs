@@ -11,6 +11,7 @@ use minijinja::{Environment, syntax::SyntaxConfig};
 use serde::Serialize;
 
 use crate::config::{Config, InstanceMode, Phase};
+use crate::scan::sync_decision::refuse_repointing;
 use crate::{Error, IndexFile};
 pub use findings::{CutoverSteps, Findings, find};
 
@@ -114,8 +115,8 @@ pub fn runbook_findings(config: &Config, cluster: &str, repo_root: &Path) -> Res
         origin: config.origin.to_string(),
         known: config.clusters.keys().cloned().collect(),
     })?;
-    crate::scan::check_sync(config, &[cluster.to_owned()], repo_root)?;
     let repository = crate::scan::scan(repo_root).unwrap_or_default();
+    refuse_repointing(&repository, config, &[cluster.to_owned()])?;
     Ok(find(&repository, config, this))
 }
 
@@ -131,11 +132,11 @@ pub fn runbook_findings(config: &Config, cluster: &str, repo_root: &Path) -> Res
 /// ```
 pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<String, Error> {
     let tree = crate::plan(config, cluster)?;
-    crate::scan::check_sync(config, &[cluster.to_owned()], repo_root)?;
     let this = &config.clusters[cluster];
     let settings = &this.settings;
     // A repository that cannot be read is reported as not found: the runbook still renders.
     let repository = crate::scan::scan(repo_root).unwrap_or_default();
+    refuse_repointing(&repository, config, &[cluster.to_owned()])?;
     let findings = find(&repository, config, this);
     let phase_index = PHASES.iter().position(|p| *p == this.phase).unwrap_or_default();
     let order: Vec<String> = if config.rollout.is_empty() {

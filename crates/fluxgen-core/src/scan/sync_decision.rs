@@ -293,8 +293,8 @@ pub(crate) fn dedicated_dir(repository: &Repository, scope: &ClusterScope, root_
 
 /// Refuses a config whose sync would, in any of `clusters`, adopt an existing Kustomization and
 /// repoint it at a path that does not hold what it applies today ([`Error::SyncRepointsRoot`],
-/// with the fix). `emit` and `plan` call it before anything else; `doctor` reports the same
-/// decision as `sync-repoints-root`. The repository at `repo_root` is scanned without
+/// with the fix). `emit` calls it before writing (the runbook applies the same rule to its own
+/// scan); `doctor` reports the same decision as `sync-repoints-root`. The repository at `repo_root` is scanned without
 /// fluxgen's own app directories; one that cannot be read has nothing to repoint. The built-in
 /// example describes no repository and is not checked.
 ///
@@ -349,10 +349,15 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
     let Ok(repository) = super::scan_with(repo_root, &skip) else {
         return Ok(());
     };
-    if repository.kustomizations.is_empty() {
+    refuse_repointing(&repository, config, clusters)
+}
+
+/// [`check_sync`] over a repository already scanned (the runbook's own scan).
+pub(crate) fn refuse_repointing(repository: &Repository, config: &Config, clusters: &[String]) -> Result<(), Error> {
+    if matches!(config.origin, ConfigOrigin::BuiltIn) || repository.kustomizations.is_empty() {
         return Ok(());
     }
-    let scopes = scopes(&repository, Some(config));
+    let scopes = scopes(repository, Some(config));
     for name in clusters {
         let (Some(cluster), Some(scope)) = (
             config.clusters.get(name),
@@ -362,7 +367,7 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
         };
         let sync = &cluster.settings.instance.sync;
         if let SyncDecision::Repoints { node, from, lost } =
-            decide(&repository, scope, &sync.name, &cluster.settings.namespace, &sync.path)
+            decide(repository, scope, &sync.name, &cluster.settings.namespace, &sync.path)
         {
             let adopted = &repository.graph.nodes[node];
             return Err(Error::SyncRepointsRoot(Box::new(RepointedRoot {
@@ -375,7 +380,7 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
                     "keep the path (`instance.sync.path: {from}`: the FluxInstance adopts `{}` where it is), or name \
                      the sync differently with a dedicated directory such as `{}` (a second root)",
                     sync.name,
-                    dedicated_dir(&repository, scope, &from)
+                    dedicated_dir(repository, scope, &from)
                 ),
                 from,
             })));
