@@ -40,6 +40,8 @@ pub struct KustomizeFile {
     pub common_labels: BTreeMap<String, String>,
     /// `commonAnnotations` (scalars as written).
     pub common_annotations: BTreeMap<String, String>,
+    /// The `labels` transformer's `pairs`, every entry merged (scalars as written).
+    pub labels: BTreeMap<String, String>,
     /// The file.
     pub at: Location,
 }
@@ -229,6 +231,10 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
         secret_generators: generators("secretGenerator"),
         common_labels: string_map(node, &["commonLabels"]),
         common_annotations: string_map(node, &["commonAnnotations"]),
+        labels: items(node, &["labels"])
+            .iter()
+            .flat_map(|entry| string_map(entry, &["pairs"]))
+            .collect(),
         at: Location {
             file: relative.to_owned(),
             line: node.at.line,

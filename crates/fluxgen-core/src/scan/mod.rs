@@ -50,6 +50,7 @@ pub(crate) mod build_graph;
 mod chart_instances;
 mod documents;
 mod fields;
+pub(crate) mod flux_bootstrap;
 mod flux_objects;
 mod kustomize_graph;
 pub(crate) mod layout;
@@ -70,6 +71,7 @@ use crate::yaml::Node;
 use documents::Content;
 
 pub use documents::MAX_FILE_BYTES;
+pub use flux_bootstrap::{BootstrapController, ComponentsFile, FluxBootstrap, SyncFile};
 pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
 pub use layout::PhaseSource;
 pub use model::{
@@ -109,6 +111,8 @@ pub struct Repository {
     pub flux_instances: Vec<FluxInstance>,
     /// Kustomizations that install Flux from the flux2 release manifests.
     pub bootstrap_installs: Vec<BootstrapInstall>,
+    /// The directories `flux bootstrap` writes (`<path>/flux-system/gotk-*.yaml`).
+    pub flux_bootstraps: Vec<FluxBootstrap>,
     /// Every `kustomization.yaml`, by directory.
     pub kustomize_files: BTreeMap<String, KustomizeFile>,
     /// SOPS-encrypted files (kinds and names only).
@@ -158,6 +162,7 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<Repository, Err
         ..Repository::default()
     };
     let mut inline_values: Vec<Option<Node>> = Vec::new();
+    let mut controllers: Vec<BootstrapController> = Vec::new();
     for found in &walked.yaml {
         match documents::read(
             found,
@@ -169,7 +174,7 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<Repository, Err
             Content::Sops(file) => repository.sops_files.push(file),
             Content::Documents(documents) => {
                 for document in documents.iter().filter(|d| documents::is_mapping(d)) {
-                    repository.add(&root, document, &found.relative, &mut inline_values);
+                    repository.add(&root, document, &found.relative, &mut inline_values, &mut controllers);
                 }
             }
         }
@@ -185,6 +190,8 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<Repository, Err
         .values()
         .filter_map(kustomize_graph::bootstrap_install)
         .collect();
+    repository.flux_bootstraps = flux_bootstrap::find(&root, &mut repository, controllers);
+    repository.objects.sort_by(|a, b| a.at.cmp(&b.at));
     let kustomize_files: Vec<&KustomizeFile> = repository.kustomize_files.values().collect();
     let mut chart_instances = Vec::new();
     for (release, values) in repository.helm_releases.iter().zip(&inline_values) {
@@ -205,7 +212,14 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<Repository, Err
 
 impl Repository {
     /// Adds one plaintext document of `file`.
-    fn add(&mut self, root: &Path, document: &Node, file: &str, inline_values: &mut Vec<Option<Node>>) {
+    fn add(
+        &mut self,
+        root: &Path,
+        document: &Node,
+        file: &str,
+        inline_values: &mut Vec<Option<Node>>,
+        controllers: &mut Vec<BootstrapController>,
+    ) {
         if kustomize_graph::is_kustomization_file(file) && kustomize_graph::is_kustomize_document(document) {
             let read = kustomize_graph::kustomize_file(root, document, file, &mut self.notes);
             self.kustomize_files.entry(read.dir.clone()).or_insert(read);
@@ -247,6 +261,9 @@ impl Repository {
             ("external-secrets.io", "ExternalSecret") => {
                 self.external_secrets
                     .push(flux_objects::external_secret(document, file));
+            }
+            ("apps", "Deployment") if flux_bootstrap::is_gotk_file(file) => {
+                controllers.push(flux_bootstrap::controller(document, &object.name, &object.at));
             }
             ("fluxcd.controlplane.io", "FluxInstance") => {
                 if let Some(spec) = document.get("spec") {
