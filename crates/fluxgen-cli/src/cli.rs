@@ -161,6 +161,10 @@ pub(crate) struct ImportArgs {
     /// The cluster's name in a single-cluster repository (kubernetes/bootstrap, kubernetes/flux).
     #[arg(long, value_name = "NAME", default_value = "main")]
     pub(crate) cluster_name: String,
+    /// The Git URL the clusters sync from, where the repository does not say (a placeholder
+    /// gotk-sync.yaml); otherwise the checkout's `origin` remote is used.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: Option<String>,
 }
 
 #[derive(Debug, Args)]

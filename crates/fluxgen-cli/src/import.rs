@@ -20,6 +20,7 @@ pub(crate) fn run(args: &ImportArgs, out: &mut impl Write) -> anyhow::Result<Exi
     let options = ImportOptions {
         single_cluster_name: args.cluster_name.clone(),
         skip_unreadable: args.skip_unreadable,
+        repository_url: args.url.clone(),
     };
     let imported = match import(&repository, &options) {
         Err(refused @ ImportError::Unreadable { .. }) => bail!(

@@ -6,9 +6,11 @@
 use std::collections::BTreeMap;
 
 pub(super) use crate::scan::layout::inside;
-use crate::scan::layout::scopes;
+use crate::scan::layout::{scopes, sync_path_clusters};
 use crate::scan::sync_decision::{Proposal, propose};
-use crate::scan::{BootstrapInstall, FluxInstance, GitRepository, Kustomization, OciRepository, Repository};
+use crate::scan::{
+    BootstrapInstall, FluxBootstrap, FluxInstance, GitRepository, Kustomization, OciRepository, Repository,
+};
 
 /// What import found for one cluster.
 pub(super) struct Found<'a> {
@@ -34,15 +36,28 @@ pub(super) struct Found<'a> {
     pub(super) staying_roots: Vec<String>,
     /// Whether the name was made up for a layout without one (the single-cluster `kubernetes/`).
     pub(super) named_by_import: bool,
+    /// The `flux bootstrap` directory that installs the cluster.
+    pub(super) flux_bootstrap: Option<&'a FluxBootstrap>,
+    /// The `flux-system` directory of the `flux bootstrap` layout (the bootstrap directory, or
+    /// the one holding a FluxInstance inside its own sync path): where fluxgen's apps go.
+    pub(super) flux_system_dir: Option<String>,
+    /// The name as the bootstrap path writes it, where it is not a valid cluster name.
+    pub(super) mapped_from: Option<String>,
 }
 
 /// Every cluster of the scanner's layout that has a Flux install or a FluxInstance,
 /// keyed by name (`single` for a layout without a cluster name).
 pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<String, Found<'a>> {
     let flux = repository.flux_manifest_kustomizations();
+    let synced = sync_path_clusters(repository);
     scopes(repository, None)
         .iter()
-        .filter(|scope| !scope.bootstraps.is_empty() || !scope.flux_manifests.is_empty() || !scope.instances.is_empty())
+        .filter(|scope| {
+            !scope.bootstraps.is_empty()
+                || !scope.flux_bootstraps.is_empty()
+                || !scope.flux_manifests.is_empty()
+                || !scope.instances.is_empty()
+        })
         .map(|scope| {
             let name = match &scope.name {
                 Some(name) if !scope.unnamed => name.clone(),
@@ -55,7 +70,17 @@ pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<Str
                     .iter()
                     .any(|&i| std::ptr::eq(&repository.kustomizations[i], *k))
             });
+            let flux_bootstrap = scope.flux_bootstraps.first().map(|&i| &repository.flux_bootstraps[i]);
+            let sync_path = synced.iter().find(|c| scope.name.as_deref() == Some(c.name.as_str()));
+            let instance = scope.instances.first().map(|&i| &repository.flux_instances[i]);
+            let flux_system_dir = flux_bootstrap.map(|b| b.dir.clone()).or_else(|| {
+                let instance = instance.filter(|_| sync_path.is_some())?;
+                Some(instance.at.file.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned())
+            });
             let found = Found {
+                flux_bootstrap,
+                flux_system_dir,
+                mapped_from: sync_path.and_then(|c| c.mapped_from.clone()),
                 dir: match scope.dir() {
                     "" => "kubernetes".to_owned(),
                     dir => dir.to_owned(),
@@ -64,7 +89,7 @@ pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<Str
                 flux,
                 root: scope.root_kustomization(repository),
                 source: scope.root_source.map(|i| &repository.git_repositories[i]),
-                instance: scope.instances.first().map(|&i| &repository.flux_instances[i]),
+                instance,
                 proposal: propose(repository, scope, "flux-system"),
                 apps_path: scope
                     .nodes

@@ -12,7 +12,7 @@ use crate::{Component, PatchTarget, facts, patch};
 const ARGS_END: &str = "/spec/template/spec/containers/0/args/-";
 
 /// The flags import turns into typed tuning keys.
-pub(super) const RECOGNISED_FLAGS: [&str; 13] = [
+pub(super) const RECOGNISED_FLAGS: [&str; 16] = [
     "concurrent",
     "requeue-dependency",
     "kube-api-qps",
@@ -26,6 +26,10 @@ pub(super) const RECOGNISED_FLAGS: [&str; 13] = [
     "watch-configs-label-selector",
     "sops-age-secret",
     "log-level",
+    // The multi-tenancy lockdown: `cluster.multitenant` when complete (see `multitenancy`).
+    "no-cross-namespace-refs",
+    "no-remote-bases",
+    "default-service-account",
 ];
 
 /// What a patch (or one operation of it) does.

@@ -16,7 +16,10 @@ pub(super) fn repository(
     report: &mut ImportReport,
 ) -> Option<ImportedRepository> {
     let ordered: Vec<&Found<'_>> = rollout.iter().filter_map(|n| found.get(n)).collect();
-    let from_source = ordered.iter().find_map(|f| f.source.map(|s| (f, s)));
+    // A placeholder `gotk-sync.yaml` stands for a GitRepository whose URL is not known yet.
+    let from_source = ordered
+        .iter()
+        .find_map(|f| f.source.filter(|s| !s.url.is_empty()).map(|s| (f, s)));
     let chosen = if let Some((cluster, source)) = from_source {
         let mut chosen = ImportedRepository {
             url: source.url.clone(),
@@ -64,7 +67,11 @@ pub(super) fn repository(
         );
         chosen
     } else {
-        let (cluster, instance) = ordered.iter().find_map(|f| f.instance.map(|i| (f, i)))?;
+        let (cluster, instance) = ordered.iter().find_map(|f| {
+            f.instance
+                .filter(|i| i.sync.as_ref().is_some_and(|s| s.url.is_some()))
+                .map(|i| (f, i))
+        })?;
         let sync = instance.sync.as_ref()?;
         let url = sync.url.clone()?;
         let reference = sync.reference.clone().unwrap_or_else(|| "refs/heads/main".to_owned());
@@ -88,6 +95,7 @@ pub(super) fn repository(
     // Every other cluster's source should be the same repository.
     for cluster in ordered {
         let (url, at) = match (cluster.source, cluster.instance) {
+            (Some(source), _) if source.url.is_empty() => continue,
             (Some(source), _) => (source.url.as_str(), &source.at),
             (None, Some(instance)) => match instance.sync.as_ref().and_then(|s| s.url.as_deref()) {
                 Some(url) => (url, &instance.at),
@@ -140,4 +148,74 @@ pub(super) fn shared_decisions(found: &BTreeMap<String, Found<'_>>, report: &mut
             None,
         );
     }
+}
+
+/// A stand-in URL that no host answers (`.invalid` is reserved, RFC 2606): the config loads,
+/// and a sync to it fails to fetch instead of applying anything.
+pub(super) const STAND_IN_URL: &str = "ssh://git@git.invalid/set-repository-url";
+
+/// `repository` where no GitRepository or FluxInstance states a URL (the placeholders of a
+/// template repository): the given URL, else the checkout's `origin` remote, else a stand-in.
+/// The branch is `main`, as `flux bootstrap` writes it by default.
+pub(super) fn unstated(
+    repository: &crate::scan::Repository,
+    given: Option<&str>,
+    found: &BTreeMap<String, Found<'_>>,
+    report: &mut ImportReport,
+) -> Option<ImportedRepository> {
+    found
+        .values()
+        .find(|f| f.source.is_some() || f.flux_bootstrap.is_some())?;
+    let pull_secret = found.values().find_map(|f| f.source.and_then(|s| s.secret_ref.clone()));
+    let (url, message, kind) = match given.map(str::to_owned).or_else(|| origin_remote(&repository.root)) {
+        Some(url) if given.is_some() => (
+            url.clone(),
+            format!("repository: {url} (branch main), from --url"),
+            EntryKind::Translated,
+        ),
+        Some(url) => (
+            url.clone(),
+            format!(
+                "repository: {url} (branch main), the checkout's `origin` remote: the gotk-sync.yaml files are                  placeholders that `flux bootstrap` fills in"
+            ),
+            EntryKind::Translated,
+        ),
+        None => (
+            STAND_IN_URL.to_owned(),
+            format!(
+                "no Git URL in the repository (its gotk-sync.yaml files are placeholders that `flux bootstrap` fills                  in) and no `origin` remote: `repository.url` is the stand-in {STAND_IN_URL}; set the URL the                  clusters sync from (or import again with --url) before phase `instance`"
+            ),
+            EntryKind::Warning,
+        ),
+    };
+    report.push(None, kind, message, None);
+    Some(ImportedRepository {
+        url,
+        branch: Some("main".to_owned()),
+        reference: None,
+        pull_secret,
+    })
+}
+
+/// The `origin` remote's URL in `<root>/.git/config`, as a URL a GitRepository takes
+/// (`git@host:owner/repo` becomes `ssh://git@host/owner/repo`).
+fn origin_remote(root: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(".git/config")).ok()?;
+    let mut in_origin = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_origin = line == "[remote \"origin\"]";
+            continue;
+        }
+        let Some(url) = in_origin.then(|| line.strip_prefix("url")).flatten() else {
+            continue;
+        };
+        let url = url.trim_start().strip_prefix('=')?.trim();
+        if url.contains("://") {
+            return Some(url.to_owned());
+        }
+        let (user_host, path) = url.split_once(':')?;
+        return Some(format!("ssh://{user_host}/{}", path.trim_start_matches('/')));
+    }
+    None
 }

@@ -31,8 +31,10 @@
 
 mod clusters;
 mod controller_patches;
+mod flux_bootstrap;
 mod git_source;
 mod left_behind;
+mod multitenancy;
 mod report;
 mod settings;
 mod sync;
@@ -48,8 +50,8 @@ use crate::{Component, Phase};
 pub use report::{EntryKind, ImportReport, ReportEntry};
 pub use written::{
     ImportedAmounts, ImportedApps, ImportedCluster, ImportedClusterSettings, ImportedConfig, ImportedDistribution,
-    ImportedInstance, ImportedOperator, ImportedPatch, ImportedPatchTarget, ImportedRepository, ImportedResources,
-    ImportedSettings, ImportedSync, ImportedSyncKustomization, ImportedTuning,
+    ImportedInstance, ImportedMetadata, ImportedOperator, ImportedPatch, ImportedPatchTarget, ImportedRepository,
+    ImportedResources, ImportedSettings, ImportedSync, ImportedSyncKustomization, ImportedTuning,
 };
 
 /// How to import.
@@ -64,6 +66,10 @@ pub struct ImportOptions {
     ///
     /// [`NoteKind::loses_content`]: crate::scan::NoteKind::loses_content
     pub skip_unreadable: bool,
+    /// The Git URL the clusters sync from, where the repository does not say it (a placeholder
+    /// `gotk-sync.yaml`, which `flux bootstrap` fills in): `None` reads the checkout's `origin`
+    /// remote (`.git/config`), and failing that writes a stand-in to replace, with a warning.
+    pub repository_url: Option<String>,
 }
 
 impl Default for ImportOptions {
@@ -71,6 +77,7 @@ impl Default for ImportOptions {
         Self {
             single_cluster_name: "main".to_owned(),
             skip_unreadable: false,
+            repository_url: None,
         }
     }
 }
@@ -179,7 +186,16 @@ pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Import
         return Err(ImportError::NoClusters { root });
     }
     let mut report = ImportReport::default();
-    let components = components(repository, &mut report);
+    // The controllers of the clusters whose install does not list them (a bootstrap
+    // directory's header does, and so does a FluxInstance).
+    let unlisted = found
+        .values()
+        .any(|f| f.flux_bootstrap.is_none() && f.instance.is_none());
+    let components = if unlisted {
+        components(repository, &mut report)
+    } else {
+        Component::DEFAULTS.to_vec()
+    };
     let mut phases: BTreeMap<String, Phase> = BTreeMap::new();
     let mut all = BTreeMap::new();
     for (name, cluster) in &found {
@@ -188,8 +204,9 @@ pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Import
         all.insert(name.clone(), (phase, settings));
     }
     let rollout = rollout(&phases, &mut report);
-    let repository_settings =
-        git_source::repository(&found, &rollout, &mut report).ok_or(ImportError::NoRepository { root })?;
+    let repository_settings = git_source::repository(&found, &rollout, &mut report)
+        .or_else(|| git_source::unstated(repository, options.repository_url.as_deref(), &found, &mut report))
+        .ok_or(ImportError::NoRepository { root })?;
     git_source::shared_decisions(&found, &mut report);
     let (defaults, clusters) = written::factor(&all);
     let config = ImportedConfig {

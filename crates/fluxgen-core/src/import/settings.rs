@@ -27,7 +27,7 @@ pub(super) fn cluster(
     components: &[Component],
     report: &mut ImportReport,
 ) -> (Phase, ImportedSettings) {
-    let gotk = found.bootstrap.is_some() || found.flux.is_some();
+    let gotk = found.bootstrap.is_some() || found.flux.is_some() || found.flux_bootstrap.is_some();
     let phase = match (found.instance, gotk) {
         (Some(_), false) => Phase::Complete,
         (Some(_), true) => Phase::Instance,
@@ -42,6 +42,8 @@ pub(super) fn cluster(
     settings.path = Some(apps_path(found));
     if let Some(instance) = found.instance {
         migrated(found, instance, phase, &mut settings, report);
+    } else if let Some(bootstrap) = found.flux_bootstrap {
+        super::flux_bootstrap::settings(repository, found, bootstrap, &mut settings, report);
     } else {
         gotk_settings(found, components, &mut settings, report);
     }
@@ -51,6 +53,10 @@ pub(super) fn cluster(
 
 /// Where the two app directories go: `flux-system` below the directory `cluster-apps` applies.
 fn apps_path(found: &Found<'_>) -> String {
+    // The `flux bootstrap` layout: inside the directory the sync applies, beside the gotk files.
+    if let Some(dir) = &found.flux_system_dir {
+        return dir.clone();
+    }
     match &found.apps_path {
         Some(apps) => format!("{apps}/flux-system"),
         None => format!("{}/apps/flux-system", found.dir),
@@ -58,7 +64,7 @@ fn apps_path(found: &Found<'_>) -> String {
 }
 
 /// The minor of a Flux version: `v2.3.0` → `2.3.x`.
-fn minor(version: &str) -> Option<String> {
+pub(super) fn minor(version: &str) -> Option<String> {
     let version = version.trim_start_matches('v');
     let mut parts = version.split('.');
     let major = parts.next()?.parse::<u32>().ok()?;
@@ -132,7 +138,10 @@ fn gotk_settings(
         }
     };
     let mut instance = ImportedInstance {
-        distribution: Some(ImportedDistribution { version: Some(version) }),
+        distribution: Some(ImportedDistribution {
+            version: Some(version),
+            ..ImportedDistribution::default()
+        }),
         components: Some(components.to_vec()),
         ..ImportedInstance::default()
     };
@@ -181,9 +190,12 @@ fn gotk_settings(
     if let Some(root) = found.root {
         sync_kustomization(root, found, &mut translation.tuning, report);
     }
-    if translation.network_policy.is_some() {
+    if translation.network_policy.is_some() || translation.multitenant.is_some() {
         instance.cluster = Some(ImportedClusterSettings {
             network_policy: translation.network_policy,
+            multitenant: translation.multitenant.is_some().then_some(true),
+            tenant_default_service_account: translation.multitenant.take(),
+            ..ImportedClusterSettings::default()
         });
     }
     settings.instance = Some(instance);
@@ -235,12 +247,32 @@ fn migrated(
         report,
     );
     let network_policy = instance.network_policy.or(translation.network_policy);
+    let spec_text = |key: &str| {
+        instance
+            .spec
+            .pointer(&format!("/cluster/{key}"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let multitenant = instance
+        .spec
+        .pointer("/cluster/multitenant")
+        .and_then(serde_json::Value::as_bool)
+        .or(translation.multitenant.is_some().then_some(true));
+    let cluster_settings = ImportedClusterSettings {
+        domain: spec_text("domain").filter(|d| d != "cluster.local"),
+        network_policy,
+        multitenant,
+        tenant_default_service_account: spec_text("tenantDefaultServiceAccount").or(translation.multitenant.take()),
+    };
     settings.instance = Some(ImportedInstance {
-        distribution: Some(ImportedDistribution { version: Some(version) }),
-        components: (!components.is_empty()).then_some(components),
-        cluster: network_policy.map(|n| ImportedClusterSettings {
-            network_policy: Some(n),
+        distribution: Some(ImportedDistribution {
+            version: Some(version),
+            ..ImportedDistribution::default()
         }),
+        components: (!components.is_empty()).then_some(components),
+        cluster: (cluster_settings != ImportedClusterSettings::default()).then_some(cluster_settings),
+        common_metadata: None,
         sync: Some(ImportedSync {
             name: Some(sync_name),
             path: sync.path.clone().map(|p| normalize_repo_path(&p)),

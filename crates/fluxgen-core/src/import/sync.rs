@@ -118,7 +118,7 @@ pub(super) fn sync_kustomization(
 }
 
 /// A raw JSON 6902 patch of the sync Kustomization (named after the root GitRepository).
-fn sync_patch(ops: &serde_json::Value, found: &Found<'_>) -> ImportedPatch {
+pub(super) fn sync_patch(ops: &serde_json::Value, found: &Found<'_>) -> ImportedPatch {
     ImportedPatch {
         patch: crate::yaml::to_string(ops).trim_end().to_owned(),
         target: ImportedPatchTarget {

@@ -22,6 +22,8 @@ pub(super) struct Translation {
     pub(super) tuning: ImportedTuning,
     /// `instance.cluster.networkPolicy`.
     pub(super) network_policy: Option<bool>,
+    /// `instance.cluster.multitenant`, with the tenants' default service account.
+    pub(super) multitenant: Option<String>,
 }
 
 /// The controllers "the usual controllers" means for workers, dependency requeue, API limits
@@ -76,6 +78,7 @@ pub(super) fn translate(
     let mut translation = Translation::default();
     let mut folded = Folded::default();
     let mut raw: Vec<ImportedPatch> = Vec::new();
+    let mut service_account: Vec<(ImportedPatch, Location)> = Vec::new();
     let mut note =
         |kind: EntryKind, message: String, at: &Location| report.push(Some(cluster), kind, message, Some(at));
     for patch in patches {
@@ -153,6 +156,10 @@ pub(super) fn translate(
                         }
                     }
                 }
+                Effect::Raw { patch: kept, .. } if super::multitenancy::is_sync_service_account(&kept) => {
+                    // Part of the lockdown: the profile sets it, or it is kept below.
+                    service_account.push((kept, patch.at.clone()));
+                }
                 Effect::Raw {
                     patch: kept,
                     verbatim,
@@ -204,8 +211,25 @@ pub(super) fn translate(
         }
     }
     report_repeats(&folded, cluster, report);
+    translation.multitenant =
+        super::multitenancy::lockdown(&mut folded, !service_account.is_empty(), enabled, cluster, report);
+    if translation.multitenant.is_none() {
+        for (kept, at) in service_account {
+            report.push(
+                Some(cluster),
+                EntryKind::NotTranslated,
+                format!(
+                    "kept verbatim as a raw `tuning.patches` entry: the sync Kustomization's service account (on {} {})",
+                    kept.target.kind,
+                    kept.target.name.as_deref().unwrap_or("(any name)")
+                ),
+                Some(&at),
+            );
+            raw.push(kept);
+        }
+    }
     let tuning = &mut translation.tuning;
-    let fallback = ArgKeys {
+    let mut fallback = ArgKeys {
         folded: &mut folded,
         enabled,
         tuning,
@@ -214,6 +238,17 @@ pub(super) fn translate(
         report,
     }
     .translate();
+    // A lockdown short of the operator's whole profile stays as the flags it is.
+    for (controller, flags) in &folded.args {
+        for flag in super::multitenancy::FLAGS {
+            if let Some(set) = flags.get(flag).and_then(|sets| sets.last()) {
+                fallback
+                    .entry(*controller)
+                    .or_default()
+                    .push(format!("--{flag}={}", set.value));
+            }
+        }
+    }
     typed_gates(&folded, enabled, tuning, cluster, report);
     typed_resources(&folded, enabled, tuning, cluster, report);
     if let Some(at) = &folded.in_memory {

@@ -108,6 +108,9 @@ pub struct ImportedInstance {
     /// `cluster`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ImportedClusterSettings>,
+    /// `commonMetadata`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common_metadata: Option<ImportedMetadata>,
     /// `sync`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync: Option<ImportedSync>,
@@ -120,15 +123,36 @@ pub struct ImportedDistribution {
     /// Flux version range, e.g. `2.3.x`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// The image registry, where it is not `ghcr.io/fluxcd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
 }
 
 /// `instance.cluster`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ImportedClusterSettings {
+    /// The cluster DNS domain, where it is not `cluster.local`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
     /// Whether the Flux NetworkPolicies are created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_policy: Option<bool>,
+    /// The multi-tenancy lockdown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multitenant: Option<bool>,
+    /// The service account tenants' objects run as by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_default_service_account: Option<String>,
+}
+
+/// `instance.commonMetadata`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportedMetadata {
+    /// Labels for every object the operator creates.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// `instance.sync`.

@@ -65,6 +65,8 @@ pub(crate) struct ClusterScope<'a> {
     pub(crate) instances: Vec<usize>,
     /// Its bootstrap installs (`repository.bootstrap_installs` indices).
     pub(crate) bootstraps: Vec<usize>,
+    /// Its `flux bootstrap` directories (`repository.flux_bootstraps` indices).
+    pub(crate) flux_bootstraps: Vec<usize>,
     /// Its Kustomizations applying `flux-manifests` (`repository.kustomizations` indices).
     pub(crate) flux_manifests: Vec<usize>,
     /// Files committing the Flux install itself (CRDs and controller Deployments, e.g.
@@ -114,7 +116,10 @@ impl ClusterScope<'_> {
 
     /// Whether anything installs Flux the old way (bootstrap, `flux-manifests`, committed).
     pub(crate) fn has_old_install(&self) -> bool {
-        !self.bootstraps.is_empty() || !self.flux_manifests.is_empty() || !self.committed_installs.is_empty()
+        !self.bootstraps.is_empty()
+            || !self.flux_bootstraps.is_empty()
+            || !self.flux_manifests.is_empty()
+            || !self.committed_installs.is_empty()
     }
 
     /// The root Kustomization, as the repository defines it.
@@ -199,6 +204,7 @@ pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) ->
                 member: Vec::new(),
                 instances: Vec::new(),
                 bootstraps: Vec::new(),
+                flux_bootstraps: Vec::new(),
                 flux_manifests: Vec::new(),
                 committed_installs: Vec::new(),
                 operators: Vec::new(),
@@ -365,6 +371,12 @@ fn detect(repository: &Repository) -> BTreeMap<String, Vec<String>> {
             roots.push(root);
         }
     }
+    // The `flux bootstrap` layout: a cluster per sync path. Where it is, a `clusters/<name>`
+    // directory without one is an overlay another cluster applies (a spoke), not a cluster.
+    let synced = sync_path_clusters(repository);
+    for named in &synced {
+        add(&mut clusters, &named.name, named.path.clone());
+    }
     for file in &repository.yaml_files {
         let segments: Vec<&str> = file.split('/').collect();
         let Some(at) = segments.iter().position(|s| *s == "kubernetes" || *s == "clusters") else {
@@ -377,7 +389,9 @@ fn detect(repository: &Repository) -> BTreeMap<String, Vec<String>> {
             ("kubernetes", [name, child, _, ..]) if !LAYOUT_DIRS.contains(name) && CLUSTER_CHILDREN.contains(child) => {
                 add(&mut clusters, name, format!("{prefix}/{name}"))
             }
-            ("clusters", [name, _, ..]) if at == 0 => add(&mut clusters, name, format!("{prefix}/{name}")),
+            ("clusters", [name, _, ..]) if at == 0 && synced.is_empty() => {
+                add(&mut clusters, name, format!("{prefix}/{name}"))
+            }
             _ => {}
         }
     }
@@ -399,6 +413,78 @@ fn detect(repository: &Repository) -> BTreeMap<String, Vec<String>> {
         }
     }
     clusters
+}
+
+/// A cluster of the `flux bootstrap` layout: named from the path its root Kustomization
+/// applies (a bootstrap directory's, or a FluxInstance's that lies inside its own sync path,
+/// as the operator's migration guide leaves it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SyncPathCluster {
+    /// The cluster's name: a DNS-1123 label.
+    pub(crate) name: String,
+    /// The path (`clusters/staging`; `""` for the repository root).
+    pub(crate) path: String,
+    /// The name as the path writes it, when it is not a valid cluster name
+    /// (`talos_cluster`, mapped to `talos-cluster`).
+    pub(crate) mapped_from: Option<String>,
+}
+
+/// The clusters of the `flux bootstrap` layout, by path: a bootstrap directory (real or a
+/// placeholder) gives one, and so does a FluxInstance whose file lies inside its sync path.
+/// Each is named after its path's last directory, or its last two joined where two paths end
+/// alike (`eu/prod`, `us/prod` → `eu-prod`, `us-prod`), mapped to a DNS-1123 label.
+pub(crate) fn sync_path_clusters(repository: &Repository) -> Vec<SyncPathCluster> {
+    let mut paths: Vec<String> = repository.flux_bootstraps.iter().map(|b| b.path.clone()).collect();
+    paths.extend(repository.flux_instances.iter().filter_map(|instance| {
+        let path = crate::scan::normalize_repo_path(instance.sync.as_ref()?.path.as_deref()?);
+        (inside(&instance.at.file, &path) && !path.is_empty()).then_some(path)
+    }));
+    paths.sort();
+    paths.dedup();
+    let last = |path: &str, count: usize| -> String {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        segments[segments.len().saturating_sub(count)..].join("-")
+    };
+    paths
+        .iter()
+        .map(|path| {
+            let alike = paths.iter().filter(|other| last(other, 1) == last(path, 1)).count();
+            let written = if path.is_empty() {
+                SINGLE_CLUSTER_NAME.to_owned()
+            } else if alike > 1 {
+                last(path, 2)
+            } else {
+                last(path, 1)
+            };
+            let name = dns_label(&written);
+            SyncPathCluster {
+                mapped_from: (name != written).then_some(written),
+                name,
+                path: path.clone(),
+            }
+        })
+        .collect()
+}
+
+/// A DNS-1123 label made from a directory name: lowercase, every other character a `-`,
+/// no `-` at either end, at most 63 characters (`talos_cluster` → `talos-cluster`).
+pub(crate) fn dns_label(written: &str) -> String {
+    let mut label = String::with_capacity(written.len());
+    for c in written.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            label.push(c);
+        } else if !label.ends_with('-') {
+            label.push('-');
+        }
+    }
+    let label: String = label.trim_matches('-').chars().take(63).collect();
+    let label = label.trim_end_matches('-');
+    if label.is_empty() {
+        SINGLE_CLUSTER_NAME.to_owned()
+    } else {
+        label.to_owned()
+    }
 }
 
 /// A configured cluster's directories: the one holding its app path (`kubernetes/edge` for
@@ -507,6 +593,12 @@ fn fill(
     scope.bootstraps = (0..repository.bootstrap_installs.len())
         .filter(|&i| scope.contains(&repository.bootstrap_installs[i].at.file))
         .collect();
+    scope.flux_bootstraps = (0..repository.flux_bootstraps.len())
+        .filter(|&i| {
+            let bootstrap = &repository.flux_bootstraps[i];
+            bootstrap.gotk_files().iter().any(|f| scope.contains(f))
+        })
+        .collect();
     let flux_files: HashSet<(String, u32)> = repository
         .flux_manifest_kustomizations()
         .iter()
@@ -560,10 +652,28 @@ fn judge_phase(scope: &mut ClusterScope, repository: &Repository) {
             repository.kustomizations[i].at.file
         )
     }));
+    let mut bootstrap_files: Vec<&str> = Vec::new();
+    for &index in &scope.flux_bootstraps {
+        let bootstrap = &repository.flux_bootstraps[index];
+        bootstrap_files.extend(bootstrap.gotk_files());
+        installs.push(if bootstrap.is_placeholder() {
+            format!(
+                "the `flux bootstrap` directory {} (placeholders: `flux bootstrap` writes them)",
+                bootstrap.dir
+            )
+        } else {
+            format!(
+                "the `flux bootstrap` install in {} (Flux {})",
+                bootstrap.dir,
+                bootstrap.version().unwrap_or("of an unstated version")
+            )
+        });
+    }
     installs.extend(
         scope
             .committed_installs
             .iter()
+            .filter(|f| !bootstrap_files.contains(&f.as_str()))
             .map(|f| format!("the Flux install committed in {f}")),
     );
     let instance = scope
@@ -617,5 +727,13 @@ mod tests {
         assert!(inside("kubernetes/main/flux/a.yaml", "kubernetes/main"));
         assert!(!inside("kubernetes/main2/a.yaml", "kubernetes/main"));
         assert!(inside("anything", ""));
+    }
+
+    #[test]
+    fn directory_names_become_cluster_names() {
+        assert_eq!(dns_label("talos_cluster"), "talos-cluster");
+        assert_eq!(dns_label("Prod.EU"), "prod-eu");
+        assert_eq!(dns_label("__"), SINGLE_CLUSTER_NAME);
+        assert_eq!(dns_label(&"a".repeat(70)).len(), 63);
     }
 }
