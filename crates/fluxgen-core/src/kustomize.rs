@@ -115,6 +115,18 @@ impl Kustomization {
         }
     }
 
+    /// Sets the Kustomization's own namespace (`metadata.namespace`).
+    ///
+    /// ```
+    /// let ks = fluxgen_core::Kustomization::new("apps", "./apps").with_namespace("flux-system");
+    /// assert_eq!(ks.metadata.namespace.as_deref(), Some("flux-system"));
+    /// ```
+    #[must_use]
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.metadata.namespace = Some(namespace.into());
+        self
+    }
+
     /// Sets the source.
     #[must_use]
     pub fn with_source(mut self, source: SourceRef) -> Self {

@@ -81,6 +81,18 @@ struct Difference {
 /// The intentional differences, each removed from the generated object before comparing.
 const DIFFERENCES: &[Difference] = &[
     Difference {
+        file: "flux-operator/ks.yaml",
+        pointer: "/metadata/namespace",
+        generated: r#""flux-system""#,
+        reason: "the ks.yaml lands in flux-system whatever the kustomization.yaml listing it sets (home-ops's sets `namespace: flux-system`; the `flux bootstrap` layout's sets none)",
+    },
+    Difference {
+        file: "flux-instance/ks.yaml",
+        pointer: "/metadata/namespace",
+        generated: r#""flux-system""#,
+        reason: "the ks.yaml lands in flux-system whatever the kustomization.yaml listing it sets (home-ops's sets `namespace: flux-system`; the `flux bootstrap` layout's sets none)",
+    },
+    Difference {
         file: "flux-instance/app/helmrelease.yaml",
         pointer: "/metadata/annotations",
         generated: r#"{"kustomize.toolkit.fluxcd.io/prune": "disabled"}"#,

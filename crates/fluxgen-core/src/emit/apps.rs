@@ -184,7 +184,10 @@ impl<'a, 'm> Files<'a, 'm> {
             .source_name
             .clone()
             .unwrap_or_else(|| settings.instance.sync.name.clone());
+        // Namespaced itself: the kustomization.yaml that lists it may set no namespace (the
+        // `flux bootstrap` layout's `flux-system/kustomization.yaml` does not).
         Kustomization::new(app, format!("./{}/{app}/app", settings.path))
+            .with_namespace(settings.namespace.clone())
             .with_interval(settings.apps.interval.0.as_str())
             .with_source(SourceRef::git_repository(source).in_namespace(settings.namespace.clone()))
             .with_target_namespace(settings.namespace.clone())

@@ -74,7 +74,7 @@ pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<Str
             let sync_path = synced.iter().find(|c| scope.name.as_deref() == Some(c.name.as_str()));
             let instance = scope.instances.first().map(|&i| &repository.flux_instances[i]);
             let flux_system_dir = flux_bootstrap.map(|b| b.dir.clone()).or_else(|| {
-                let instance = instance.filter(|_| sync_path.is_some())?;
+                let instance = instance.filter(|i| crate::scan::layout::instance_sync_path(i).is_some())?;
                 Some(instance.at.file.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned())
             });
             let found = Found {

@@ -435,10 +435,7 @@ pub(crate) struct SyncPathCluster {
 /// alike (`eu/prod`, `us/prod` → `eu-prod`, `us-prod`), mapped to a DNS-1123 label.
 pub(crate) fn sync_path_clusters(repository: &Repository) -> Vec<SyncPathCluster> {
     let mut paths: Vec<String> = repository.flux_bootstraps.iter().map(|b| b.path.clone()).collect();
-    paths.extend(repository.flux_instances.iter().filter_map(|instance| {
-        let path = crate::scan::normalize_repo_path(instance.sync.as_ref()?.path.as_deref()?);
-        (inside(&instance.at.file, &path) && !path.is_empty()).then_some(path)
-    }));
+    paths.extend(repository.flux_instances.iter().filter_map(instance_sync_path));
     paths.sort();
     paths.dedup();
     let last = |path: &str, count: usize| -> String {
@@ -464,6 +461,16 @@ pub(crate) fn sync_path_clusters(repository: &Repository) -> Vec<SyncPathCluster
             }
         })
         .collect()
+}
+
+/// The sync path of a FluxInstance committed where the operator's migration guide leaves it:
+/// in `<path>/flux-system/`, syncing `<path>` (the bootstrap path it took over).
+pub(crate) fn instance_sync_path(instance: &crate::scan::FluxInstance) -> Option<String> {
+    let path = crate::scan::normalize_repo_path(instance.sync.as_ref()?.path.as_deref()?);
+    let (dir, _) = instance.at.file.rsplit_once('/')?;
+    let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+    let namespace = instance.namespace.as_deref().unwrap_or("flux-system");
+    (parent == path && name == namespace && !path.is_empty()).then_some(path)
 }
 
 /// A DNS-1123 label made from a directory name: lowercase, every other character a `-`,
