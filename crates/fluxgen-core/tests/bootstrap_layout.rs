@@ -9,6 +9,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use fluxgen_core::scan::Repository;
+use fluxgen_core::{Config, ImportOptions, Imported, Origin, Phase};
 
 /// A repository of `refs-flux-bootstrap/`.
 fn reference(name: &str) -> PathBuf {
@@ -141,4 +142,244 @@ fn a_bootstrap_directory_is_found_at_any_depth_with_its_own_namespace() {
     assert_eq!(bootstrap.path, "deploy/clusters/hub");
     assert_eq!(bootstrap.namespace, "flux-fleet");
     assert!(bootstrap.components.is_none());
+}
+
+/// Every repository of `refs-flux-bootstrap/`, with the clusters and phases import gives.
+const REFERENCES: [(&str, &[(&str, Phase)]); 4] = [
+    (
+        D1_BEFORE,
+        &[
+            ("prod-eu", Phase::Prepare),
+            ("prod-us", Phase::Prepare),
+            ("staging", Phase::Prepare),
+        ],
+    ),
+    (
+        D1_AFTER,
+        &[
+            ("prod-eu", Phase::Complete),
+            ("prod-us", Phase::Complete),
+            ("staging", Phase::Complete),
+        ],
+    ),
+    (
+        HELM_EXAMPLE,
+        &[("production", Phase::Prepare), ("staging", Phase::Prepare)],
+    ),
+    (
+        MULTI_TENANCY,
+        &[("production", Phase::Prepare), ("staging", Phase::Prepare)],
+    ),
+];
+
+fn imported(path: &Path) -> Imported {
+    let repository = scanned(path);
+    fluxgen_core::import(&repository, &ImportOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn loaded(label: &str, imported: &Imported) -> Config {
+    Config::from_yaml(&imported.text, Origin::BuiltIn)
+        .unwrap_or_else(|e| panic!("{label}: the config does not load:\n{e}"))
+}
+
+#[test]
+fn every_reference_repository_imports_with_a_cluster_per_bootstrap_path() {
+    for (name, clusters) in REFERENCES {
+        let config = loaded(name, &imported(&reference(name)));
+        let found: Vec<(&str, Phase)> = config.clusters.iter().map(|(n, c)| (n.as_str(), c.phase)).collect();
+        assert_eq!(found, clusters.to_vec(), "{name}");
+        for (cluster, settings) in &config.clusters {
+            let settings = &settings.settings;
+            // The FluxInstance adopts `flux-system` where `flux bootstrap` put it.
+            assert_eq!(settings.instance.sync.name, "flux-system", "{name}/{cluster}");
+            assert_eq!(
+                settings.instance.sync.path,
+                format!("clusters/{cluster}"),
+                "{name}/{cluster}"
+            );
+            assert_eq!(
+                settings.path,
+                format!("clusters/{cluster}/flux-system"),
+                "{name}/{cluster}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_imported_cluster_emits_trees_that_pass_the_crd_schemas_and_kubectl_kustomize() {
+    let crds = support::schema::Crds::load();
+    let kubectl = support::flux::kubectl();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (name, _) in REFERENCES {
+        let mut config = loaded(name, &imported(&reference(name)));
+        for cluster in config.clusters.values_mut() {
+            cluster.phase = Phase::Instance;
+        }
+        for cluster in config.clusters.keys() {
+            let tree = fluxgen_core::plan(&config, cluster).unwrap_or_else(|e| panic!("{name}/{cluster}: {e}"));
+            let (found, count) =
+                support::schema::invalid_files(&format!("{name}/{cluster}"), &tree.files, &crds, kubectl.as_deref());
+            failures.extend(found);
+            checked += count;
+        }
+    }
+    assert!(failures.is_empty(), "invalid objects:\n\n{}", failures.join("\n\n"));
+    assert_eq!(checked, 10 * 8, "eight objects of ten clusters");
+}
+
+/// The decisions import reaches on d1-fleet before its migration, against what the Flux
+/// maintainers committed in the migration itself (`clusters/<c>/flux-system/flux-instance.yaml`
+/// of d1-fleet@4354616), field by field. Where they differ, [`D1_DIFFERENCES`] names why.
+#[test]
+fn the_import_of_d1_fleet_before_reaches_the_decisions_of_its_real_migration() {
+    let before = loaded(D1_BEFORE, &imported(&reference(D1_BEFORE)));
+    let after = scanned(&reference(D1_AFTER));
+    for (name, cluster) in &before.clusters {
+        let settings = &cluster.settings;
+        let instance = after
+            .flux_instances
+            .iter()
+            .find(|i| i.at.file == format!("clusters/{name}/flux-system/flux-instance.yaml"))
+            .unwrap_or_else(|| panic!("the real FluxInstance of {name}"));
+        let spec = &instance.spec;
+        let sync = instance.sync.as_ref().expect("a sync");
+        // The sync: the default name (the namespace, `flux-system`), the bootstrap path, the
+        // same URL, ref and pull secret.
+        assert_eq!(
+            sync.name.as_deref().unwrap_or("flux-system"),
+            settings.instance.sync.name
+        );
+        assert_eq!(sync.path.as_deref(), Some(settings.instance.sync.path.as_str()));
+        assert_eq!(sync.url.as_deref(), Some(before.repository.url.as_str()));
+        assert_eq!(
+            before.repository.reference, "refs/heads/main",
+            "what the bootstrap syncs"
+        );
+        let moved = if name.starts_with("prod") {
+            "refs/heads/production"
+        } else {
+            "refs/heads/main"
+        };
+        assert_eq!(sync.reference.as_deref(), Some(moved), "{name}: see D1_DIFFERENCES");
+        assert_eq!(sync.pull_secret, before.repository.pull_secret);
+        // The version and the cluster settings.
+        assert_eq!(
+            instance.distribution_version.as_deref(),
+            Some(settings.instance.distribution.version.as_str())
+        );
+        let cluster_settings = &settings.instance.cluster;
+        assert_eq!(spec["cluster"]["multitenant"], true);
+        assert_eq!(cluster_settings.multitenant, Some(true), "{name}");
+        assert_eq!(
+            spec["cluster"]["tenantDefaultServiceAccount"].as_str(),
+            cluster_settings.tenant_default_service_account.as_deref()
+        );
+        assert_eq!(spec["cluster"]["networkPolicy"], true);
+        assert_eq!(cluster_settings.network_policy, Some(true));
+        // The components: the install's six; the migration added source-watcher (a new
+        // controller, not one the cluster ran).
+        let ours: Vec<&str> = settings
+            .instance
+            .components
+            .iter()
+            .flatten()
+            .map(|c| c.as_str())
+            .collect();
+        let theirs: Vec<&str> = instance.components.iter().map(String::as_str).collect();
+        assert_eq!([ours.as_slice(), &["source-watcher"]].concat(), theirs, "{name}");
+        // The controller patches: every one the migration kept is there, typed or raw.
+        let emitted = fluxgen_core::plan(&with_phase(&before, Phase::Instance), name).expect("a tree");
+        let release = support::document(&emitted.files["flux-instance/app/helmrelease.yaml"]).expect("YAML");
+        let patches = release
+            .pointer("/spec/values/instance/kustomize/patches")
+            .expect("patches")
+            .to_string();
+        for flag in [
+            "--concurrent=10",
+            "--requeue-dependency=10s",
+            "--helm-cache-max-size=10",
+            "--helm-cache-ttl=60m",
+            "--helm-cache-purge-interval=5m",
+            "medium: Memory",
+            "cpu: 2000m",
+            "memory: 2Gi",
+        ] {
+            assert!(patches.contains(flag), "{name}: {flag} missing from {patches}");
+        }
+        for (difference, reason) in D1_DIFFERENCES {
+            assert!(!reason.is_empty(), "{difference}");
+        }
+        // Named differences, each checked so that the list stays true.
+        assert!(
+            !patches.contains("CancelHealthCheckOnNewRevision"),
+            "{name}: the migration's new gate"
+        );
+        assert!(
+            spec["distribution"]["artifact"].is_string(),
+            "{name}: the migration sets an artifact"
+        );
+        assert_eq!(settings.instance.distribution.artifact, None);
+        assert!(patches.contains("10m0s"), "{name}: the Kustomization interval is kept");
+        assert!(!patches.contains("serviceAccountName"), "{name}: the profile sets it");
+    }
+}
+
+/// Where the import of d1-fleet@e101c93 differs from the maintainers' migration, and why.
+const D1_DIFFERENCES: [(&str, &str); 6] = [
+    (
+        "prod-eu and prod-us sync refs/heads/production",
+        "the migration moved the production clusters to another branch in the same commit; every bootstrap syncs \
+         `main`, which import keeps",
+    ),
+    (
+        "components: source-watcher",
+        "the migration added a controller the cluster did not run; import keeps what runs, so it is the user's \
+         choice to add it",
+    ),
+    (
+        "kustomize-controller feature gate CancelHealthCheckOnNewRevision=true",
+        "a new setting the migration introduced, not in the bootstrap",
+    ),
+    (
+        "distribution.artifact",
+        "the migration pins the manifests artifact to `:latest`; maintainers advise leaving it unset (DESIGN \
+         section 8)",
+    ),
+    (
+        "a patch keeping the Kustomization's 10m0s interval",
+        "the FluxInstance has one sync interval (the GitRepository's 1m0s); the migration let the Kustomization \
+         follow it, import keeps the bootstrap's",
+    ),
+    (
+        "no serviceAccountName patch on the Kustomization flux-system",
+        "the operator's multitenant profile sets it (flux-operator internal/builder/profiles.go); the migration \
+         kept a redundant copy",
+    ),
+];
+
+fn with_phase(config: &Config, phase: Phase) -> Config {
+    let mut config = config.clone();
+    for cluster in config.clusters.values_mut() {
+        cluster.phase = phase;
+    }
+    config
+}
+
+#[test]
+fn snapshots_of_each_import() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots/import"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for (name, _) in REFERENCES {
+            let imported = imported(&reference(name));
+            insta::assert_snapshot!(
+                format!("bootstrap-{}", name.replace('@', "-")),
+                format!("--- fluxgen.yaml\n{}\n--- report\n{}", imported.text, imported.report)
+            );
+        }
+    });
 }

@@ -20,8 +20,8 @@ use fluxgen_core::scan::Repository;
 use fluxgen_core::{Component, Config, ImportOptions, Imported, KustomizePatch, Origin, PatchTarget, Phase, plan};
 use serde_json::Value;
 use support::flux::{self, Effective};
-use support::schema::{Chart, Crds};
-use support::{document, kind_and_name, kubectl};
+use support::schema::Crds;
+use support::{document, kind_and_name};
 
 /// The repositories, with their clusters and the phase import gives each.
 const REPOS: [(&str, &[(&str, Phase)]); 4] = [
@@ -182,7 +182,6 @@ fn at_instance(config: &Config) -> Config {
 #[test]
 fn every_cluster_at_phase_instance_emits_valid_objects() {
     let crds = Crds::load();
-    let charts: BTreeMap<&str, Chart> = ["flux-instance", "flux-operator"].map(|c| (c, Chart::load(c))).into();
     let kubectl = flux::kubectl();
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -191,39 +190,10 @@ fn every_cluster_at_phase_instance_emits_valid_objects() {
         let config = at_instance(&load(name, &imported));
         for cluster in config.clusters.keys() {
             let files = planned_files(&config, cluster);
-            let label = format!("{name}/{cluster}");
-            for (path, text) in &files {
-                let object = document(text).unwrap_or_else(|e| panic!("{label}: {path}: {e}"));
-                if let Err(e) = crds.check(&object) {
-                    failures.push(format!("{label}: {path}: {e}"));
-                }
-                checked += 1;
-                if object["kind"] == "HelmRelease" {
-                    let chart = object["metadata"]["name"].as_str().unwrap_or_default();
-                    let values = object["spec"]
-                        .get("values")
-                        .cloned()
-                        .unwrap_or_else(|| serde_json::json!({}));
-                    if let Err(e) = charts[chart].check(&values) {
-                        failures.push(format!("{label}: {path}: chart values: {e}"));
-                    }
-                    if chart == "flux-instance"
-                        && let Err(e) =
-                            crds.check_spec("fluxcd.controlplane.io/v1", "FluxInstance", &values["instance"])
-                    {
-                        failures.push(format!("{label}: {path}: values.instance: {e}"));
-                    }
-                }
-            }
-            if let Some(kubectl) = &kubectl {
-                let dir = tempfile::tempdir().expect("a temporary directory");
-                support::trees::write(&files, dir.path());
-                for kustomization in kubectl::kustomization_dirs(&files) {
-                    if let Err(e) = kubectl::check_build(kubectl, dir.path(), &files, &kustomization) {
-                        failures.push(format!("{label}: {kustomization}: {e}"));
-                    }
-                }
-            }
+            let (found, count) =
+                support::schema::invalid_files(&format!("{name}/{cluster}"), &files, &crds, kubectl.as_deref());
+            failures.extend(found);
+            checked += count;
         }
     }
     assert!(failures.is_empty(), "invalid objects:\n\n{}", failures.join("\n\n"));
@@ -662,26 +632,5 @@ fn a_migrated_repository_with_clusters_under_kubernetes_clusters_keeps_its_paths
             cluster.settings.instance.sync.path,
             format!("kubernetes/clusters/{name}")
         );
-    }
-}
-
-#[test]
-fn the_flux_bootstrap_repositories_import_or_say_why_not() {
-    // The `flux bootstrap` layout is not read yet (issue 12): import must say "no cluster found",
-    // never write a config that does not load (a tenant's `./` root once gave an empty sync path).
-    let dir = support::shared_dir().join("refs-flux-bootstrap");
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if !path.is_dir() {
-            continue;
-        }
-        let repository = fluxgen_core::scan(&path).unwrap();
-        match fluxgen_core::import(&repository, &ImportOptions::default()) {
-            Ok(imported) => {
-                load(&path.display().to_string(), &imported);
-            }
-            Err(fluxgen_core::ImportError::NoClusters { .. }) => {}
-            Err(other) => panic!("{}: {other}", path.display()),
-        }
     }
 }

@@ -176,14 +176,17 @@ pub(super) fn unstated(
         Some(url) => (
             url.clone(),
             format!(
-                "repository: {url} (branch main), the checkout's `origin` remote: the gotk-sync.yaml files are                  placeholders that `flux bootstrap` fills in"
+                "repository: {url} (branch main), the checkout's `origin` remote: the gotk-sync.yaml files are \
+                 placeholders that `flux bootstrap` fills in"
             ),
             EntryKind::Translated,
         ),
         None => (
             STAND_IN_URL.to_owned(),
             format!(
-                "no Git URL in the repository (its gotk-sync.yaml files are placeholders that `flux bootstrap` fills                  in) and no `origin` remote: `repository.url` is the stand-in {STAND_IN_URL}; set the URL the                  clusters sync from (or import again with --url) before phase `instance`"
+                "no Git URL in the repository (its gotk-sync.yaml files are placeholders that `flux bootstrap` fills \
+                 in) and no `origin` remote: `repository.url` is the stand-in {STAND_IN_URL}; set the URL the \
+                 clusters sync from (or import again with --url) before phase `instance`"
             ),
             EntryKind::Warning,
         ),

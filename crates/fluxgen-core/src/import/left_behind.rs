@@ -41,8 +41,28 @@ pub(super) fn left_behind(
             Some(&flux.at),
         );
     }
-    let adopts_root = found.proposal.as_ref().is_some_and(|p| p.adopts_root);
-    if let Some(root) = found.root {
+    let adopts_root = found.proposal.as_ref().is_some_and(|p| p.adopts_root) || found.flux_bootstrap.is_some();
+    if let Some(bootstrap) = found.flux_bootstrap {
+        let kustomization = bootstrap.kustomization.as_deref().map_or_else(String::new, |dir| {
+            format!(", with their lines in `{dir}/kustomization.yaml`")
+        });
+        report.push(
+            cluster,
+            EntryKind::NotTranslated,
+            format!(
+                "the `flux bootstrap` files {} stay until cutover, then go{kustomization}: the FluxInstance creates \
+                 the controllers and the `{}` objects itself; never re-apply them while it manages the controllers",
+                bootstrap
+                    .gotk_files()
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                found.root.map_or(bootstrap.namespace.as_str(), |r| r.name.as_str()),
+            ),
+            found.root.map(|r| &r.at),
+        );
+    } else if let Some(root) = found.root {
         let message = if adopts_root {
             format!(
                 "the root Kustomization `{}` (applies {}) is adopted by the FluxInstance where it is: at cutover \
@@ -85,7 +105,8 @@ pub(super) fn left_behind(
             .and_then(|i| i.sync.as_ref())
             .and_then(|s| s.interval.as_ref())
             .map(|d| d.0.clone());
-        if let Some(root) = found.root
+        // The `flux bootstrap` import keeps the Kustomization's own interval with a patch.
+        if let Some(root) = found.root.filter(|_| found.flux_bootstrap.is_none())
             && let (Some(root_interval), Some(sync_interval)) = (&root.interval, &sync_interval)
             && root_interval != sync_interval
         {

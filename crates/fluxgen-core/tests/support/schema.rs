@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use jsonschema::Validator;
 use serde_json::{Map, Value, json};
@@ -290,4 +290,50 @@ pub fn errors(validator: &Validator, instance: &Value) -> Result<(), String> {
     } else {
         Err(messages.join("\n"))
     }
+}
+
+/// What is wrong with a planned tree (`label` names it in messages): objects failing their CRD
+/// schema, HelmRelease values failing the chart's values schema (and the flux-instance chart's
+/// `values.instance` the FluxInstance schema), and kustomization directories `kubectl
+/// kustomize` does not build (when kubectl is there); and how many objects were checked.
+pub fn invalid_files(
+    label: &str,
+    files: &std::collections::BTreeMap<String, String>,
+    crds: &Crds,
+    kubectl: Option<&Path>,
+) -> (Vec<String>, usize) {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (path, text) in files {
+        let object = document(text).unwrap_or_else(|e| panic!("{label}: {path}: {e}"));
+        if let Err(e) = crds.check(&object) {
+            failures.push(format!("{label}: {path}: {e}"));
+        }
+        checked += 1;
+        if object["kind"] == "HelmRelease" {
+            let chart = object["metadata"]["name"].as_str().unwrap_or_default();
+            let values = object["spec"]
+                .get("values")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({}));
+            if let Err(e) = Chart::load(chart).check(&values) {
+                failures.push(format!("{label}: {path}: chart values: {e}"));
+            }
+            if chart == "flux-instance"
+                && let Err(e) = crds.check_spec("fluxcd.controlplane.io/v1", "FluxInstance", &values["instance"])
+            {
+                failures.push(format!("{label}: {path}: values.instance: {e}"));
+            }
+        }
+    }
+    if let Some(kubectl) = kubectl {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        super::trees::write(files, dir.path());
+        for kustomization in super::kubectl::kustomization_dirs(files) {
+            if let Err(e) = super::kubectl::check_build(kubectl, dir.path(), files, &kustomization) {
+                failures.push(format!("{label}: {kustomization}: {e}"));
+            }
+        }
+    }
+    (failures, checked)
 }
