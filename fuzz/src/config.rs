@@ -81,7 +81,7 @@ fn accepted(config: &Config) -> Vec<String> {
             Err(error) => outcome.push(format!("plan error {}", error.to_string().len().min(1))),
         }
         match explain(config, name) {
-            Ok(reports) => outcome.push(format!("{} controllers", reports.len())),
+            Ok(reports) => outcome.push(format!("{} controllers", reports.controllers.len())),
             Err(_) => outcome.push("explain error".to_owned()),
         }
         // The runbook of a repository that is not there: every template, no findings.

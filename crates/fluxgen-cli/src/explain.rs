@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use fluxgen_core::{ControllerReport, EffectiveValue, explain};
+use fluxgen_core::{EffectiveValue, Explanation, explain};
 
 use crate::ExitStatus;
 use crate::cli::{Cli, ExplainArgs, ExplainFormat};
@@ -11,10 +11,10 @@ use crate::config_file;
 
 pub(crate) fn run(cli: &Cli, args: &ExplainArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
     let loaded = config_file::load(cli)?;
-    let mut reports = explain(&loaded.config, &args.cluster)?;
+    let mut explanation = explain(&loaded.config, &args.cluster)?;
     if let Some(controller) = args.controller {
-        reports.retain(|r| r.controller == controller);
-        if reports.is_empty() {
+        explanation.controllers.retain(|r| r.controller == controller);
+        if explanation.controllers.is_empty() {
             anyhow::bail!(
                 "cluster `{}` does not run {controller} (see `instance.components`)",
                 args.cluster
@@ -22,21 +22,34 @@ pub(crate) fn run(cli: &Cli, args: &ExplainArgs, out: &mut impl Write) -> anyhow
         }
     }
     let text = match args.output {
-        ExplainFormat::Json => serde_json::to_string_pretty(&reports).context("cannot render JSON")? + "\n",
-        ExplainFormat::Table => table(&reports),
+        ExplainFormat::Json => serde_json::to_string_pretty(&explanation).context("cannot render JSON")? + "\n",
+        ExplainFormat::Table => table(&explanation),
     };
     out.write_all(text.as_bytes())?;
     Ok(ExitStatus::Success)
 }
 
-/// Sections per controller, values aligned, the setter of each value on its right.
-fn table(reports: &[ControllerReport]) -> String {
-    let mut out = String::new();
-    for (index, report) in reports.iter().enumerate() {
-        if index > 0 {
-            out.push('\n');
-        }
-        out.push_str(&format!("{}\n", report.controller));
+/// A header (the Flux release used, the operator profiles, notes), then sections per
+/// controller, values aligned, the setter of each value on its right.
+fn table(explanation: &Explanation) -> String {
+    let flux = &explanation.flux;
+    let mut out = format!(
+        "Flux {} manifests (distribution.version: {}",
+        flux.manifests, flux.requested
+    );
+    match &flux.runs {
+        Some(runs) if *runs != flux.manifests => out.push_str(&format!(", runs {runs})\n")),
+        _ => out.push_str(")\n"),
+    }
+    for profile in &explanation.profiles {
+        out.push_str(&format!("operator profile {profile}\n"));
+    }
+    for note in &explanation.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    for report in &explanation.controllers {
+        out.push('\n');
+        out.push_str(&format!("{} {}\n", report.controller, report.version));
         let args: Vec<(String, String)> = report
             .args
             .iter()

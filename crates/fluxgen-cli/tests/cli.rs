@@ -788,8 +788,10 @@ fn explain_shows_the_effective_concurrency_of_kustomize_controller_and_what_set_
     );
     let json = run(fluxgen(dir.path(), &["explain", "edge", "--output", "json"]));
     assert_eq!(json.code, Some(0), "{}", json.stderr);
-    let reports: serde_json::Value = serde_json::from_str(&json.stdout).expect("explain --output json prints JSON");
-    let kustomize = reports
+    let explanation: serde_json::Value = serde_json::from_str(&json.stdout).expect("explain --output json prints JSON");
+    assert_eq!(explanation["flux"]["requested"], "2.9.x");
+    assert_eq!(explanation["flux"]["manifests"], "v2.9.4");
+    let kustomize = explanation["controllers"]
         .as_array()
         .unwrap()
         .iter()
@@ -805,6 +807,51 @@ fn explain_shows_the_effective_concurrency_of_kustomize_controller_and_what_set_
     assert!(
         concurrent["set_by"].as_str().unwrap().starts_with("workers: 10"),
         "{concurrent}"
+    );
+}
+
+#[test]
+fn explain_uses_the_pinned_flux_minor_and_the_multitenancy_profile() {
+    let dir = workdir();
+    write(
+        dir.path().join("fluxgen.yaml"),
+        "repository: { url: ssh://git@github.com/example/haynes-ops }\n\
+         clusters:\n  edge:\n    instance:\n      distribution: { version: v2.7.3 }\n      \
+         cluster: { size: small, multitenant: true, tenantDefaultServiceAccount: flux-tenant }\n",
+    );
+    snapshot!(
+        "explain-edge-2.7-multitenant",
+        fluxgen(dir.path(), &["explain", "edge", "--controller", "helm-controller"])
+    );
+    let json = run(fluxgen(dir.path(), &["explain", "edge", "--output", "json"]));
+    assert_eq!(json.code, Some(0), "{}", json.stderr);
+    let explanation: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(
+        explanation["flux"],
+        serde_json::json!({
+            "requested": "v2.7.3",
+            "runs": "v2.7.3",
+            "manifests": "v2.7.5",
+            "source": "https://github.com/controlplaneio-fluxcd/flux-operator/tree/\
+                       17c6aeaddd8dacd5fbd4dd9e1bfe23a0a59df1fb/config/data/flux/v2.7.5",
+        })
+    );
+    assert!(
+        explanation["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("the cluster runs v2.7.3")
+    );
+    let source = &explanation["controllers"][0];
+    assert_eq!(source["controller"], "source-controller");
+    assert_eq!(source["version"], "v1.7.4");
+    // The operator's lockdown leaves source-controller alone.
+    assert!(
+        !source["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["flag"] == "--no-cross-namespace-refs")
     );
 }
 

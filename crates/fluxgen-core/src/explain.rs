@@ -1,6 +1,8 @@
-//! What each Flux controller finally runs with: the Flux defaults, then the operator's
-//! `cluster.size` profile (applied first), then the cluster's tunings, each setting with the
-//! layer that set it.
+//! What each Flux controller finally runs with: the Deployments of the Flux release the cluster
+//! pins (`distribution.version`, resolved to the minor fluxgen knows), then the operator's
+//! profiles (`cluster.type`, `cluster.size`, `cluster.multitenant`, applied before user
+//! patches, in the operator's order), then the cluster's tunings, each setting with the layer
+//! that set it.
 
 use std::collections::BTreeMap;
 
@@ -11,11 +13,46 @@ use crate::config::Config;
 use crate::tuning::{Tuning, settings_of};
 use crate::{Component, Error, KustomizePatch, facts, patch};
 
+/// What `explain` reports for a cluster: the Flux release its settings are read from, the
+/// operator profiles applied, and each controller's effective settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// The Flux release the controllers' defaults come from.
+    pub flux: FluxRelease,
+    /// The operator profiles applied before the cluster's own patches, in the operator's
+    /// order, each with what it does (the default size profile, which only labels and
+    /// annotates the pods, is not listed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
+    /// What the reader should know about the result: a version explained against another
+    /// release, a component the release does not ship.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The effective settings of each controller the cluster runs.
+    pub controllers: Vec<ControllerReport>,
+}
+
+/// The Flux release `explain` used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FluxRelease {
+    /// The cluster's `instance.distribution.version`, as written (`2.7.x`).
+    pub requested: String,
+    /// The release the operator would run for it, when one it ships matches (`v2.7.3`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs: Option<String>,
+    /// The release whose Deployments the defaults come from (`v2.7.5`).
+    pub manifests: String,
+    /// Where those Deployments come from (the operator's `config/data/flux/<version>/`).
+    pub source: String,
+}
+
 /// The effective settings of one controller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ControllerReport {
     /// The controller.
     pub controller: Component,
+    /// The controller's version in that Flux release (its image tag, `v1.7.3`).
+    pub version: String,
     /// Effective arguments, one per flag, after last-one-wins resolution (feature gates
     /// separately).
     pub args: Vec<EffectiveArg>,
@@ -52,49 +89,113 @@ pub struct EffectiveValue {
     pub set_by: String,
 }
 
-/// Who set what: the Flux manifests, the operator's profile, or a tuning.
-const FLUX_DEFAULT: &str = "Flux v2.9.4 manifests";
+/// Who set what when a controller's own default applies.
 const BINARY_DEFAULT: &str = "the controller's built-in default";
 
-/// The effective settings of every controller of a cluster's FluxInstance.
+/// Who set what a multi-tenancy patch set.
+const MULTITENANT: &str = "cluster.multitenant (operator profile, before user patches)";
+
+/// The effective settings of every controller of a cluster's FluxInstance, read from the
+/// Deployments of the Flux release its `distribution.version` pins.
 ///
 /// ```
 /// let config = fluxgen_core::Config::example();
-/// let reports = fluxgen_core::explain(&config, "edge")?;
-/// let kustomize = reports.iter().find(|r| r.controller == fluxgen_core::Component::KustomizeController).unwrap();
+/// let explanation = fluxgen_core::explain(&config, "edge")?;
+/// assert_eq!(explanation.flux.manifests, "v2.9.4"); // `2.9.x`, the default
+/// let kustomize = explanation.controllers.iter().find(|r| r.controller == fluxgen_core::Component::KustomizeController).unwrap();
 /// let concurrent = kustomize.args.iter().find(|a| a.flag == "--concurrent").unwrap();
 /// assert_eq!(concurrent.value, "10"); // `workers: 10` in the example
 /// assert!(concurrent.set_by.starts_with("workers: 10"));
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
-pub fn explain(config: &Config, cluster: &str) -> Result<Vec<ControllerReport>, Error> {
+pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
     let tree_cluster = config.cluster(cluster).ok_or_else(|| Error::UnknownCluster {
         name: cluster.to_owned(),
         origin: config.origin.to_string(),
         known: config.clusters.keys().cloned().collect(),
     })?;
     let settings = &tree_cluster.settings;
+    let resolved = facts::resolve_version(&settings.instance.distribution.version);
+    let release = resolved.release;
+    let flux_default = format!("Flux {} manifests", release.version);
+    let mut notes: Vec<String> = resolved.note.into_iter().collect();
     let components = crate::emit::components(settings);
     let tunings = settings.tuning.tunings(&components);
     let patches = crate::emit::controller_patches(tree_cluster)?;
-    let size = settings.instance.cluster.size.map(|s| crate::emit::enum_text(&s));
-    let profile_label = match &size {
-        Some(size) => format!("cluster.size: {size} (operator profile, before user patches)"),
+
+    let wanted = &settings.instance.cluster;
+    let mut profiles = Vec::new();
+    let mut operator: Vec<(KustomizePatch, String)> = Vec::new();
+    if let Some(kind) = wanted.kind.map(|k| crate::emit::enum_text(&k)) {
+        let profile = facts::type_profile(&kind);
+        if !profile.is_empty() {
+            profiles.push(format!(
+                "cluster.type: {kind}: the pods' securityContext and the containers' seccompProfile and \
+                 runAsNonRoot are removed (OpenShift assigns its own)"
+            ));
+        }
+        let label = format!("cluster.type: {kind} (operator profile, before user patches)");
+        operator.extend(profile.into_iter().map(|p| (p, label.clone())));
+    }
+    let size = wanted.size.map(|s| crate::emit::enum_text(&s));
+    let size_label = match &size {
+        Some(size) => {
+            profiles.push(format!("cluster.size: {size}"));
+            format!("cluster.size: {size} (operator profile, before user patches)")
+        }
         None => "operator default profile".to_owned(),
     };
-    let profile = facts::size_profile(size.as_deref().unwrap_or_default());
-    components
-        .iter()
-        .map(|component| report(*component, &profile, &profile_label, &patches, &tunings))
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(|reason| Error::Explain {
+    operator.extend(
+        facts::size_profile(size.as_deref().unwrap_or_default())
+            .into_iter()
+            .map(|p| (p, size_label.clone())),
+    );
+    if wanted.multitenant == Some(true) {
+        let account = wanted.tenant_default_service_account.as_deref();
+        profiles.push(format!(
+            "cluster.multitenant: no cross-namespace references, no remote kustomize bases, tenants' \
+             default service account `{}`; the sync Kustomization runs as kustomize-controller",
+            account.filter(|sa| !sa.is_empty()).unwrap_or("default")
+        ));
+        operator.extend(
+            facts::multitenant_profile(account)
+                .into_iter()
+                .map(|p| (p, MULTITENANT.to_owned())),
+        );
+    }
+
+    let mut controllers = Vec::new();
+    for component in &components {
+        let Some(layers) = Layers::new(release, *component, &flux_default) else {
+            notes.push(format!(
+                "{component} is not part of Flux {} (the operator runs it from Flux 2.7 on): not explained",
+                release.version
+            ));
+            continue;
+        };
+        let report = report(layers, &operator, &patches, &tunings).map_err(|reason| Error::Explain {
             cluster: cluster.to_owned(),
             reason,
-        })
+        })?;
+        controllers.push(report);
+    }
+    Ok(Explanation {
+        flux: FluxRelease {
+            requested: resolved.requested,
+            runs: resolved.runs,
+            manifests: release.version.to_owned(),
+            source: release.source.to_owned(),
+        },
+        profiles,
+        notes,
+        controllers,
+    })
 }
 
 /// Where each value of a Deployment came from, kept while patches are applied in order.
 struct Layers {
+    component: Component,
+    version: &'static str,
     deployment: Value,
     args: Vec<String>,
     arg_sources: Vec<String>,
@@ -103,25 +204,30 @@ struct Layers {
 }
 
 impl Layers {
-    fn new(component: Component) -> Self {
-        let deployment = facts::deployment(component);
+    /// The controller's Deployment in `release`, every value credited to `flux_default`;
+    /// `None` when the release does not ship the controller.
+    fn new(release: &facts::Release, component: Component, flux_default: &str) -> Option<Self> {
+        let deployment = release.deployment(component)?;
+        let version = release.controller(component)?.version();
         let args = container_args(&deployment);
-        let arg_sources = vec![FLUX_DEFAULT.to_owned(); args.len()];
+        let arg_sources = vec![flux_default.to_owned(); args.len()];
         let resources = resources(&deployment)
             .into_iter()
-            .map(|(k, v)| (k, (v, FLUX_DEFAULT.to_owned())))
+            .map(|(k, v)| (k, (v, flux_default.to_owned())))
             .collect();
         let volumes = volumes(&deployment)
             .into_iter()
-            .map(|(k, v)| (k, (v, FLUX_DEFAULT.to_owned())))
+            .map(|(k, v)| (k, (v, flux_default.to_owned())))
             .collect();
-        Self {
+        Some(Self {
+            component,
+            version,
             deployment,
             args,
             arg_sources,
             resources,
             volumes,
-        }
+        })
     }
 
     /// Applies one patch and credits what changed to `label(change)`.
@@ -165,16 +271,16 @@ enum Change<'a> {
     Volume(&'a str),
 }
 
+/// Applies the operator's profiles (each with its label), then the cluster's patches.
 fn report(
-    component: Component,
-    profile: &[KustomizePatch],
-    profile_label: &str,
+    mut layers: Layers,
+    operator: &[(KustomizePatch, String)],
     patches: &[KustomizePatch],
     tunings: &[Tuning],
 ) -> Result<ControllerReport, String> {
-    let mut layers = Layers::new(component);
-    for patch in profile {
-        layers.apply(patch, &|_| profile_label.to_owned())?;
+    let component = layers.component;
+    for (patch, label) in operator {
+        layers.apply(patch, &|_| label.clone())?;
     }
     for (index, patch) in patches.iter().enumerate() {
         layers.apply(patch, &|change| {
@@ -206,6 +312,7 @@ fn report(
     };
     Ok(ControllerReport {
         controller: component,
+        version: layers.version.to_owned(),
         args,
         feature_gates,
         resources: listed(&layers.resources),
@@ -370,4 +477,148 @@ fn volumes(deployment: &Value) -> BTreeMap<String, String> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Origin;
+
+    fn explained(instance: &str) -> Explanation {
+        let text = format!(
+            "repository: {{ url: ssh://git@github.com/example/fleet }}\n\
+             clusters:\n  edge:\n    instance:\n{instance}"
+        );
+        let config = Config::from_yaml(&text, Origin::BuiltIn).unwrap_or_else(|e| panic!("{e:?}"));
+        explain(&config, "edge").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn controller(explanation: &Explanation, component: Component) -> &ControllerReport {
+        explanation
+            .controllers
+            .iter()
+            .find(|r| r.controller == component)
+            .unwrap_or_else(|| panic!("{component} is explained"))
+    }
+
+    fn arg<'a>(report: &'a ControllerReport, flag: &str) -> Option<&'a EffectiveArg> {
+        report.args.iter().find(|a| a.flag == flag)
+    }
+
+    #[test]
+    fn a_cluster_pinned_to_2_7_is_explained_with_2_7_s_deployments() {
+        let explanation = explained(
+            "      distribution: { version: 2.7.x }\n      components: [source-controller, kustomize-controller]\n",
+        );
+        assert_eq!(
+            explanation.flux,
+            FluxRelease {
+                requested: "2.7.x".to_owned(),
+                runs: Some("v2.7.5".to_owned()),
+                manifests: "v2.7.5".to_owned(),
+                source: facts::RELEASES[3].source.to_owned(),
+            }
+        );
+        assert!(explanation.notes.is_empty(), "{:?}", explanation.notes);
+        let kustomize = controller(&explanation, Component::KustomizeController);
+        // Flux 2.7.5 ships kustomize-controller v1.7.3; 2.9.4 ships v1.9.4.
+        assert_eq!(kustomize.version, "v1.7.3");
+        let leader = arg(kustomize, "--enable-leader-election").unwrap();
+        assert_eq!(leader.set_by, "Flux v2.7.5 manifests");
+        let memory = kustomize.resources.iter().find(|r| r.name == "limits.memory").unwrap();
+        assert_eq!(
+            (memory.value.as_str(), memory.set_by.as_str()),
+            ("1Gi", "Flux v2.7.5 manifests")
+        );
+        // The default, for comparison.
+        let latest = explained("      distribution: { version: 2.9.x }\n");
+        assert_eq!(latest.flux.manifests, "v2.9.4");
+        assert_eq!(controller(&latest, Component::KustomizeController).version, "v1.9.4");
+    }
+
+    #[test]
+    fn versions_fluxgen_does_not_know_are_explained_against_the_nearest_with_a_note() {
+        let newer = explained("      distribution: { version: \">=2.10.0\" }\n");
+        assert_eq!(newer.flux.manifests, "v2.9.4");
+        assert_eq!(newer.flux.runs, None);
+        assert!(
+            newer.notes[0].contains("newer than any Flux release fluxgen knows"),
+            "{:?}",
+            newer.notes
+        );
+        let older = explained("      distribution: { version: 2.3.x }\n");
+        assert_eq!(
+            (older.flux.manifests.as_str(), older.flux.runs.as_deref()),
+            ("v2.4.0", Some("v2.3.0"))
+        );
+        assert!(older.notes[0].contains("older than"), "{:?}", older.notes);
+        let pinned = explained("      distribution: { version: v2.8.3 }\n");
+        assert_eq!(pinned.flux.manifests, "v2.8.8");
+        assert!(
+            pinned.notes[0].contains("the cluster runs v2.8.3"),
+            "{:?}",
+            pinned.notes
+        );
+    }
+
+    #[test]
+    fn source_watcher_before_2_7_is_left_out_with_a_note() {
+        let explanation = explained(
+            "      distribution: { version: 2.6.x }\n      components: [source-controller, source-watcher]\n",
+        );
+        assert_eq!(explanation.flux.manifests, "v2.6.4");
+        assert_eq!(
+            explanation.controllers.iter().map(|r| r.controller).collect::<Vec<_>>(),
+            [Component::SourceController]
+        );
+        assert_eq!(
+            explanation.notes,
+            ["source-watcher is not part of Flux v2.6.4 (the operator runs it from Flux 2.7 on): not explained"]
+        );
+    }
+
+    #[test]
+    fn multitenancy_adds_the_operator_s_lockdown_flags_to_exactly_the_controllers_it_patches() {
+        let explanation = explained(
+            "      components: [source-controller, kustomize-controller, helm-controller, notification-controller, \
+             image-reflector-controller, image-automation-controller, source-watcher]\n      \
+             cluster: { multitenant: true, tenantDefaultServiceAccount: flux-tenant }\n",
+        );
+        assert!(
+            explanation
+                .profiles
+                .iter()
+                .any(|p| p.starts_with("cluster.multitenant") && p.contains("`flux-tenant`")),
+            "{:?}",
+            explanation.profiles
+        );
+        for report in &explanation.controllers {
+            let component = report.controller;
+            let value = |flag: &str| arg(report, flag).map(|a| (a.value.as_str(), a.set_by.as_str()));
+            let locked = (component != Component::SourceController).then_some(("true", MULTITENANT));
+            assert_eq!(value("--no-cross-namespace-refs"), locked, "{component}");
+            let remote = (component == Component::KustomizeController).then_some(("true", MULTITENANT));
+            assert_eq!(value("--no-remote-bases"), remote, "{component}");
+            let account = matches!(component, Component::KustomizeController | Component::HelmController)
+                .then_some(("flux-tenant", MULTITENANT));
+            assert_eq!(value("--default-service-account"), account, "{component}");
+        }
+        let off = explained("      cluster: { multitenant: false }\n");
+        assert!(off.profiles.is_empty());
+        assert!(
+            off.controllers
+                .iter()
+                .all(|r| arg(r, "--no-cross-namespace-refs").is_none())
+        );
+    }
+
+    #[test]
+    fn openshift_applies_its_profile_first() {
+        let explanation = explained("      cluster: { type: openshift, size: small }\n");
+        assert_eq!(explanation.profiles.len(), 2);
+        assert!(explanation.profiles[0].starts_with("cluster.type: openshift"));
+        assert_eq!(explanation.profiles[1], "cluster.size: small");
+        let aws = explained("      cluster: { type: aws }\n");
+        assert!(aws.profiles.is_empty());
+    }
 }

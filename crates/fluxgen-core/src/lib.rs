@@ -45,9 +45,11 @@
 //! list into FluxInstance patches: order-independent, same-target entries merged, one
 //! `--feature-gates` per controller, and a [`TuningError::Conflict`] naming both tunings when
 //! two set one flag to different values. [`preset`] gives named lists (`home-ops`).
-//! [`explain`] applies the operator's `cluster.size` profile and the patches to the Flux
-//! v2.9.4 Deployments fluxgen knows ([`facts`]) with the in-process kustomize subset of
-//! [`patch`], and reports each controller's effective settings and what set them.
+//! [`explain`] resolves the cluster's `distribution.version` to the Flux release fluxgen knows
+//! the Deployments of (2.4 to 2.9, [`facts`]), applies the operator's `cluster.type`,
+//! `cluster.size` and `cluster.multitenant` profiles and then the patches to them with the
+//! in-process kustomize subset of [`patch`], and reports the release used and each
+//! controller's effective settings and what set them.
 //!
 //! ```
 //! use fluxgen_core::{Component, Tuning, lower};
@@ -148,7 +150,7 @@ pub use emit::{
     plan_all, tree_dir, write, write_clusters,
 };
 pub use error::Error;
-pub use explain::{ControllerReport, EffectiveArg, EffectiveValue, explain};
+pub use explain::{ControllerReport, EffectiveArg, EffectiveValue, Explanation, FluxRelease, explain};
 pub use external_secret::{
     DataFrom, ExternalSecret, ExternalSecretSpec, ExtractKey, SecretStoreRef, SecretTarget, SecretTemplate,
 };

@@ -1,8 +1,12 @@
-//! fluxgen's Flux facts and in-process patch engine, judged by the real Flux v2.9.4 Deployments
-//! (`$FLUXGEN_SHARED/flux-manifests/v2.9.4/`) and by `kubectl kustomize`.
+//! fluxgen's Flux facts and in-process patch engine, judged by the real Flux Deployments of
+//! every release fluxgen knows (`$FLUXGEN_SHARED/flux-manifests/<version>/`, v2.4.0 to v2.9.4)
+//! and by `kubectl kustomize`.
 //!
-//! - every fact in `fluxgen_core::facts` (args, resources, volumes, mounts, labels) equals the
-//!   real Deployment's;
+//! - every fact in `fluxgen_core::facts` (images, args, resources, volumes, mounts, labels,
+//!   security contexts) of every release equals the real Deployment's, and every release
+//!   directory holds exactly the controllers its facts list;
+//! - the operator's profiles (type, size, multi-tenancy) apply to every release's real
+//!   Deployments as to its facts;
 //! - tuning patches (JSON 6902 args, strategic-merge resources and volume media, the operator's
 //!   size profiles, label/annotation/regex targets) applied in-process give exactly what
 //!   `kubectl kustomize` builds from the same Deployments and patches, both on the real
@@ -22,6 +26,7 @@ use std::process::Command;
 use fluxgen_core::patch::{self, render_ops};
 use fluxgen_core::{Component, JsonPatchOp, KustomizePatch, PatchError, PatchTarget, facts};
 use serde_json::{Value, json};
+use support::flux;
 
 const CONTAINER: &str = "/spec/template/spec/containers/0";
 
@@ -39,9 +44,11 @@ fn tuned_fields(deployment: &Value) -> BTreeMap<&'static str, Option<Value>> {
         ("name", "/metadata/name"),
         ("labels", "/metadata/labels"),
         ("pod labels", "/spec/template/metadata/labels"),
+        ("pod securityContext", "/spec/template/spec/securityContext"),
         ("container name", "/spec/template/spec/containers/0/name"),
         ("args", "/spec/template/spec/containers/0/args"),
         ("resources", "/spec/template/spec/containers/0/resources"),
+        ("securityContext", "/spec/template/spec/containers/0/securityContext"),
         ("volumeMounts", "/spec/template/spec/containers/0/volumeMounts"),
         ("volumes", "/spec/template/spec/volumes"),
     ]
@@ -53,15 +60,12 @@ fn tuned_fields(deployment: &Value) -> BTreeMap<&'static str, Option<Value>> {
 #[test]
 fn the_facts_are_the_real_deployments() {
     for (component, real) in real_deployments() {
-        let containers = real.pointer("/spec/template/spec/containers").and_then(Value::as_array);
-        assert_eq!(containers.map(Vec::len), Some(1), "{component}: one container");
         assert_eq!(
             tuned_fields(&facts::deployment(component)),
             tuned_fields(&real),
             "{component}"
         );
         let container = &real["spec"]["template"]["spec"]["containers"][0];
-        assert_eq!(container["name"], facts::CONTAINER_NAME, "{component}");
         assert_eq!(container["args"], json!(facts::default_args(component)), "{component}");
         assert_eq!(
             container["resources"],
@@ -69,21 +73,77 @@ fn the_facts_are_the_real_deployments() {
             "{component}"
         );
         assert_eq!(
-            real["metadata"]["labels"],
-            json!(facts::deployment_labels(component)),
-            "{component}"
-        );
-        assert_eq!(
             real["spec"]["template"]["metadata"]["labels"],
             json!(facts::pod_labels(component))
-        );
-        assert_eq!(
-            real["spec"]["selector"]["matchLabels"],
-            json!({"app": component.as_str()})
         );
         for arg in facts::default_args(component) {
             assert!(facts::accepts_flag(component, arg), "{component} accepts its own {arg}");
         }
+    }
+}
+
+#[test]
+fn every_release_s_facts_are_its_real_deployments() {
+    let shared = support::shared_dir().join("flux-manifests");
+    let mut on_disk: Vec<String> = fs::read_dir(&shared)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", shared.display()))
+        .map(|e| e.expect("a directory entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('v'))
+        .collect();
+    on_disk.sort();
+    let known: Vec<&str> = facts::RELEASES.iter().map(|r| r.version).collect();
+    assert_eq!(on_disk, known, "one release of facts per directory of flux-manifests/");
+    for release in facts::RELEASES {
+        let version = release.version;
+        // Asserts the directory holds exactly the release's controllers (source-watcher from 2.7).
+        let manifests = flux::manifests_of(version);
+        for (component, manifest) in &manifests {
+            let real = &manifest.deployment;
+            let controller = release.controller(*component).expect("listed");
+            let containers = real.pointer("/spec/template/spec/containers").and_then(Value::as_array);
+            assert_eq!(
+                containers.map(Vec::len),
+                Some(1),
+                "{version} {component}: one container"
+            );
+            let facts = release.deployment(*component).expect("listed");
+            assert_eq!(tuned_fields(&facts), tuned_fields(real), "{version} {component}");
+            let container = &real["spec"]["template"]["spec"]["containers"][0];
+            assert_eq!(container["name"], facts::CONTAINER_NAME, "{version} {component}");
+            assert_eq!(container["image"], controller.image, "{version} {component}");
+            assert_eq!(container["args"], json!(controller.args), "{version} {component}");
+            assert_eq!(
+                container["resources"],
+                controller.resources.to_value(),
+                "{version} {component}"
+            );
+            assert_eq!(
+                real["metadata"]["labels"],
+                json!(facts::deployment_labels(*component)),
+                "{version} {component}"
+            );
+            assert_eq!(
+                real["spec"]["selector"]["matchLabels"],
+                json!({"app": component.as_str()}),
+                "{version} {component}"
+            );
+            // The operator's profiles apply to the real Deployment as to the facts.
+            let mut profiles = facts::type_profile("openshift");
+            profiles.extend(facts::size_profile("large"));
+            profiles.extend(facts::multitenant_profile(Some("flux")));
+            let result = patched(real, &profiles).unwrap_or_else(|e| panic!("{version} {component}: {e}"));
+            let from_facts = patched(&facts, &profiles).unwrap_or_else(|e| panic!("{version} {component}: {e}"));
+            assert_eq!(
+                tuned_fields(&from_facts),
+                tuned_fields(&result),
+                "{version} {component}"
+            );
+        }
+        assert_eq!(
+            manifests.contains_key(&Component::SourceWatcher),
+            release.minor() >= (2, 7),
+            "{version}: source-watcher from Flux 2.7 on"
+        );
     }
 }
 

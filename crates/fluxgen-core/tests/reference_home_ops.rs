@@ -612,7 +612,7 @@ fn controller_settings_match_home_ops() {
 #[test]
 fn explain_reports_the_settings_home_ops_runs_with() {
     let config = reference_config();
-    let reports = explain(&config, CLUSTER).unwrap_or_else(|e| panic!("{e}"));
+    let reports = explain(&config, CLUSTER).unwrap_or_else(|e| panic!("{e}")).controllers;
     let reference = effect(&reference_patches());
     assert_eq!(
         reports.iter().map(|r| r.controller).collect::<Vec<_>>(),

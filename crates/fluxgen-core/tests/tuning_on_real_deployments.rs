@@ -1,7 +1,9 @@
 //! Proof on the real Deployments: every tuning, lowered by `fluxgen_core::lower`, applied to the
 //! Flux v2.9.4 manifests (`$FLUXGEN_SHARED/flux-manifests/v2.9.4/`) twice, in-process with
 //! `fluxgen_core::patch::apply` and by `kubectl kustomize` (the manifest files as resources, the
-//! emitted patches under `patches:`), gives exactly the values written in this file.
+//! emitted patches under `patches:`), gives exactly the values written in this file. The
+//! in-process half also runs on the manifests of every older release fluxgen knows (v2.4.0 to
+//! v2.8.8), the versions a cluster may pin.
 //!
 //! One case per tuning knob (a raw JSON 6902 patch and a raw strategic-merge patch each get
 //! one too; `syncKustomization` is applied to the sync Kustomization as the operator generates
@@ -27,7 +29,7 @@ use fluxgen_core::Component::{self, HelmController, KustomizeController, Notific
 use fluxgen_core::config::TuningSettings;
 use fluxgen_core::{
     KustomizePatch, LogLevel, PRESETS, PatchTarget, ResourceAmounts, SubstituteFrom, SubstituteKind,
-    SyncKustomizationTuning, Tuning, lower, patch, preset,
+    SyncKustomizationTuning, Tuning, facts, lower, patch, preset,
 };
 use serde_json::{Value, json};
 use support::flux::{self, CONTAINER, Manifest};
@@ -570,12 +572,31 @@ fn every_tuning_key_has_a_case() {
 
 #[test]
 fn tunings_change_exactly_the_expected_fields_in_process() {
-    let manifests = flux::manifests();
-    let objects = originals(&manifests);
-    for case in all_cases() {
+    // On the Deployments of every release fluxgen knows (a cluster may pin any of them); a
+    // case that tunes a controller the release does not ship (source-watcher before 2.7) is
+    // left out there.
+    for release in facts::RELEASES {
+        let manifests = flux::manifests_of(release.version);
+        let cases: Vec<Case> = all_cases()
+            .into_iter()
+            .filter(|case| case.changes.iter().all(|c| manifests.contains_key(&c.controller)))
+            .collect();
+        assert!(!cases.is_empty(), "{}", release.version);
+        tunings_change_exactly_the_expected_fields(&manifests, cases, release.version);
+    }
+}
+
+fn tunings_change_exactly_the_expected_fields(
+    manifests: &BTreeMap<Component, Manifest>,
+    cases: Vec<Case>,
+    version: &str,
+) {
+    let objects = originals(manifests);
+    for mut case in cases {
+        case.name = format!("{} on Flux {version}", case.name);
         let patches = lowered(&case);
         let (built, selected) = apply_in_process(&objects, &patches, &case);
-        assert_built(&case, "in-process", &built, &expected_objects(&case, &manifests));
+        assert_built(&case, "in-process", &built, &expected_objects(&case, manifests));
         // Every emitted patch selects something, and only what the case changes: a target
         // that does not match a controller leaves it untouched.
         for (index, keys) in selected.iter().enumerate() {

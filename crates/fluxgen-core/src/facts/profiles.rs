@@ -1,9 +1,14 @@
-//! The Flux Operator's `cluster.size` profiles: the patches the operator applies to the Flux
-//! controllers before a FluxInstance's own `spec.kustomize.patches`.
+//! The Flux Operator's profiles: the patches the operator applies to the Flux controllers
+//! before a FluxInstance's own `spec.kustomize.patches`, in this order: `cluster.type`,
+//! `cluster.size`, then `cluster.multitenant`.
 //!
-//! Source: controlplaneio-fluxcd/flux-operator v0.58, `internal/builder/profiles.go`
-//! (`GetProfileClusterSize` and the `profileClusterSize*` constants). The patch texts below
-//! are the operator's, byte for byte, in its order.
+//! Source: controlplaneio-fluxcd/flux-operator v0.58.1 (commit
+//! 17c6aeaddd8dacd5fbd4dd9e1bfe23a0a59df1fb), `internal/builder/profiles.go`
+//! (`GetProfileClusterType`, `GetProfileClusterSize`, `GetProfileMultitenant` and their
+//! `profileCluster*` constants), applied in that order by
+//! `internal/controller/fluxinstance_controller.go` (`build`). The patch texts below are the
+//! operator's, byte for byte (a `|-` block in the Go source has no final newline), in its
+//! order.
 
 use crate::{KustomizePatch, PatchTarget};
 
@@ -152,6 +157,132 @@ pub fn size_profile(size: &str) -> Vec<KustomizePatch> {
     }
 }
 
+/// A JSON 6902 patch without the final newline (the operator writes these as `|-` blocks).
+fn ops(ops: &[(&str, &str, Option<&str>)]) -> String {
+    let text: String = ops
+        .iter()
+        .map(|(op, path, value)| match value {
+            Some(value) => format!("- op: {op}\n  path: {path}\n  value: {value}\n"),
+            None => format!("- op: {op}\n  path: {path}\n"),
+        })
+        .collect();
+    text.trim_end_matches('\n').to_owned()
+}
+
+fn kind_patch(kind: &str, name: Option<&str>, text: String) -> KustomizePatch {
+    KustomizePatch {
+        patch: text,
+        target: Some(PatchTarget {
+            kind: Some(kind.to_owned()),
+            name: name.map(str::to_owned),
+            ..PatchTarget::default()
+        }),
+    }
+}
+
+/// The patches of a `cluster.type` profile: `openshift` removes the pod's security context
+/// and the container's `seccompProfile` and `runAsNonRoot` from every Deployment (OpenShift
+/// assigns its own), and the `pod-security.kubernetes.io/warn` labels from the Namespace.
+/// Every other type (`kubernetes`, `aws`, `azure`, `gcp`) has no patches.
+///
+/// Source: flux-operator v0.58.1, `internal/builder/profiles.go` (`GetProfileClusterType`).
+///
+/// ```
+/// use fluxgen_core::facts;
+/// assert!(facts::type_profile("aws").is_empty());
+/// let openshift = facts::type_profile("openshift");
+/// assert_eq!(openshift.len(), 2);
+/// assert!(openshift[0].patch.contains("path: /spec/template/spec/securityContext"));
+/// ```
+pub fn type_profile(cluster_type: &str) -> Vec<KustomizePatch> {
+    if cluster_type != "openshift" {
+        return Vec::new();
+    }
+    vec![
+        kind_patch(
+            "Deployment",
+            None,
+            ops(&[
+                ("remove", "/spec/template/spec/securityContext", None),
+                (
+                    "remove",
+                    "/spec/template/spec/containers/0/securityContext/seccompProfile",
+                    None,
+                ),
+                (
+                    "remove",
+                    "/spec/template/spec/containers/0/securityContext/runAsNonRoot",
+                    None,
+                ),
+            ]),
+        ),
+        kind_patch(
+            "Namespace",
+            None,
+            ops(&[
+                ("remove", "/metadata/labels/pod-security.kubernetes.io~1warn", None),
+                (
+                    "remove",
+                    "/metadata/labels/pod-security.kubernetes.io~1warn-version",
+                    None,
+                ),
+            ]),
+        ),
+    ]
+}
+
+/// The patches of the multi-tenancy lockdown (`cluster.multitenant: true`), with
+/// `default_service_account` from `cluster.tenantDefaultServiceAccount` (`default` when
+/// unset or empty):
+///
+/// - `--no-cross-namespace-refs=true` on kustomize-, helm-, notification-,
+///   image-reflector-, image-automation-controller and source-watcher (not
+///   source-controller);
+/// - `--no-remote-bases=true` on kustomize-controller;
+/// - `--default-service-account=<sa>` on kustomize- and helm-controller;
+/// - `spec.serviceAccountName: kustomize-controller` on the Kustomizations the operator
+///   creates (the sync).
+///
+/// Source: flux-operator v0.58.1, `internal/builder/profiles.go` (`GetProfileMultitenant`,
+/// `profileClusterMultitenant`).
+///
+/// ```
+/// use fluxgen_core::facts;
+/// let profile = facts::multitenant_profile(Some("flux"));
+/// assert_eq!(profile.len(), 4);
+/// assert!(profile[2].patch.ends_with("value: --default-service-account=flux"));
+/// assert!(facts::multitenant_profile(None)[2].patch.ends_with("--default-service-account=default"));
+/// ```
+pub fn multitenant_profile(default_service_account: Option<&str>) -> Vec<KustomizePatch> {
+    let account = default_service_account.filter(|sa| !sa.is_empty()).unwrap_or("default");
+    let arg = |value: &str| ops(&[("add", "/spec/template/spec/containers/0/args/-", Some(value))]);
+    vec![
+        kind_patch(
+            "Deployment",
+            Some(
+                "(kustomize-controller|helm-controller|notification-controller|image-reflector-controller|\
+                 image-automation-controller|source-watcher)",
+            ),
+            arg("--no-cross-namespace-refs=true"),
+        ),
+        kind_patch(
+            "Deployment",
+            Some("(kustomize-controller)"),
+            arg("--no-remote-bases=true"),
+        ),
+        kind_patch(
+            "Deployment",
+            Some(KUSTOMIZE_HELM),
+            arg(&format!("--default-service-account={account}")),
+        ),
+        kind_patch(
+            "Kustomization",
+            None,
+            ops(&[("add", "/spec/serviceAccountName", Some("kustomize-controller"))]),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -198,6 +329,83 @@ mod tests {
                 .any(|p| p.patch.contains("fluxcd.controlplane.io/profile"))
         );
         assert_eq!(size_profile("huge"), size_profile(""));
+    }
+
+    #[test]
+    fn the_multitenant_and_openshift_texts_are_the_operators() {
+        let multitenant = multitenant_profile(Some(""));
+        assert_eq!(
+            multitenant[0].patch,
+            "- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --no-cross-namespace-refs=true"
+        );
+        assert_eq!(
+            multitenant[0].target.as_ref().and_then(|t| t.name.as_deref()),
+            Some(
+                "(kustomize-controller|helm-controller|notification-controller|image-reflector-controller|\
+                 image-automation-controller|source-watcher)"
+            )
+        );
+        assert!(multitenant[2].patch.ends_with("--default-service-account=default"));
+        assert_eq!(
+            multitenant[3].patch,
+            "- op: add\n  path: /spec/serviceAccountName\n  value: kustomize-controller"
+        );
+        assert_eq!(
+            type_profile("openshift")[0].patch,
+            "- op: remove\n  path: /spec/template/spec/securityContext\n\
+             - op: remove\n  path: /spec/template/spec/containers/0/securityContext/seccompProfile\n\
+             - op: remove\n  path: /spec/template/spec/containers/0/securityContext/runAsNonRoot"
+        );
+        for other in ["kubernetes", "aws", "azure", "gcp", ""] {
+            assert!(type_profile(other).is_empty());
+        }
+    }
+
+    #[test]
+    fn multitenancy_locks_down_exactly_the_controllers_the_operator_patches() {
+        let profile = multitenant_profile(Some("flux"));
+        for component in Component::ALL {
+            let mut deployment = facts::deployment(component);
+            for patch in &profile {
+                patch::apply(&mut deployment, patch).unwrap();
+            }
+            let args: Vec<&str> = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .collect();
+            let has = |arg: &str| args.contains(&arg);
+            assert_eq!(
+                has("--no-cross-namespace-refs=true"),
+                component != Component::SourceController,
+                "{component}"
+            );
+            assert_eq!(
+                has("--no-remote-bases=true"),
+                component == Component::KustomizeController,
+                "{component}"
+            );
+            assert_eq!(
+                has("--default-service-account=flux"),
+                matches!(component, Component::KustomizeController | Component::HelmController),
+                "{component}"
+            );
+        }
+    }
+
+    #[test]
+    fn openshift_drops_the_security_settings_it_assigns_itself() {
+        let mut deployment = facts::deployment(Component::SourceController);
+        for patch in type_profile("openshift") {
+            patch::apply(&mut deployment, &patch).unwrap();
+        }
+        let spec = &deployment["spec"]["template"]["spec"];
+        assert!(spec.get("securityContext").is_none());
+        assert_eq!(
+            spec["containers"][0]["securityContext"],
+            json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": true})
+        );
     }
 
     #[test]

@@ -40,9 +40,16 @@ impl Manifest {
     }
 }
 
-/// The manifest of every Flux component, by component (one Deployment each).
+/// The manifest of every Flux component of the newest release, by component (one Deployment
+/// each).
 pub fn manifests() -> BTreeMap<Component, Manifest> {
-    let dir = super::shared_dir().join("flux-manifests").join(facts::FLUX_VERSION);
+    manifests_of(facts::FLUX_VERSION)
+}
+
+/// The manifest of every controller of a Flux release (`flux-manifests/<version>/`), by
+/// component (one Deployment each); the release ships the controllers its facts list.
+pub fn manifests_of(version: &str) -> BTreeMap<Component, Manifest> {
+    let dir = super::shared_dir().join("flux-manifests").join(version);
     let mut found = BTreeMap::new();
     let entries = fs::read_dir(&dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
     let mut paths: Vec<PathBuf> = entries.map(|e| e.expect("a directory entry").path()).collect();
@@ -63,9 +70,15 @@ pub fn manifests() -> BTreeMap<Component, Manifest> {
             assert!(found.insert(component, manifest).is_none(), "{name} is deployed twice");
         }
     }
+    let release = facts::RELEASES
+        .iter()
+        .find(|r| r.version == version)
+        .unwrap_or_else(|| panic!("fluxgen has no facts for Flux {version}"));
+    let mut expected: Vec<Component> = release.controllers.iter().map(|c| c.component).collect();
+    expected.sort_unstable();
     assert_eq!(
         found.keys().copied().collect::<Vec<_>>(),
-        Component::ALL.to_vec(),
+        expected,
         "one Deployment per Flux component in {}",
         dir.display()
     );
