@@ -383,3 +383,65 @@ fn snapshots_of_each_import() {
         }
     });
 }
+
+/// Each controller's effective settings under what import writes (the operator's profiles,
+/// then the FluxInstance's patches) equal those under the bootstrap's own
+/// `flux-system/kustomization.yaml` patches, on the real Deployments of the Flux release the
+/// cluster pins (`flux-manifests/<release>`): arguments (last value of a flag wins, feature
+/// gates accumulated), resources, volumes and the rest of the pod spec.
+#[test]
+fn the_effective_controller_settings_after_import_equal_the_bootstraps() {
+    let mut differences = Vec::new();
+    let mut compared = 0;
+    for (name, _) in REFERENCES.iter().filter(|(name, _)| *name != D1_AFTER) {
+        let repository = scanned(&reference(name));
+        let config = loaded(name, &imported(&reference(name)));
+        for (cluster, entry) in &config.clusters {
+            let settings = &entry.settings;
+            let bootstrap = repository
+                .flux_bootstraps
+                .iter()
+                .find(|b| b.path == format!("clusters/{cluster}"))
+                .unwrap_or_else(|| panic!("{name}/{cluster}: its bootstrap directory"));
+            let theirs: Vec<fluxgen_core::KustomizePatch> = bootstrap
+                .kustomization
+                .as_deref()
+                .and_then(|dir| repository.kustomize_file(dir))
+                .map(|k| k.patches.iter().map(|p| p.to_kustomize()).collect())
+                .unwrap_or_default();
+            let release = fluxgen_core::facts::resolve_version(&settings.instance.distribution.version).release;
+            let manifests = support::flux::manifests_of(release.version);
+            let mut ours = Vec::new();
+            if settings.instance.cluster.multitenant == Some(true) {
+                ours.extend(fluxgen_core::facts::multitenant_profile(
+                    settings.instance.cluster.tenant_default_service_account.as_deref(),
+                ));
+            }
+            let tree = fluxgen_core::plan(&with_phase(&config, Phase::Instance), cluster).expect("a tree");
+            ours.extend(support::flux::emitted_patches(&tree.files));
+            for component in settings.instance.components.clone().unwrap_or_default() {
+                let Some(manifest) = manifests.get(&component) else {
+                    continue;
+                };
+                let before = support::flux::settled(&manifest.deployment, &theirs)
+                    .unwrap_or_else(|e| panic!("{name}/{cluster}: the bootstrap's: {e}"));
+                let after = support::flux::settled(&manifest.deployment, &ours)
+                    .unwrap_or_else(|e| panic!("{name}/{cluster}: fluxgen's: {e}"));
+                compared += 1;
+                if before != after {
+                    differences.push(format!(
+                        "{name}/{cluster}/{component} on {}:\n  bootstrap: {before:?}\n  fluxgen:   {after:?}",
+                        release.version
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "effective settings differ:\n\n{}",
+        differences.join("\n\n")
+    );
+    // d1-fleet: 3 clusters of 6 controllers; the examples: 2 clusters of 5 and 2 of 4.
+    assert_eq!(compared, 3 * 6 + 2 * 5 + 2 * 4);
+}

@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use fluxgen_core::scan::Repository;
-use fluxgen_core::{Component, Config, ImportOptions, Imported, KustomizePatch, Origin, PatchTarget, Phase, plan};
+use fluxgen_core::{Component, Config, ImportOptions, Imported, KustomizePatch, Origin, Phase, plan};
 use serde_json::Value;
-use support::flux::{self, Effective};
+use support::flux;
 use support::schema::Crds;
 use support::{document, kind_and_name};
 
@@ -228,43 +228,7 @@ fn gotk_patches(repository: &Repository, cluster: &str) -> Vec<KustomizePatch> {
 
 /// The FluxInstance patches fluxgen emits for a cluster (from the planned HelmRelease).
 fn fluxgen_patches(config: &Config, cluster: &str) -> Vec<KustomizePatch> {
-    let files = planned_files(&at_instance(config), cluster);
-    let release = document(&files["flux-instance/app/helmrelease.yaml"]).expect("the flux-instance HelmRelease");
-    let patches = release
-        .pointer("/spec/values/instance/kustomize/patches")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    patches
-        .iter()
-        .map(|p| {
-            let target = &p["target"];
-            let text = |key: &str| target.get(key).and_then(Value::as_str).map(str::to_owned);
-            KustomizePatch {
-                patch: p["patch"].as_str().expect("patch text").to_owned(),
-                target: Some(PatchTarget {
-                    annotation_selector: text("annotationSelector"),
-                    group: text("group"),
-                    kind: text("kind"),
-                    label_selector: text("labelSelector"),
-                    name: text("name"),
-                    namespace: text("namespace"),
-                    version: text("version"),
-                }),
-            }
-        })
-        .collect()
-}
-
-/// What a controller runs with, and the rest of its pod spec (scheduling).
-fn settled(deployment: &Value, patches: &[KustomizePatch]) -> Result<(Effective, Value), String> {
-    let patched = flux::patched(deployment, patches).map_err(|e| e.to_string())?;
-    let mut pod = patched.pointer("/spec/template/spec").cloned().unwrap_or(Value::Null);
-    if let Some(pod) = pod.as_object_mut() {
-        pod.remove("containers");
-        pod.remove("volumes");
-    }
-    Ok((flux::effective(&patched), pod))
+    flux::emitted_patches(&planned_files(&at_instance(config), cluster))
 }
 
 /// Differences fluxgen makes on purpose: (repository, cluster, controller, what), each with a
@@ -289,8 +253,8 @@ fn differences(name: &str, repository: &Repository, config: &Config) -> (Vec<Str
             .unwrap_or(Component::DEFAULTS.to_vec());
         for component in components {
             let deployment = &manifests[&component].deployment;
-            let before = settled(deployment, &theirs).unwrap_or_else(|e| panic!("{name}/{cluster}: theirs: {e}"));
-            let after = settled(deployment, &ours).unwrap_or_else(|e| panic!("{name}/{cluster}: fluxgen's: {e}"));
+            let before = flux::settled(deployment, &theirs).unwrap_or_else(|e| panic!("{name}/{cluster}: theirs: {e}"));
+            let after = flux::settled(deployment, &ours).unwrap_or_else(|e| panic!("{name}/{cluster}: fluxgen's: {e}"));
             compared += 1;
             let intentional = INTENTIONAL
                 .iter()
@@ -502,15 +466,15 @@ fn the_effective_settings_are_the_tuned_ones() {
     let (_, imported) = imported("onedr0p__home-ops@aadf263");
     let config = load("onedr0p", &imported);
     let ours = fluxgen_patches(&config, "main");
-    let (kustomize, _) = settled(&manifests[&Component::KustomizeController].deployment, &ours).unwrap();
+    let (kustomize, _) = flux::settled(&manifests[&Component::KustomizeController].deployment, &ours).unwrap();
     assert_eq!(kustomize.args["--concurrent"], "12");
     assert_eq!(kustomize.args["--kube-api-qps"], "500");
     assert_eq!(kustomize.resources["limits"]["memory"], "2Gi");
     assert_eq!(kustomize.volumes[0]["emptyDir"]["medium"], "Memory");
-    let (helm, _) = settled(&manifests[&Component::HelmController].deployment, &ours).unwrap();
+    let (helm, _) = flux::settled(&manifests[&Component::HelmController].deployment, &ours).unwrap();
     assert_eq!(helm.gates["OOMWatch"], "true");
     assert_eq!(helm.args["--oom-watch-memory-threshold"], "95");
-    let (notification, _) = settled(&manifests[&Component::NotificationController].deployment, &ours).unwrap();
+    let (notification, _) = flux::settled(&manifests[&Component::NotificationController].deployment, &ours).unwrap();
     assert!(!notification.args.contains_key("--concurrent"));
 }
 

@@ -192,3 +192,43 @@ pub fn effective(deployment: &Value) -> Effective {
         volumes: field("/spec/template/spec/volumes"),
     }
 }
+
+/// The FluxInstance patches of a planned tree (from the flux-instance HelmRelease's values).
+pub fn emitted_patches(files: &BTreeMap<String, String>) -> Vec<KustomizePatch> {
+    let release = super::document(&files["flux-instance/app/helmrelease.yaml"]).expect("the flux-instance HelmRelease");
+    let patches = release
+        .pointer("/spec/values/instance/kustomize/patches")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    patches
+        .iter()
+        .map(|p| {
+            let target = &p["target"];
+            let text = |key: &str| target.get(key).and_then(Value::as_str).map(str::to_owned);
+            KustomizePatch {
+                patch: p["patch"].as_str().expect("patch text").to_owned(),
+                target: Some(fluxgen_core::PatchTarget {
+                    annotation_selector: text("annotationSelector"),
+                    group: text("group"),
+                    kind: text("kind"),
+                    label_selector: text("labelSelector"),
+                    name: text("name"),
+                    namespace: text("namespace"),
+                    version: text("version"),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// What a controller runs with under `patches`, and the rest of its pod spec (scheduling).
+pub fn settled(deployment: &Value, patches: &[KustomizePatch]) -> Result<(Effective, Value), String> {
+    let patched = patched(deployment, patches).map_err(|e| e.to_string())?;
+    let mut pod = patched.pointer("/spec/template/spec").cloned().unwrap_or(Value::Null);
+    if let Some(pod) = pod.as_object_mut() {
+        pod.remove("containers");
+        pod.remove("volumes");
+    }
+    Ok((effective(&patched), pod))
+}
