@@ -137,6 +137,20 @@ pub(crate) struct InitArgs {
     /// Where to write the config.
     #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "fluxgen.yaml")]
     pub(crate) output: PathBuf,
+    /// The repository's layout: home-ops (`kubernetes/<cluster>/...`, a dedicated sync
+    /// directory) or flux-bootstrap (`clusters/<cluster>/flux-system/gotk-*.yaml`, the sync
+    /// adopts `flux-system` in place).
+    #[arg(long, value_enum, default_value_t = Layout::HomeOps)]
+    pub(crate) layout: Layout,
+}
+
+/// The layouts `fluxgen init` starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Layout {
+    /// onedr0p/home-ops: `kubernetes/<cluster>/apps/flux-system`, a dedicated sync directory.
+    HomeOps,
+    /// What `flux bootstrap` writes: `clusters/<cluster>/flux-system/gotk-*.yaml`.
+    FluxBootstrap,
 }
 
 #[derive(Debug, Args)]

@@ -5,9 +5,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use fluxgen_core::{CONFIG_FILE_NAME, Config, EXAMPLE_CONFIG, LoadOptions, Origin};
+use fluxgen_core::{CONFIG_FILE_NAME, Config, EXAMPLE_BOOTSTRAP_CONFIG, EXAMPLE_CONFIG, LoadOptions, Origin};
 
-use crate::cli::{Cli, InitArgs};
+use crate::cli::{Cli, InitArgs, Layout};
 use crate::{ExitStatus, diagnostics};
 
 /// A loaded config and the directory its relative paths start from.
@@ -105,7 +105,11 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<ExitStatus> {
         .create_new(true)
         .open(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
-    file.write_all(EXAMPLE_CONFIG.as_bytes())
+    let example = match args.layout {
+        Layout::HomeOps => EXAMPLE_CONFIG,
+        Layout::FluxBootstrap => EXAMPLE_BOOTSTRAP_CONFIG,
+    };
+    file.write_all(example.as_bytes())
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     diagnostics::status(format_args!(
         "wrote {}: edit `repository` and `clusters`, then run `fluxgen emit <cluster>`",

@@ -541,6 +541,25 @@ fn init_writes_where_it_is_told() {
     assert!(!emit.stderr.contains(BUILT_IN_NOTE));
 }
 
+#[test]
+fn init_starts_the_flux_bootstrap_layout_too() {
+    let dir = workdir();
+    let out = run(fluxgen(dir.path(), &["init", "--layout", "flux-bootstrap"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(read(&dir.path().join("fluxgen.yaml")), fluxgen_core::EXAMPLE_BOOTSTRAP_CONFIG);
+    let config = fs::read_to_string(dir.path().join("fluxgen.yaml")).unwrap();
+    fs::write(
+        dir.path().join("fluxgen.yaml"),
+        config.replacen("staging:\n    phase: prepare", "staging:\n    phase: operator", 1),
+    )
+    .unwrap();
+    // The operator app goes beside the gotk files, and its ks.yaml is namespaced itself.
+    let emit = run(fluxgen(dir.path(), &["emit", "staging"]));
+    assert_eq!(emit.code, Some(0), "{}", emit.stderr);
+    assert!(emit.stdout.contains("path: ./clusters/staging/flux-system/flux-operator/app"), "{}", emit.stdout);
+    assert!(emit.stdout.contains("name: flux-operator\n  namespace: flux-system\n"), "{}", emit.stdout);
+}
+
 // 11. emit --all.
 
 const TWO_CLUSTERS: &str = "\

@@ -140,8 +140,8 @@ struct ReadmeExamples;
 
 pub use component::Component;
 pub use config::{
-    CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_CONFIG, LoadOptions, Origin, Phase,
-    config_schema,
+    CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_BOOTSTRAP_CONFIG, EXAMPLE_CONFIG,
+    LoadOptions, Origin, Phase, config_schema,
 };
 pub use doctor::{Finding, Severity, doctor};
 pub use duration::Duration;

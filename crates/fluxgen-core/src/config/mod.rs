@@ -30,6 +30,11 @@ pub const CONFIG_FILE_NAME: &str = "fluxgen.yaml";
 /// used when no config file exists and written by `fluxgen init`.
 pub const EXAMPLE_CONFIG: &str = include_str!("example.yaml");
 
+/// A starting config for a repository in the layout `flux bootstrap` writes
+/// (`clusters/<cluster>/flux-system/gotk-*.yaml`): the sync adopts `flux-system` at the
+/// bootstrap path, and the apps go into each cluster's `flux-system` directory.
+pub const EXAMPLE_BOOTSTRAP_CONFIG: &str = include_str!("example-flux-bootstrap.yaml");
+
 /// How a configuration is loaded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadOptions {
@@ -181,5 +186,19 @@ impl Config {
     /// A cluster by name.
     pub fn cluster(&self, name: &str) -> Option<&Cluster> {
         self.clusters.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flux_bootstrap_example_loads_and_adopts_flux_system_at_the_bootstrap_path() {
+        let config = Config::from_yaml(EXAMPLE_BOOTSTRAP_CONFIG, Origin::BuiltIn).expect("valid");
+        let staging = config.cluster("staging").expect("staging");
+        assert_eq!(staging.settings.instance.sync.name, "flux-system");
+        assert_eq!(staging.settings.instance.sync.path, "clusters/staging");
+        assert_eq!(staging.settings.path, "clusters/staging/flux-system");
     }
 }
