@@ -546,7 +546,10 @@ fn init_starts_the_flux_bootstrap_layout_too() {
     let dir = workdir();
     let out = run(fluxgen(dir.path(), &["init", "--layout", "flux-bootstrap"]));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_eq!(read(&dir.path().join("fluxgen.yaml")), fluxgen_core::EXAMPLE_BOOTSTRAP_CONFIG);
+    assert_eq!(
+        read(&dir.path().join("fluxgen.yaml")),
+        fluxgen_core::EXAMPLE_BOOTSTRAP_CONFIG
+    );
     let config = fs::read_to_string(dir.path().join("fluxgen.yaml")).unwrap();
     fs::write(
         dir.path().join("fluxgen.yaml"),
@@ -556,8 +559,17 @@ fn init_starts_the_flux_bootstrap_layout_too() {
     // The operator app goes beside the gotk files, and its ks.yaml is namespaced itself.
     let emit = run(fluxgen(dir.path(), &["emit", "staging"]));
     assert_eq!(emit.code, Some(0), "{}", emit.stderr);
-    assert!(emit.stdout.contains("path: ./clusters/staging/flux-system/flux-operator/app"), "{}", emit.stdout);
-    assert!(emit.stdout.contains("name: flux-operator\n  namespace: flux-system\n"), "{}", emit.stdout);
+    assert!(
+        emit.stdout
+            .contains("path: ./clusters/staging/flux-system/flux-operator/app"),
+        "{}",
+        emit.stdout
+    );
+    assert!(
+        emit.stdout.contains("name: flux-operator\n  namespace: flux-system\n"),
+        "{}",
+        emit.stdout
+    );
 }
 
 // 11. emit --all.

@@ -598,3 +598,77 @@ fn a_flux_instance_anywhere_is_found_and_its_flux_system_directory_is_a_cluster(
     assert_eq!(edge.phase, Phase::Complete);
     assert_eq!(edge.settings.path, "fleet/edge/flux-system");
 }
+
+#[test]
+fn hand_edits_of_the_bootstrap_files_are_kept() {
+    let path = "clusters/lab";
+    let edited_sync = sync(path)
+        .replace(
+            "interval: 10m0s, path:",
+            "interval: 30m, decryption: {provider: sops, secretRef: {name: sops-age}}, path:",
+        )
+        .replace("prune: true", "prune: false");
+    let files = [
+        (format!("{path}/flux-system/gotk-components.yaml"), components("v2.5.1")),
+        (format!("{path}/flux-system/gotk-sync.yaml"), edited_sync),
+        (
+            format!("{path}/flux-system/kustomization.yaml"),
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+             resources: [gotk-components.yaml, gotk-sync.yaml, weave-gitops.yaml]\n\
+             commonLabels: {team: platform}\n\
+             patchesStrategicMerge: [memory.yaml]\n\
+             patchesJson6902:\n  - target: {group: apps, version: v1, kind: Deployment, name: helm-controller, namespace: flux-system}\n\
+             \x20   path: helm.yaml\n\
+             patches:\n  - target: {kind: GitRepository, name: flux-system}\n\
+             \x20   patch: |\n      - op: add\n        path: /spec/ignore\n        value: /docs\n"
+                .to_owned(),
+        ),
+        (
+            format!("{path}/flux-system/memory.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kustomize-controller, namespace: flux-system}\n\
+             spec:\n  template:\n    spec:\n      containers:\n        - name: manager\n          resources: {limits: {memory: 3Gi}}\n"
+                .to_owned(),
+        ),
+        (
+            format!("{path}/flux-system/helm.yaml"),
+            "- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --concurrent=7\n".to_owned(),
+        ),
+        (
+            format!("{path}/flux-system/weave-gitops.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: weave-gitops, namespace: flux-system}\ndata: {a: b}\n"
+                .to_owned(),
+        ),
+    ];
+    let dir = owned_repository(&files);
+    let imported = imported(dir.path());
+    let config = loaded("lab", &imported);
+    let settings = &config.cluster("lab").expect("lab").settings;
+    let text = &imported.text;
+    // gotk-sync.yaml: decryption on the sync Kustomization, prune and its interval by patches.
+    assert_eq!(
+        settings
+            .tuning
+            .sync_kustomization
+            .as_ref()
+            .and_then(|s| s.decryption_secret.as_deref()),
+        Some("sops-age"),
+        "{text}"
+    );
+    assert!(text.contains("path: /spec/prune\n            value: false"), "{text}");
+    assert!(text.contains("value: 30m"), "{text}");
+    // kustomization.yaml: the file patches inlined (the target's namespace dropped), the
+    // GitRepository patch kept, the labels on every object the operator creates.
+    assert!(text.contains("memoryLimit:\n      kustomize-controller: 3Gi"), "{text}");
+    assert!(text.contains("helm-controller: 7"), "{text}");
+    assert!(text.contains("path: /spec/ignore"), "{text}");
+    assert!(!text.contains("namespace: flux-system\n        target"), "{text}");
+    assert_eq!(
+        settings.instance.common_metadata.labels.get("team").map(String::as_str),
+        Some("platform")
+    );
+    let report = imported.report.to_string();
+    assert!(
+        report.contains("`clusters/lab/flux-system/weave-gitops.yaml`"),
+        "{report}"
+    );
+}
