@@ -547,7 +547,7 @@ fn init_starts_the_flux_bootstrap_layout_too() {
     let out = run(fluxgen(dir.path(), &["init", "--layout", "flux-bootstrap"]));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(
-        read(&dir.path().join("fluxgen.yaml")),
+        read(dir.path().join("fluxgen.yaml")),
         fluxgen_core::EXAMPLE_BOOTSTRAP_CONFIG
     );
     let config = fs::read_to_string(dir.path().join("fluxgen.yaml")).unwrap();
