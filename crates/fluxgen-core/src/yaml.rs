@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_saphyr::{SerializerOptions, Spanned};
 
+mod limits;
+
+use limits::Allowance;
+
 /// A position in a YAML source, 1-based.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {
@@ -51,10 +55,11 @@ pub(crate) struct SyntaxError {
     pub(crate) message: String,
 }
 
-/// Parses one YAML document into a located tree. Aliases are expanded within the parser's
-/// budget, so an alias bomb is an error, not an allocation storm.
+/// Parses one YAML document into a located tree. Aliases are expanded within the
+/// [limits](limits) of one file, so an alias bomb is an error, not an allocation storm.
 pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
-    match serde_saphyr::from_str::<Option<Spanned<RawNode>>>(text) {
+    let (options, _) = limits::options(Allowance::of(text));
+    match serde_saphyr::from_str_with_options::<Option<Spanned<RawNode>>>(text, options) {
         Ok(Some(root)) => Ok(root.into()),
         Ok(None) => Ok(Node {
             at: Position { line: 1, column: 1 },
@@ -217,9 +222,20 @@ impl From<Spanned<RawNode>> for Node {
     }
 }
 
+/// Stack left below which reading a nested node first moves to a new stack segment: more than
+/// one level of the parser's recursion takes (about 45 KiB in a debug build, 5 KiB optimised).
+const STACK_RED_ZONE: usize = 256 << 10;
+
+/// The size of each new stack segment.
+const STACK_SEGMENT: usize = 2 << 20;
+
 impl<'de> Deserialize<'de> for RawNode {
+    /// Each nested mapping or list comes back here, so the stack grows as the nesting does: the
+    /// nesting the limits allow never overflows a thread's stack, whatever the build.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(RawVisitor)
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+            deserializer.deserialize_any(RawVisitor)
+        })
     }
 }
 
@@ -278,16 +294,24 @@ impl<'de> Visitor<'de> for RawVisitor {
 
 /// Parses a stream of YAML documents into located trees, one per non-empty document; each
 /// tree's position is where its document's content starts. Aliases are expanded within the
-/// parser's budget, as [`parse`] does. The first error fails the whole stream.
+/// limits of one file, as [`parse`] does. The first error fails the whole stream.
 pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
-    match serde_saphyr::from_multiple::<Spanned<RawNode>>(text) {
+    parse_documents_within(text, Allowance::of(text)).0
+}
+
+/// [`parse_documents`] within `allowance`, with what the read used of it (all of it when the
+/// read breached it).
+fn parse_documents_within(text: &str, allowance: Allowance) -> (Result<Vec<Node>, SyntaxError>, Allowance) {
+    let (options, used) = limits::options(allowance);
+    let result = match serde_saphyr::from_multiple_with_options::<Spanned<RawNode>>(text, options) {
         Ok(documents) => Ok(documents.into_iter().map(Node::from).collect()),
         Err(error) => {
             let SyntaxError { at, message } = syntax_error(&error);
             let message = budget_reason(&message).map_or(message, str::to_owned);
             Err(SyntaxError { at, message })
         }
-    }
+    };
+    (result, used.get())
 }
 
 /// The parser's budget breaches (`budget breached: Nodes { nodes: 250001 }`) in words.
@@ -304,7 +328,9 @@ fn budget_reason(message: &str) -> Option<&'static str> {
 
 /// Parses a stream of YAML documents, keeping every document that parses: when the stream as
 /// a whole does not, each document (text between `---` marker lines) is parsed on its own and
-/// the failing ones are returned as errors with their line in the whole text.
+/// the failing ones are returned as errors with their line in the whole text. The documents
+/// share the limits of one file: what one expands to (kept or not) is no longer there for the
+/// next, so a stream of alias bombs each just under the limits costs what one file may.
 pub(crate) fn parse_documents_lenient(text: &str) -> (Vec<Node>, Vec<SyntaxError>) {
     match parse_documents(text) {
         Ok(documents) => (documents, Vec::new()),
@@ -315,8 +341,23 @@ pub(crate) fn parse_documents_lenient(text: &str) -> (Vec<Node>, Vec<SyntaxError
             }
             let mut documents = Vec::new();
             let mut errors = Vec::new();
+            let mut left = Allowance::of(text);
             for (offset, chunk) in chunks {
-                match parse_documents(chunk) {
+                if left.is_spent() {
+                    errors.push(SyntaxError {
+                        at: Position {
+                            line: offset + 1,
+                            column: 1,
+                        },
+                        message: "not read: the documents before this one expand to all the nodes or text one \
+                                  file may hold (anchors and aliases multiplying: an alias bomb?)"
+                            .to_owned(),
+                    });
+                    continue;
+                }
+                let (parsed, used) = parse_documents_within(chunk, left);
+                left = left.after(used);
+                match parsed {
                     Ok(parsed) => documents.extend(parsed.into_iter().map(|node| node.shifted(offset))),
                     Err(mut error) => {
                         error.at.line += offset;
@@ -421,12 +462,21 @@ pub(crate) fn parse_value(text: &str) -> Result<Value, String> {
     if text.trim().is_empty() {
         return Err("the document is empty".to_owned());
     }
-    serde_saphyr::from_str::<Value>(text).map_err(|error| {
-        // The library appends a source snippet after the first line; keep only the reason.
-        let message = error.to_string();
-        message.lines().next().unwrap_or_default().to_owned()
+    let (options, _) = limits::options(Allowance::of(text));
+    // A JSON value is read by serde_json's own recursion, which cannot grow the stack level by
+    // level as `RawNode` does: it gets a stack that holds the deepest nesting the limits allow.
+    stacker::maybe_grow(VALUE_STACK, VALUE_STACK, || {
+        serde_saphyr::from_str_with_options::<Value>(text, options).map_err(|error| {
+            // The library appends a source snippet after the first line; keep only the reason.
+            let message = error.to_string();
+            message.lines().next().unwrap_or_default().to_owned()
+        })
     })
 }
+
+/// The stack [`parse_value`] runs on: the limits' deepest nesting at 45 KiB a level (a debug
+/// build; an optimised one takes a tenth of that), with room to spare.
+const VALUE_STACK: usize = 8 << 20;
 
 /// Serializes one generated document: `---`, the `yaml-language-server` schema line, the
 /// generated-file marker, then the object with every mapping's keys sorted.
