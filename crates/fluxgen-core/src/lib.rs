@@ -68,14 +68,15 @@
 //! the repository; [`check`] compares a committed tree with what the config generates.
 //! [`scan()`] reads a repository into the one repository model that `import`, `plan` and
 //! `doctor` all read ([`scan::Repository`]: Flux sources and Kustomizations, the kustomize graph,
-//! FluxInstances, bootstrap installs, ExternalSecrets, every object with its labels and
+//! FluxInstances, bootstrap installs, the directories `flux bootstrap` writes
+//! ([`scan::FluxBootstrap`]: one cluster per bootstrap path, at any depth), ExternalSecrets, every object with its labels and
 //! annotations, `${VAR}` references; of Secrets, generators and SOPS files only kinds, names and
 //! key names; the build graph of
 //! what each Kustomization applies, built as kustomize-controller builds a path; the clusters,
 //! their roots and installs), and one sync decision: a sync named like an existing Kustomization
 //! adopts it, and one that would repoint it at a directory lacking what it applies is refused by
 //! [`scan::check_sync`] (called by `emit` and [`runbook`]). [`import()`] turns a GOTK-era
-//! repository into a `fluxgen.yaml` that keeps what its controllers run, with an [`ImportReport`]
+//! repository, home-ops or `flux bootstrap` layout, into a `fluxgen.yaml` that keeps what its controllers run, with an [`ImportReport`]
 //! of every translation and of what is left. [`doctor()`] judges a scanned repository, reading nothing but
 //! the scan, against each cluster's phase (from `fluxgen.yaml`, or inferred): every risk of the migration is a
 //! [`doctor::Code`] (double-managed controllers, CRD managers, sync path overlap, a repointed

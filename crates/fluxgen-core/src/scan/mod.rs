@@ -16,6 +16,12 @@
 //! - [`FluxInstance`]s, as manifests or as flux-instance chart values (inline, or from a values
 //!   file a `configMapGenerator` turns into the release's `valuesFrom` ConfigMap);
 //! - [`BootstrapInstall`]s: kustomizations that pull `github.com/fluxcd/flux2/manifests/install`;
+//! - [`FluxBootstrap`]s: the directories `flux bootstrap` writes (`<path>/flux-system/` with
+//!   `gotk-components.yaml`, `gotk-sync.yaml` and a `kustomization.yaml`), found by their
+//!   content at any depth: the version and components of the install's header, its
+//!   NetworkPolicies, registry, cluster domain and controllers, the root GitRepository and
+//!   Kustomization; placeholder files (template repositories) are told apart, and the two
+//!   objects a placeholder `gotk-sync.yaml` stands for are added to the model;
 //! - the `${VAR}` references of each plaintext file ([`VariableUse`]), which Flux's `postBuild`
 //!   substitution replaces.
 //!
