@@ -12,7 +12,7 @@
 //! - Tuning composition ([`Target::Tuning`]): [`fluxgen_core::lower`] on tunings built from
 //!   the bytes (through `arbitrary`), with order invariance for the structured ones, then a
 //!   config with random `tuning` keys and `overrides` loaded and planned.
-//! - The scanner ([`Target::Scan`]): [`fluxgen_core::scan`] (and the runbook, which reads the
+//! - The scanner ([`Target::Scan`]): [`fluxgen_core::scan()`] (and the runbook, which reads the
 //!   repository) on a temporary repository of mutated files, directories and symlinks (loops
 //!   included).
 //!
