@@ -672,3 +672,33 @@ fn hand_edits_of_the_bootstrap_files_are_kept() {
         "{report}"
     );
 }
+
+#[test]
+fn a_bootstrap_at_the_repository_root_syncs_the_whole_repository() {
+    // `flux bootstrap` without `--path`: `flux-system/` at the root, applying `./`.
+    let files = [
+        ("flux-system/gotk-components.yaml".to_owned(), components("v2.8.2")),
+        ("flux-system/gotk-sync.yaml".to_owned(), sync("")),
+        (
+            "flux-system/kustomization.yaml".to_owned(),
+            FLUX_SYSTEM_KUSTOMIZATION.to_owned(),
+        ),
+    ];
+    let dir = owned_repository(&files);
+    // A config of this repository (the built-in origin skips the sync check).
+    let config = Config::from_yaml(
+        &imported(dir.path()).text,
+        Origin::File(dir.path().join("fluxgen.yaml")),
+    )
+    .expect("the config loads");
+    let main = config.cluster("main").expect("the one cluster, named main");
+    assert_eq!(main.settings.instance.sync.path, "./");
+    assert_eq!(main.settings.path, "flux-system");
+    let tree = fluxgen_core::plan(&with_phase(&config, Phase::Instance), "main").expect("a tree");
+    let release = support::document(&tree.files["flux-instance/app/helmrelease.yaml"]).expect("YAML");
+    assert_eq!(
+        release.pointer("/spec/values/instance/sync/path"),
+        Some(&serde_json::json!("./"))
+    );
+    fluxgen_core::scan::check_sync(&config, &["main".to_owned()], dir.path()).expect("adopted in place");
+}

@@ -518,7 +518,9 @@ fn check_settings(
         (&["path"][..], &settings.path),
         (&["instance", "sync", "path"][..], &settings.instance.sync.path),
     ] {
-        if let Err(message) = check_relative_path(value) {
+        // The sync may apply the whole repository, as `flux bootstrap --path=.` has it.
+        let whole_repository = keys.first() == Some(&"instance") && value == "./";
+        if let Err(message) = check_relative_path(value).or_else(|e| if whole_repository { Ok(()) } else { Err(e) }) {
             errors.push(place.error(keys, message));
         }
     }

@@ -305,9 +305,15 @@ fn sync(
         ),
         found.root.map(|r| &r.at),
     );
+    // `flux bootstrap --path=.` applies the whole repository: `./`, as the Kustomization says.
+    let path = if bootstrap.path.is_empty() {
+        "./".to_owned()
+    } else {
+        bootstrap.path.clone()
+    };
     ImportedSync {
         name: Some(name),
-        path: Some(bootstrap.path.clone()),
+        path: Some(path),
         interval: found.source.and_then(|s| s.interval.clone()).map(DurationText),
     }
 }
