@@ -702,3 +702,28 @@ fn a_bootstrap_at_the_repository_root_syncs_the_whole_repository() {
     );
     fluxgen_core::scan::check_sync(&config, &["main".to_owned()], dir.path()).expect("adopted in place");
 }
+
+#[test]
+fn placeholders_take_the_url_from_the_origin_remote_or_the_option() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    support::trees::copy(&reference(HELM_EXAMPLE), dir.path());
+    std::fs::create_dir_all(dir.path().join(".git")).expect(".git");
+    std::fs::write(
+        dir.path().join(".git/config"),
+        "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = https://example.com/other.git\n\
+         [remote \"origin\"]\n\turl = git@github.com:example/fleet.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
+    )
+    .expect("config");
+    let from_origin = loaded("origin", &imported(dir.path()));
+    assert_eq!(from_origin.repository.url, "ssh://git@github.com/example/fleet.git");
+    let options = ImportOptions {
+        repository_url: Some("https://github.com/example/given".to_owned()),
+        ..ImportOptions::default()
+    };
+    let given = fluxgen_core::import(&scanned(dir.path()), &options).expect("imported");
+    assert_eq!(loaded("given", &given).repository.url, "https://github.com/example/given");
+    // Without either, a stand-in no host answers, and a warning says to set it.
+    let stand_in = imported(&reference(HELM_EXAMPLE));
+    assert!(stand_in.text.contains("url: ssh://git@git.invalid/set-repository-url"));
+    assert!(stand_in.report.to_string().contains("set the URL the clusters sync from"));
+}
