@@ -721,9 +721,26 @@ fn placeholders_take_the_url_from_the_origin_remote_or_the_option() {
         ..ImportOptions::default()
     };
     let given = fluxgen_core::import(&scanned(dir.path()), &options).expect("imported");
-    assert_eq!(loaded("given", &given).repository.url, "https://github.com/example/given");
+    assert_eq!(
+        loaded("given", &given).repository.url,
+        "https://github.com/example/given"
+    );
     // Without either, a stand-in no host answers, and a warning says to set it.
     let stand_in = imported(&reference(HELM_EXAMPLE));
     assert!(stand_in.text.contains("url: ssh://git@git.invalid/set-repository-url"));
-    assert!(stand_in.report.to_string().contains("set the URL the clusters sync from"));
+    assert!(
+        stand_in
+            .report
+            .to_string()
+            .contains("set the URL the clusters sync from")
+    );
+    // It loads while no cluster syncs, and is refused from phase `instance` on.
+    let syncing = stand_in.text.replacen("phase: prepare", "phase: instance", 1);
+    let refused = Config::from_yaml(&syncing, Origin::BuiltIn).expect_err("refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("repository.url: `ssh://git@git.invalid/set-repository-url` is the stand-in"),
+        "{refused}"
+    );
 }

@@ -384,6 +384,7 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
         .map(|n| serde_json::from_value(n.to_json()).expect("the schema checked `rollout`"))
         .unwrap_or_default();
     check_rollout(root, &rollout, &clusters, options, errors);
+    check_stand_in_url(repository_node, &repository, &clusters, errors);
     Config {
         origin,
         repository,
@@ -698,6 +699,38 @@ fn check_relative_path(path: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The stand-in URL `fluxgen import` writes where the repository states none (placeholder
+/// gotk files) may stay while every cluster is at `prepare` or `operator`: from `instance` on
+/// the FluxInstance would point the adopted GitRepository at it.
+fn check_stand_in_url(
+    node: &Node,
+    repository: &Repository,
+    clusters: &BTreeMap<String, Cluster>,
+    errors: &mut Vec<ConfigError>,
+) {
+    if repository.url != super::STAND_IN_URL {
+        return;
+    }
+    let syncing: Vec<&str> = clusters
+        .values()
+        .filter(|c| c.phase >= Phase::Instance)
+        .map(|c| c.name.as_str())
+        .collect();
+    if syncing.is_empty() {
+        return;
+    }
+    errors.push(ConfigError {
+        at: node.get("url").map_or(node.at, |n| n.at),
+        key: "repository.url".into(),
+        message: format!(
+            "`{}` is the stand-in `fluxgen import` wrote (the repository did not say its URL): set the URL the \
+             clusters sync from before phase `instance` ({} would sync from it)",
+            repository.url,
+            syncing.join(", ")
+        ),
+    });
 }
 
 fn check_rollout(

@@ -30,6 +30,11 @@ pub const CONFIG_FILE_NAME: &str = "fluxgen.yaml";
 /// used when no config file exists and written by `fluxgen init`.
 pub const EXAMPLE_CONFIG: &str = include_str!("example.yaml");
 
+/// The URL `fluxgen import` writes where a repository states none (placeholder gotk files, no
+/// `origin` remote): no host answers it (`.invalid` is reserved, RFC 2606), and a config with it
+/// is refused from phase `instance` on.
+pub const STAND_IN_URL: &str = "ssh://git@git.invalid/set-repository-url";
+
 /// A starting config for a repository in the layout `flux bootstrap` writes
 /// (`clusters/<cluster>/flux-system/gotk-*.yaml`): the sync adopts `flux-system` at the
 /// bootstrap path, and the apps go into each cluster's `flux-system` directory.

@@ -7,6 +7,7 @@ use super::clusters::Found;
 use super::report::{EntryKind, ImportReport};
 use super::settings::OPERATOR_VERSION;
 use super::written::ImportedRepository;
+use crate::config::STAND_IN_URL;
 
 /// `repository`: from the root GitRepository of the first cluster in rollout order that has
 /// one, else from a FluxInstance's sync.
@@ -149,10 +150,6 @@ pub(super) fn shared_decisions(found: &BTreeMap<String, Found<'_>>, report: &mut
         );
     }
 }
-
-/// A stand-in URL that no host answers (`.invalid` is reserved, RFC 2606): the config loads,
-/// and a sync to it fails to fetch instead of applying anything.
-pub(super) const STAND_IN_URL: &str = "ssh://git@git.invalid/set-repository-url";
 
 /// `repository` where no GitRepository or FluxInstance states a URL (the placeholders of a
 /// template repository): the given URL, else the checkout's `origin` remote, else a stand-in.
