@@ -8,7 +8,8 @@
 //!   type): [`ImportError::Unreadable`] lists each at its position. A config imported without
 //!   them would silently leave out what they hold; [`ImportOptions::skip_unreadable`] imports
 //!   without them when that is meant;
-//! - finds the clusters: each directory with a bootstrap install
+//! - finds the clusters: one per `flux bootstrap` path (`<path>/flux-system/gotk-*.yaml`, at
+//!   any depth: see `flux_bootstrap` for what it keeps), each directory with a bootstrap install
 //!   (`kubernetes/<cluster>/bootstrap`, a kustomization pulling
 //!   `github.com/fluxcd/flux2/manifests/install`), a `flux` Kustomization applying
 //!   `oci://ghcr.io/fluxcd/flux-manifests`, or a FluxInstance; a single-cluster repository
@@ -109,9 +110,10 @@ pub enum ImportError {
     },
     /// No cluster was found.
     #[error(
-        "no cluster found in {root}: import looks for bootstrap installs (a kustomization.yaml pulling \
-         github.com/fluxcd/flux2/manifests/install), Kustomizations applying oci://ghcr.io/fluxcd/flux-manifests, \
-         and FluxInstances"
+        "no cluster found in {root}: import looks for the directories `flux bootstrap` writes \
+         (<path>/flux-system/gotk-components.yaml and gotk-sync.yaml), bootstrap installs (a kustomization.yaml \
+         pulling github.com/fluxcd/flux2/manifests/install), Kustomizations applying \
+         oci://ghcr.io/fluxcd/flux-manifests, and FluxInstances"
     )]
     NoClusters {
         /// The repository.
