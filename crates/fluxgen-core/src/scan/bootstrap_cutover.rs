@@ -28,7 +28,6 @@ use super::Repository;
 /// The cutover's file changes for one `flux bootstrap` directory, relative to the repository
 /// root.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct BootstrapCutover {
     /// The bootstrap directory (`clusters/staging/flux-system`).
     pub dir: String,
