@@ -14,7 +14,9 @@ use super::controllers::judged_phase;
 use super::risks::{Context, by_phase, phase_words};
 use super::{Code, Finding, Severity};
 use crate::config::Phase;
+use crate::scan::EntryTarget;
 use crate::scan::bootstrap_cutover::bootstrap_cutover;
+use crate::scan::flux_bootstrap::is_gotk_file;
 use crate::scan::layout::ClusterScope;
 
 /// The gotk files still present next to the FluxInstance (info at `instance`, an error from
@@ -26,6 +28,7 @@ pub(super) fn bootstrap_cleanup(context: &Context, scope: &ClusterScope) -> Vec<
     let apps_dir = scope.cluster.map(|c| c.settings.path.as_str());
     let instance = scope.instances.first().map(|&i| &repository.flux_instances[i]);
     let mut findings = Vec::new();
+    findings.extend(listed_after_deletion(context, scope));
     for &index in &scope.flux_bootstraps {
         let bootstrap = &repository.flux_bootstraps[index];
         let cutover = bootstrap_cutover(repository, bootstrap, apps_dir);
@@ -102,6 +105,44 @@ pub(super) fn bootstrap_cleanup(context: &Context, scope: &ClusterScope) -> Vec<
                     cutover.dir
                 ))
                 .see(first, None, "written by `flux bootstrap`"),
+            );
+        }
+    }
+    findings
+}
+
+/// A half-done cutover: a `kustomization.yaml` of the cluster still lists a gotk file that is
+/// gone. kustomize fails the build of `flux-system` on it, and with it every change to the
+/// cluster (an error in any phase: nothing is applied until it is fixed).
+fn listed_after_deletion(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for listing in context
+        .repository
+        .kustomize_files
+        .values()
+        .filter(|k| scope.contains(&k.at.file))
+    {
+        for entry in &listing.resources {
+            let EntryTarget::Missing(path) = &entry.target else {
+                continue;
+            };
+            if !is_gotk_file(path) {
+                continue;
+            }
+            findings.push(
+                Finding::new(Code::BootstrapCleanup, Severity::Error, scope, &listing.at.file, Some(entry.line))
+                    .what(format!(
+                        "`resources` still lists `{}`, which the cutover deleted",
+                        entry.written
+                    ))
+                    .why(
+                        "kustomize fails on a resource that does not exist: the Kustomization `flux-system` stops \
+                         applying anything of the cluster",
+                    )
+                    .fix(format!(
+                        "remove `{}` from the `resources` of `{}` (the cutover removes the gotk files and their lines together)",
+                        entry.written, listing.at.file
+                    )),
             );
         }
     }

@@ -36,7 +36,12 @@ struct Wanted {
 }
 
 fn wanted(context: &Context, scope: &ClusterScope) -> Option<Wanted> {
-    let defaults = || Component::DEFAULTS.iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>();
+    let defaults = || {
+        Component::DEFAULTS
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
     if let Some(&index) = scope.instances.first() {
         let instance = &context.repository.flux_instances[index];
         let sync = instance.sync.as_ref();
@@ -50,9 +55,12 @@ fn wanted(context: &Context, scope: &ClusterScope) -> Option<Wanted> {
             source_interval: sync
                 .and_then(|s| s.interval.clone())
                 .unwrap_or_else(|| SYNC_INTERVAL.to_owned()),
-            kustomization_interval: patched_interval(instance.patches.iter().map(|p: &Patch| {
-                (p.target.as_ref().and_then(|t| t.kind.clone()), p.patch.as_str())
-            }))
+            kustomization_interval: patched_interval(
+                instance
+                    .patches
+                    .iter()
+                    .map(|p: &Patch| (p.target.as_ref().and_then(|t| t.kind.clone()), p.patch.as_str())),
+            )
             .unwrap_or_else(|| SYNC_KUSTOMIZATION_INTERVAL.to_owned()),
             reference: sync.and_then(|s| s.reference.clone()),
             file: instance.at.file.clone(),
@@ -158,7 +166,9 @@ pub(super) fn bootstrap_drift(context: &Context, scope: &ClusterScope) -> Vec<Fi
             .see(file, None, note)
     };
     if let Some(components) = bootstrap.components.as_ref().filter(|c| !c.placeholder) {
-        findings.extend(component_findings(context, scope, bootstrap, components, &wanted, subject));
+        findings.extend(component_findings(
+            context, scope, bootstrap, components, &wanted, subject,
+        ));
         if components.network_policies != wanted.network_policy {
             findings.push(finding(
                 Severity::Warning,
@@ -197,15 +207,24 @@ pub(super) fn bootstrap_drift(context: &Context, scope: &ClusterScope) -> Vec<Fi
         {
             findings.push(finding(
                 by_phase(scope.phase, Severity::Warning, Severity::Error, Severity::Error),
-                format!("the GitRepository `{}` follows `{had}`, {subject} syncs `{will}`", source.name),
+                format!(
+                    "the GitRepository `{}` follows `{had}`, {subject} syncs `{will}`",
+                    source.name
+                ),
                 "the FluxInstance adopts `flux-system` in place: pointed at another ref, it applies that ref's \
                  tree, and prunes every object of the cluster the other ref does not hold",
-                format!("sync `{had}` (`repository.branch` or `reference` in fluxgen.yaml); change refs later, on its own"),
+                format!(
+                    "sync `{had}` (`repository.branch` or `reference` in fluxgen.yaml); change refs later, on its own"
+                ),
                 &source.at.file,
                 "the bootstrap GitRepository",
             ));
         }
-        if let Some(had) = source.interval.as_deref().filter(|i| !same_duration(i, &wanted.source_interval)) {
+        if let Some(had) = source
+            .interval
+            .as_deref()
+            .filter(|i| !same_duration(i, &wanted.source_interval))
+        {
             findings.push(finding(
                 Severity::Info,
                 format!(
@@ -233,7 +252,10 @@ pub(super) fn bootstrap_drift(context: &Context, scope: &ClusterScope) -> Vec<Fi
                 kustomization.name, wanted.kustomization_interval
             ),
             "nothing breaks; drift is corrected at another pace",
-            format!("add a patch on the Kustomization `{}` setting `/spec/interval` to `{had}`", kustomization.name),
+            format!(
+                "add a patch on the Kustomization `{}` setting `/spec/interval` to `{had}`",
+                kustomization.name
+            ),
             &kustomization.at.file,
             "the bootstrap Kustomization",
         ));
@@ -272,7 +294,11 @@ fn component_findings(
         let drops_images = dropped.iter().any(|c| c.starts_with("image-")) && !image_objects.is_empty();
         let mut finding = Finding::new(
             Code::BootstrapDrift,
-            if drops_images { Severity::Error } else { Severity::Warning },
+            if drops_images {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
             scope,
             &wanted.file,
             wanted.line,
@@ -347,6 +373,9 @@ mod tests {
             patched_interval([(Some("Kustomization".to_owned()), patch)].into_iter()),
             Some("10m0s".to_owned())
         );
-        assert_eq!(patched_interval([(Some("Deployment".to_owned()), patch)].into_iter()), None);
+        assert_eq!(
+            patched_interval([(Some("Deployment".to_owned()), patch)].into_iter()),
+            None
+        );
     }
 }

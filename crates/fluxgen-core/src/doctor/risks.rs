@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    Code, Finding, Related, Severity, bootstrap_cleanup, bootstrap_drift, controllers, cycles, decryption, notifications, prerequisites, root_names,
-    substitution, sync,
+    Code, Finding, Related, Severity, bootstrap_cleanup, bootstrap_drift, controllers, cycles, decryption,
+    notifications, prerequisites, root_names, substitution, sync,
 };
 use crate::config::{Config, Phase};
 use crate::scan::build_graph::{BuildGraph, Origin};

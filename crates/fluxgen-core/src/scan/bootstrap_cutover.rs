@@ -20,10 +20,10 @@
 
 use serde::Serialize;
 
+use super::Repository;
 use super::flux_bootstrap::FluxBootstrap;
 use super::kustomize_graph::EntryTarget;
 use super::layout::inside;
-use super::Repository;
 
 /// The cutover's file changes for one `flux bootstrap` directory, relative to the repository
 /// root.
