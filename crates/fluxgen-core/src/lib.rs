@@ -88,6 +88,15 @@
 //! ownership graph in Mermaid. [`runbook_findings`] gives a runbook's facts as data, the
 //! cutover's file changes included ([`CutoverSteps`]).
 //!
+//! A cluster `flux bootstrap` installed (`<path>/flux-system/` with the gotk files) follows the
+//! Flux Operator's migration guide instead: the FluxInstance adopts the bootstrap install and
+//! the GitRepository and Kustomization `flux-system` in place, so `doctor` reports neither two
+//! managers nor two owners there, only the gotk files left next to it (`bootstrap-cleanup`: to
+//! remove at cutover, an error from then on) and what the FluxInstance changes from the
+//! bootstrap (`bootstrap-drift`: components, NetworkPolicies, intervals, ref); the runbook's
+//! cutover deletes `gotk-components.yaml` and `gotk-sync.yaml` and their lines
+//! ([`CutoverSteps::unlists`]) and never adds a `<path>/kustomization.yaml`.
+//!
 //! ## Overrides
 //!
 //! `overrides` in `fluxgen.yaml` ([`config::Override`]) change any emitted object without

@@ -5,10 +5,18 @@
 //! [`fluxgen_core::CutoverSteps`], which the runbook prints), and asks `doctor` each time. After
 //! every step `doctor` reports no error, `plan` and `emit` accept the config, and at `complete`
 //! nothing of the old install is left in the cluster.
+//!
+//! The repositories `flux bootstrap` installed (`../shared/refs-flux-bootstrap/`) walk the same
+//! way, following the operator migration guide's runbook; there, in addition, the Kustomization
+//! `flux-system` keeps its path, and the files it applies stay the same (but for the `ks.yaml`
+//! lines of fluxgen's apps) until cutover, which takes away exactly the gotk files. A walk that
+//! skips a cutover step, or that creates `<path>/kustomization.yaml` as the GOTK-era runbook's
+//! sync directory, fails.
 
 #[allow(dead_code)]
 mod support;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -120,6 +128,16 @@ fn follow_cutover(root: &Path, steps: &fluxgen_core::CutoverSteps, sync_dir: &st
         let renamed = text.replace(&format!("name: {old}\n"), &format!("name: {new}\n"));
         fs::write(root.join(file), renamed).unwrap();
     }
+    for (file, entry) in &steps.unlists {
+        let text = fs::read_to_string(root.join(file)).unwrap();
+        let kept: String = text
+            .lines()
+            .filter(|l| l.trim().strip_prefix("- ").map(str::trim) != Some(entry.as_str()))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_ne!(kept, text, "{file} does not list `{entry}`");
+        fs::write(root.join(file), kept).unwrap();
+    }
     for path in &steps.deletes {
         let path = root.join(path);
         if path.is_dir() {
@@ -149,10 +167,42 @@ fn errors(root: &Path, config: &Config) -> Vec<String> {
         .collect()
 }
 
+/// A way to walk wrong, to show that the walk notices.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mistake {
+    /// Do exactly what the runbook says.
+    None,
+    /// Leave out the cutover's first deletion.
+    SkipCutoverStep,
+    /// Leave out the cutover's first removal of a `resources` entry.
+    SkipUnlist,
+    /// At `instance`, create `<sync path>/kustomization.yaml` with `resources: []`, as the
+    /// GOTK-era runbook does for its dedicated sync directory.
+    CreateSyncKustomization,
+}
+
+/// What the Kustomization `flux-system` of a `flux bootstrap` cluster applies: the path its
+/// definition in `gotk_sync` names while it is there, and the files of `path` (its kustomize
+/// build).
+fn applied(root: &Path, path: &str, gotk: &[String]) -> (Option<String>, BTreeSet<String>) {
+    let repository = fluxgen_core::scan(root).unwrap();
+    let own = repository
+        .kustomizations
+        .iter()
+        .find(|k| k.name == "flux-system" && gotk.contains(&k.at.file))
+        .and_then(|k| k.repo_path());
+    (own, repository.applied_files(path).into_iter().collect())
+}
+
 /// Walks one repository through every phase of every cluster import puts at `prepare`; the
 /// clusters walked, and what went wrong. A repository import refuses (a template repository)
 /// walks nothing.
 fn walk(source: &Path) -> (Vec<String>, Vec<String>) {
+    walk_with(source, Mistake::None)
+}
+
+/// [`walk`], making `mistake` on the way.
+fn walk_with(source: &Path, mistake: Mistake) -> (Vec<String>, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
     support::trees::copy(source, &root);
@@ -190,6 +240,19 @@ fn walk(source: &Path) -> (Vec<String>, Vec<String>) {
             continue;
         }
         walked.push(cluster.clone());
+        // A `flux bootstrap` cluster: what `flux-system` applies before anything is done.
+        let start = fluxgen_core::runbook_findings(&config, &cluster, &root).unwrap();
+        let bootstrap = start.flux_bootstrap.clone().map(|b| {
+            let (own, files) = applied(&root, &b.path, &start.gotk_files);
+            assert_eq!(
+                own.as_deref(),
+                Some(b.path.as_str()),
+                "{}: `flux-system` path",
+                source.display()
+            );
+            (b.path, files, start.gotk_files.clone())
+        });
+        let mut emitted: BTreeSet<String> = BTreeSet::new();
         for phase in [Phase::Operator, Phase::Instance, Phase::Cutover, Phase::Complete] {
             text = with_phase(&text, &cluster, phase);
             let config = load(&text);
@@ -199,14 +262,25 @@ fn walk(source: &Path) -> (Vec<String>, Vec<String>) {
             let findings = fluxgen_core::runbook_findings(&config, &cluster, &root).unwrap();
             let settings = &config.clusters[&cluster].settings;
             if phase == Phase::Cutover {
-                follow_cutover(&root, &findings.cutover, &settings.instance.sync.path);
+                let mut steps = findings.cutover.clone();
+                if mistake == Mistake::SkipCutoverStep && !steps.deletes.is_empty() {
+                    steps.deletes.remove(0);
+                }
+                if mistake == Mistake::SkipUnlist && !steps.unlists.is_empty() {
+                    steps.unlists.remove(0);
+                }
+                follow_cutover(&root, &steps, &settings.instance.sync.path);
             }
             // `fluxgen emit <cluster> -o <path>` and the index lines.
             let tree = fluxgen_core::plan(&config, &cluster).unwrap();
             let out = root.join(&tree.root);
             fluxgen_core::write(&[(out.clone(), tree.clone())]).unwrap_or_else(|e| panic!("{step}: emit: {e}"));
             add_index_lines(&out.join("kustomization.yaml"), &tree.index.entries);
-            if phase == Phase::Instance && !findings.adopts_root {
+            emitted.extend(tree.files.keys().map(|p| format!("{}/{p}", tree.root)));
+            let sync_kustomization = phase == Phase::Instance
+                && (mistake == Mistake::CreateSyncKustomization
+                    || (!findings.adopts_root && findings.flux_bootstrap.is_none()));
+            if sync_kustomization {
                 let sync = root.join(&settings.instance.sync.path);
                 if !sync.join("kustomization.yaml").exists() {
                     fs::create_dir_all(&sync).unwrap();
@@ -220,6 +294,30 @@ fn walk(source: &Path) -> (Vec<String>, Vec<String>) {
             fluxgen_core::scan::check_sync(&config, std::slice::from_ref(&cluster), &root)
                 .unwrap_or_else(|e| panic!("{step}: {e}"));
             check(&text, &step, &mut failures);
+            // `flux-system` keeps its path and what it applies, but for fluxgen's files, until
+            // the cutover takes away exactly the gotk files.
+            if let Some((path, before, gotk)) = &bootstrap {
+                let (own, after) = applied(&root, path, gotk);
+                if own.as_ref().is_some_and(|own| own != path) {
+                    failures.push(format!(
+                        "{}: after {step}: `flux-system` applies {own:?}, not `{path}`",
+                        source.display()
+                    ));
+                }
+                let lost: BTreeSet<&String> = before.difference(&after).collect();
+                let gained: Vec<&String> = after.difference(before).filter(|f| !emitted.contains(*f)).collect();
+                let expected: BTreeSet<&String> = if phase >= Phase::Cutover {
+                    gotk.iter().collect()
+                } else {
+                    BTreeSet::new()
+                };
+                if lost != expected || !gained.is_empty() {
+                    failures.push(format!(
+                        "{}: after {step}: `flux-system` lost {lost:?} (expected {expected:?}) and gained {gained:?}",
+                        source.display()
+                    ));
+                }
+            }
         }
         // Nothing of the old install is left in the cluster.
         let config = load(&text);
@@ -231,6 +329,12 @@ fn walk(source: &Path) -> (Vec<String>, Vec<String>) {
             .unwrap();
         assert_eq!(summary.phase, Some(Phase::Complete));
         let findings = fluxgen_core::runbook_findings(&config, &cluster, &root).unwrap();
+        for file in &findings.gotk_files {
+            failures.push(format!(
+                "{}: `{cluster}` at `complete` still has `{file}`",
+                source.display()
+            ));
+        }
         let left = [
             &findings.bootstrap_file,
             &findings.flux_kustomization_file,
@@ -308,4 +412,69 @@ fn every_layout_of_the_fixture_repositories_walks_through_the_phases_without_an_
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(walked >= 9, "{walked} clusters walked");
+}
+
+/// The `flux bootstrap` repositories of `../shared/refs-flux-bootstrap/`.
+fn bootstrap_refs() -> Vec<(String, PathBuf)> {
+    let dir = support::shared_dir().join("refs-flux-bootstrap");
+    let mut names: Vec<(String, PathBuf)> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_flux_bootstrap_repository_walks_through_the_operator_guide_without_an_error() {
+    let mut failures = Vec::new();
+    let mut walked = Vec::new();
+    for (name, path) in bootstrap_refs() {
+        let (clusters, found) = walk(&path);
+        failures.extend(found);
+        walked.extend(clusters.into_iter().map(|c| format!("{name}/{c}")));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Every cluster still on `flux bootstrap` (d1-fleet@4354616 is already migrated).
+    for expected in [
+        "controlplaneio-fluxcd__d1-fleet@e101c93/staging",
+        "controlplaneio-fluxcd__d1-fleet@e101c93/prod-eu",
+        "controlplaneio-fluxcd__d1-fleet@e101c93/prod-us",
+        "fluxcd__flux2-kustomize-helm-example@4f1a5b1/staging",
+        "fluxcd__flux2-kustomize-helm-example@4f1a5b1/production",
+        "fluxcd__flux2-multi-tenancy@192da05/staging",
+        "fluxcd__flux2-multi-tenancy@192da05/production",
+    ] {
+        assert!(
+            walked.contains(&expected.to_owned()),
+            "{expected} was not walked: {walked:?}"
+        );
+    }
+}
+
+#[test]
+fn a_walk_that_skips_a_cutover_step_or_adds_a_sync_kustomization_fails() {
+    let d1 = support::shared_dir().join("refs-flux-bootstrap/controlplaneio-fluxcd__d1-fleet@e101c93");
+    let at_cutover = |failures: &[String], what: &str| {
+        failures
+            .iter()
+            .any(|f| f.contains("`staging` at `cutover`") && f.contains(what))
+    };
+    // `gotk-components.yaml` left behind: doctor's error.
+    let (walked, skipped) = walk_with(&d1, Mistake::SkipCutoverStep);
+    assert_eq!(walked.len(), 3, "{walked:?}");
+    assert!(at_cutover(&skipped, "bootstrap-cleanup"), "{skipped:#?}");
+    // `gotk-components.yaml` deleted but still listed: kustomize cannot build `flux-system`.
+    let (_, listed) = walk_with(&d1, Mistake::SkipUnlist);
+    assert!(at_cutover(&listed, "still lists `gotk-components.yaml`"), "{listed:#?}");
+    // A `<path>/kustomization.yaml` with `resources: []`: `flux-system` would prune the cluster.
+    let (_, created) = walk_with(&d1, Mistake::CreateSyncKustomization);
+    assert!(
+        created
+            .iter()
+            .any(|f| f.contains("`staging` at `instance`") && f.contains("`flux-system` lost")),
+        "{created:#?}"
+    );
 }

@@ -29,6 +29,9 @@ struct Manager {
     line: Option<u32>,
     namespace: String,
     prunes: bool,
+    /// What `flux bootstrap` wrote (`gotk-components.yaml`): adopted in place by the
+    /// FluxInstance, judged by `bootstrap_cleanup` instead of as a second manager.
+    gotk: bool,
 }
 
 fn old_managers(context: &Context, scope: &ClusterScope) -> Vec<Manager> {
@@ -52,6 +55,7 @@ fn old_managers(context: &Context, scope: &ClusterScope) -> Vec<Manager> {
             line: None,
             namespace,
             prunes: false,
+            gotk: false,
         });
     }
     for &index in &scope.flux_manifests {
@@ -65,15 +69,23 @@ fn old_managers(context: &Context, scope: &ClusterScope) -> Vec<Manager> {
                 .clone()
                 .unwrap_or_else(|| "flux-system".to_owned()),
             prunes: kustomization.prune == Some(true),
+            gotk: false,
         });
     }
+    let gotk = scope.gotk_files(repository);
     for file in &scope.committed_installs {
+        let bootstrap = scope
+            .flux_bootstraps
+            .iter()
+            .map(|&i| &repository.flux_bootstraps[i])
+            .find(|b| b.gotk_files().contains(&file.as_str()));
         managers.push(Manager {
             label: format!("the Flux install committed in `{file}`"),
             file: file.clone(),
             line: None,
-            namespace: "flux-system".to_owned(),
+            namespace: bootstrap.map_or_else(|| "flux-system".to_owned(), |b| b.namespace.clone()),
             prunes: false,
+            gotk: gotk.contains(&file.as_str()),
         });
     }
     managers
@@ -124,7 +136,8 @@ pub(super) fn double_managed_controllers(context: &Context, scope: &ClusterScope
     }
     if phase >= Some(Phase::Instance) {
         let severity = by_phase(phase, Severity::Info, Severity::Warning, Severity::Error);
-        for manager in &managers {
+        // The gotk files the FluxInstance adopted in place are `bootstrap-cleanup`'s.
+        for manager in managers.iter().filter(|m| !m.gotk) {
             let what = if phase >= Some(Phase::Cutover) {
                 format!(
                     "{} is still present at {}: the controllers have two managers",
@@ -242,6 +255,7 @@ pub(super) fn crd_managers(context: &Context, scope: &ClusterScope) -> Vec<Findi
             line: Some(instance.at.line),
             namespace: String::new(),
             prunes: false,
+            gotk: false,
         });
     }
     for release in repository.helm_releases.iter().filter(|r| scope.contains(&r.at.file)) {
@@ -260,8 +274,14 @@ pub(super) fn crd_managers(context: &Context, scope: &ClusterScope) -> Vec<Findi
                 line: Some(release.at.line),
                 namespace: String::new(),
                 prunes: false,
+                gotk: false,
             });
         }
+    }
+    // `gotk-components.yaml` beside the FluxInstance that adopted it is one manager handing
+    // over to the other, not two (`bootstrap-cleanup` says when it must go).
+    if !scope.instances.is_empty() {
+        managers.retain(|m| !m.gotk);
     }
     if managers.len() < 2 {
         return Vec::new();
@@ -414,6 +434,7 @@ pub(super) fn root_prune(context: &Context, scope: &ClusterScope) -> Vec<Finding
         return Vec::new();
     }
     let repository = context.repository;
+    let gotk = scope.gotk_files(repository);
     let mut findings = Vec::new();
     for &index in &scope.nodes {
         let node = &context.graph.nodes[index];
@@ -422,6 +443,11 @@ pub(super) fn root_prune(context: &Context, scope: &ClusterScope) -> Vec<Finding
         };
         let kustomization = &repository.kustomizations[k];
         let self_managed = node.build.files.contains(&kustomization.at.file);
+        // `flux bootstrap`'s `flux-system` is adopted in place by the FluxInstance: it is not
+        // retired, and what it applied stays applied (the operator migration guide).
+        if gotk.contains(&kustomization.at.file.as_str()) {
+            continue;
+        }
         if !self_managed || kustomization.prune != Some(true) {
             continue;
         }

@@ -34,6 +34,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod bootstrap_cleanup;
+mod bootstrap_drift;
 mod controllers;
 mod cycles;
 mod decryption;
@@ -96,6 +98,13 @@ pub enum Code {
     DoubleManagedControllers,
     /// The Flux CRDs have more than one manager.
     CrdManagers,
+    /// What `flux bootstrap` wrote (`gotk-components.yaml`, `gotk-sync.yaml`) is still in the
+    /// repository next to the FluxInstance that adopted it, or the cutover's removal of it is
+    /// incomplete.
+    BootstrapCleanup,
+    /// The FluxInstance runs other components, NetworkPolicies, intervals or branch than the
+    /// `flux bootstrap` install it takes over.
+    BootstrapDrift,
     /// The FluxInstance's sync path and an existing Kustomization apply the same directory or
     /// objects.
     SyncPathOverlap,
@@ -144,9 +153,11 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order reports group them.
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 25] = [
         Code::DoubleManagedControllers,
         Code::CrdManagers,
+        Code::BootstrapCleanup,
+        Code::BootstrapDrift,
         Code::SyncPathOverlap,
         Code::SyncPathMissing,
         Code::SyncRepointsRoot,
@@ -175,6 +186,8 @@ impl Code {
         match self {
             Code::DoubleManagedControllers => "double-managed-controllers",
             Code::CrdManagers => "crd-managers",
+            Code::BootstrapCleanup => "bootstrap-cleanup",
+            Code::BootstrapDrift => "bootstrap-drift",
             Code::SyncPathOverlap => "sync-path-overlap",
             Code::SyncPathMissing => "sync-path-missing",
             Code::SyncRepointsRoot => "sync-repoints-root",

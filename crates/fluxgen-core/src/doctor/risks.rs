@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    Code, Finding, Related, Severity, controllers, cycles, decryption, notifications, prerequisites, root_names,
-    substitution, sync,
+    Code, Finding, Related, Severity, bootstrap_cleanup, bootstrap_drift, controllers, cycles, decryption,
+    notifications, prerequisites, root_names, substitution, sync,
 };
 use crate::config::{Config, Phase};
 use crate::scan::build_graph::{BuildGraph, Origin};
@@ -113,6 +113,8 @@ pub(super) fn all(context: &Context) -> Vec<Finding> {
         findings.extend(controllers::crd_managers(context, scope));
         findings.extend(controllers::instance_prune(context, scope));
         findings.extend(controllers::root_prune(context, scope));
+        findings.extend(bootstrap_cleanup::bootstrap_cleanup(context, scope));
+        findings.extend(bootstrap_drift::bootstrap_drift(context, scope));
         let target = sync::sync_target(context, scope);
         findings.extend(sync::sync_path(context, scope, target.as_ref()));
         findings.extend(root_names::root_names(context, scope, target.as_ref()));

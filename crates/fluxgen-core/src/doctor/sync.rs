@@ -222,8 +222,11 @@ pub(super) fn sync_path(context: &Context, scope: &ClusterScope, sync: Option<&S
     {
         // Adopting in place, the old definitions are the adopted objects themselves until
         // cutover deletes them (the operator migration guide's order).
-        let adopting =
-            matches!(sync.decision, SyncDecision::AdoptsInPlace { .. }) && judged_phase(scope) < Some(Phase::Cutover);
+        // `gotk-sync.yaml` left at cutover is `bootstrap-cleanup`'s (one finding, its fix).
+        let in_place = matches!(sync.decision, SyncDecision::AdoptsInPlace { .. });
+        let adopting = in_place
+            && (judged_phase(scope) < Some(Phase::Cutover)
+                || scope.gotk_files(repository).contains(&object.at.file.as_str()));
         if creates(object, &sync.name) && !adopting {
             findings.push(
                 Finding::new(Code::SyncPathOverlap, severity, scope, &sync.file, sync.line)

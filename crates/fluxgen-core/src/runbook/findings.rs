@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::config::{Cluster, Config};
+use crate::scan::bootstrap_cutover::{BootstrapCutover, bootstrap_cutover};
 use crate::scan::layout::{ClusterScope, inside, scopes};
 use crate::scan::sync_decision::{SyncDecision, decide, second_owners};
 use crate::scan::{Repository, normalize_repo_path};
@@ -53,6 +54,23 @@ pub struct Findings {
     /// The file changes of the cutover, as data: the runbook prints them, and following them
     /// leaves the repository as `doctor` expects it.
     pub cutover: CutoverSteps,
+    /// The `flux bootstrap` directory of the cluster (`<path>/flux-system/`), when it was
+    /// installed by `flux bootstrap`: the FluxInstance adopts it in place, and its cutover
+    /// deletes what `flux bootstrap` wrote.
+    pub flux_bootstrap: Option<BootstrapCutover>,
+    /// What `flux bootstrap` wrote there: `gotk-components.yaml` and `gotk-sync.yaml`.
+    pub gotk_files: Vec<String>,
+    /// Whether those are the placeholders template repositories commit (`flux bootstrap`
+    /// has not run from this repository yet).
+    pub gotk_placeholders: bool,
+    /// The Flux version `gotk-components.yaml` pins (`v2.7.5`).
+    pub bootstrap_version: Option<String>,
+    /// The components `gotk-components.yaml` installs.
+    pub bootstrap_components: Vec<String>,
+    /// `<dir>/kustomization.yaml` of the bootstrap directory, when it has one.
+    pub bootstrap_kustomization: Option<String>,
+    /// Whether that file patches the gotk objects (the FluxInstance carries the patches now).
+    pub bootstrap_patches: bool,
 }
 
 /// The file changes of the cutover commit, relative to the repository root.
@@ -75,6 +93,9 @@ pub struct CutoverSteps {
     pub renames: Vec<(String, String, String)>,
     /// What `<sync path>/kustomization.yaml` lists after the cutover (relative to it).
     pub sync_resources: Vec<String>,
+    /// Entries to remove from the `resources` of a `kustomization.yaml` that stays:
+    /// `(file, entry as written)` (the gotk files' lines in `<path>/flux-system/kustomization.yaml`).
+    pub unlists: Vec<(String, String)>,
 }
 
 /// Finds what belongs to `cluster` in the scanner's layout (the same clusters, installs,
@@ -157,13 +178,53 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
         let build = graph.build_dir(repository, &dir);
         findings.sync_overlaps = !second_owners(repository, scope, &dir, &build, None, None).is_empty();
     }
-    findings.cutover = cutover_steps(
-        repository,
-        scope,
-        &findings,
-        &sync.name,
-        &normalize_repo_path(&sync.path),
-    );
+    if let Some(&index) = scope.flux_bootstraps.first() {
+        let bootstrap = &repository.flux_bootstraps[index];
+        findings.flux_bootstrap = Some(bootstrap_cutover(repository, bootstrap, Some(&settings.path)));
+        findings.gotk_files = bootstrap.gotk_files().into_iter().map(str::to_owned).collect();
+        findings.gotk_placeholders = bootstrap.is_placeholder();
+        findings.bootstrap_version = bootstrap.version().map(str::to_owned);
+        findings.bootstrap_components = bootstrap
+            .components
+            .as_ref()
+            .map(|c| c.components.clone())
+            .unwrap_or_default();
+        let listing = bootstrap
+            .kustomization
+            .as_ref()
+            .and_then(|d| repository.kustomize_files.get(d));
+        findings.bootstrap_kustomization = listing.map(|k| k.at.file.clone());
+        findings.bootstrap_patches = listing.is_some_and(|k| !k.patches.is_empty());
+    }
+    // After the cutover no gotk file is left to find the layout by: fluxgen's apps in
+    // `<sync path>/flux-system` with nothing else installing Flux still say it.
+    let sync_dir = normalize_repo_path(&sync.path);
+    if findings.flux_bootstrap.is_none()
+        && !scope.has_old_install()
+        && normalize_repo_path(&settings.path) == format!("{sync_dir}/flux-system")
+    {
+        findings.flux_bootstrap = Some(BootstrapCutover {
+            dir: normalize_repo_path(&settings.path),
+            path: sync_dir,
+            ..BootstrapCutover::default()
+        });
+    }
+    findings.cutover = match &findings.flux_bootstrap {
+        // The operator migration guide's cleanup: only what `flux bootstrap` wrote goes; the
+        // path of `flux-system` and everything else it applies stay.
+        Some(bootstrap) => CutoverSteps {
+            deletes: bootstrap.deletes.clone(),
+            unlists: bootstrap.unlists.clone(),
+            ..CutoverSteps::default()
+        },
+        None => cutover_steps(
+            repository,
+            scope,
+            &findings,
+            &sync.name,
+            &normalize_repo_path(&sync.path),
+        ),
+    };
     findings.sops_files = repository
         .sops_files
         .iter()

@@ -1,6 +1,12 @@
 //! `fluxgen plan`: the migration runbook of a cluster's current phase, as Markdown, concrete to
 //! the repository (its paths, names and what is found there), rendered from the templates in
 //! the workspace's `templates/` directory.
+//!
+//! Two layouts, one template per phase each: the GOTK-era layouts (`plan/<phase>.md.j2`: a
+//! bootstrap kustomization, a root Kustomization that retires, a dedicated sync directory) and
+//! the layout `flux bootstrap` writes (`plan/bootstrap-<phase>.md.j2`: the Flux Operator's
+//! migration guide, flux-operator `docs/guides/operator/operator-migration.md`, made concrete:
+//! the FluxInstance adopts `flux-system` in place and the cutover deletes the gotk files).
 
 mod findings;
 
@@ -15,7 +21,7 @@ use crate::scan::sync_decision::refuse_repointing;
 use crate::{Error, IndexFile};
 pub use findings::{CutoverSteps, Findings, find};
 
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 13] = [
     ("plan.md.j2", include_str!("../../../../templates/plan.md.j2")),
     (
         "plan/verify.md.j2",
@@ -40,6 +46,31 @@ const TEMPLATES: [(&str, &str); 7] = [
     (
         "plan/complete.md.j2",
         include_str!("../../../../templates/plan/complete.md.j2"),
+    ),
+    // The `flux bootstrap` layout: the operator migration guide's steps.
+    (
+        "plan/bootstrap-rollback.md.j2",
+        include_str!("../../../../templates/plan/bootstrap-rollback.md.j2"),
+    ),
+    (
+        "plan/bootstrap-prepare.md.j2",
+        include_str!("../../../../templates/plan/bootstrap-prepare.md.j2"),
+    ),
+    (
+        "plan/bootstrap-operator.md.j2",
+        include_str!("../../../../templates/plan/bootstrap-operator.md.j2"),
+    ),
+    (
+        "plan/bootstrap-instance.md.j2",
+        include_str!("../../../../templates/plan/bootstrap-instance.md.j2"),
+    ),
+    (
+        "plan/bootstrap-cutover.md.j2",
+        include_str!("../../../../templates/plan/bootstrap-cutover.md.j2"),
+    ),
+    (
+        "plan/bootstrap-complete.md.j2",
+        include_str!("../../../../templates/plan/bootstrap-complete.md.j2"),
     ),
 ];
 

@@ -142,7 +142,7 @@ pub(super) fn controller(document: &crate::yaml::Node, name: &str, at: &Location
 }
 
 /// Whether a file is one of the gotk files.
-pub(super) fn is_gotk_file(file: &str) -> bool {
+pub(crate) fn is_gotk_file(file: &str) -> bool {
     let name = file.rsplit('/').next().unwrap_or(file);
     name == COMPONENTS_FILE || name == SYNC_FILE
 }

@@ -122,6 +122,15 @@ impl ClusterScope<'_> {
             || !self.committed_installs.is_empty()
     }
 
+    /// The files `flux bootstrap` wrote for the cluster (`gotk-components.yaml`,
+    /// `gotk-sync.yaml`), relative to the repository root.
+    pub(crate) fn gotk_files<'r>(&self, repository: &'r Repository) -> Vec<&'r str> {
+        self.flux_bootstraps
+            .iter()
+            .flat_map(|&i| repository.flux_bootstraps[i].gotk_files())
+            .collect()
+    }
+
     /// The root Kustomization, as the repository defines it.
     pub(crate) fn root_kustomization<'r>(&self, repository: &'r Repository) -> Option<&'r Kustomization> {
         match repository.graph.nodes[self.root?].origin {

@@ -52,6 +52,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub(crate) mod bootstrap_cutover;
 pub(crate) mod build_graph;
 mod chart_instances;
 mod documents;
@@ -76,6 +77,7 @@ use crate::Error;
 use crate::yaml::Node;
 use documents::Content;
 
+pub use bootstrap_cutover::BootstrapCutover;
 pub use documents::MAX_FILE_BYTES;
 pub use flux_bootstrap::{BootstrapController, ComponentsFile, FluxBootstrap, SyncFile};
 pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
