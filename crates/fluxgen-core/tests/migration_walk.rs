@@ -208,7 +208,13 @@ fn walk_with(source: &Path, mistake: Mistake) -> (Vec<String>, Vec<String>) {
     support::trees::copy(source, &root);
     let _ = fs::remove_file(root.join("fluxgen.yaml"));
     let repository = fluxgen_core::scan(&root).unwrap();
-    let Ok(imported) = fluxgen_core::import(&repository, &fluxgen_core::ImportOptions::default()) else {
+    // A template repository (placeholder gotk files) states no URL: its user gives the one the
+    // clusters sync from, as the import report asks (the stand-in is refused from `instance`).
+    let options = fluxgen_core::ImportOptions {
+        repository_url: Some("ssh://git@github.com/example/fleet".to_owned()),
+        ..fluxgen_core::ImportOptions::default()
+    };
+    let Ok(imported) = fluxgen_core::import(&repository, &options) else {
         return (Vec::new(), Vec::new());
     };
     let config_file = root.join("fluxgen.yaml");
