@@ -228,6 +228,7 @@ fn override_error(overrides: &str, cluster: &str) -> (usize, String, String) {
             index,
             target,
             reason,
+            ..
         }) => {
             assert_eq!(named, cluster);
             (index, target, reason)
