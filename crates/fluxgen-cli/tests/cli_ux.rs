@@ -86,12 +86,22 @@ fn a_mistyped_controller_gets_a_suggestion_and_an_unknown_one_the_list() {
         "unknown-controller-close",
         fluxgen(
             dir.path(),
-            &["explain", "-c", "fluxgen.yaml", "edge", "--controller", "kustomise-controller"]
+            &[
+                "explain",
+                "-c",
+                "fluxgen.yaml",
+                "edge",
+                "--controller",
+                "kustomise-controller"
+            ]
         )
     );
     snapshot!(
         "unknown-controller-far",
-        fluxgen(dir.path(), &["explain", "-c", "fluxgen.yaml", "edge", "--controller", "cert-manager"])
+        fluxgen(
+            dir.path(),
+            &["explain", "-c", "fluxgen.yaml", "edge", "--controller", "cert-manager"]
+        )
     );
 }
 
@@ -293,12 +303,26 @@ fn writing_into_another_clusters_directory_is_warned() {
         "emit-output-other-cluster",
         fluxgen(
             dir.path(),
-            &["emit", "-c", "fluxgen.yaml", "storage", "-o", "kubernetes/edge/apps/flux-system"]
+            &[
+                "emit",
+                "-c",
+                "fluxgen.yaml",
+                "storage",
+                "-o",
+                "kubernetes/edge/apps/flux-system"
+            ]
         )
     );
     let own = run(fluxgen(
         dir.path(),
-        &["emit", "-c", "fluxgen.yaml", "storage", "-o", "./kubernetes/storage/apps/flux-system/"],
+        &[
+            "emit",
+            "-c",
+            "fluxgen.yaml",
+            "storage",
+            "-o",
+            "./kubernetes/storage/apps/flux-system/",
+        ],
     ));
     assert_eq!(own.code, Some(0));
     assert!(!own.stderr.contains("warning"), "{}", own.stderr);
@@ -311,7 +335,14 @@ fn explain_credits_the_key_the_user_wrote() {
     let dir = with_config(THREE_CLUSTERS);
     let out = run(fluxgen(
         dir.path(),
-        &["explain", "-c", "fluxgen.yaml", "edge", "--controller", "helm-controller"],
+        &[
+            "explain",
+            "-c",
+            "fluxgen.yaml",
+            "edge",
+            "--controller",
+            "helm-controller",
+        ],
     ));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(out.stdout.contains("memoryLimit: 2Gi on "), "{}", out.stdout);
@@ -336,7 +367,8 @@ fn an_override_that_selects_nothing_is_placed_at_its_file_line_and_key() {
     let out = run(fluxgen(own.path(), &["emit", "-c", "fluxgen.yaml", "edge"]));
     assert_eq!(out.code, Some(2));
     assert!(
-        out.stderr.contains("fluxgen.yaml:14:9: clusters.edge.overrides[0] (Secret)"),
+        out.stderr
+            .contains("fluxgen.yaml:14:9: clusters.edge.overrides[0] (Secret)"),
         "{}",
         out.stderr
     );
@@ -378,7 +410,10 @@ fn validate_with_crds_reports_the_object_the_field_and_the_rule() {
     }
     snapshot!(
         "validate-crds-valid",
-        fluxgen(valid.path(), &["validate", "-c", "fluxgen.yaml", "edge", "--crds", "crds"])
+        fluxgen(
+            valid.path(),
+            &["validate", "-c", "fluxgen.yaml", "edge", "--crds", "crds"]
+        )
     );
     // An override the CRDs reject: a misspelt field, and an interval of the wrong type.
     let invalid = with_config(&THREE_CLUSTERS.replace(
@@ -388,7 +423,10 @@ fn validate_with_crds_reports_the_object_the_field_and_the_rule() {
     shared_crds(invalid.path());
     snapshot!(
         "validate-crds-invalid",
-        fluxgen(invalid.path(), &["validate", "-c", "fluxgen.yaml", "--all", "--crds", "crds"])
+        fluxgen(
+            invalid.path(),
+            &["validate", "-c", "fluxgen.yaml", "--all", "--crds", "crds"]
+        )
     );
     let missing = run(fluxgen(
         invalid.path(),
@@ -437,7 +475,9 @@ fn the_readme_command_table_matches_fluxgen_help() {
             .split(|c: char| !c.is_ascii_alphanumeric())
             .next()
             .unwrap_or_default();
-        rows.entry(command.to_owned()).or_default().push_str(&format!("{cell}\n"));
+        rows.entry(command.to_owned())
+            .or_default()
+            .push_str(&format!("{cell}\n"));
     }
     let dir = workdir();
     let help = run(fluxgen(dir.path(), &["--help"])).stdout;
@@ -470,7 +510,10 @@ fn the_readme_command_table_matches_fluxgen_help() {
                 || short
                     .as_ref()
                     .is_some_and(|s| cells.split(['[', ' ', '`']).any(|word| word == s));
-            assert!(named, "`fluxgen {command}` has {long} but the README's row does not name it");
+            assert!(
+                named,
+                "`fluxgen {command}` has {long} but the README's row does not name it"
+            );
         }
         for long in long_options(cells) {
             assert!(
