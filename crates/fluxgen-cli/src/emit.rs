@@ -1,10 +1,12 @@
 //! `fluxgen emit`.
 
+use std::fs;
 use std::io::Write;
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context;
 use fluxgen_core::scan::check_sync;
-use fluxgen_core::{Phase, WriteReport, plan, write, write_clusters};
+use fluxgen_core::{Config, IndexFile, Phase, Tree, WriteReport, plan, tree_dir, write, write_clusters};
 
 use crate::cli::{Cli, EmitArgs};
 use crate::config_file;
@@ -17,9 +19,25 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
         let names: Vec<String> = config.clusters.keys().cloned().collect();
         check_sync(config, &names, loaded.root(args.root.as_deref()))?;
         let report = write_clusters(config, &names, loaded.root(args.root.as_deref()))?;
-        return Ok(print_report(&report));
+        let status = print_report(&report);
+        let skipped: Vec<&str> = config
+            .clusters
+            .values()
+            .filter(|c| c.phase == Phase::Prepare)
+            .map(|c| c.name.as_str())
+            .collect();
+        if !skipped.is_empty() {
+            diagnostics::note(format_args!(
+                "skipped {} at phase `prepare` (nothing to emit yet): {}",
+                if skipped.len() == 1 { "1 cluster" } else { "clusters" },
+                skipped.join(", ")
+            ));
+        }
+        return Ok(status);
     }
-    let name = args.cluster.as_deref().expect("clap requires a cluster without --all");
+    let Some(name) = args.cluster.as_deref() else {
+        anyhow::bail!("name a cluster or give --all");
+    };
     let tree = plan(config, name)?;
     check_sync(config, &[name.to_owned()], &loaded.root)?;
     let phase = config.cluster(name).map(|c| c.phase).unwrap_or_default();
@@ -29,20 +47,86 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
         ));
     }
     match &args.output {
-        Some(dir) => Ok(print_report(&write(&[(dir.clone(), tree)])?)),
+        Some(dir) => {
+            warn_other_cluster(config, &loaded.root, name, &tree.root, dir);
+            Ok(print_report(&write(&[(dir.clone(), tree)])?))
+        }
         None => {
             out.write_all(tree.stream().as_bytes())
                 .context("cannot write to stdout")?;
-            if !tree.index.entries.is_empty() {
-                diagnostics::note(format_args!(
-                    "{}/kustomization.yaml must list {}",
-                    tree.root,
-                    tree.index.entries.join(" and ")
-                ));
-            }
+            note_index_lines(&tree, &tree_dir(&loaded.root, &tree.root));
             Ok(ExitStatus::Success)
         }
     }
+}
+
+/// After printing the stream: the lines the namespace `kustomization.yaml` of the cluster's
+/// directory still lacks (none when it lists both `ks.yaml` already).
+fn note_index_lines(tree: &Tree, dir: &Path) {
+    if tree.index.entries.is_empty() {
+        return;
+    }
+    let path = dir.join(IndexFile::PATH);
+    let missing = match fs::read_to_string(&path) {
+        Ok(text) => tree.index.missing_from(&text),
+        Err(_) => tree.index.entries.clone(),
+    };
+    if missing.is_empty() {
+        return;
+    }
+    let lines: Vec<String> = missing.iter().map(|line| format!("`  - {line}`")).collect();
+    if path.exists() {
+        diagnostics::note(format_args!(
+            "add {} to the resources of {}",
+            lines.join(" and "),
+            path.display()
+        ));
+    } else {
+        diagnostics::note(format_args!(
+            "{} does not exist: it must list {} (`fluxgen emit {} -o {}` writes it)",
+            path.display(),
+            missing.join(" and "),
+            tree.cluster,
+            dir.display()
+        ));
+    }
+}
+
+/// Warns when `-o DIR` is another cluster's directory: the tree's `ks.yaml` files point at
+/// this cluster's paths, not at DIR.
+fn warn_other_cluster(config: &Config, root: &Path, name: &str, own: &str, dir: &Path) {
+    let target = normalized(dir);
+    if target == normalized(&tree_dir(root, own)) {
+        return;
+    }
+    for other in config.clusters.values().filter(|c| c.name != name) {
+        let theirs = normalized(&tree_dir(root, &other.settings.path));
+        if target.starts_with(&theirs) || theirs.starts_with(&target) {
+            diagnostics::warning(format_args!(
+                "{} is the directory of cluster `{}`, but the files written there are cluster `{name}`'s: \
+                 its ks.yaml files point at ./{own}/...; write them to {own} instead",
+                dir.display(),
+                other.name,
+            ));
+            return;
+        }
+    }
+}
+
+/// An absolute path without `.` and `..` components (the path need not exist).
+fn normalized(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn print_report(report: &WriteReport) -> ExitStatus {

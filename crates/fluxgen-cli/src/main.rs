@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod completion;
 mod config_file;
 mod diagnostics;
 mod doctor;
@@ -9,11 +10,10 @@ mod emit;
 mod explain;
 mod import;
 mod plan;
+mod validate;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
-
-use clap::Parser;
 
 use cli::{Cli, Command};
 
@@ -39,7 +39,8 @@ impl From<ExitStatus> for ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    completion::complete();
+    let cli = match Cli::parse_checked() {
         Ok(cli) => cli,
         Err(error) => {
             let code = if error.use_stderr() { 2 } else { 0 };
@@ -52,13 +53,14 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Emit(args) => emit::run(&cli, args, &mut stdout),
         Command::Check(args) => check::run(&cli, args, &mut stdout),
+        Command::Validate(args) => validate::run(&cli, args, &mut stdout),
         Command::Explain(args) => explain::run(&cli, args, &mut stdout),
         Command::Plan(args) => plan::run(&cli, args, &mut stdout),
         Command::Import(args) => import::run(args, &mut stdout),
         Command::Doctor(args) => doctor::run(&cli, args, &mut stdout),
         Command::Init(args) => config_file::init(args),
         Command::Schema => config_file::schema(&mut stdout),
-        Command::Completions { shell } => completions(*shell, &mut stdout),
+        Command::Completions { shell } => completion::script(*shell, &mut stdout),
     };
     let _ = stdout.flush();
     match result {
@@ -69,19 +71,6 @@ fn main() -> ExitCode {
             ExitStatus::Error.into()
         }
     }
-}
-
-/// Completions are rendered in memory first: clap_complete panics when it cannot write.
-fn completions(shell: clap_complete::Shell, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
-    let mut script = Vec::new();
-    clap_complete::generate(
-        shell,
-        &mut <Cli as clap::CommandFactory>::command(),
-        "fluxgen",
-        &mut script,
-    );
-    out.write_all(&script)?;
-    Ok(ExitStatus::Success)
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -87,9 +87,12 @@ impl FromStr for Component {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Component::ALL
-            .into_iter()
-            .find(|c| c.as_str() == name)
-            .ok_or_else(|| format!("`{name}` is not a Flux component"))
+        Component::ALL.into_iter().find(|c| c.as_str() == name).ok_or_else(|| {
+            let known: Vec<String> = Component::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+            format!(
+                "`{name}` is not a Flux component: {}",
+                crate::config::suggest(name, &known, "the components are")
+            )
+        })
     }
 }

@@ -12,7 +12,10 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigErrors),
     /// A cluster name that the config does not define.
-    #[error("unknown cluster `{name}` in {origin}: known clusters are {}", known.join(", "))]
+    #[error(
+        "unknown cluster `{name}` in {origin}: {}",
+        crate::config::suggest(name, known, "known clusters are")
+    )]
     UnknownCluster {
         /// The name asked for.
         name: String,
@@ -34,12 +37,15 @@ pub enum Error {
         violations: Vec<Violation>,
     },
     /// An override of the config selects no object, or its patch does not apply.
-    #[error("cluster `{cluster}`: `overrides[{index}]` ({target}): {reason}")]
+    #[error("cluster `{cluster}`: {place} ({target}): {reason}")]
     Override {
         /// The cluster being generated.
         cluster: String,
         /// The override's position in the cluster's `overrides` list.
         index: usize,
+        /// Where the override is written, as the user wrote it: `fluxgen.yaml:12:7:
+        /// defaults.overrides[0]` (or `` `overrides[0]` `` for a config built in code).
+        place: String,
         /// The override's target, e.g. `HelmRelease/flux-operator`.
         target: String,
         /// What is wrong, with the file and the JSON pointer where there is one.

@@ -120,6 +120,7 @@
 
 mod component;
 pub mod config;
+pub mod crd;
 pub mod doctor;
 mod duration;
 mod emit;
@@ -153,6 +154,7 @@ pub use config::{
     CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_BOOTSTRAP_CONFIG, EXAMPLE_CONFIG,
     LoadOptions, Origin, Phase, config_schema,
 };
+pub use crd::{CrdCheck, CrdError, CrdSchemas};
 pub use doctor::{Finding, Severity, doctor};
 pub use duration::Duration;
 pub use emit::{

@@ -102,15 +102,17 @@ impl Override {
 pub(crate) struct Overrides<'a> {
     cluster: &'a str,
     list: &'a [Override],
+    places: &'a [String],
     matched: Vec<bool>,
     seen: Vec<String>,
 }
 
 impl<'a> Overrides<'a> {
-    pub(crate) fn new(cluster: &'a str, list: &'a [Override]) -> Self {
+    pub(crate) fn new(cluster: &'a str, list: &'a [Override], places: &'a [String]) -> Self {
         Self {
             cluster,
             list,
+            places,
             matched: vec![false; list.len()],
             seen: Vec::new(),
         }
@@ -161,6 +163,11 @@ impl<'a> Overrides<'a> {
         Error::Override {
             cluster: self.cluster.to_owned(),
             index,
+            place: self
+                .places
+                .get(index)
+                .cloned()
+                .unwrap_or_else(|| format!("`overrides[{index}]`")),
             target: self.list[index].target.to_string(),
             reason,
         }
@@ -414,7 +421,7 @@ mod tests {
                 strategic: None,
             },
         ];
-        let mut overrides = Overrides::new("edge", &list);
+        let mut overrides = Overrides::new("edge", &list, &[]);
         let mut object = release();
         overrides
             .apply("flux-instance/app/helmrelease.yaml", &mut object)
@@ -435,7 +442,7 @@ mod tests {
             json: Some(vec![json!({"op": "remove", "path": "/spec/nope"})]),
             strategic: None,
         }];
-        let mut overrides = Overrides::new("edge", &failing);
+        let mut overrides = Overrides::new("edge", &failing, &[]);
         let error = overrides.apply("a.yaml", &mut release()).unwrap_err().to_string();
         assert_eq!(
             error,

@@ -228,6 +228,7 @@ fn override_error(overrides: &str, cluster: &str) -> (usize, String, String) {
             index,
             target,
             reason,
+            ..
         }) => {
             assert_eq!(named, cluster);
             (index, target, reason)
@@ -267,7 +268,8 @@ fn a_missing_json_pointer_is_an_error_naming_the_override_and_the_path() {
     .to_string();
     assert_eq!(
         message,
-        "cluster `edge`: `overrides[0]` (HelmRelease): flux-operator/app/helmrelease.yaml: operation 0 (`remove`): \
+        "cluster `edge`: <built-in example>:19:7: defaults.overrides[0] (HelmRelease): \
+         flux-operator/app/helmrelease.yaml: operation 0 (`remove`): \
          the JSON pointer `/spec/nothing` does not exist"
     );
 }

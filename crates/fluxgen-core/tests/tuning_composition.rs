@@ -187,8 +187,8 @@ fn two_values_of_one_resource_amount_conflict() {
         assert_eq!(
             error.to_string(),
             format!(
-                "{specific}: `resources: limits memory 2Gi on source-controller, kustomize-controller, helm-controller` \
-                 sets resources.limits.memory=2Gi but `resources: limits memory 1Gi on {specific}` sets \
+                "{specific}: `memoryLimit: 2Gi on source-controller, kustomize-controller, helm-controller` \
+                 sets resources.limits.memory=2Gi but `memoryLimit: 1Gi on {specific}` sets \
                  resources.limits.memory=1Gi; the operator would silently keep the last one, so set it in one place"
             )
         );

@@ -366,7 +366,7 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
         // Each cluster on its own: on every core for a config of many.
         let each = crate::parallel::map_with(entries, Option::default, |passed, (key, entry)| {
             let mut own_errors = Vec::new();
-            let cluster = cluster(key, entry, defaults, passed, &mut own_errors);
+            let cluster = cluster(key, entry, defaults, &origin, passed, &mut own_errors);
             Ok::<_, std::convert::Infallible>((cluster, own_errors))
         });
         let Ok(each) = each;
@@ -400,6 +400,7 @@ fn cluster(
     key: &Key,
     entry: &Node,
     defaults: &Node,
+    origin: &Origin,
     passed: &mut Option<Vec<Tuning>>,
     errors: &mut Vec<ConfigError>,
 ) -> Option<Cluster> {
@@ -441,10 +442,17 @@ fn cluster(
     }
     expand(&mut settings, &key.name);
     check_settings(&settings, &place, passed, errors);
+    let override_places = (0..settings.overrides.len())
+        .map(|index| {
+            let at = place.error(&["overrides", &index.to_string()], String::new());
+            format!("{origin}:{}:{}: {}", at.at.line, at.at.column, at.key)
+        })
+        .collect();
     Some(Cluster {
         name: key.name.clone(),
         phase,
         settings,
+        override_places,
     })
 }
 

@@ -119,6 +119,26 @@ pub struct Cluster {
     pub phase: Phase,
     /// Effective settings.
     pub settings: Settings,
+    /// Where each of `settings.overrides` is written, as `file:line:column: key` with the key
+    /// the user wrote (`defaults.overrides[0]` when inherited); empty for a cluster built in code.
+    pub override_places: Vec<String>,
+}
+
+/// What to tell someone who typed `name` where one of `known` belongs: `` did you mean `x`? ``
+/// when one is close enough to be a likely typo, else `<lead> a, b, c` (or `there are none`).
+///
+/// ```
+/// use fluxgen_core::config::suggest;
+/// let known = vec!["edge".to_owned(), "main".to_owned()];
+/// assert_eq!(suggest("egde", &known, "known clusters are"), "did you mean `edge`?");
+/// assert_eq!(suggest("nope", &known, "known clusters are"), "known clusters are edge, main");
+/// ```
+pub fn suggest(name: &str, known: &[String], lead: &str) -> String {
+    match load::did_you_mean(name, known) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if known.is_empty() => format!("{lead} none"),
+        None => format!("{lead} {}", known.join(", ")),
+    }
 }
 
 /// The migration phases of a cluster, in order.

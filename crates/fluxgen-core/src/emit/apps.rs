@@ -103,7 +103,7 @@ impl<'a, 'm> Files<'a, 'm> {
         Self {
             cluster,
             files: BTreeMap::new(),
-            overrides: Overrides::new(&cluster.name, &cluster.settings.overrides),
+            overrides: Overrides::new(&cluster.name, &cluster.settings.overrides, &cluster.override_places),
             memo,
         }
     }

@@ -49,12 +49,29 @@ impl IndexFile {
     /// The file name.
     pub const PATH: &'static str = "kustomization.yaml";
 
-    /// Whether a user's `kustomization.yaml` text lists `entry` (with or without `./`).
+    /// Whether a user's `kustomization.yaml` text lists `entry` (with or without `./`) in its
+    /// `resources`; a file that does not read as YAML is searched line by line.
     pub(crate) fn lists(text: &str, entry: &str) -> bool {
-        text.lines().any(|line| {
-            let item = line.trim().trim_start_matches('-').trim();
-            item == entry || item == entry.trim_start_matches("./")
-        })
+        let same = |item: &str| item.trim_start_matches("./") == entry.trim_start_matches("./");
+        match crate::yaml::parse_value(text) {
+            Ok(value) => value
+                .get("resources")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|items| items.iter().filter_map(serde_json::Value::as_str).any(same)),
+            Err(_) => text
+                .lines()
+                .any(|line| same(line.trim().trim_start_matches('-').trim())),
+        }
+    }
+
+    /// The entries a user's `kustomization.yaml` (its text) does not list in its `resources`
+    /// yet: what the user still has to add.
+    pub fn missing_from(&self, text: &str) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|entry| !Self::lists(text, entry))
+            .cloned()
+            .collect()
     }
 }
 

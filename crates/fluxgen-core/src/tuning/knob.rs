@@ -242,7 +242,7 @@ impl Tuning {
     /// ```
     /// use fluxgen_core::{Component, Tuning};
     /// let tuning = Tuning::memory_limit([Component::HelmController], "2Gi");
-    /// assert_eq!(tuning.to_string(), "resources: limits memory 2Gi on helm-controller");
+    /// assert_eq!(tuning.to_string(), "memoryLimit: 2Gi on helm-controller");
     /// ```
     pub fn memory_limit(controllers: impl IntoIterator<Item = Component>, memory: impl Into<String>) -> Self {
         Tuning::Resources {
@@ -502,6 +502,16 @@ impl fmt::Display for Tuning {
             Tuning::Workers { workers, .. } => write!(f, "workers: {workers} on {on}"),
             Tuning::RequeueDependency { interval, .. } => write!(f, "requeueDependency: {interval} on {on}"),
             Tuning::KubeApiLimits { qps, burst, .. } => write!(f, "kubeApiLimits: qps {qps}, burst {burst} on {on}"),
+            // `memoryLimit` is the key that sets a memory limit alone: name it as written.
+            Tuning::Resources { limits, requests, .. }
+                if limits.cpu.is_none() && requests.is_empty() && limits.memory.is_some() =>
+            {
+                write!(
+                    f,
+                    "memoryLimit: {} on {on}",
+                    limits.memory.as_deref().unwrap_or_default()
+                )
+            }
             Tuning::Resources { limits, requests, .. } => {
                 write!(f, "resources:")?;
                 for (name, amounts) in [("limits", limits), ("requests", requests)] {
