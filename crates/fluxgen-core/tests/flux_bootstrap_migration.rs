@@ -94,6 +94,15 @@ fn the_guide_state_is_one_adopted_root_with_or_without_fluxgen_yaml() {
                 report.to_text(false)
             );
         }
+        // The adopted Kustomization and the sync that adopts it are never named as two.
+        for finding in &report.findings {
+            assert!(
+                !finding.what.contains("`flux-system` and `flux-system`"),
+                "{}: {}",
+                finding.code,
+                finding.what
+            );
+        }
         for cluster in CLUSTERS {
             let summary = report
                 .clusters

@@ -381,6 +381,9 @@ pub(super) fn instance_prune(context: &Context, scope: &ClusterScope) -> Vec<Fin
                 pruning.push(node);
             }
         }
+        // A Kustomization the FluxInstance's sync adopts and that sync are one object.
+        let mut named = std::collections::HashSet::new();
+        pruning.retain(|node| named.insert(node.name.clone()));
         if pruning.is_empty() {
             continue;
         }
