@@ -5,8 +5,8 @@
 //!   fluxgen generated;
 //! - pre-commit runs the hooks of `.pre-commit-hooks.yaml` (`pre-commit try-repo`): the check
 //!   fails on a config changed without `fluxgen emit`, and passes after it;
-//! - check-jsonschema holds `action.yml`, the README's workflows and Renovate configs, and the
-//!   preset to the schemas GitHub and Renovate publish.
+//! - check-jsonschema holds `action.yml`, the release workflow, the README's workflows and
+//!   Renovate configs, and the preset to the schemas GitHub and Renovate publish.
 //!
 //! Each test is skipped (with the reason) when its tool is missing, and fails under `CI=true`;
 //! `.ci/run` installs the tools into `.tools/`.
@@ -286,7 +286,7 @@ fn check_jsonschema(check: &Path, schema: &str, files: &[PathBuf]) {
 }
 
 #[test]
-fn the_action_the_readme_workflows_and_the_renovate_configs_hold_to_their_schemas() {
+fn the_action_the_workflows_and_the_renovate_configs_hold_to_their_schemas() {
     let Some(check) = tool("check-jsonschema") else { return };
     let root = workspace_root();
     check_jsonschema(&check, "vendor.github-actions", &[root.join("action.yml")]);
@@ -301,7 +301,7 @@ fn the_action_the_readme_workflows_and_the_renovate_configs_hold_to_their_schema
         workflows.iter().any(|w| w.contains("uses: fluxgen/fluxgen@")),
         "a README workflow uses the Action"
     );
-    let mut files = Vec::new();
+    let mut files = vec![root.join(".github/workflows/release.yml")];
     for (n, workflow) in workflows.iter().enumerate() {
         let file = dir.path().join(format!("workflow-{n}.yaml"));
         fs::write(&file, workflow).expect("write a workflow");
