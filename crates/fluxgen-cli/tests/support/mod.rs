@@ -185,3 +185,22 @@ fn copy_link(source: &Path, target: &Path) {
 fn copy_link(_: &Path, _: &Path) {
     unreachable!("links are kept only by copy_tree_keeping_links, which is unix-only");
 }
+
+/// A real tool looked up on `PATH` (`renovate`, `pre-commit`, `check-jsonschema`).
+///
+/// When it is missing the test fails under `CI=true` and is skipped (with the reason on stderr)
+/// everywhere else: `None` means "return now". `.ci/run` installs them into `.tools/`.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = env::var_os("PATH").and_then(|path| {
+        env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        if env::var("CI").as_deref() == Ok("true") {
+            panic!("{name} not found on PATH, and CI=true requires it: run .ci/run, which installs it into .tools/");
+        }
+        eprintln!("skipping: {name} not found on PATH (.ci/run installs it into .tools/)");
+    }
+    found
+}

@@ -218,7 +218,7 @@ pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Import
         rollout,
     };
     let body = crate::yaml::to_string_in_order(&config).map_err(|reason| ImportError::Render { reason })?;
-    let text = format!("{}{body}", header(&config));
+    let text = format!("{}{}", header(&config), annotate_operator_version(&body));
     Ok(Imported { config, text, report })
 }
 
@@ -318,6 +318,41 @@ fn rollout(phases: &BTreeMap<String, Phase>, report: &mut ImportReport) -> Vec<S
     order
 }
 
+/// `body` with [`OPERATOR_RENOVATE_ANNOTATION`](crate::config::OPERATOR_RENOVATE_ANNOTATION)
+/// above each `operator.version` (of `defaults` and of a cluster), so Renovate updates the
+/// chart version where it lives.
+fn annotate_operator_version(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 200);
+    let mut section = "";
+    let mut operator_at = None;
+    for line in body.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if indent == 0 {
+            section = line.trim_end();
+        }
+        if let Some(at) = operator_at {
+            if indent <= at {
+                operator_at = None;
+            } else if indent == at + 2 && line.trim_start().starts_with("version:") {
+                out.push_str(&line[..indent]);
+                out.push_str(crate::config::OPERATOR_RENOVATE_ANNOTATION);
+                out.push('\n');
+            }
+        }
+        let settings_indent = match section {
+            "defaults:" => Some(2),
+            "clusters:" => Some(4),
+            _ => None,
+        };
+        if settings_indent == Some(indent) && line.trim_end() == format!("{}operator:", &line[..indent]) {
+            operator_at = Some(indent);
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// The comment at the top of the written file.
 fn header(config: &ImportedConfig) -> String {
     let clusters: Vec<String> = config
@@ -334,4 +369,23 @@ fn header(config: &ImportedConfig) -> String {
          # otherwise. The import report (stderr) lists every translation and what is left to do by hand.\n",
         clusters.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::annotate_operator_version;
+
+    #[test]
+    fn the_operator_versions_get_the_renovate_annotation_and_nothing_else_does() {
+        let body = "defaults:\n  operator:\n    version: \"0.58.1\"\n  instance:\n    distribution:\n      version: 2.3.x\n\
+                    clusters:\n  edge:\n    operator:\n      version: \"0.60.0\"\n    patches:\n      - operator:\n          version: x\n";
+        let annotation = crate::config::OPERATOR_RENOVATE_ANNOTATION;
+        assert_eq!(
+            annotate_operator_version(body),
+            format!(
+                "defaults:\n  operator:\n    {annotation}\n    version: \"0.58.1\"\n  instance:\n    distribution:\n      version: 2.3.x\n\
+                 clusters:\n  edge:\n    operator:\n      {annotation}\n      version: \"0.60.0\"\n    patches:\n      - operator:\n          version: x\n"
+            )
+        );
+    }
 }
