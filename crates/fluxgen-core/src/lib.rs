@@ -64,7 +64,7 @@
 //! ## The migration
 //!
 //! Each cluster has a [`Phase`]; `rollout` orders them, edge first. [`runbook`] renders the
-//! Markdown runbook of a cluster's phase from the templates in `templates/`, checked against
+//! Markdown runbook of a cluster's phase from the templates in the crate's `templates/`, checked against
 //! the repository; [`check`] compares a committed tree with what the config generates.
 //! [`scan()`] reads a repository into the one repository model that `import`, `plan` and
 //! `doctor` all read ([`scan::Repository`]: Flux sources and Kustomizations, the kustomize graph,
@@ -146,7 +146,7 @@ mod yaml;
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 
 pub use component::Component;
