@@ -32,5 +32,5 @@ TOML
     echo '}'
 } >"$dir/src/main.rs"
 grep -q 'fluxgen_core::plan' "$dir/src/main.rs" || { echo "no library example found in README.md" >&2; exit 1; }
-# Its own target directory under ours, so reruns are incremental.
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/dependent-crate" cargo run -q --manifest-path "$dir/Cargo.toml"
+# The workspace's target directory: the dependencies built for fluxgen-core are reused.
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo run -q --manifest-path "$dir/Cargo.toml"

@@ -23,14 +23,8 @@ pub use findings::{CutoverSteps, Findings, find};
 
 const TEMPLATES: [(&str, &str); 13] = [
     ("plan.md.j2", include_str!("../../templates/plan.md.j2")),
-    (
-        "plan/verify.md.j2",
-        include_str!("../../templates/plan/verify.md.j2"),
-    ),
-    (
-        "plan/prepare.md.j2",
-        include_str!("../../templates/plan/prepare.md.j2"),
-    ),
+    ("plan/verify.md.j2", include_str!("../../templates/plan/verify.md.j2")),
+    ("plan/prepare.md.j2", include_str!("../../templates/plan/prepare.md.j2")),
     (
         "plan/operator.md.j2",
         include_str!("../../templates/plan/operator.md.j2"),
@@ -39,10 +33,7 @@ const TEMPLATES: [(&str, &str); 13] = [
         "plan/instance.md.j2",
         include_str!("../../templates/plan/instance.md.j2"),
     ),
-    (
-        "plan/cutover.md.j2",
-        include_str!("../../templates/plan/cutover.md.j2"),
-    ),
+    ("plan/cutover.md.j2", include_str!("../../templates/plan/cutover.md.j2")),
     (
         "plan/complete.md.j2",
         include_str!("../../templates/plan/complete.md.j2"),
