@@ -50,24 +50,31 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
     match &args.output {
         Some(dir) => {
             warn_other_cluster(config, &loaded.root, name, &tree.root, dir);
-            Ok(print_report(&write(&[(dir.clone(), tree)])?, &loaded.root))
+            let trees = [(dir.clone(), tree)];
+            let mut report = write(&trees)?;
+            // The library's hints name the files below DIR as given; said here relative to
+            // the repository root instead, as every path.
+            report.hints.clear();
+            let status = print_report(&report, &loaded.root);
+            note_index_lines(&trees[0].1, dir, &loaded.root);
+            Ok(status)
         }
         None => {
             out.write_all(tree.stream().as_bytes())
                 .context("cannot write to stdout")?;
-            note_index_lines(&tree, &loaded.root);
+            note_index_lines(&tree, &tree_dir(&loaded.root, &tree.root), &loaded.root);
             Ok(ExitStatus::Success)
         }
     }
 }
 
-/// After printing the stream: the lines the namespace `kustomization.yaml` of the cluster's
-/// directory still lacks (none when it lists both `ks.yaml` already).
-fn note_index_lines(tree: &Tree, root: &Path) {
+/// After printing the stream or writing to `dir`: the lines the namespace `kustomization.yaml`
+/// of `dir` still lacks (none when it lists both `ks.yaml` already), its path relative to the
+/// repository root `root`.
+fn note_index_lines(tree: &Tree, dir: &Path, root: &Path) {
     if tree.index.entries.is_empty() {
         return;
     }
-    let dir = tree_dir(root, &tree.root);
     let path = dir.join(IndexFile::PATH);
     let missing = match fs::read_to_string(&path) {
         Ok(text) => tree.index.missing_from(&text),
@@ -89,7 +96,7 @@ fn note_index_lines(tree: &Tree, root: &Path) {
             shown(&path, root).display(),
             missing.join(" and "),
             tree.cluster,
-            shown(&dir, root).display()
+            shown(dir, root).display()
         ));
     }
 }
