@@ -63,7 +63,11 @@ fn scenario(way: Way) -> Vec<(String, Run)> {
     fs::write(&operator, text.replace("interval: 1h", "interval: 2h")).unwrap();
     fs::remove_file(root.join(EDGE_DIR).join("flux-instance/ks.yaml")).unwrap();
     step("check --all", cwd, &["check", "--all"]);
-    step("check --all --format markdown", cwd, &["check", "--all", "--format", "markdown"]);
+    step(
+        "check --all --format markdown",
+        cwd,
+        &["check", "--all", "--format", "markdown"],
+    );
     step("check edge", cwd, &["check", "edge"]);
     step("emit edge -o <edge dir>", cwd, &["emit", "edge", "-o", dir]);
     step("plan edge", cwd, &["plan", "edge"]);
@@ -76,7 +80,10 @@ fn scenario(way: Way) -> Vec<(String, Run)> {
                     "{way:?}: `{label}` prints an absolute path on {stream}:\n{text}"
                 );
             }
-            assert!(!text.contains("a/../") && !text.contains(" ../k"), "{way:?}: `{label}`:\n{text}");
+            assert!(
+                !text.contains("a/../") && !text.contains(" ../k"),
+                "{way:?}: `{label}`:\n{text}"
+            );
         }
     }
     runs
@@ -101,9 +108,6 @@ fn every_path_is_relative_to_the_repository_root_whichever_way_the_config_was_fo
         assert_eq!(discovered, other, "{way:?} prints other paths than a discovered config");
     }
     // check counts files: the user's kustomization.yaml lacking two lines is one file.
-    assert!(
-        discovered.contains("3 file(s) drift from the config"),
-        "{discovered}"
-    );
+    assert!(discovered.contains("3 file(s) drift from the config"), "{discovered}");
     support::snapshot_settings("paths").bind(|| insta::assert_snapshot!("scenario", discovered));
 }
