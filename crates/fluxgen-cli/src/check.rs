@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use fluxgen_core::{Drift, check_clusters, tree_dir};
+use std::collections::BTreeSet;
+
+use fluxgen_core::{Drift, check_clusters};
 
 use crate::cli::{CheckArgs, CheckFormat, Cli};
 use crate::{ExitStatus, config_file, diagnostics};
@@ -17,16 +19,19 @@ pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut impl Write) -> anyhow::
     let root = loaded.root(args.root.as_deref());
     let drifts = check_clusters(config, &names, root)?;
     let regenerate = match &args.cluster {
-        // Checked above: the cluster exists.
+        // Checked above: the cluster exists. Its directory relative to the repository root, as
+        // every path fluxgen prints.
         Some(name) => format!(
             "fluxgen emit {name} -o {}",
-            tree_dir(root, config.cluster(name).map_or("", |c| &c.settings.path)).display()
+            config.cluster(name).map_or("", |c| &c.settings.path)
         ),
         None => "fluxgen emit --all".to_owned(),
     };
+    // Files, not drifts: a namespace kustomization.yaml lacking two lines is one file.
+    let files = drifts.iter().map(|d| &d.path).collect::<BTreeSet<_>>().len();
     let text = match args.format {
         CheckFormat::Text => text(&drifts, diagnostics::colored()),
-        CheckFormat::Markdown => markdown(&drifts, &regenerate),
+        CheckFormat::Markdown => markdown(&drifts, files, &regenerate),
     };
     out.write_all(text.as_bytes())?;
     if drifts.is_empty() {
@@ -34,8 +39,7 @@ pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut impl Write) -> anyhow::
         Ok(ExitStatus::Success)
     } else {
         diagnostics::status(format_args!(
-            "{} file(s) drift from the config: run `{regenerate}`",
-            drifts.len()
+            "{files} file(s) drift from the config: run `{regenerate}`"
         ));
         Ok(ExitStatus::Failure)
     }
@@ -62,13 +66,12 @@ fn text(drifts: &[Drift], colored: bool) -> String {
     out
 }
 
-fn markdown(drifts: &[Drift], regenerate: &str) -> String {
+fn markdown(drifts: &[Drift], files: usize, regenerate: &str) -> String {
     if drifts.is_empty() {
         return "### fluxgen check\n\nThe generated Flux Operator files match `fluxgen.yaml`.\n".to_owned();
     }
     let mut out = format!(
-        "### fluxgen check: {} file(s) drift from `fluxgen.yaml`\n\nRegenerate with `{regenerate}` and commit the result.\n\n",
-        drifts.len()
+        "### fluxgen check: {files} file(s) drift from `fluxgen.yaml`\n\nRegenerate with `{regenerate}` and commit the result.\n\n"
     );
     for drift in drifts {
         out.push_str(&format!("- {drift}\n"));

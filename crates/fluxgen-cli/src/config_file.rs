@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
 use fluxgen_core::{CONFIG_FILE_NAME, Config, EXAMPLE_BOOTSTRAP_CONFIG, EXAMPLE_CONFIG, LoadOptions, Origin};
@@ -22,6 +22,38 @@ impl Loaded {
     pub(crate) fn root<'a>(&'a self, root: Option<&'a Path>) -> &'a Path {
         root.unwrap_or(&self.root)
     }
+}
+
+/// How fluxgen prints a path: relative to the repository root `root` (the config's directory, or
+/// `--root`) when it is below it, however either is spelled (`.`, `..`, absolute, a file found
+/// from a subdirectory); elsewhere as given. A reviewer reads the same path whichever way the
+/// config was found.
+pub(crate) fn shown(path: &Path, root: &Path) -> PathBuf {
+    if let Ok(relative) = path.strip_prefix(root)
+        && !relative.as_os_str().is_empty()
+    {
+        return relative.to_path_buf();
+    }
+    match normalized(path).strip_prefix(normalized(root)) {
+        Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// An absolute path without `.` and `..` components (the path need not exist).
+pub(crate) fn normalized(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Loads `-c FILE`, else the nearest fluxgen.yaml, else the built-in example (said on stderr).

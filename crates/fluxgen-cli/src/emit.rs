@@ -2,14 +2,14 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use fluxgen_core::scan::check_sync;
 use fluxgen_core::{Config, IndexFile, Phase, Tree, WriteReport, plan, tree_dir, write, write_clusters};
 
 use crate::cli::{Cli, EmitArgs};
-use crate::config_file;
+use crate::config_file::{self, normalized, shown};
 use crate::{ExitStatus, diagnostics};
 
 pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
@@ -18,8 +18,9 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
     if args.all {
         let names: Vec<String> = config.clusters.keys().cloned().collect();
         check_sync(config, &names, loaded.root(args.root.as_deref()))?;
-        let report = write_clusters(config, &names, loaded.root(args.root.as_deref()))?;
-        let status = print_report(&report);
+        let root = loaded.root(args.root.as_deref());
+        let report = write_clusters(config, &names, root)?;
+        let status = print_report(&report, root);
         let skipped: Vec<&str> = config
             .clusters
             .values()
@@ -49,20 +50,28 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
     match &args.output {
         Some(dir) => {
             warn_other_cluster(config, &loaded.root, name, &tree.root, dir);
-            Ok(print_report(&write(&[(dir.clone(), tree)])?))
+            let trees = [(dir.clone(), tree)];
+            let mut report = write(&trees)?;
+            // The library's hints name the files below DIR as given; said here relative to
+            // the repository root instead, as every path.
+            report.hints.clear();
+            let status = print_report(&report, &loaded.root);
+            note_index_lines(&trees[0].1, dir, &loaded.root);
+            Ok(status)
         }
         None => {
             out.write_all(tree.stream().as_bytes())
                 .context("cannot write to stdout")?;
-            note_index_lines(&tree, &tree_dir(&loaded.root, &tree.root));
+            note_index_lines(&tree, &tree_dir(&loaded.root, &tree.root), &loaded.root);
             Ok(ExitStatus::Success)
         }
     }
 }
 
-/// After printing the stream: the lines the namespace `kustomization.yaml` of the cluster's
-/// directory still lacks (none when it lists both `ks.yaml` already).
-fn note_index_lines(tree: &Tree, dir: &Path) {
+/// After printing the stream or writing to `dir`: the lines the namespace `kustomization.yaml`
+/// of `dir` still lacks (none when it lists both `ks.yaml` already), its path relative to the
+/// repository root `root`.
+fn note_index_lines(tree: &Tree, dir: &Path, root: &Path) {
     if tree.index.entries.is_empty() {
         return;
     }
@@ -79,15 +88,15 @@ fn note_index_lines(tree: &Tree, dir: &Path) {
         diagnostics::note(format_args!(
             "add {} to the resources of {}",
             lines.join(" and "),
-            path.display()
+            shown(&path, root).display()
         ));
     } else {
         diagnostics::note(format_args!(
             "{} does not exist: it must list {} (`fluxgen emit {} -o {}` writes it)",
-            path.display(),
+            shown(&path, root).display(),
             missing.join(" and "),
             tree.cluster,
-            dir.display()
+            shown(dir, root).display()
         ));
     }
 }
@@ -105,7 +114,7 @@ fn warn_other_cluster(config: &Config, root: &Path, name: &str, own: &str, dir: 
             diagnostics::warning(format_args!(
                 "{} is the directory of cluster `{}`, but the files written there are cluster `{name}`'s: \
                  its ks.yaml files point at ./{own}/...; write them to {own} instead",
-                dir.display(),
+                shown(dir, root).display(),
                 other.name,
             ));
             return;
@@ -113,30 +122,18 @@ fn warn_other_cluster(config: &Config, root: &Path, name: &str, own: &str, dir: 
     }
 }
 
-/// An absolute path without `.` and `..` components (the path need not exist).
-fn normalized(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-fn print_report(report: &WriteReport) -> ExitStatus {
+/// The report on stderr, paths relative to the repository root `root`.
+fn print_report(report: &WriteReport, root: &Path) -> ExitStatus {
     // One write to stderr for the whole list (a thousand clusters are eleven thousand lines).
     let mut lines = String::new();
     for path in &report.written {
-        lines.push_str(&format!("wrote {}\n", path.display()));
+        lines.push_str(&format!("wrote {}\n", shown(path, root).display()));
     }
     for path in &report.removed {
-        lines.push_str(&format!("removed {} (no longer generated)\n", path.display()));
+        lines.push_str(&format!(
+            "removed {} (no longer generated)\n",
+            shown(path, root).display()
+        ));
     }
     if !report.cleaned.is_empty() {
         lines.push_str(&format!(

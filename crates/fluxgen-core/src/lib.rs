@@ -64,7 +64,7 @@
 //! ## The migration
 //!
 //! Each cluster has a [`Phase`]; `rollout` orders them, edge first. [`runbook`] renders the
-//! Markdown runbook of a cluster's phase from the templates in `templates/`, checked against
+//! Markdown runbook of a cluster's phase from the templates in the crate's `templates/`, checked against
 //! the repository; [`check`] compares a committed tree with what the config generates.
 //! [`scan()`] reads a repository into the one repository model that `import`, `plan` and
 //! `doctor` all read ([`scan::Repository`]: Flux sources and Kustomizations, the kustomize graph,
@@ -117,6 +117,21 @@
 //!   (a kill or a power cut leaves every file old or new), skips unchanged files, and never
 //!   overwrites or deletes a file without the marker. [`write_clusters`] and
 //!   [`check_clusters`] plan and compare many clusters on every core.
+//!
+//! ## Cargo features and the Kubernetes version
+//!
+//! The objects' `metadata` is k8s-openapi's `ObjectMeta`, the same in every Kubernetes version,
+//! but k8s-openapi's build script needs exactly one version chosen in the whole build. The
+//! default feature `k8s-openapi-latest` chooses k8s-openapi's `latest`, so a crate with
+//! fluxgen-core as its only dependency builds, and so does `cargo doc`. A crate that chooses its
+//! own version (it depends on k8s-openapi or kube with a `v1_*` feature), or a library that must
+//! leave the choice to its application as k8s-openapi asks, turns it off:
+//!
+//! ```toml
+//! [dependencies]
+//! fluxgen-core = { version = "0.1", default-features = false }
+//! k8s-openapi = { version = "0.29", features = ["v1_34"] } # in the application only
+//! ```
 
 mod component;
 pub mod config;
@@ -146,7 +161,7 @@ mod yaml;
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 
 pub use component::Component;

@@ -353,14 +353,22 @@ fn summary(scope: &crate::scan::layout::ClusterScope) -> ClusterSummary {
     }
 }
 
-/// The config file as findings name it: relative to the repository when it is inside.
+/// The config file as findings name it: relative to the repository when it is inside, or when
+/// it is in a directory above it (`../fluxgen.yaml`, doctor run in a subdirectory); elsewhere
+/// as given.
 fn config_display(root: &Path, path: &Path) -> String {
     let canonical = |p: &Path| std::fs::canonicalize(p).ok();
-    match (canonical(root), canonical(path)) {
-        (Some(root), Some(path)) => match path.strip_prefix(&root) {
-            Ok(relative) => relative.to_string_lossy().replace('\\', "/"),
-            Err(_) => path.display().to_string(),
-        },
-        _ => path.display().to_string(),
+    let (Some(root), Some(path)) = (canonical(root), canonical(path)) else {
+        return path.display().to_string();
+    };
+    if let Ok(relative) = path.strip_prefix(&root) {
+        return relative.to_string_lossy().replace('\\', "/");
     }
+    if let (Some(dir), Some(name)) = (path.parent(), path.file_name())
+        && let Ok(below) = root.strip_prefix(dir)
+    {
+        let up = "../".repeat(below.components().count());
+        return format!("{up}{}", name.to_string_lossy());
+    }
+    path.display().to_string()
 }

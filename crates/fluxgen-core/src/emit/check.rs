@@ -12,7 +12,9 @@ use crate::{Config, Error};
 /// One way a committed tree differs from what the config generates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Drift {
-    /// The file.
+    /// The file: below the `root` given to [`check_clusters`], relative to it (as a reviewer
+    /// reads it: join it to the root to open the file); from [`check`], as the tree's directory
+    /// gives it.
     pub path: PathBuf,
     /// What differs.
     pub kind: DriftKind,
@@ -68,14 +70,15 @@ impl fmt::Display for Drift {
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
-    let mut drifts = drifts(pending(trees)?);
+    let mut drifts = drifts(pending(trees)?, Path::new(""));
     drifts.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(drifts)
 }
 
 /// Plans the named clusters and compares each tree with its directory below `root`
 /// ([`tree_dir`](crate::tree_dir)): [`check`] of their [`plan`](crate::plan)s, on every core,
-/// holding only what drifts.
+/// holding only what drifts. Paths, in [`Drift::path`] and in the diff headers, are relative to
+/// `root`, however `root` is spelled (`.`, `..`, absolute).
 ///
 /// ```
 /// let config = fluxgen_core::Config::example();
@@ -87,7 +90,7 @@ pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn check_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<Vec<Drift>, Error> {
-    let mut drifts: Vec<Drift> = each_cluster(config, clusters, root, drifts)?
+    let mut drifts: Vec<Drift> = each_cluster(config, clusters, root, |pending| drifts(pending, root))?
         .into_iter()
         .flatten()
         .collect();
@@ -95,12 +98,13 @@ pub fn check_clusters(config: &Config, clusters: &[String], root: &Path) -> Resu
     Ok(drifts)
 }
 
-/// What `pending` found, as drifts (unsorted).
-fn drifts(pending: Pending) -> Vec<Drift> {
+/// What `pending` found, as drifts (unsorted), with paths relative to `root`.
+fn drifts(pending: Pending, root: &Path) -> Vec<Drift> {
     let mut drifts = Vec::new();
     for change in pending.changes {
         drifts.push(match change {
             Change::Write { path, old: None, new } => {
+                let path = under(path, root);
                 let diff = unified(&path, "", &new);
                 Drift {
                     path,
@@ -113,6 +117,7 @@ fn drifts(pending: Pending) -> Vec<Drift> {
                 old: Some(old),
                 new,
             } => {
+                let path = under(path, root);
                 let diff = unified(&path, &old, &new);
                 Drift {
                     path,
@@ -121,6 +126,7 @@ fn drifts(pending: Pending) -> Vec<Drift> {
                 }
             }
             Change::Remove { path, old } => {
+                let path = under(path, root);
                 let diff = unified(&path, &old, "");
                 Drift {
                     path,
@@ -132,19 +138,28 @@ fn drifts(pending: Pending) -> Vec<Drift> {
     }
     for path in pending.foreign {
         drifts.push(Drift {
-            path,
+            path: under(path, root),
             kind: DriftKind::NotGenerated,
             diff: String::new(),
         });
     }
     for (path, line) in pending.index_lines {
         drifts.push(Drift {
-            path,
+            path: under(path, root),
             kind: DriftKind::IndexLine(line),
             diff: String::new(),
         });
     }
     drifts
+}
+
+/// `path` relative to `root` when it is below it (paths below a root are joined to it, so the
+/// prefix is the root as spelled).
+pub(crate) fn under(path: PathBuf, root: &Path) -> PathBuf {
+    match path.strip_prefix(root) {
+        Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
+        _ => path,
+    }
 }
 
 fn unified(path: &std::path::Path, old: &str, new: &str) -> String {

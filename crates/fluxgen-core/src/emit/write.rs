@@ -138,7 +138,7 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
 /// writes nothing: a file at a generated path without fluxgen's marker is never overwritten,
 /// stale files are removed only when they carry the marker, unchanged files are not touched.
 pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
-    apply(pending(trees)?)
+    apply(pending(trees)?, Path::new(""))
 }
 
 /// Plans the named clusters and writes each tree into its directory below `root`
@@ -155,18 +155,25 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn write_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<WriteReport, Error> {
-    apply(each_cluster(config, clusters, root, |one| one)?.into_iter().collect())
+    apply(
+        each_cluster(config, clusters, root, |one| one)?.into_iter().collect(),
+        root,
+    )
 }
 
-/// Carries out what [`pending`] found, unless it found a file fluxgen did not write.
-fn apply(pending: Pending) -> Result<WriteReport, Error> {
+/// Carries out what [`pending`] found, unless it found a file fluxgen did not write. The hints
+/// name files relative to `root`.
+fn apply(pending: Pending, root: &Path) -> Result<WriteReport, Error> {
     if !pending.foreign.is_empty() {
         return Err(Error::NotGenerated { paths: pending.foreign });
     }
     let hints = pending
         .index_lines
         .iter()
-        .map(|(path, line)| format!("add `  - {line}` to the resources of {}", path.display()))
+        .map(|(path, line)| {
+            let path = super::check::under(path.clone(), root);
+            format!("add `  - {line}` to the resources of {}", path.display())
+        })
         .collect();
     let mut staging = Staging::new();
     let mut stale = Vec::new();

@@ -1,6 +1,6 @@
 //! `fluxgen plan`: the migration runbook of a cluster's current phase, as Markdown, concrete to
 //! the repository (its paths, names and what is found there), rendered from the templates in
-//! the workspace's `templates/` directory.
+//! the crate's `templates/` directory (inside the crate, so the published crate carries them).
 //!
 //! Two layouts, one template per phase each: the GOTK-era layouts (`plan/<phase>.md.j2`: a
 //! bootstrap kustomization, a root Kustomization that retires, a dedicated sync directory) and
@@ -22,55 +22,46 @@ use crate::{Error, IndexFile};
 pub use findings::{CutoverSteps, Findings, find};
 
 const TEMPLATES: [(&str, &str); 13] = [
-    ("plan.md.j2", include_str!("../../../../templates/plan.md.j2")),
-    (
-        "plan/verify.md.j2",
-        include_str!("../../../../templates/plan/verify.md.j2"),
-    ),
-    (
-        "plan/prepare.md.j2",
-        include_str!("../../../../templates/plan/prepare.md.j2"),
-    ),
+    ("plan.md.j2", include_str!("../../templates/plan.md.j2")),
+    ("plan/verify.md.j2", include_str!("../../templates/plan/verify.md.j2")),
+    ("plan/prepare.md.j2", include_str!("../../templates/plan/prepare.md.j2")),
     (
         "plan/operator.md.j2",
-        include_str!("../../../../templates/plan/operator.md.j2"),
+        include_str!("../../templates/plan/operator.md.j2"),
     ),
     (
         "plan/instance.md.j2",
-        include_str!("../../../../templates/plan/instance.md.j2"),
+        include_str!("../../templates/plan/instance.md.j2"),
     ),
-    (
-        "plan/cutover.md.j2",
-        include_str!("../../../../templates/plan/cutover.md.j2"),
-    ),
+    ("plan/cutover.md.j2", include_str!("../../templates/plan/cutover.md.j2")),
     (
         "plan/complete.md.j2",
-        include_str!("../../../../templates/plan/complete.md.j2"),
+        include_str!("../../templates/plan/complete.md.j2"),
     ),
     // The `flux bootstrap` layout: the operator migration guide's steps.
     (
         "plan/bootstrap-rollback.md.j2",
-        include_str!("../../../../templates/plan/bootstrap-rollback.md.j2"),
+        include_str!("../../templates/plan/bootstrap-rollback.md.j2"),
     ),
     (
         "plan/bootstrap-prepare.md.j2",
-        include_str!("../../../../templates/plan/bootstrap-prepare.md.j2"),
+        include_str!("../../templates/plan/bootstrap-prepare.md.j2"),
     ),
     (
         "plan/bootstrap-operator.md.j2",
-        include_str!("../../../../templates/plan/bootstrap-operator.md.j2"),
+        include_str!("../../templates/plan/bootstrap-operator.md.j2"),
     ),
     (
         "plan/bootstrap-instance.md.j2",
-        include_str!("../../../../templates/plan/bootstrap-instance.md.j2"),
+        include_str!("../../templates/plan/bootstrap-instance.md.j2"),
     ),
     (
         "plan/bootstrap-cutover.md.j2",
-        include_str!("../../../../templates/plan/bootstrap-cutover.md.j2"),
+        include_str!("../../templates/plan/bootstrap-cutover.md.j2"),
     ),
     (
         "plan/bootstrap-complete.md.j2",
-        include_str!("../../../../templates/plan/bootstrap-complete.md.j2"),
+        include_str!("../../templates/plan/bootstrap-complete.md.j2"),
     ),
 ];
 
