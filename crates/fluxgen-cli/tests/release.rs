@@ -11,7 +11,9 @@ fn workspace_file(path: &str) -> String {
 
 /// A `key = "value"` line of a TOML table, as written.
 fn toml_value(text: &str, table: &str, key: &str) -> String {
-    let start = text.find(&format!("[{table}]")).unwrap_or_else(|| panic!("no [{table}]"));
+    let start = text
+        .find(&format!("[{table}]"))
+        .unwrap_or_else(|| panic!("no [{table}]"));
     let body = &text[start..];
     let body = &body[body.find('\n').unwrap_or(0)..];
     let body = &body[..body.find("\n[").unwrap_or(body.len())];
@@ -28,7 +30,11 @@ fn binstall_finds_the_archives_the_release_workflow_packs() {
     let url = toml_value(&manifest, "package.metadata.binstall", "pkg-url");
     assert_eq!(toml_value(&manifest, "package.metadata.binstall", "pkg-fmt"), "tgz");
     assert_eq!(
-        toml_value(&manifest, "package.metadata.binstall.overrides.x86_64-pc-windows-msvc", "pkg-fmt"),
+        toml_value(
+            &manifest,
+            "package.metadata.binstall.overrides.x86_64-pc-windows-msvc",
+            "pkg-fmt"
+        ),
         "zip"
     );
     // The workflow names each archive `fluxgen-${GITHUB_REF_NAME}-<target>` (the tag `v<version>`).
