@@ -218,7 +218,7 @@ fn split_documents(text: &str) -> Vec<&str> {
 /// - `x-kubernetes-int-or-string: true` allows an integer or a string;
 /// - `nullable: true` allows `null`;
 /// - the other `x-kubernetes-*` keys (CEL rules, list and map types) are dropped.
-fn structural_to_json_schema(schema: &Value) -> Value {
+pub fn structural_to_json_schema(schema: &Value) -> Value {
     convert(schema, true)
 }
 
@@ -276,7 +276,7 @@ fn convert(schema: &Value, structural: bool) -> Value {
 
 /// What the API server accepts in the metadata of an object fluxgen emits: a DNS-subdomain
 /// name and string-valued labels and annotations.
-fn metadata_schema() -> Value {
+pub fn metadata_schema() -> Value {
     let strings = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     json!({
         "type": "object",

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use jsonschema::Validator;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::{document, documents, shared_dir};
 
@@ -183,89 +183,9 @@ fn coalesce(defaults: &Value, values: &Value) -> Value {
     }
 }
 
-/// Converts a Kubernetes structural schema to a JSON Schema that rejects what the API server
-/// would prune or refuse:
-/// - every object schema with `properties`, no `additionalProperties` and no
-///   `x-kubernetes-preserve-unknown-fields: true` gets `additionalProperties: false`;
-/// - `x-kubernetes-int-or-string: true` allows an integer or a string;
-/// - `nullable: true` also allows `null`;
-/// - the other `x-kubernetes-*` keys (CEL rules, list and map types) are dropped.
-pub fn structural_to_json_schema(schema: &Value) -> Value {
-    convert(schema, true)
-}
-
-/// `structural` is false inside `allOf`/`anyOf`/`oneOf`/`not`, where `properties` only adds
-/// value checks and must not close the object.
-fn convert(schema: &Value, structural: bool) -> Value {
-    let Value::Object(map) = schema else {
-        return schema.clone();
-    };
-    let flag = |key: &str| map.get(key).and_then(Value::as_bool) == Some(true);
-    let mut out = Map::new();
-    for (key, value) in map {
-        if key.starts_with("x-kubernetes-") || key == "nullable" {
-            continue;
-        }
-        let value = match (key.as_str(), value) {
-            ("properties" | "patternProperties", Value::Object(children)) => Value::Object(
-                children
-                    .iter()
-                    .map(|(k, v)| (k.clone(), convert(v, structural)))
-                    .collect(),
-            ),
-            ("items", Value::Array(items)) => Value::Array(items.iter().map(|v| convert(v, structural)).collect()),
-            ("items" | "additionalProperties", _) => convert(value, structural),
-            ("allOf" | "anyOf" | "oneOf", Value::Array(items)) => {
-                Value::Array(items.iter().map(|v| convert(v, false)).collect())
-            }
-            ("not", _) => convert(value, false),
-            _ => value.clone(),
-        };
-        out.insert(key.clone(), value);
-    }
-    if flag("x-kubernetes-int-or-string") {
-        out.insert("type".into(), json!(["integer", "string"]));
-    }
-    if flag("nullable") {
-        match out.get_mut("type") {
-            Some(Value::String(single)) => {
-                let single = std::mem::take(single);
-                out.insert("type".into(), json!([single, "null"]));
-            }
-            Some(Value::Array(types)) => types.push(json!("null")),
-            _ => {}
-        }
-    }
-    if structural
-        && out.contains_key("properties")
-        && !out.contains_key("additionalProperties")
-        && !flag("x-kubernetes-preserve-unknown-fields")
-    {
-        out.insert("additionalProperties".into(), Value::Bool(false));
-    }
-    Value::Object(out)
-}
-
-/// What the API server accepts in the metadata of an object fluxgen emits: a DNS-subdomain
-/// name and string-valued labels and annotations; fluxgen writes no other metadata field.
-fn metadata_schema() -> Value {
-    let strings = json!({ "type": "object", "additionalProperties": { "type": "string" } });
-    json!({
-        "type": "object",
-        "required": ["name"],
-        "additionalProperties": false,
-        "properties": {
-            "name": {
-                "type": "string",
-                "maxLength": 253,
-                "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
-            },
-            "namespace": { "type": "string", "minLength": 1 },
-            "labels": strings,
-            "annotations": strings,
-        },
-    })
-}
+/// The conversion of a Kubernetes structural schema the tests judge with is the one
+/// `fluxgen validate --crds` uses.
+pub use fluxgen_core::crd::{metadata_schema, structural_to_json_schema};
 
 /// Compiles a converted CRD schema. Kubernetes schemas are OpenAPI 3.0 schema objects, whose
 /// keywords (boolean `exclusiveMinimum`, ...) are those of JSON Schema draft 4.
