@@ -1,39 +1,53 @@
 //! The multi-tenancy lockdown (Flux's documented set of bootstrap patches) as the operator's
 //! `cluster.multitenant` profile.
 //!
-//! The profile, as flux-operator v0.58.1 applies it (`internal/builder/profiles.go`,
-//! `profileClusterMultitenant`, commit 17c6aea), patches:
-//! - `--no-cross-namespace-refs=true` on kustomize-, helm-, notification-,
-//!   image-reflector-, image-automation-controller and source-watcher;
-//! - `--no-remote-bases=true` on kustomize-controller;
-//! - `--default-service-account=<cluster.tenantDefaultServiceAccount>` (default `default`) on
-//!   kustomize- and helm-controller;
-//! - `spec.serviceAccountName: kustomize-controller` on the sync Kustomization.
+//! What the profile sets on which controller is read from [`facts::multitenant_profile`] (the
+//! operator's own patches, cited there): `--no-cross-namespace-refs=true`,
+//! `--no-remote-bases=true`, `--default-service-account=<tenantDefaultServiceAccount>` on their
+//! controllers, and `spec.serviceAccountName: kustomize-controller` on the sync Kustomization.
 //!
 //! A cluster whose patches set exactly these flags on every controller of the profile that it
 //! runs gets `multitenant: true` and the flags leave the tuning; anything short of the whole
 //! set stays as written (the profile would add what the cluster does not run today).
 
+use std::collections::BTreeMap;
+
+use super::controller_patches::targeted;
 use super::report::{EntryKind, ImportReport};
 use super::tuning::Folded;
 use super::written::ImportedPatch;
-use crate::Component;
+use crate::{Component, facts};
 
 /// The flags of the lockdown.
 pub(super) const FLAGS: [&str; 3] = ["no-cross-namespace-refs", "no-remote-bases", "default-service-account"];
 
-/// The controllers the profile denies cross-namespace references on.
-const NO_CROSS_NAMESPACE_REFS: [Component; 6] = [
-    Component::KustomizeController,
-    Component::HelmController,
-    Component::NotificationController,
-    Component::ImageReflectorController,
-    Component::ImageAutomationController,
-    Component::SourceWatcher,
-];
-
-/// The controllers the profile gives a default service account.
-const DEFAULT_SERVICE_ACCOUNT: [Component; 2] = [Component::KustomizeController, Component::HelmController];
+/// What the operator's profile sets, for the tenants' service account `account`: each
+/// (controller, flag) it passes, with the value, on the controllers the cluster runs.
+fn profile_args(account: &str, enabled: &[Component]) -> BTreeMap<(Component, String), String> {
+    let mut args = BTreeMap::new();
+    for patch in facts::multitenant_profile(Some(account)) {
+        let Some(target) = patch
+            .target
+            .as_ref()
+            .filter(|t| t.kind.as_deref() == Some("Deployment"))
+        else {
+            continue;
+        };
+        let Ok(serde_json::Value::Array(ops)) = crate::yaml::parse_value(&patch.patch) else {
+            continue;
+        };
+        let set: Vec<(&str, &str)> = ops
+            .iter()
+            .filter_map(|op| op["value"].as_str()?.strip_prefix("--")?.split_once('='))
+            .collect();
+        for controller in targeted(target).into_iter().filter(|c| enabled.contains(c)) {
+            for (flag, value) in &set {
+                args.insert((controller, (*flag).to_owned()), (*value).to_owned());
+            }
+        }
+    }
+    args
+}
 
 /// Takes the lockdown out of the folded flags when the cluster has all of it, and returns the
 /// tenants' default service account (`service_account_patch`: the cluster also sets the sync
@@ -45,33 +59,22 @@ pub(super) fn lockdown(
     cluster: &str,
     report: &mut ImportReport,
 ) -> Option<String> {
-    let value =
-        |folded: &Folded, controller: Component, flag: &str| folded.last(controller, flag).map(|set| set.value.clone());
-    let denied: Vec<Component> = NO_CROSS_NAMESPACE_REFS
-        .into_iter()
-        .filter(|c| enabled.contains(c))
-        .collect();
-    let all_denied = !denied.is_empty()
-        && denied
-            .iter()
-            .all(|&c| value(folded, c, "no-cross-namespace-refs").as_deref() == Some("true"));
-    let no_remote_bases = !enabled.contains(&Component::KustomizeController)
-        || value(folded, Component::KustomizeController, "no-remote-bases").as_deref() == Some("true");
-    let accounts: Vec<Option<String>> = DEFAULT_SERVICE_ACCOUNT
-        .into_iter()
-        .filter(|c| enabled.contains(c))
-        .map(|c| value(folded, c, "default-service-account"))
-        .collect();
-    let account = accounts.first().cloned().flatten()?;
-    if !all_denied || !no_remote_bases || accounts.iter().any(|a| a.as_deref() != Some(account.as_str())) {
-        return None;
-    }
-    // The profile sets these on no other controller: a flag elsewhere is the user's own.
-    if folded
+    let account = folded
         .args
+        .values()
+        .find_map(|flags| flags.get("default-service-account")?.last())
+        .map(|set| set.value.clone())?;
+    let expected = profile_args(&account, enabled);
+    // Every flag of the profile where the profile sets it, and none of them anywhere else.
+    let complete = expected
         .iter()
-        .any(|(c, flags)| !NO_CROSS_NAMESPACE_REFS.contains(c) && flags.contains_key("no-cross-namespace-refs"))
-    {
+        .all(|((controller, flag), value)| folded.last(*controller, flag).map(|set| &set.value) == Some(value));
+    let elsewhere = folded.args.iter().any(|(controller, flags)| {
+        FLAGS
+            .iter()
+            .any(|flag| flags.contains_key(*flag) && !expected.contains_key(&(*controller, (*flag).to_owned())))
+    });
+    if expected.is_empty() || !complete || elsewhere {
         return None;
     }
     let at = folded
