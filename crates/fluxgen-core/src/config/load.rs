@@ -529,7 +529,7 @@ fn check_settings(
     ] {
         // The sync may apply the whole repository, as `flux bootstrap --path=.` has it.
         let whole_repository = keys.first() == Some(&"instance") && value == "./";
-        if let Err(message) = check_relative_path(value).or_else(|e| if whole_repository { Ok(()) } else { Err(e) }) {
+        if !whole_repository && let Err(message) = check_relative_path(value) {
             errors.push(place.error(keys, message));
         }
     }
