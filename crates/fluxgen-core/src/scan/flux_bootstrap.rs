@@ -203,6 +203,10 @@ pub(super) fn find(
         }
         found.push(bootstrap);
     }
+    // The objects are read in file order; the placeholders' stand-ins were appended.
+    if found.iter().any(|b| b.sync.as_ref().is_some_and(|s| s.placeholder)) {
+        repository.objects.sort_by(|a, b| a.at.cmp(&b.at));
+    }
     found
 }
 

@@ -199,7 +199,6 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<Repository, Err
         .filter_map(kustomize_graph::bootstrap_install)
         .collect();
     repository.flux_bootstraps = flux_bootstrap::find(&root, &mut repository, controllers);
-    repository.objects.sort_by(|a, b| a.at.cmp(&b.at));
     let kustomize_files: Vec<&KustomizeFile> = repository.kustomize_files.values().collect();
     let mut chart_instances = Vec::new();
     for (release, values) in repository.helm_releases.iter().zip(&inline_values) {
