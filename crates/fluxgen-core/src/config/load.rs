@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::schema::validation_schema;
 use super::{
     Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, PerController, Phase, Repository,
-    RepositorySettings, Settings,
+    RepositorySettings, Settings, conformance,
 };
 use crate::duration::is_flux_duration;
 use crate::yaml::{self, Key, Node, NodeValue, Position};
@@ -56,21 +56,22 @@ pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<
     }
 }
 
-/// The validator of fluxgen.yaml's structure. Built as draft 7: the validation schema uses only
+/// The validator of fluxgen.yaml's structure, built only to describe the errors of a config that
+/// does not [conform](conformance). Built as draft 7: the validation schema uses only
 /// draft-7 keywords (a test in `schema.rs` keeps it so), and checking a schema against the
 /// draft-7 meta-schema costs a third of what 2020-12's vocabularies cost at every start.
-fn validator() -> &'static Validator {
+pub(super) fn validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
             .should_validate_formats(false)
-            .build(&validation_schema())
+            .build(schema())
             .expect("fluxgen's own schema compiles")
     })
 }
 
-fn schema() -> &'static Value {
+pub(super) fn schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(validation_schema)
 }
@@ -87,6 +88,9 @@ fn structural_errors(root: &Node) -> Vec<ConfigError> {
         }];
     }
     let instance = root.to_json();
+    if conformance::conforms(schema(), &instance) {
+        return Vec::new();
+    }
     validator()
         .iter_errors(&instance)
         .flat_map(|error| describe(root, &error))

@@ -1,84 +1,59 @@
 //! The JSON Schema of `fluxgen.yaml`: printed by `fluxgen schema`, and (simplified) what the
 //! loader validates each part of a file against.
+//!
+//! Both are made when fluxgen is developed, not when it runs: `schema/fluxgen.schema.json` is what
+//! the config's types generate (schemars), `schema/validation.json` its simplified form without
+//! the prose, both committed and embedded, and a test keeps them equal to what the types generate
+//! (`FLUXGEN_UPDATE_SCHEMA=1` rewrites them). Generating, simplifying and parsing the schema on
+//! every start cost about half of `fluxgen emit edge`.
 
-use schemars::generate::SchemaSettings;
-use serde_json::{Value, json};
-
-use super::settings::Settings;
-use super::{Phase, RepositorySettings};
+use serde_json::Value;
 
 /// The pattern a cluster name must match (a DNS-1123 label: it becomes a path segment).
 pub(crate) const CLUSTER_NAME_PATTERN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
+/// The committed editor schema (see the module's documentation).
+const COMMITTED_SCHEMA: &str = include_str!("../../schema/fluxgen.schema.json");
+
+/// The committed validation schema (see the module's documentation).
+const COMMITTED_VALIDATION_SCHEMA: &str = include_str!("../../schema/validation.json");
+
 /// The JSON Schema of a whole `fluxgen.yaml`, for editors.
 pub fn config_schema() -> Value {
-    let settings = subschema::<Settings>();
-    let mut cluster = settings.clone();
-    cluster["properties"]["phase"] = subschema::<Phase>();
-    cluster["description"] = json!("A cluster: its migration phase and any settings that differ from `defaults`.");
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://fluxgen.dev/schema/fluxgen.json",
-        "title": "fluxgen.yaml",
-        "description": "Flux Operator app directories for every cluster of a GitOps repository.",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["repository", "clusters"],
-        "properties": {
-            "repository": subschema::<RepositorySettings>(),
-            "defaults": settings,
-            "clusters": {
-                "description": "The clusters, by name (a DNS-1123 label).",
-                "type": "object",
-                "minProperties": 1,
-                "propertyNames": { "pattern": CLUSTER_NAME_PATTERN, "maxLength": 63 },
-                "additionalProperties": cluster,
-            },
-            "rollout": {
-                "description": "Migration order, edge first: no cluster may be at a later phase than one before it.",
-                "type": "array",
-                "items": { "type": "string" },
-                "uniqueItems": true,
-            },
-        },
-    })
+    serde_json::from_str(COMMITTED_SCHEMA).expect("the committed schema is JSON (a test parses it)")
 }
 
 /// The schema the loader validates with: the editor schema without `null` alternatives and with
 /// documented enums folded into plain `enum` lists, so every failure names one keyword.
 pub(crate) fn validation_schema() -> Value {
-    let mut schema = config_schema();
-    simplify(&mut schema);
-    schema
+    serde_json::from_str(COMMITTED_VALIDATION_SCHEMA).expect("the committed schema is JSON (a test parses it)")
 }
 
-fn subschema<T: schemars::JsonSchema>() -> Value {
-    let mut settings = SchemaSettings::draft2020_12();
-    settings.inline_subschemas = true;
-    let mut schema = settings.into_generator().into_root_schema_for::<T>().to_value();
-    if let Some(object) = schema.as_object_mut() {
-        object.remove("$schema");
-        object.remove("title");
-        object.remove("default");
-    }
-    strip_defaults(&mut schema);
-    schema
-}
-
-/// Defaults that schemars derives from `Default` are noise in an editor schema; the docs say
-/// what is assumed.
-fn strip_defaults(schema: &mut Value) {
-    match schema {
-        Value::Object(object) => {
-            object.remove("default");
-            object.values_mut().for_each(strip_defaults);
+/// The validation schema made from the editor schema: [`simplify`]d, without the keywords that
+/// only annotate.
+#[cfg(test)]
+fn derived_validation_schema(mut schema: Value) -> Value {
+    fn strip_annotations(schema: &mut Value) {
+        match schema {
+            Value::Object(object) => {
+                for annotation in ["$schema", "$id", "title", "description", "format"] {
+                    object.remove(annotation);
+                }
+                object.values_mut().for_each(strip_annotations);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip_annotations),
+            _ => {}
         }
-        Value::Array(items) => items.iter_mut().for_each(strip_defaults),
-        _ => {}
     }
+    simplify(&mut schema);
+    strip_annotations(&mut schema);
+    schema
 }
 
+#[cfg(test)]
 fn simplify(schema: &mut Value) {
+    use serde_json::json;
+
     match schema {
         Value::Object(object) => {
             for value in object.values_mut() {
@@ -138,9 +113,114 @@ fn simplify(schema: &mut Value) {
     }
 }
 
+/// Generating the schema from the config's types, for the test that keeps the committed one
+/// current.
+#[cfg(test)]
+mod generation {
+    use schemars::generate::SchemaSettings;
+    use serde_json::{Value, json};
+
+    use super::super::settings::Settings;
+    use super::super::{Phase, RepositorySettings};
+    use super::CLUSTER_NAME_PATTERN;
+
+    /// The schema the config's types generate: what `schema/fluxgen.schema.json` must hold.
+    pub(super) fn generated_config_schema() -> Value {
+        let settings = subschema::<Settings>();
+        let mut cluster = settings.clone();
+        cluster["properties"]["phase"] = subschema::<Phase>();
+        cluster["description"] = json!("A cluster: its migration phase and any settings that differ from `defaults`.");
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://fluxgen.dev/schema/fluxgen.json",
+            "title": "fluxgen.yaml",
+            "description": "Flux Operator app directories for every cluster of a GitOps repository.",
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["repository", "clusters"],
+            "properties": {
+                "repository": subschema::<RepositorySettings>(),
+                "defaults": settings,
+                "clusters": {
+                    "description": "The clusters, by name (a DNS-1123 label).",
+                    "type": "object",
+                    "minProperties": 1,
+                    "propertyNames": { "pattern": CLUSTER_NAME_PATTERN, "maxLength": 63 },
+                    "additionalProperties": cluster,
+                },
+                "rollout": {
+                    "description": "Migration order, edge first: no cluster may be at a later phase than one before it.",
+                    "type": "array",
+                    "items": { "type": "string" },
+                    "uniqueItems": true,
+                },
+            },
+        })
+    }
+
+    fn subschema<T: schemars::JsonSchema>() -> Value {
+        let mut settings = SchemaSettings::draft2020_12();
+        settings.inline_subschemas = true;
+        let mut schema = settings.into_generator().into_root_schema_for::<T>().to_value();
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("$schema");
+            object.remove("title");
+            object.remove("default");
+        }
+        strip_defaults(&mut schema);
+        schema
+    }
+
+    /// Defaults that schemars derives from `Default` are noise in an editor schema; the docs say
+    /// what is assumed.
+    fn strip_defaults(schema: &mut Value) {
+        match schema {
+            Value::Object(object) => {
+                object.remove("default");
+                object.values_mut().for_each(strip_defaults);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip_defaults),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The committed schemas are the ones the types generate, byte for byte; with
+    /// `FLUXGEN_UPDATE_SCHEMA=1` the test writes the generated ones instead (then review the diff).
+    #[test]
+    fn the_committed_schemas_are_what_the_types_generate() {
+        let generated = generation::generated_config_schema();
+        let validation = derived_validation_schema(generated.clone());
+        let files = [
+            (
+                "fluxgen.schema.json",
+                serde_json::to_string_pretty(&generated),
+                COMMITTED_SCHEMA,
+            ),
+            (
+                "validation.json",
+                serde_json::to_string(&validation),
+                COMMITTED_VALIDATION_SCHEMA,
+            ),
+        ];
+        for (name, text, committed) in files {
+            let text = text.expect("JSON") + "\n";
+            if std::env::var_os("FLUXGEN_UPDATE_SCHEMA").is_some() {
+                let path = format!("{}/schema/{name}", env!("CARGO_MANIFEST_DIR"));
+                std::fs::write(path, &text).expect("write the schema");
+                continue;
+            }
+            assert!(
+                text == committed,
+                "schema/{name} is not what the config's types generate: run \
+                 `FLUXGEN_UPDATE_SCHEMA=1 cargo test -p fluxgen-core --lib schema` and review the diff"
+            );
+        }
+    }
 
     /// Every keyword of the validation schema means the same in draft 7, which the validator
     /// is built for (a keyword draft 7 does not know would be ignored, not checked).

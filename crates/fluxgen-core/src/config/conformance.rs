@@ -1,0 +1,342 @@
+//! Whether a config conforms to the validation schema, answered by walking the schema and the
+//! value together, with nothing compiled first.
+//!
+//! Almost every config a run loads is valid, and for a valid one the only question is "any
+//! error?". Compiling the `jsonschema` validator to ask it cost most of a one-cluster run, so the
+//! loader asks this walk first and compiles the validator only to describe the errors of a config
+//! that does not conform. The walk knows exactly the keywords the validation schema uses (the
+//! draft-7 list that `schema.rs` keeps it to) with draft 7's meaning, and a test holds its answer
+//! equal to the validator's on the example configs, every config of the error tests, and
+//! thousands of mutations of them.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use regex_lite::Regex;
+use serde_json::{Map, Value};
+
+/// Whether `instance` satisfies `schema` (draft 7; formats are annotations, as the validator is
+/// built). A keyword this walk does not know makes the answer `false`, so that the validator,
+/// which knows it, decides.
+pub(super) fn conforms(schema: &Value, instance: &Value) -> bool {
+    let Value::Object(keywords) = schema else {
+        return schema.as_bool().unwrap_or(false);
+    };
+    keywords
+        .iter()
+        .all(|(keyword, value)| keyword_holds(keywords, keyword, value, instance))
+}
+
+fn keyword_holds(keywords: &Map<String, Value>, keyword: &str, value: &Value, instance: &Value) -> bool {
+    match keyword {
+        "$id" | "$schema" | "title" | "description" | "format" | "default" | "examples" => true,
+        "type" => match value {
+            Value::String(name) => has_type(instance, name),
+            Value::Array(names) => names.iter().any(|n| n.as_str().is_some_and(|n| has_type(instance, n))),
+            _ => false,
+        },
+        "enum" => value
+            .as_array()
+            .is_some_and(|options| options.iter().any(|o| equal(o, instance))),
+        "const" => equal(value, instance),
+        "anyOf" => value
+            .as_array()
+            .is_some_and(|alternatives| alternatives.iter().any(|s| conforms(s, instance))),
+        "oneOf" => value
+            .as_array()
+            .is_some_and(|alternatives| alternatives.iter().filter(|s| conforms(s, instance)).count() == 1),
+        "properties" => match (value, instance) {
+            (Value::Object(properties), Value::Object(object)) => object
+                .iter()
+                .all(|(name, item)| properties.get(name).is_none_or(|schema| conforms(schema, item))),
+            (Value::Object(_), _) => true,
+            _ => false,
+        },
+        "additionalProperties" => match instance {
+            Value::Object(object) => {
+                let declared = keywords.get("properties").and_then(Value::as_object);
+                object
+                    .iter()
+                    .filter(|(name, _)| declared.is_none_or(|d| !d.contains_key(*name)))
+                    .all(|(_, item)| conforms(value, item))
+            }
+            _ => true,
+        },
+        "required" => match instance {
+            Value::Object(object) => value
+                .as_array()
+                .is_some_and(|names| names.iter().all(|n| n.as_str().is_some_and(|n| object.contains_key(n)))),
+            _ => true,
+        },
+        "propertyNames" => match instance {
+            Value::Object(object) => object.keys().all(|name| conforms(value, &Value::String(name.clone()))),
+            _ => true,
+        },
+        "minProperties" => bound(value, instance.as_object().map(Map::len), |n, limit| n >= limit),
+        "items" => match (value, instance) {
+            (Value::Array(schemas), Value::Array(items)) => items.iter().zip(schemas).all(|(i, s)| conforms(s, i)),
+            (schema, Value::Array(items)) => items.iter().all(|item| conforms(schema, item)),
+            _ => true,
+        },
+        "minItems" => bound(value, instance.as_array().map(Vec::len), |n, limit| n >= limit),
+        "maxItems" => bound(value, instance.as_array().map(Vec::len), |n, limit| n <= limit),
+        "uniqueItems" => match instance {
+            Value::Array(items) if value == &Value::Bool(true) => items
+                .iter()
+                .enumerate()
+                .all(|(i, item)| items[..i].iter().all(|earlier| !equal(earlier, item))),
+            _ => true,
+        },
+        "minLength" => bound(value, instance.as_str().map(|s| s.chars().count()), |n, limit| {
+            n >= limit
+        }),
+        "maxLength" => bound(value, instance.as_str().map(|s| s.chars().count()), |n, limit| {
+            n <= limit
+        }),
+        "pattern" => match (value, instance) {
+            (Value::String(pattern), Value::String(text)) => matches(pattern, text),
+            (Value::String(_), _) => true,
+            _ => false,
+        },
+        "minimum" => compare(value, instance, |o| o != Ordering::Less),
+        "maximum" => compare(value, instance, |o| o != Ordering::Greater),
+        _ => false,
+    }
+}
+
+/// A count bound (`minItems`, `maxLength`, ...): holds for values it does not apply to.
+fn bound(limit: &Value, count: Option<usize>, holds: impl Fn(u64, u64) -> bool) -> bool {
+    match (limit.as_u64(), count) {
+        (Some(limit), Some(count)) => holds(count as u64, limit),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// A numeric bound (`minimum`, `maximum`): holds for values that are not numbers.
+fn compare(limit: &Value, instance: &Value, holds: impl Fn(Ordering) -> bool) -> bool {
+    match (limit, instance) {
+        (Value::Number(limit), Value::Number(number)) => order(number, limit).is_some_and(holds),
+        (Value::Number(_), _) => true,
+        _ => false,
+    }
+}
+
+/// The order of two JSON numbers, exact for integers (where `f64` would round `u64::MAX`).
+fn order(a: &serde_json::Number, b: &serde_json::Number) -> Option<Ordering> {
+    match (a.as_u64(), b.as_u64(), a.as_i64(), b.as_i64()) {
+        (Some(a), Some(b), _, _) => Some(a.cmp(&b)),
+        (_, _, Some(a), Some(b)) => Some(a.cmp(&b)),
+        _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
+    }
+}
+
+fn has_type(instance: &Value, name: &str) -> bool {
+    match name {
+        "object" => instance.is_object(),
+        "array" => instance.is_array(),
+        "string" => instance.is_string(),
+        "boolean" => instance.is_boolean(),
+        "null" => instance.is_null(),
+        "number" => instance.is_number(),
+        // Draft 7: a number with no fractional part is an integer, 1.0 included.
+        "integer" => match instance {
+            Value::Number(n) => n.is_u64() || n.is_i64() || n.as_f64().is_some_and(|f| f.fract() == 0.0),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// JSON equality as the schema means it: numbers by value (`1` equals `1.0`).
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => order(x, y) == Some(Ordering::Equal),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| equal(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(key, value)| y.get(key).is_some_and(|other| equal(value, other)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Whether `text` matches `pattern` anywhere (JSON Schema patterns are not anchored). Each
+/// pattern is compiled once, when a value first needs it, with `regex-lite` (a fifth of `regex`'s
+/// compile time for these patterns, and they are small); one that does not compile is no match,
+/// so the validator decides.
+fn matches(pattern: &str, text: &str) -> bool {
+    static COMPILED: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    let mut compiled = COMPILED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    compiled
+        .entry(pattern.to_owned())
+        .or_insert_with(|| Regex::new(pattern).ok())
+        .as_ref()
+        .is_some_and(|regex| regex.is_match(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::conforms;
+    use crate::config::load::{schema, validator};
+
+    /// Every config the tests hold (the examples, the error cases, the scenarios, the doctor
+    /// fixtures), as the loader gives them to the validator.
+    fn corpus() -> Vec<(String, Value)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["src/config", "tests/config_errors", "tests/scenarios", "tests/doctor"] {
+            collect(&root.join(dir), &mut files);
+        }
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|path| {
+                let text = std::fs::read_to_string(&path).ok()?;
+                let node = crate::yaml::parse(&text).ok()?;
+                Some((path.display().to_string(), node.to_json()))
+            })
+            .collect()
+    }
+
+    fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("test data directory").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                collect(&path, files);
+            } else if path.extension().is_some_and(|e| e == "yaml")
+                && (!dir.ends_with("doctor") || path.file_name().is_some_and(|n| n == "fluxgen.yaml"))
+            {
+                files.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_validator_on_every_config_of_the_tests() {
+        let corpus = corpus();
+        let mut verdicts = [0, 0];
+        for (file, instance) in &corpus {
+            let expected = validator().is_valid(instance);
+            assert_eq!(conforms(schema(), instance), expected, "{file}");
+            verdicts[usize::from(expected)] += 1;
+        }
+        assert!(
+            verdicts[0] >= 20 && verdicts[1] >= 10,
+            "the corpus has valid and invalid configs: {verdicts:?}"
+        );
+    }
+
+    /// Values of every kind the schema tells apart, and the edges of its patterns and bounds.
+    fn hostile() -> Vec<Value> {
+        vec![
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(-1),
+            json!(1.0),
+            json!(1.5),
+            json!(255),
+            json!(256),
+            json!(65536),
+            json!(4_294_967_296_u64),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(""),
+            json!("edge"),
+            json!("Not_A_Name"),
+            json!("-edge"),
+            json!("a".repeat(64)),
+            json!("0.58.1"),
+            json!("v0.58.1"),
+            json!("1.2.3-rc.1\r"),
+            json!("1.2.3+x\u{2028}"),
+            json!("2.9.x"),
+            json!("512Mi"),
+            json!("1.5m"),
+            json!("١٢"),
+            json!("10m0s"),
+            json!("1h"),
+            json!("refs/heads/main"),
+            json!("oci://ghcr.io/x"),
+            json!("https://github.com/x/y"),
+            json!("ssh://git@github.com/x/y"),
+            json!("helmrelease"),
+            json!("manifest"),
+            json!("instance"),
+            json!("source-controller"),
+            json!([]),
+            json!(["a", "a"]),
+            json!(["edge"]),
+            json!([1, 1.0]),
+            json!({}),
+            json!({"bogus": 1}),
+            json!({"source-controller": 2}),
+        ]
+    }
+
+    /// Replaces, removes or adds the value at a path that `steps` chooses in `value`.
+    fn mutate(here: &mut Value, steps: &[usize], operation: usize, replacement: Value) {
+        let Some((step, rest)) = steps.split_first() else {
+            *here = replacement;
+            return;
+        };
+        match here {
+            Value::Object(map) if !map.is_empty() => {
+                let key = map.keys().nth(step % map.len()).cloned().expect("in range");
+                match operation {
+                    1 if rest.is_empty() => drop(map.remove(&key)),
+                    2 if rest.is_empty() => drop(map.insert(format!("{key}x"), replacement)),
+                    _ => mutate(map.get_mut(&key).expect("present"), rest, operation, replacement),
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let index = step % items.len();
+                match operation {
+                    1 if rest.is_empty() => drop(items.remove(index)),
+                    _ => mutate(&mut items[index], rest, operation, replacement),
+                }
+            }
+            _ => *here = replacement,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Mutations of the test configs, each judged by the walk and by the validator.
+        #[test]
+        fn agrees_with_the_validator_on_mutated_configs(
+            which in any::<usize>(),
+            steps in proptest::collection::vec(any::<usize>(), 1..7),
+            operation in 0usize..3,
+            replacement in any::<usize>(),
+            twice in any::<Option<(Vec<usize>, usize)>>(),
+        ) {
+            let corpus = corpus_once();
+            let (file, original) = &corpus[which % corpus.len()];
+            let hostile = hostile();
+            let mut instance = original.clone();
+            mutate(&mut instance, &steps, operation, hostile[replacement % hostile.len()].clone());
+            if let Some((steps, replacement)) = twice {
+                mutate(&mut instance, &steps, 0, hostile[replacement % hostile.len()].clone());
+            }
+            prop_assert_eq!(conforms(schema(), &instance), validator().is_valid(&instance), "{} mutated: {}", file, instance);
+        }
+    }
+
+    fn corpus_once() -> &'static [(String, Value)] {
+        static CORPUS: std::sync::OnceLock<Vec<(String, Value)>> = std::sync::OnceLock::new();
+        CORPUS.get_or_init(corpus)
+    }
+}
