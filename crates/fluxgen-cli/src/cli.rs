@@ -147,6 +147,7 @@ impl Command {
     override_usage = "fluxgen emit <CLUSTER> [-o <DIR>] [OPTIONS]\n       fluxgen emit --all [--root <DIR>] [OPTIONS]"
 )]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["cluster", "all"])))]
+#[command(group(clap::ArgGroup::new("writes").args(["output", "all"])))]
 pub(crate) struct EmitArgs {
     /// The cluster to emit (or --all).
     #[arg(add = ArgValueCompleter::new(completion::clusters))]
@@ -161,6 +162,11 @@ pub(crate) struct EmitArgs {
     /// directory, or the current directory for the built-in example).
     #[arg(long, value_name = "DIR", conflicts_with = "cluster", value_hint = ValueHint::DirPath)]
     pub(crate) root: Option<PathBuf>,
+    /// When writing: flush the files to disk before renaming them into place, so that a power
+    /// cut too leaves every file old or new (by default a killed run does; after a power cut the
+    /// next run restores any file left empty).
+    #[arg(long, requires = "writes")]
+    pub(crate) durable: bool,
     #[command(flatten)]
     pub(crate) config: ConfigArgs,
 }

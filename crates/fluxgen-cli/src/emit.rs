@@ -6,7 +6,9 @@ use std::path::Path;
 
 use anyhow::Context;
 use fluxgen_core::scan::check_sync;
-use fluxgen_core::{Config, IndexFile, Phase, Tree, WriteReport, plan, tree_dir, write, write_clusters};
+use fluxgen_core::{
+    Config, Durability, IndexFile, Phase, Tree, WriteReport, plan, tree_dir, write_clusters_with, write_with,
+};
 
 use crate::cli::{Cli, EmitArgs};
 use crate::config_file::{self, normalized, shown};
@@ -15,11 +17,16 @@ use crate::{ExitStatus, diagnostics};
 pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
     let loaded = config_file::load(cli)?;
     let config = &loaded.config;
+    let durability = if args.durable {
+        Durability::Flushed
+    } else {
+        Durability::Renamed
+    };
     if args.all {
         let names: Vec<String> = config.clusters.keys().cloned().collect();
         check_sync(config, &names, loaded.root(args.root.as_deref()))?;
         let root = loaded.root(args.root.as_deref());
-        let report = write_clusters(config, &names, root)?;
+        let report = write_clusters_with(config, &names, root, durability)?;
         let status = print_report(&report, root);
         let skipped: Vec<&str> = config
             .clusters
@@ -51,7 +58,7 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
         Some(dir) => {
             warn_other_cluster(config, &loaded.root, name, &tree.root, dir);
             let trees = [(dir.clone(), tree)];
-            let mut report = write(&trees)?;
+            let mut report = write_with(&trees, durability)?;
             // The library's hints name the files below DIR as given; said here relative to
             // the repository root instead, as every path.
             report.hints.clear();

@@ -113,10 +113,12 @@
 //!   keys are sorted, indentation is two spaces, multi-line strings are literal blocks, and
 //!   strings YAML 1.1 would misread (`yes`, `on`, `1.10`, dates) are quoted.
 //! - [`write()`] checks everything before writing anything, writes each changed file to a
-//!   temporary file beside it, flushes them all to disk at once and renames each into place
-//!   (a kill or a power cut leaves every file old or new), skips unchanged files, and never
-//!   overwrites or deletes a file without the marker. [`write_clusters`] and
-//!   [`check_clusters`] plan and compare many clusters on every core.
+//!   temporary file beside it and renames each into place (a killed run leaves every file old or
+//!   new), skips unchanged files, and never overwrites or deletes a file without the marker
+//!   (an empty one, what a power cut leaves of an unflushed write, is replaced). With
+//!   [`Durability::Flushed`] ([`write_with`]) the files are flushed to disk before the renames,
+//!   so a power cut too leaves every file old or new. [`write_clusters`] and [`check_clusters`]
+//!   plan and compare many clusters on every core.
 //!
 //! ## Cargo features and the Kubernetes version
 //!
@@ -173,8 +175,8 @@ pub use crd::{CrdCheck, CrdError, CrdSchemas};
 pub use doctor::{Finding, Severity, doctor};
 pub use duration::Duration;
 pub use emit::{
-    Drift, DriftKind, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, check_clusters, is_generated, plan,
-    plan_all, tree_dir, write, write_clusters,
+    Drift, DriftKind, Durability, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, check_clusters, is_generated,
+    plan, plan_all, tree_dir, write, write_clusters, write_clusters_with, write_with,
 };
 pub use error::Error;
 pub use explain::{ControllerReport, EffectiveArg, EffectiveValue, Explanation, FluxRelease, explain};

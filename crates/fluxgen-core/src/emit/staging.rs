@@ -1,11 +1,14 @@
 //! Staging new file contents: every file is first written to a temporary file beside its
-//! target, the whole batch is flushed to disk at once, and only then renamed into place.
+//! target, and only renamed into place once all are written.
 //!
-//! A reader, a kill or a power cut therefore sees each file with its old content or its new
-//! one, never a mix or an empty file; an error before the renames leaves no trace (the
-//! temporary files remove themselves when dropped). Flushing once per filesystem (`syncfs` on
-//! Linux) instead of once per file is what makes writing a thousand files cheap: one journal
-//! commit instead of a thousand.
+//! A reader or a killed run therefore sees each file with its old content or its new one, never
+//! a mix; an error before the renames leaves no trace (the temporary files remove themselves
+//! when dropped). What a power cut leaves depends on the [`Durability`] asked for: by default
+//! nothing is flushed (generated files are a function of the config, and a rerun restores them:
+//! a file a power cut left empty is replaced by the next run, see `write.rs`); with
+//! [`Durability::Flushed`] the batch is flushed to disk before the first rename, so a power cut
+//! too leaves each file old or new. Flushing once per filesystem (`syncfs` on Linux) instead of
+//! once per file keeps that affordable: one journal commit instead of a thousand.
 
 use std::collections::HashSet;
 use std::fs;
@@ -13,6 +16,20 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
+
+/// What a write promises after a power cut (after a killed run, every file is old or new
+/// either way).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Nothing is flushed: after a power cut a written file may be empty or missing its data
+    /// until the next run, which replaces such a file. As fast as the file system allows.
+    #[default]
+    Renamed,
+    /// Every written file is flushed to disk before any is renamed into place (one `syncfs` per
+    /// file system on Linux, an `fsync` per file elsewhere): after a power cut each file is old
+    /// or new, as after a kill.
+    Flushed,
+}
 
 /// The prefix of the temporary files renamed into place.
 const TEMP_PREFIX: &str = ".fluxgen-";
@@ -93,6 +110,7 @@ fn process_runs(_pid: i32) -> bool {
 
 /// New contents written to temporary files, not yet in place.
 pub(super) struct Staging {
+    durability: Durability,
     files: Vec<Staged>,
     /// Directories known to exist (found or created), so each is made once.
     directories: HashSet<PathBuf>,
@@ -122,9 +140,10 @@ impl Drop for Staged {
 }
 
 impl Staging {
-    /// Nothing staged yet.
-    pub(super) fn new() -> Self {
+    /// Nothing staged yet; [`commit`](Self::commit) keeps the promise of `durability`.
+    pub(super) fn new(durability: Durability) -> Self {
         Staging {
+            durability,
             files: Vec::new(),
             directories: HashSet::new(),
             counter: 0,
@@ -160,9 +179,11 @@ impl Staging {
         }
         file.write_all(content.as_bytes()).map_err(failed)?;
         #[cfg(not(target_os = "linux"))]
-        file.sync_all().map_err(failed)?;
+        if self.durability == Durability::Flushed {
+            file.sync_all().map_err(failed)?;
+        }
         #[cfg(target_os = "linux")]
-        {
+        if self.durability == Durability::Flushed {
             use std::os::unix::fs::MetadataExt;
             let device = file.metadata().map_err(failed)?.dev();
             // One handle kept per file system (to flush it); the others are closed here, so a
@@ -222,8 +243,8 @@ impl Staging {
         }
     }
 
-    /// Flushes every staged file to disk, then renames each into place, in staging order.
-    /// Returns the paths written.
+    /// Flushes every staged file to disk (when [`Durability::Flushed`]), then renames each
+    /// into place, in staging order. Returns the paths written.
     pub(super) fn commit(self) -> Result<Vec<PathBuf>, Error> {
         #[cfg(target_os = "linux")]
         for (file, path) in self.devices.values() {
@@ -262,7 +283,7 @@ mod tests {
     #[test]
     fn nothing_is_in_place_before_the_commit_and_nothing_stays_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let mut staging = Staging::new();
+        let mut staging = Staging::new(Durability::Flushed);
         staging.stage(&dir.path().join("a/b/one.yaml"), "one\n", false).unwrap();
         staging.stage(&dir.path().join("a/two.yaml"), "two\n", false).unwrap();
         assert!(!dir.path().join("a/b/one.yaml").exists());
@@ -276,7 +297,7 @@ mod tests {
     fn a_commit_places_every_file_and_leaves_no_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("old.yaml"), "old\n").unwrap();
-        let mut staging = Staging::new();
+        let mut staging = Staging::new(Durability::Flushed);
         staging.stage(&dir.path().join("old.yaml"), "new\n", true).unwrap();
         staging.stage(&dir.path().join("x/new.yaml"), "x\n", false).unwrap();
         let written = staging.commit().unwrap();
@@ -317,7 +338,7 @@ mod tests {
             .path()
             .join(format!("{TEMP_PREFIX}{}-{}-1.tmp", host_tag(), std::process::id()));
         fs::write(&leftover, "interrupted").unwrap();
-        let mut staging = Staging::new();
+        let mut staging = Staging::new(Durability::Flushed);
         staging.stage(&path, "new\n", true).unwrap();
         staging.commit().unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);

@@ -1,5 +1,5 @@
-//! Writing trees to disk: all checks first, then the changed files staged, flushed once and
-//! renamed into place.
+//! Writing trees to disk: all checks first, then the changed files staged and renamed into
+//! place (flushed first when [`Durability::Flushed`] is asked for).
 
 use std::collections::HashMap;
 use std::fs;
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::apps::plan_with;
 use super::memo::Memo;
-use super::staging::{Staging, is_abandoned, is_temporary};
+use super::staging::{Durability, Staging, is_abandoned, is_temporary};
 use super::{IndexFile, Tree, is_generated};
 use crate::{Config, Error};
 
@@ -119,7 +119,7 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
         let existing = if parent_exists { read_existing(&path)? } else { None };
         match existing {
             Some(existing) if existing == content => pending.unchanged.push(path),
-            Some(existing) if !is_generated(&existing) => pending.foreign.push(path),
+            Some(existing) if !is_generated(&existing) && !is_left_empty(&existing) => pending.foreign.push(path),
             old => pending.changes.push(Change::Write {
                 path,
                 old,
@@ -134,11 +134,26 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
     Ok(pending)
 }
 
+/// Whether a file at a generated path holds nothing, or nothing but NUL bytes: what a power cut
+/// can leave of a file written without [`Durability::Flushed`] (its data never reached the disk;
+/// some file systems show the lost blocks as zeros). Such a file has nothing to lose, so the next
+/// run replaces it as if it were fluxgen's.
+fn is_left_empty(text: &str) -> bool {
+    text.bytes().all(|byte| byte == 0)
+}
+
 /// Writes each tree into its directory. Every check runs before the first write, so an error
-/// writes nothing: a file at a generated path without fluxgen's marker is never overwritten,
-/// stale files are removed only when they carry the marker, unchanged files are not touched.
+/// writes nothing: a file at a generated path without fluxgen's marker is never overwritten
+/// (unless it is empty: [`Durability`]), stale files are removed only when they carry the
+/// marker, unchanged files are not touched. Nothing is flushed ([`Durability::Renamed`]);
+/// [`write_with`] chooses.
 pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
-    apply(pending(trees)?, Path::new(""))
+    write_with(trees, Durability::default())
+}
+
+/// [`write()`] with the [`Durability`] to keep.
+pub fn write_with(trees: &[(PathBuf, Tree)], durability: Durability) -> Result<WriteReport, Error> {
+    apply(pending(trees)?, Path::new(""), durability)
 }
 
 /// Plans the named clusters and writes each tree into its directory below `root`
@@ -155,15 +170,26 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn write_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<WriteReport, Error> {
+    write_clusters_with(config, clusters, root, Durability::default())
+}
+
+/// [`write_clusters`] with the [`Durability`] to keep.
+pub fn write_clusters_with(
+    config: &Config,
+    clusters: &[String],
+    root: &Path,
+    durability: Durability,
+) -> Result<WriteReport, Error> {
     apply(
         each_cluster(config, clusters, root, |one| one)?.into_iter().collect(),
         root,
+        durability,
     )
 }
 
 /// Carries out what [`pending`] found, unless it found a file fluxgen did not write. The hints
 /// name files relative to `root`.
-fn apply(pending: Pending, root: &Path) -> Result<WriteReport, Error> {
+fn apply(pending: Pending, root: &Path, durability: Durability) -> Result<WriteReport, Error> {
     if !pending.foreign.is_empty() {
         return Err(Error::NotGenerated { paths: pending.foreign });
     }
@@ -175,7 +201,7 @@ fn apply(pending: Pending, root: &Path) -> Result<WriteReport, Error> {
             format!("add `  - {line}` to the resources of {}", path.display())
         })
         .collect();
-    let mut staging = Staging::new();
+    let mut staging = Staging::new(durability);
     let mut stale = Vec::new();
     for change in pending.changes {
         match change {
@@ -218,7 +244,7 @@ fn index_file(dir: &Path, index: &IndexFile, pending: &mut Pending) -> Result<()
             }
         }
         Some(text) if text == index.content => pending.unchanged.push(path),
-        Some(text) if !is_generated(&text) => {
+        Some(text) if !is_generated(&text) && !is_left_empty(&text) => {
             for entry in &index.entries {
                 if !IndexFile::lists(&text, entry) {
                     pending.index_lines.push((path.clone(), entry.clone()));
@@ -332,7 +358,10 @@ fn read_existing(path: &Path) -> Result<Option<String>, Error> {
         return Err(blocked("it is not a regular file"));
     }
     let bytes = read_sized(&mut file, usize::try_from(meta.len()).unwrap_or(0)).map_err(failed)?;
-    Ok(Some(String::from_utf8(bytes).unwrap_or_default()))
+    // Not UTF-8: certainly not one fluxgen wrote; kept unequal to any text fluxgen writes.
+    Ok(Some(String::from_utf8(bytes).unwrap_or_else(|error| {
+        String::from_utf8_lossy(error.as_bytes()).into_owned()
+    })))
 }
 
 /// Reads the `size` bytes a file had when it was looked at, in one read where the file
@@ -472,9 +501,7 @@ mod tests {
             assert!(error.to_string().contains("symlink"), "{error}");
         }
         fs::write(dir.path().join("latin1.yaml"), b"caf\xe9").unwrap();
-        assert_eq!(
-            read_existing(&dir.path().join("latin1.yaml")).unwrap(),
-            Some(String::new())
-        );
+        let latin1 = read_existing(&dir.path().join("latin1.yaml")).unwrap().unwrap();
+        assert!(!is_generated(&latin1) && !is_left_empty(&latin1), "{latin1:?}");
     }
 }
