@@ -1,5 +1,6 @@
 //! Whether a config conforms to the validation schema, answered by walking the schema and the
-//! value together, with nothing compiled first.
+//! value together, with nothing parsed or compiled first: the schema is a Rust static that
+//! `build.rs` writes from `schema/validation.json`.
 //!
 //! Almost every config a run loads is valid, and for a valid one the only question is "any
 //! error?". Compiling the `jsonschema` validator to ask it cost most of a one-cluster run, so the
@@ -14,78 +15,128 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use regex_lite::Regex;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+/// A JSON value known when fluxgen is built: the kinds of value the validation schema holds
+/// (`build.rs` refuses others).
+#[derive(Debug)]
+pub(super) enum Json {
+    Bool(bool),
+    /// The schema's numbers are bounds and counts: unsigned integers.
+    Integer(u64),
+    String(&'static str),
+    Array(&'static [Json]),
+    /// Entries sorted by key.
+    Object(&'static [(&'static str, Json)]),
+}
+
+include!(concat!(env!("OUT_DIR"), "/validation_schema.rs"));
+
+impl Json {
+    /// The value at `key` of an object.
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(entries) => entries
+                .binary_search_by(|(k, _)| (*k).cmp(key))
+                .ok()
+                .map(|i| &entries[i].1),
+            _ => None,
+        }
+    }
+
+    /// The same value as a `serde_json` one.
+    #[cfg(test)]
+    pub(super) fn to_value(&self) -> Value {
+        match self {
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Integer(n) => Value::from(*n),
+            Json::String(s) => Value::from(*s),
+            Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
+            Json::Object(entries) => {
+                Value::Object(entries.iter().map(|(k, v)| ((*k).to_owned(), v.to_value())).collect())
+            }
+        }
+    }
+}
+
+/// Whether `instance` satisfies the validation schema.
+pub(super) fn conforms_to_validation_schema(instance: &Value) -> bool {
+    conforms(&VALIDATION_SCHEMA, instance)
+}
 
 /// Whether `instance` satisfies `schema` (draft 7; formats are annotations, as the validator is
 /// built). A keyword this walk does not know makes the answer `false`, so that the validator,
 /// which knows it, decides.
-pub(super) fn conforms(schema: &Value, instance: &Value) -> bool {
-    let Value::Object(keywords) = schema else {
-        return schema.as_bool().unwrap_or(false);
-    };
-    keywords
-        .iter()
-        .all(|(keyword, value)| keyword_holds(keywords, keyword, value, instance))
+fn conforms(schema: &Json, instance: &Value) -> bool {
+    match schema {
+        Json::Object(keywords) => keywords
+            .iter()
+            .all(|(keyword, value)| keyword_holds(schema, keyword, value, instance)),
+        Json::Bool(b) => *b,
+        _ => false,
+    }
 }
 
-fn keyword_holds(keywords: &Map<String, Value>, keyword: &str, value: &Value, instance: &Value) -> bool {
+fn keyword_holds(schema: &Json, keyword: &str, value: &Json, instance: &Value) -> bool {
     match keyword {
         "$id" | "$schema" | "title" | "description" | "format" | "default" | "examples" => true,
         "type" => match value {
-            Value::String(name) => has_type(instance, name),
-            Value::Array(names) => names.iter().any(|n| n.as_str().is_some_and(|n| has_type(instance, n))),
+            Json::String(name) => has_type(instance, name),
+            Json::Array(names) => names
+                .iter()
+                .any(|n| matches!(n, Json::String(n) if has_type(instance, n))),
             _ => false,
         },
-        "enum" => value
-            .as_array()
-            .is_some_and(|options| options.iter().any(|o| equal(o, instance))),
+        "enum" => matches!(value, Json::Array(options) if options.iter().any(|o| equal(o, instance))),
         "const" => equal(value, instance),
-        "anyOf" => value
-            .as_array()
-            .is_some_and(|alternatives| alternatives.iter().any(|s| conforms(s, instance))),
-        "oneOf" => value
-            .as_array()
-            .is_some_and(|alternatives| alternatives.iter().filter(|s| conforms(s, instance)).count() == 1),
+        "anyOf" => matches!(value, Json::Array(alternatives) if alternatives.iter().any(|s| conforms(s, instance))),
+        "oneOf" => matches!(value, Json::Array(alternatives)
+            if alternatives.iter().filter(|s| conforms(s, instance)).count() == 1),
         "properties" => match (value, instance) {
-            (Value::Object(properties), Value::Object(object)) => object
+            (Json::Object(_), Value::Object(object)) => object
                 .iter()
-                .all(|(name, item)| properties.get(name).is_none_or(|schema| conforms(schema, item))),
-            (Value::Object(_), _) => true,
+                .all(|(name, item)| value.get(name).is_none_or(|schema| conforms(schema, item))),
+            (Json::Object(_), _) => true,
             _ => false,
         },
         "additionalProperties" => match instance {
             Value::Object(object) => {
-                let declared = keywords.get("properties").and_then(Value::as_object);
+                let declared = schema.get("properties");
                 object
                     .iter()
-                    .filter(|(name, _)| declared.is_none_or(|d| !d.contains_key(*name)))
+                    .filter(|(name, _)| declared.is_none_or(|d| d.get(name).is_none()))
                     .all(|(_, item)| conforms(value, item))
             }
             _ => true,
         },
-        "required" => match instance {
-            Value::Object(object) => value
-                .as_array()
-                .is_some_and(|names| names.iter().all(|n| n.as_str().is_some_and(|n| object.contains_key(n)))),
-            _ => true,
+        "required" => match (value, instance) {
+            (Json::Array(names), Value::Object(object)) => names
+                .iter()
+                .all(|n| matches!(n, Json::String(n) if object.contains_key(*n))),
+            (Json::Array(_), _) => true,
+            _ => false,
         },
         "propertyNames" => match instance {
             Value::Object(object) => object.keys().all(|name| conforms(value, &Value::String(name.clone()))),
             _ => true,
         },
-        "minProperties" => bound(value, instance.as_object().map(Map::len), |n, limit| n >= limit),
+        "minProperties" => bound(value, instance.as_object().map(serde_json::Map::len), |n, limit| {
+            n >= limit
+        }),
         "items" => match (value, instance) {
-            (Value::Array(schemas), Value::Array(items)) => items.iter().zip(schemas).all(|(i, s)| conforms(s, i)),
+            (Json::Array(schemas), Value::Array(items)) => {
+                items.iter().zip(schemas.iter()).all(|(i, s)| conforms(s, i))
+            }
             (schema, Value::Array(items)) => items.iter().all(|item| conforms(schema, item)),
             _ => true,
         },
         "minItems" => bound(value, instance.as_array().map(Vec::len), |n, limit| n >= limit),
         "maxItems" => bound(value, instance.as_array().map(Vec::len), |n, limit| n <= limit),
         "uniqueItems" => match instance {
-            Value::Array(items) if value == &Value::Bool(true) => items
+            Value::Array(items) if matches!(value, Json::Bool(true)) => items
                 .iter()
                 .enumerate()
-                .all(|(i, item)| items[..i].iter().all(|earlier| !equal(earlier, item))),
+                .all(|(i, item)| items[..i].iter().all(|earlier| !same_value(earlier, item))),
             _ => true,
         },
         "minLength" => bound(value, instance.as_str().map(|s| s.chars().count()), |n, limit| {
@@ -95,8 +146,8 @@ fn keyword_holds(keywords: &Map<String, Value>, keyword: &str, value: &Value, in
             n <= limit
         }),
         "pattern" => match (value, instance) {
-            (Value::String(pattern), Value::String(text)) => matches(pattern, text),
-            (Value::String(_), _) => true,
+            (Json::String(pattern), Value::String(text)) => matches(pattern, text),
+            (Json::String(_), _) => true,
             _ => false,
         },
         "minimum" => compare(value, instance, |o| o != Ordering::Less),
@@ -106,19 +157,21 @@ fn keyword_holds(keywords: &Map<String, Value>, keyword: &str, value: &Value, in
 }
 
 /// A count bound (`minItems`, `maxLength`, ...): holds for values it does not apply to.
-fn bound(limit: &Value, count: Option<usize>, holds: impl Fn(u64, u64) -> bool) -> bool {
-    match (limit.as_u64(), count) {
-        (Some(limit), Some(count)) => holds(count as u64, limit),
-        (Some(_), None) => true,
-        (None, _) => false,
+fn bound(limit: &Json, count: Option<usize>, holds: impl Fn(u64, u64) -> bool) -> bool {
+    match (limit, count) {
+        (Json::Integer(limit), Some(count)) => holds(count as u64, *limit),
+        (Json::Integer(_), None) => true,
+        _ => false,
     }
 }
 
 /// A numeric bound (`minimum`, `maximum`): holds for values that are not numbers.
-fn compare(limit: &Value, instance: &Value, holds: impl Fn(Ordering) -> bool) -> bool {
+fn compare(limit: &Json, instance: &Value, holds: impl Fn(Ordering) -> bool) -> bool {
     match (limit, instance) {
-        (Value::Number(limit), Value::Number(number)) => order(number, limit).is_some_and(holds),
-        (Value::Number(_), _) => true,
+        (Json::Integer(limit), Value::Number(number)) => {
+            order(number, &serde_json::Number::from(*limit)).is_some_and(holds)
+        }
+        (Json::Integer(_), _) => true,
         _ => false,
     }
 }
@@ -149,15 +202,29 @@ fn has_type(instance: &Value, name: &str) -> bool {
     }
 }
 
-/// JSON equality as the schema means it: numbers by value (`1` equals `1.0`).
-fn equal(a: &Value, b: &Value) -> bool {
+/// Whether an instance equals a schema constant, as the schema means it: numbers by value.
+fn equal(constant: &Json, instance: &Value) -> bool {
+    match (constant, instance) {
+        (Json::Bool(a), Value::Bool(b)) => a == b,
+        (Json::Integer(a), Value::Number(b)) => order(&serde_json::Number::from(*a), b) == Some(Ordering::Equal),
+        (Json::String(a), Value::String(b)) => a == b,
+        (Json::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| equal(a, b)),
+        (Json::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(key, a)| b.get(*key).is_some_and(|b| equal(a, b)))
+        }
+        _ => false,
+    }
+}
+
+/// Whether two instance values are equal as the schema means it (`uniqueItems`): numbers by value.
+fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => order(x, y) == Some(Ordering::Equal),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| equal(x, y)),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_value(x, y)),
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
                 && x.iter()
-                    .all(|(key, value)| y.get(key).is_some_and(|other| equal(value, other)))
+                    .all(|(key, value)| y.get(key).is_some_and(|other| same_value(value, other)))
         }
         _ => a == b,
     }
@@ -187,7 +254,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
-    use super::conforms;
+    use super::{VALIDATION_SCHEMA, conforms_to_validation_schema};
     use crate::config::load::{schema, validator};
 
     /// Every config the tests hold (the examples, the error cases, the scenarios, the doctor
@@ -223,12 +290,17 @@ mod tests {
     }
 
     #[test]
+    fn the_static_schema_is_the_committed_one() {
+        assert_eq!(VALIDATION_SCHEMA.to_value(), *schema());
+    }
+
+    #[test]
     fn agrees_with_the_validator_on_every_config_of_the_tests() {
         let corpus = corpus();
         let mut verdicts = [0, 0];
         for (file, instance) in &corpus {
             let expected = validator().is_valid(instance);
-            assert_eq!(conforms(schema(), instance), expected, "{file}");
+            assert_eq!(conforms_to_validation_schema(instance), expected, "{file}");
             verdicts[usize::from(expected)] += 1;
         }
         assert!(
@@ -331,7 +403,7 @@ mod tests {
             if let Some((steps, replacement)) = twice {
                 mutate(&mut instance, &steps, 0, hostile[replacement % hostile.len()].clone());
             }
-            prop_assert_eq!(conforms(schema(), &instance), validator().is_valid(&instance), "{} mutated: {}", file, instance);
+            prop_assert_eq!(conforms_to_validation_schema(&instance), validator().is_valid(&instance), "{} mutated: {}", file, instance);
         }
     }
 

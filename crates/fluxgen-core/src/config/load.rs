@@ -88,7 +88,7 @@ fn structural_errors(root: &Node) -> Vec<ConfigError> {
         }];
     }
     let instance = root.to_json();
-    if conformance::conforms(schema(), &instance) {
+    if conformance::conforms_to_validation_schema(&instance) {
         return Vec::new();
     }
     validator()
