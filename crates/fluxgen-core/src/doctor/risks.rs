@@ -415,7 +415,14 @@ fn scanner_notes(context: &Context) -> Vec<Finding> {
                  doctor judges the object without the field",
                 "fix the value: the CRD's schema says what the field takes",
             ),
-            NoteKind::Unreadable | NoteKind::NotYaml | NoteKind::Symlink | NoteKind::SymlinkLoop => (
+            NoteKind::Symlink => (
+                Code::UnreadableFile,
+                Severity::Info,
+                "doctor follows a link only to a file of the repository, once, as Flux does (it builds from the Git \
+                 checkout): what this link leads to is not part of the findings",
+                "where the link should add files, put them in the repository; otherwise remove it",
+            ),
+            NoteKind::Unreadable | NoteKind::NotYaml | NoteKind::SymlinkLoop => (
                 Code::UnreadableFile,
                 Severity::Info,
                 "doctor could not read it: its objects are not part of the findings",

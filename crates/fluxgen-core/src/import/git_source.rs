@@ -200,7 +200,7 @@ pub(super) fn unstated(
 /// The `origin` remote's URL in `<root>/.git/config`, as a URL a GitRepository takes
 /// (`git@host:owner/repo` becomes `ssh://git@host/owner/repo`).
 fn origin_remote(root: &std::path::Path) -> Option<String> {
-    let text = std::fs::read_to_string(root.join(".git/config")).ok()?;
+    let text = crate::scan::boundary::read_text(root, ".git/config")?;
     let mut in_origin = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {

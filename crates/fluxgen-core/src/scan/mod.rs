@@ -53,6 +53,7 @@
 //! ```
 
 pub(crate) mod bootstrap_cutover;
+pub(crate) mod boundary;
 pub(crate) mod build_graph;
 mod chart_instances;
 mod documents;
