@@ -156,6 +156,7 @@ mod runbook;
 pub mod scan;
 mod source;
 mod tuning;
+mod url;
 mod validation;
 mod yaml;
 

@@ -10,6 +10,7 @@ mod load;
 mod schema;
 mod settings;
 mod tuning;
+mod value_kinds;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -112,7 +113,7 @@ pub struct RepositorySettings {
     pub reference: Option<String>,
     /// Name of the Secret with the deploy key or token (a reference, never the key itself).
     #[serde(default)]
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub pull_secret: Option<String>,
 }
 

@@ -415,6 +415,13 @@ fn scanner_notes(context: &Context) -> Vec<Finding> {
                  doctor judges the object without the field",
                 "fix the value: the CRD's schema says what the field takes",
             ),
+            NoteKind::Credentials => (
+                Code::CommittedCredentials,
+                Severity::Error,
+                "everyone who can read the repository (and its history) can read them; doctor and import use the URL \
+                 without them and never print them",
+                "remove them from the URL, rotate them, and let a Secret hold them (`spec.secretRef`)",
+            ),
             NoteKind::Symlink => (
                 Code::UnreadableFile,
                 Severity::Info,

@@ -212,7 +212,7 @@ fn origin_remote(root: &std::path::Path) -> Option<String> {
         };
         let url = url.trim_start().strip_prefix('=')?.trim();
         if url.contains("://") {
-            return Some(url.to_owned());
+            return Some(crate::url::without_credentials(url).into_owned());
         }
         let (user_host, path) = url.split_once(':')?;
         return Some(format!("ssh://{user_host}/{}", path.trim_start_matches('/')));

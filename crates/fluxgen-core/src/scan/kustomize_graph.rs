@@ -142,7 +142,7 @@ pub(super) fn resolve(root: &Path, dir: &str, written: &str) -> EntryTarget {
             .find(|(key, _)| matches!(*key, "ref" | "version"))
             .map(|(_, value)| value.to_owned());
         return EntryTarget::Remote {
-            url: url.to_owned(),
+            url: crate::url::without_credentials(url).into_owned(),
             reference,
         };
     }
@@ -178,6 +178,10 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
             .filter_map(|entry| {
                 let written = text(entry, &[])?;
                 let target = resolve(root, &dir, &written);
+                if crate::url::has_credentials(&written) {
+                    notes.push(super::credentials::note(relative, entry, key));
+                }
+                let written = crate::url::without_credentials(&written).into_owned();
                 match &target {
                     EntryTarget::Missing(path) => notes.push(Note {
                         file: relative.to_owned(),
