@@ -112,7 +112,10 @@ mod tests {
     #[test]
     fn whitespace_and_control_characters_are_refused_and_escaped() {
         for url in ["https://x\n---\nkind: Secret", "https://x y", "https://x\u{1b}[31m"] {
-            assert!(check_characters(url).unwrap_err().contains("control character"), "{url:?}");
+            assert!(
+                check_characters(url).unwrap_err().contains("control character"),
+                "{url:?}"
+            );
         }
         assert_eq!(quoted("a\nb\u{1b}[2J"), "`a\\nb\\u{1b}[2J`");
         assert!(!quoted("https://u:tok@h/x").contains("tok"));

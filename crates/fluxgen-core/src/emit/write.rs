@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::apps::plan_with;
 use super::memo::Memo;
 use super::staging::{Staging, is_abandoned, is_temporary};
+use super::tree::is_generated_file;
 use super::{IndexFile, Tree, is_generated};
 use crate::{Config, Error};
 
@@ -331,8 +332,31 @@ fn read_existing(path: &Path) -> Result<Option<String>, Error> {
     if !meta.is_file() {
         return Err(blocked("it is not a regular file"));
     }
-    let bytes = read_sized(&mut file, usize::try_from(meta.len()).unwrap_or(0)).map_err(failed)?;
+    // Larger than anything fluxgen writes: its head says whose it is, and it differs anyway.
+    let size = if meta.len() > MAX_GENERATED_BYTES {
+        HEAD_BYTES
+    } else {
+        meta.len()
+    };
+    let bytes = read_sized(&mut file, usize::try_from(size).unwrap_or(0)).map_err(failed)?;
     Ok(Some(String::from_utf8(bytes).unwrap_or_default()))
+}
+
+/// The most a file fluxgen generates can hold (the largest is a few KiB): a larger file at a
+/// generated path is read only as far as [`HEAD_BYTES`].
+const MAX_GENERATED_BYTES: u64 = 1 << 20;
+
+/// How much of a file is read to find fluxgen's marker (in its first three lines).
+const HEAD_BYTES: u64 = 4096;
+
+/// The first [`HEAD_BYTES`] of the regular file at `path` (`None` for anything else).
+fn read_head(path: &Path) -> Option<String> {
+    let mut file = open_unfollowed(path).ok()??;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let bytes = read_sized(&mut file, HEAD_BYTES as usize).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Reads the `size` bytes a file had when it was looked at, in one read where the file
@@ -424,6 +448,11 @@ fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Found, Error> {
                 .files
                 .contains_key(relative.to_string_lossy().replace('\\', "/").as_str())
             {
+                continue;
+            }
+            // Only a file of a generated name whose head carries the marker is read whole.
+            let name = entry.file_name();
+            if !read_head(&path).is_some_and(|head| is_generated_file(&name.to_string_lossy(), &head)) {
                 continue;
             }
             if let Some(text) = read_existing(&path)?
