@@ -118,3 +118,62 @@ fn a_huge_stray_file_in_an_app_directory_is_not_read_whole() {
     assert!(huge.is_file(), "a file of a name fluxgen never writes stays");
     assert!(!stale.exists(), "the stale generated file goes, its head read only");
 }
+
+#[test]
+fn a_link_in_a_clusters_path_leading_outside_is_refused_and_nothing_is_written() {
+    let dir = workdir();
+    let outside = tempfile::tempdir().expect("a temporary directory");
+    write(
+        &dir.path().join("fluxgen.yaml"),
+        "repository: { url: ssh://git@github.com/example/haynes-ops }\nclusters: { edge: { phase: instance } }\n\
+         rollout: [edge]\n",
+    );
+    fs::create_dir_all(dir.path().join("kubernetes")).expect("create a directory");
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("kubernetes/edge")).expect("create a link");
+    for command in [&["emit", "--all"][..], &["check", "--all"]] {
+        let run = run_lossy(fluxgen(dir.path(), command));
+        let label = format!("fluxgen {}", command.join(" "));
+        assert_eq!(run.code, Some(2), "{label}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("kubernetes/edge"),
+            "{label}: names the link: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("outside the repository"), "{label}: {}", run.stderr);
+        assert_eq!(
+            fs::read_dir(outside.path()).expect("list").count(),
+            0,
+            "{label}: something was written through the link"
+        );
+    }
+}
+
+#[test]
+fn clusters_whose_directories_meet_are_refused() {
+    for (clusters, key) in [
+        (
+            "edge: { phase: instance, path: kubernetes/shared }\n  main: { phase: operator, path: kubernetes/shared }",
+            "clusters.main.path",
+        ),
+        (
+            "edge: { phase: instance, path: k/edge }\n  main: { phase: operator, path: k/edge/flux-instance/app/main }",
+            "clusters.main.path",
+        ),
+    ] {
+        let dir = workdir();
+        write(
+            &dir.path().join("fluxgen.yaml"),
+            &format!(
+                "repository: {{ url: ssh://git@github.com/example/haynes-ops }}\nclusters:\n  {clusters}\nrollout: [edge, \
+                 main]\n"
+            ),
+        );
+        let run = run_lossy(fluxgen(dir.path(), &["emit", "--all"]));
+        assert_eq!(run.code, Some(2), "{clusters}: {}", run.stderr);
+        assert!(run.stderr.contains(key), "{clusters}: {}", run.stderr);
+        assert!(
+            !dir.path().join("k").exists() && !dir.path().join("kubernetes").exists(),
+            "an error writes nothing"
+        );
+    }
+}

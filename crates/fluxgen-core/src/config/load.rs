@@ -389,6 +389,7 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
         .map(|n| serde_json::from_value(n.to_json()).expect("the schema checked `rollout`"))
         .unwrap_or_default();
     check_rollout(root, &rollout, &clusters, options, errors);
+    super::cluster_paths::check(root, &clusters, errors);
     check_stand_in_url(repository_node, &repository, &clusters, errors);
     Config {
         origin,

@@ -5,6 +5,7 @@
 //! mappings merge deeply, lists replace) and `rollout` (the migration order, edge first).
 //! `{cluster}` in `path` and `instance.sync.path` expands to the cluster's name.
 
+mod cluster_paths;
 mod diagnostic;
 mod load;
 mod schema;

@@ -86,8 +86,47 @@ where
 {
     crate::parallel::map_with(clusters, Memo::default, |memo, name| {
         let tree = plan_with(config, name, memo)?;
-        pending_tree(&tree_dir(root, &tree.root), tree).map(&then)
+        let dir = tree_dir(root, &tree.root);
+        check_resolves_below(root, &tree.root)?;
+        pending_tree(&dir, tree).map(&then)
     })
+}
+
+/// Refuses a cluster's `path` (relative to `root`) through which a write would leave `root`: a
+/// symbolic link among its existing directories that leads outside (`kubernetes/edge ->
+/// ../../elsewhere`). A link that stays below `root` is followed, as the repository has it.
+fn check_resolves_below(root: &Path, path: &str) -> Result<(), Error> {
+    let Ok(real_root) = fs::canonicalize(root) else {
+        return Ok(());
+    };
+    let mut current = root.to_path_buf();
+    for segment in path.split('/') {
+        current.push(segment);
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(&current) {
+                Ok(real) if real.starts_with(&real_root) => {}
+                Ok(_) => {
+                    return Err(Error::Blocked {
+                        path: current,
+                        reason: "it is a symbolic link that leads outside the repository, and fluxgen writes only \
+                                 below it"
+                            .into(),
+                    });
+                }
+                Err(_) => {
+                    return Err(Error::Blocked {
+                        path: current,
+                        reason: "it is a symbolic link that leads nowhere (dangling): remove it, or make it a \
+                                 directory"
+                            .into(),
+                    });
+                }
+            },
+            Ok(_) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// The directory a cluster's tree belongs in: its `path` (the cluster's `path` setting, a
