@@ -126,23 +126,18 @@ fn find_upwards() -> anyhow::Result<Option<PathBuf>> {
 
 /// `fluxgen init`: writes the example, never over an existing file.
 pub(crate) fn init(args: &InitArgs) -> anyhow::Result<ExitStatus> {
-    if args.output.exists() {
-        bail!(
-            "{} already exists: fluxgen init never overwrites a file",
-            args.output.display()
-        );
+    let exists = || anyhow::anyhow!("{} already exists: fluxgen init never overwrites a file", args.output.display());
+    if fs::symlink_metadata(&args.output).is_ok() {
+        return Err(exists());
     }
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&args.output)
-        .with_context(|| format!("cannot create {}", args.output.display()))?;
     let example = match args.layout {
         Layout::HomeOps => EXAMPLE_CONFIG,
         Layout::FluxBootstrap => EXAMPLE_BOOTSTRAP_CONFIG,
     };
-    file.write_all(example.as_bytes())
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    fluxgen_core::write_config_file(&args.output, example, false).map_err(|error| match &error {
+        fluxgen_core::Error::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => exists(),
+        _ => error.into(),
+    })?;
     diagnostics::status(format_args!(
         "wrote {}: edit `repository` and `clusters`, then run `fluxgen emit <cluster>`",
         args.output.display()

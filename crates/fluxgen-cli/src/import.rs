@@ -92,24 +92,19 @@ fn report_notes(notes: &[Note]) {
     }
 }
 
-/// Writes the config, never over an existing file unless `force`.
+/// Writes the config atomically, never over an existing file unless `force`.
 fn write(path: &PathBuf, text: &str, force: bool) -> anyhow::Result<()> {
-    if path.exists() && !force {
+    if fs::symlink_metadata(path).is_ok() && !force {
         bail!(
             "{} already exists: fluxgen import never overwrites a file (use --force, or -o another path)",
             path.display()
         );
     }
-    let mut options = fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
+    fluxgen_core::write_config_file(path, text, force).map_err(|error| match &error {
+        fluxgen_core::Error::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+            "{} already exists: fluxgen import never overwrites a file (use --force, or -o another path)",
+            path.display()
+        ),
+        _ => error.into(),
+    })
 }

@@ -7,6 +7,7 @@
 
 mod cluster_paths;
 mod diagnostic;
+mod file;
 mod load;
 mod schema;
 mod settings;
@@ -21,6 +22,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{ConfigError, ConfigErrors};
+pub use file::write_config_file;
 pub use schema::config_schema;
 pub use settings::*;
 pub use tuning::*;
