@@ -126,7 +126,12 @@ fn find_upwards() -> anyhow::Result<Option<PathBuf>> {
 
 /// `fluxgen init`: writes the example, never over an existing file.
 pub(crate) fn init(args: &InitArgs) -> anyhow::Result<ExitStatus> {
-    let exists = || anyhow::anyhow!("{} already exists: fluxgen init never overwrites a file", args.output.display());
+    let exists = || {
+        anyhow::anyhow!(
+            "{} already exists: fluxgen init never overwrites a file",
+            args.output.display()
+        )
+    };
     if fs::symlink_metadata(&args.output).is_ok() {
         return Err(exists());
     }

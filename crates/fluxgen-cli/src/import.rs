@@ -101,10 +101,12 @@ fn write(path: &PathBuf, text: &str, force: bool) -> anyhow::Result<()> {
         );
     }
     fluxgen_core::write_config_file(path, text, force).map_err(|error| match &error {
-        fluxgen_core::Error::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
-            "{} already exists: fluxgen import never overwrites a file (use --force, or -o another path)",
-            path.display()
-        ),
+        fluxgen_core::Error::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            anyhow::anyhow!(
+                "{} already exists: fluxgen import never overwrites a file (use --force, or -o another path)",
+                path.display()
+            )
+        }
         _ => error.into(),
     })
 }

@@ -421,7 +421,8 @@ fn import_force_replaces_the_config_whole_or_not_at_all() {
          github.com/fluxcd/flux2/manifests/install?ref=v2.4.0\n",
     );
     let config = dir.path().join("fluxgen.yaml");
-    let old = "# the user's config\nrepository: { url: ssh://git@github.com/example/home-ops }\nclusters: { edge: {} }\n";
+    let old =
+        "# the user's config\nrepository: { url: ssh://git@github.com/example/home-ops }\nclusters: { edge: {} }\n";
     fs::write(&config, old).expect("write the config");
     // A disk that fills up after 1 KiB: the write is cut short (SIGXFSZ ends the process).
     let binary = insta_cmd::get_cargo_bin("fluxgen");
@@ -429,7 +430,10 @@ fn import_force_replaces_the_config_whole_or_not_at_all() {
     limited
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
-        .args(["-c", "ulimit -f 1; exec \"$0\" import --repo repo -o fluxgen.yaml --force"])
+        .args([
+            "-c",
+            "ulimit -f 1; exec \"$0\" import --repo repo -o fluxgen.yaml --force",
+        ])
         .arg(&binary);
     let cut = support::run_lossy(limited);
     assert_ne!(cut.code, Some(0), "the write was cut short: {}", cut.stderr);
@@ -440,7 +444,10 @@ fn import_force_replaces_the_config_whole_or_not_at_all() {
     );
     // Another reader's view of the old file (a hard link) keeps it whole through a full run.
     fs::hard_link(&config, dir.path().join("old.yaml")).expect("link the config");
-    let run = run_lossy(fluxgen(dir.path(), &["import", "--repo", "repo", "-o", "fluxgen.yaml", "--force"]));
+    let run = run_lossy(fluxgen(
+        dir.path(),
+        &["import", "--repo", "repo", "-o", "fluxgen.yaml", "--force"],
+    ));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(fs::read_to_string(dir.path().join("old.yaml")).expect("read"), old);
     assert!(fs::read_to_string(&config).expect("read").contains("edge:"));

@@ -177,3 +177,31 @@ fn clusters_whose_directories_meet_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_second_run_writing_the_same_tree_is_refused_while_the_first_holds_it() {
+    let dir = workdir();
+    write(
+        &dir.path().join("fluxgen.yaml"),
+        "repository: { url: ssh://git@github.com/example/haynes-ops }\nclusters: { edge: { phase: instance } }\n\
+         rollout: [edge]\n",
+    );
+    // The first run, as another process holds it: util-linux's flock(1) on the repository.
+    // `-o`: the lock stays with flock itself, so ending it releases the lock.
+    let mut holder = std::process::Command::new("flock")
+        .arg("-o")
+        .arg(dir.path())
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock(1) from util-linux");
+    std::thread::sleep(Duration::from_millis(300));
+    let run = run_lossy(fluxgen(dir.path(), &["emit", "--all"]));
+    holder.kill().expect("end the holder");
+    let _ = holder.wait();
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("another fluxgen run"), "{}", run.stderr);
+    assert!(!dir.path().join("kubernetes").exists(), "nothing was written");
+    // Once it has finished, the same run writes.
+    let run = run_lossy(fluxgen(dir.path(), &["emit", "--all"]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}

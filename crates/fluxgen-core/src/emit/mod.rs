@@ -6,6 +6,7 @@
 
 mod apps;
 mod check;
+mod lock;
 mod memo;
 mod staging;
 mod tree;

@@ -178,6 +178,7 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
 /// writes nothing: a file at a generated path without fluxgen's marker is never overwritten,
 /// stale files are removed only when they carry the marker, unchanged files are not touched.
 pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
+    let _locks = super::lock::lock(trees.iter().map(|(dir, _)| dir.as_path()))?;
     apply(pending(trees)?, Path::new(""))
 }
 
@@ -195,6 +196,7 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn write_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<WriteReport, Error> {
+    let _locks = super::lock::lock([root])?;
     apply(
         each_cluster(config, clusters, root, |one| one)?.into_iter().collect(),
         root,
