@@ -205,3 +205,55 @@ fn a_second_run_writing_the_same_tree_is_refused_while_the_first_holds_it() {
     let run = run_lossy(fluxgen(dir.path(), &["emit", "--all"]));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 }
+
+/// Sets or clears the immutable attribute of `path` with chattr(1); `false` where that is not
+/// possible (not root, a file system without attributes): the caller skips, saying so.
+fn immutable(path: &Path, on: bool) -> bool {
+    let done = std::process::Command::new("chattr")
+        .arg(if on { "+i" } else { "-i" })
+        .arg(path)
+        .status()
+        .is_ok_and(|status| status.success());
+    if !done && on {
+        eprintln!(
+            "skipped: chattr +i {} is not possible here (needs root and ext4 or similar)",
+            path.display()
+        );
+    }
+    done
+}
+
+#[test]
+fn a_stale_file_that_cannot_be_removed_is_found_before_anything_is_written() {
+    let dir = workdir();
+    let config = |phase: &str| {
+        format!(
+            "repository: {{ url: ssh://git@github.com/example/haynes-ops }}\nclusters: {{ edge: {{ phase: {phase} }} }}\n\
+             rollout: [edge]\n"
+        )
+    };
+    write(&dir.path().join("fluxgen.yaml"), &config("instance"));
+    assert_eq!(run_lossy(fluxgen(dir.path(), &["emit", "--all"])).code, Some(0));
+    // Back to `operator`: flux-instance/ is stale, and its directory does not allow removals.
+    write(&dir.path().join("fluxgen.yaml"), &config("operator"));
+    let tree = dir.path().join("kubernetes/edge/apps/flux-system");
+    let index = fs::read_to_string(tree.join("kustomization.yaml")).expect("generated");
+    let locked = tree.join("flux-instance/app");
+    if !immutable(&locked, true) {
+        return;
+    }
+    let run = run_lossy(fluxgen(dir.path(), &["emit", "--all"]));
+    immutable(&locked, false);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("flux-instance/app/"),
+        "names the file: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(tree.join("kustomization.yaml")).expect("read"),
+        index,
+        "the namespace kustomization.yaml was rewritten although the run failed"
+    );
+}

@@ -225,12 +225,18 @@ fn apply(pending: Pending, root: &Path) -> Result<WriteReport, Error> {
             Change::Remove { path, .. } => stale.push(path),
         }
     }
+    for path in &stale {
+        check_removable(path)?;
+    }
     let written = staging.commit()?;
     for path in &stale {
-        fs::remove_file(path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        if let Err(source) = fs::remove_file(path) {
+            return Err(Error::PartlyWritten {
+                written,
+                path: path.clone(),
+                source,
+            });
+        }
     }
     // Cleaning up after an interrupted run: a file already gone (another run cleaned it) or
     // that cannot be removed is left to the next run.
@@ -246,6 +252,41 @@ fn apply(pending: Pending, root: &Path) -> Result<WriteReport, Error> {
         hints,
         cleaned,
     })
+}
+
+/// Refuses, before anything is written, a stale file that is no longer fluxgen's (changed
+/// since it was read) or that cannot be removed (its directory is not writable, or immutable).
+fn check_removable(path: &Path) -> Result<(), Error> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !read_head(path).is_some_and(|head| is_generated_file(&name, &head)) {
+        return Err(Error::Blocked {
+            path: path.to_path_buf(),
+            reason: "it changed since it was read and is no longer a file fluxgen generated: nothing was written"
+                .into(),
+        });
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{Access, access};
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if let Err(errno) = access(dir, Access::WRITE_OK | Access::EXEC_OK) {
+            return Err(Error::Blocked {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "it is no longer generated and must be removed, but its directory does not allow that ({}): \
+                     nothing was written",
+                    std::io::Error::from(errno)
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The namespace `kustomization.yaml`: written when absent or generated; otherwise the user's
