@@ -257,3 +257,91 @@ fn a_stale_file_that_cannot_be_removed_is_found_before_anything_is_written() {
         "the namespace kustomization.yaml was rewritten although the run failed"
     );
 }
+
+/// A config of cluster `edge` at `phase`.
+fn edge_at(phase: &str) -> String {
+    format!(
+        "repository: {{ url: ssh://git@github.com/example/haynes-ops }}\nclusters: {{ edge: {{ phase: {phase} }} }}\n\
+         rollout: [edge]\n"
+    )
+}
+
+/// `kubectl kustomize dir` with the real kubectl; `None` when it is not installed (the test is
+/// skipped, saying so, except under CI).
+fn kustomize_builds(dir: &Path) -> Option<Result<(), String>> {
+    let kubectl = support::tool("kubectl")?;
+    let output = std::process::Command::new(kubectl)
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("run kubectl");
+    Some(if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    })
+}
+
+#[test]
+fn a_phase_going_back_leaves_a_tree_that_builds() {
+    let dir = workdir();
+    let tree = dir.path().join("kubernetes/edge/apps/flux-system");
+    write(&dir.path().join("fluxgen.yaml"), &edge_at("instance"));
+    assert_eq!(run_lossy(fluxgen(dir.path(), &["emit", "--all"])).code, Some(0));
+    write(&dir.path().join("fluxgen.yaml"), &edge_at("operator"));
+    let run = run_lossy(fluxgen(dir.path(), &["emit", "--all"]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        !tree.join("flux-instance").exists(),
+        "an emptied app directory stays behind"
+    );
+    let Some(built) = kustomize_builds(&tree) else { return };
+    built.expect("kubectl kustomize builds the namespace directory");
+    let check = run_lossy(fluxgen(dir.path(), &["check", "--all"]));
+    assert_eq!(check.code, Some(0), "{}", check.stdout);
+}
+
+#[test]
+fn a_users_lines_in_a_generated_namespace_kustomization_are_kept_and_what_to_change_is_said() {
+    let dir = workdir();
+    let tree = dir.path().join("kubernetes/edge/apps/flux-system");
+    write(&dir.path().join("fluxgen.yaml"), &edge_at("instance"));
+    assert_eq!(run_lossy(fluxgen(dir.path(), &["emit", "--all"])).code, Some(0));
+    // The user adds an app of their own to the file fluxgen generated.
+    let index = tree.join("kustomization.yaml");
+    let mut text = fs::read_to_string(&index).expect("generated");
+    text.push_str("  - ./weave-gitops/ks.yaml\n");
+    write(&index, &text);
+    write(
+        &tree.join("weave-gitops/ks.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: weave\n",
+    );
+    // Back to `operator`: the file is the user's now; its `./flux-instance/ks.yaml` must go.
+    write(&dir.path().join("fluxgen.yaml"), &edge_at("operator"));
+    let run = run_lossy(fluxgen(dir.path(), &["emit", "--all"]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(&index).expect("read"),
+        text,
+        "the user's line was dropped"
+    );
+    assert!(
+        run.stderr.contains("remove `  - ./flux-instance/ks.yaml`") && run.stderr.contains("kustomization.yaml"),
+        "emit says which line to remove: {}",
+        run.stderr
+    );
+    let check = run_lossy(fluxgen(dir.path(), &["check", "--all"]));
+    assert_eq!(check.code, Some(1), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("./flux-instance/ks.yaml") || check.stderr.contains("./flux-instance/ks.yaml"),
+        "check names the line to remove: {}{}",
+        check.stdout,
+        check.stderr
+    );
+    // Once the user removes it, the tree builds and check is clean.
+    write(&index, &text.replace("  - ./flux-instance/ks.yaml\n", ""));
+    let check = run_lossy(fluxgen(dir.path(), &["check", "--all"]));
+    assert_eq!(check.code, Some(0), "{}{}", check.stdout, check.stderr);
+    let Some(built) = kustomize_builds(&tree) else { return };
+    built.expect("kubectl kustomize builds the namespace directory");
+}

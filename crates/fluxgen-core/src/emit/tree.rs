@@ -75,6 +75,27 @@ impl IndexFile {
     /// The file name.
     pub const PATH: &'static str = "kustomization.yaml";
 
+    /// Every entry fluxgen's apps may need, whatever the phase.
+    pub const APP_ENTRIES: [&'static str; 2] = ["./flux-instance/ks.yaml", "./flux-operator/ks.yaml"];
+
+    /// Whether a generated namespace `kustomization.yaml` (its text) is still only what
+    /// fluxgen writes there: each line one fluxgen writes (the header, `apiVersion`, `kind`,
+    /// `namespace`, `resources` and its app entries). A line the user added makes it theirs:
+    /// fluxgen then never rewrites or removes it, and says which lines to add or remove.
+    pub(crate) fn only_fluxgens_lines(text: &str) -> bool {
+        text.lines().all(|line| {
+            matches!(
+                line,
+                "---" | "apiVersion: kustomize.config.k8s.io/v1beta1" | "kind: Kustomization" | "resources:"
+            ) || line == MARKER_LINE
+                || line.starts_with("# yaml-language-server: $schema=")
+                || line.strip_prefix("namespace: ").is_some_and(|ns| !ns.contains(' '))
+                || line
+                    .strip_prefix("  - ")
+                    .is_some_and(|entry| Self::APP_ENTRIES.contains(&entry))
+        })
+    }
+
     /// Whether a user's `kustomization.yaml` text lists `entry` (with or without `./`) in its
     /// `resources`; a file that does not read as YAML is searched line by line.
     pub(crate) fn lists(text: &str, entry: &str) -> bool {

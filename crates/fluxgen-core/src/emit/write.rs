@@ -50,6 +50,9 @@ pub(crate) struct Pending {
     pub(crate) foreign: Vec<PathBuf>,
     /// Lines missing from user-owned namespace `kustomization.yaml` files.
     pub(crate) index_lines: Vec<(PathBuf, String)>,
+    /// Lines of apps fluxgen no longer generates, still in user-owned namespace
+    /// `kustomization.yaml` files.
+    pub(crate) retired_lines: Vec<(PathBuf, String)>,
     /// Temporary files of runs that no longer run, in the app directories.
     pub(crate) abandoned: Vec<PathBuf>,
 }
@@ -63,6 +66,7 @@ impl FromIterator<Pending> for Pending {
             all.unchanged.extend(one.unchanged);
             all.foreign.extend(one.foreign);
             all.index_lines.extend(one.index_lines);
+            all.retired_lines.extend(one.retired_lines);
             all.abandoned.extend(one.abandoned);
         }
         all
@@ -216,6 +220,14 @@ fn apply(pending: Pending, root: &Path) -> Result<WriteReport, Error> {
             let path = super::check::under(path.clone(), root);
             format!("add `  - {line}` to the resources of {}", path.display())
         })
+        .chain(pending.retired_lines.iter().map(|(path, line)| {
+            let path = super::check::under(path.clone(), root);
+            format!(
+                "remove `  - {line}` from the resources of {}: fluxgen no longer generates it, and kustomize fails \
+                 on an entry whose directory is gone",
+                path.display()
+            )
+        }))
         .collect();
     let mut staging = Staging::new();
     let mut stale = Vec::new();
@@ -238,6 +250,7 @@ fn apply(pending: Pending, root: &Path) -> Result<WriteReport, Error> {
             });
         }
     }
+    remove_emptied_directories(&stale);
     // Cleaning up after an interrupted run: a file already gone (another run cleaned it) or
     // that cannot be removed is left to the next run.
     let cleaned = pending
@@ -252,6 +265,34 @@ fn apply(pending: Pending, root: &Path) -> Result<WriteReport, Error> {
         hints,
         cleaned,
     })
+}
+
+/// Removes the directories of app directories that the removal of `stale` files left empty
+/// (`flux-instance/app/`, then `flux-instance/`), so that a phase going back leaves no empty
+/// directory behind. A directory with anything left in it stays (`remove_dir` refuses it).
+fn remove_emptied_directories(stale: &[PathBuf]) {
+    let mut dirs: Vec<&Path> = stale
+        .iter()
+        .filter_map(|path| path.parent())
+        .flat_map(|dir| {
+            // Up to the app directory (`flux-operator`, `flux-instance`) itself.
+            let mut up = Vec::new();
+            for ancestor in dir.ancestors() {
+                up.push(ancestor);
+                let name = ancestor.file_name().and_then(|n| n.to_str());
+                if matches!(name, Some("flux-operator" | "flux-instance")) {
+                    return up;
+                }
+            }
+            Vec::new()
+        })
+        .collect();
+    // Deepest first.
+    dirs.sort_by_key(|dir| std::cmp::Reverse(dir.components().count()));
+    dirs.dedup();
+    for dir in dirs {
+        let _ = fs::remove_dir(dir);
+    }
 }
 
 /// Refuses, before anything is written, a stale file that is no longer fluxgen's (changed
@@ -291,17 +332,28 @@ fn check_removable(path: &Path) -> Result<(), Error> {
 
 /// The namespace `kustomization.yaml`: written when absent or generated; otherwise the user's
 /// own, and fluxgen only reports the lines it lacks.
+/// A generated file the user has added lines to is theirs from then on
+/// ([`IndexFile::only_fluxgens_lines`]). In a file of the user's, the lines of apps this phase
+/// no longer has are reported too: kustomize fails on an entry whose directory is gone.
 fn index_file(dir: &Path, index: &IndexFile, pending: &mut Pending) -> Result<(), Error> {
     let path = dir.join(IndexFile::PATH);
     let existing = read_existing(&path)?;
+    let fluxgens = |text: &str| is_generated(text) && IndexFile::only_fluxgens_lines(text);
+    if let Some(text) = existing.as_deref().filter(|text| !fluxgens(text)) {
+        for entry in IndexFile::APP_ENTRIES {
+            if !index.entries.iter().any(|e| e == entry) && IndexFile::lists(text, entry) {
+                pending.retired_lines.push((path.clone(), entry.to_owned()));
+            }
+        }
+    }
     match existing {
         _ if index.entries.is_empty() => {
-            if let Some(old) = existing.filter(|text| is_generated(text)) {
+            if let Some(old) = existing.filter(|text| fluxgens(text)) {
                 pending.changes.push(Change::Remove { path, old });
             }
         }
         Some(text) if text == index.content => pending.unchanged.push(path),
-        Some(text) if !is_generated(&text) => {
+        Some(text) if !fluxgens(&text) => {
             for entry in &index.entries {
                 if !IndexFile::lists(&text, entry) {
                     pending.index_lines.push((path.clone(), entry.clone()));
