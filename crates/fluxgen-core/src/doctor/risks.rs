@@ -404,8 +404,9 @@ fn scanner_notes(context: &Context) -> Vec<Finding> {
         let (code, severity, why, fix) = match note.kind {
             NoteKind::Malformed => (
                 Code::MalformedYaml,
-                Severity::Warning,
-                "kustomize-controller fails to build the Kustomization that applies this file",
+                Severity::Error,
+                "kustomize-controller fails to build the Kustomization that applies this file, and doctor could not \
+                 read the documents that do not parse, so it cannot judge what they hold",
                 "fix the YAML (yamllint shows where)",
             ),
             NoteKind::InvalidField => (
@@ -431,8 +432,9 @@ fn scanner_notes(context: &Context) -> Vec<Finding> {
             ),
             NoteKind::Unreadable | NoteKind::NotYaml | NoteKind::SymlinkLoop => (
                 Code::UnreadableFile,
-                Severity::Info,
-                "doctor could not read it: its objects are not part of the findings",
+                Severity::Error,
+                "doctor could not read it, so it cannot judge what it holds: the repository is not known to be \
+                 clean until it can",
                 "check the file's permissions and content",
             ),
             _ => continue,
