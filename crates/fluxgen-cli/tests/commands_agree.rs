@@ -110,3 +110,87 @@ fn doctor_never_calls_a_repository_it_could_not_read_clean() {
         run.stdout
     );
 }
+
+#[test]
+fn import_names_a_cluster_directory_that_cannot_be_a_cluster_name_in_the_users_terms() {
+    let dir = workdir();
+    let repo = dir.path().join("repo");
+    write(
+        &repo.join("kubernetes/Edge_1/bootstrap/flux/kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - \
+         github.com/fluxcd/flux2/manifests/install?ref=v2.4.0\n",
+    );
+    write(
+        &repo.join("kubernetes/Edge_1/flux/config/cluster.yaml"),
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: \
+         flux-system\nspec:\n  url: ssh://git@github.com/example/home-ops\n  ref:\n    branch: main\n",
+    );
+    let run = run_lossy(fluxgen(dir.path(), &["import", "--repo", "repo", "-o", "fluxgen.yaml"]));
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(!run.stderr.contains("bug"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("kubernetes/Edge_1"),
+        "names the directory: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("rename the directory"),
+        "says what to do: {}",
+        run.stderr
+    );
+    assert!(!dir.path().join("fluxgen.yaml").exists(), "an error writes nothing");
+}
+
+#[test]
+fn import_says_what_a_dangling_link_at_the_output_is() {
+    let dir = workdir();
+    let repo = dir.path().join("repo");
+    // A one-cluster GOTK-era repository of the bad-repository corpus, its link to /etc left out.
+    support::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_repos/symlink-outside"),
+        &repo,
+    );
+    std::os::unix::fs::symlink("nowhere.yaml", dir.path().join("fluxgen.yaml")).expect("create a link");
+    let run = run_lossy(fluxgen(dir.path(), &["import", "--repo", "repo", "-o", "fluxgen.yaml"]));
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(!run.stderr.contains("os error"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("symbolic link to a file that does not exist"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_advice_of_check_is_a_command_that_then_succeeds() {
+    let dir = workdir();
+    write(&dir.path().join("conf/fluxgen.yaml"), CONFIG);
+    let repo = dir.path().join("tree");
+    fs::create_dir_all(&repo).expect("create a directory");
+    // A file of the user's where a generated file belongs: emit refuses it until it is moved.
+    let foreign = repo.join("kubernetes/edge/apps/flux-system/flux-operator/ks.yaml");
+    write(&foreign, "user: file\n");
+    let check = run_lossy(fluxgen(
+        dir.path(),
+        &["-c", "conf/fluxgen.yaml", "check", "--all", "--root", "tree"],
+    ));
+    assert_eq!(check.code, Some(1), "{}", check.stderr);
+    let advice = check.stderr.lines().last().expect("advice");
+    assert!(
+        advice.contains("move ") && advice.contains("flux-operator/ks.yaml"),
+        "{advice}"
+    );
+    let command = advice
+        .rsplit_once("run `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(c, _)| c);
+    let command: Vec<&str> = command.expect("a command to run").split_whitespace().skip(1).collect();
+    fs::remove_file(&foreign).expect("follow the advice");
+    let run = run_lossy(fluxgen(dir.path(), &command));
+    assert_eq!(run.code, Some(0), "`{}` failed: {}", command.join(" "), run.stderr);
+    let check = run_lossy(fluxgen(
+        dir.path(),
+        &["-c", "conf/fluxgen.yaml", "check", "--all", "--root", "tree"],
+    ));
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+}

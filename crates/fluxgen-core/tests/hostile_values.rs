@@ -157,6 +157,9 @@ proptest! {
                 let message = errors.to_string();
                 prop_assert!(!message.contains(CREDENTIAL), "{}: the error repeats a credential: {}", label, message);
                 assert_printable(&label, &message);
+                for internal in ["Option<", "expected struct", "a fluxgen bug"] {
+                    prop_assert!(!message.contains(internal), "{}: library internals: {}", label, message);
+                }
                 for line in message.lines().skip(1) {
                     prop_assert!(line.starts_with("  fluxgen.yaml:"), "{}: a value added a line: {:?}", label, message);
                 }
