@@ -4,7 +4,7 @@ use std::io::Write;
 
 use std::collections::BTreeSet;
 
-use fluxgen_core::{Drift, check_clusters};
+use fluxgen_core::{Drift, DriftKind, check_clusters, tree_dir};
 
 use crate::cli::{CheckArgs, CheckFormat, Cli};
 use crate::{ExitStatus, config_file, diagnostics};
@@ -18,15 +18,27 @@ pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut impl Write) -> anyhow::
     };
     let root = loaded.root(args.root.as_deref());
     let drifts = check_clusters(config, &names, root)?;
+    // The command that regenerates, as this run was given (`-c`, `--root`), so it finds the
+    // same config and tree.
+    let config_flag = cli
+        .config
+        .as_ref()
+        .map_or_else(String::new, |path| format!(" -c {}", path.display()));
     let regenerate = match &args.cluster {
         // Checked above: the cluster exists. Its directory relative to the repository root, as
         // every path fluxgen prints.
         Some(name) => format!(
-            "fluxgen emit {name} -o {}",
-            config.cluster(name).map_or("", |c| &c.settings.path)
+            "fluxgen{config_flag} emit {name} -o {}",
+            tree_dir(root, config.cluster(name).map_or("", |c| &c.settings.path)).display()
         ),
-        None => "fluxgen emit --all".to_owned(),
+        None => format!(
+            "fluxgen{config_flag} emit --all{}",
+            args.root
+                .as_ref()
+                .map_or_else(String::new, |root| format!(" --root {}", root.display()))
+        ),
     };
+    let regenerate = advice(&drifts, &regenerate);
     // Files, not drifts: a namespace kustomization.yaml lacking two lines is one file.
     let files = drifts.iter().map(|d| &d.path).collect::<BTreeSet<_>>().len();
     let text = match args.format {
@@ -38,11 +50,42 @@ pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut impl Write) -> anyhow::
         diagnostics::status(format_args!("{} cluster(s) match the config", names.len()));
         Ok(ExitStatus::Success)
     } else {
-        diagnostics::status(format_args!(
-            "{files} file(s) drift from the config: run `{regenerate}`"
-        ));
+        diagnostics::status(format_args!("{files} file(s) drift from the config: {regenerate}"));
         Ok(ExitStatus::Failure)
     }
+}
+
+/// What to do about `drifts`, in the order that works: files fluxgen did not write moved away
+/// and the user's namespace `kustomization.yaml` edited by hand (emit does neither), then
+/// `regenerate` for what emit does fix.
+fn advice(drifts: &[Drift], regenerate: &str) -> String {
+    let files = |kind: fn(&DriftKind) -> bool| -> Vec<String> {
+        let set: BTreeSet<String> = drifts
+            .iter()
+            .filter(|d| kind(&d.kind))
+            .map(|d| d.path.display().to_string())
+            .collect();
+        set.into_iter().collect()
+    };
+    let foreign = files(|k| matches!(k, DriftKind::NotGenerated));
+    let by_hand = files(|k| matches!(k, DriftKind::IndexLine(_) | DriftKind::RetiredIndexLine(_)));
+    let emitted = drifts
+        .iter()
+        .any(|d| matches!(d.kind, DriftKind::Missing | DriftKind::Changed | DriftKind::Stale));
+    let mut steps = Vec::new();
+    if !foreign.is_empty() {
+        steps.push(format!(
+            "move {} out of the way (fluxgen never overwrites a file it did not generate)",
+            foreign.join(", ")
+        ));
+    }
+    if !by_hand.is_empty() {
+        steps.push(format!("edit {} by hand as listed", by_hand.join(", ")));
+    }
+    if emitted || !foreign.is_empty() {
+        steps.push(format!("run `{regenerate}`"));
+    }
+    steps.join(", then ")
 }
 
 fn text(drifts: &[Drift], colored: bool) -> String {
@@ -70,9 +113,12 @@ fn markdown(drifts: &[Drift], files: usize, regenerate: &str) -> String {
     if drifts.is_empty() {
         return "### fluxgen check\n\nThe generated Flux Operator files match `fluxgen.yaml`.\n".to_owned();
     }
-    let mut out = format!(
-        "### fluxgen check: {files} file(s) drift from `fluxgen.yaml`\n\nRegenerate with `{regenerate}` and commit the result.\n\n"
-    );
+    // `run `X`` alone reads as it always did; more steps are listed as they are.
+    let to_fix = match regenerate.strip_prefix("run ") {
+        Some(command) if !regenerate.contains(", then ") => format!("Regenerate with {command} and commit the result."),
+        _ => format!("To fix: {regenerate}; commit the result."),
+    };
+    let mut out = format!("### fluxgen check: {files} file(s) drift from `fluxgen.yaml`\n\n{to_fix}\n\n");
     for drift in drifts {
         out.push_str(&format!("- {drift}\n"));
     }

@@ -247,7 +247,8 @@ pub(crate) struct PlanArgs {
     /// The cluster.
     #[arg(add = ArgValueCompleter::new(completion::clusters))]
     pub(crate) cluster: String,
-    /// The repository root to check (default: the config's directory).
+    /// The repository, with its fluxgen.yaml (default: the directory of the nearest
+    /// fluxgen.yaml, from the current directory up).
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub(crate) repo: Option<PathBuf>,
     #[command(flatten)]
@@ -305,9 +306,10 @@ pub(crate) struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DoctorArgs {
-    /// The repository to check.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub(crate) repo: PathBuf,
+    /// The repository to check, with its fluxgen.yaml (default: the directory of the nearest
+    /// fluxgen.yaml, from the current directory up; else the current directory).
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub(crate) repo: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
     pub(crate) format: DoctorFormat,

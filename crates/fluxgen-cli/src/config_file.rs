@@ -58,13 +58,42 @@ pub(crate) fn normalized(path: &Path) -> PathBuf {
 
 /// Loads `-c FILE`, else the nearest fluxgen.yaml, else the built-in example (said on stderr).
 pub(crate) fn load(cli: &Cli) -> anyhow::Result<Loaded> {
+    load_for(cli, None)
+}
+
+/// The config of a repository, the same way in every command: `-c FILE`; else, with `--repo
+/// DIR`, the fluxgen.yaml of DIR (none when DIR has none); else the nearest fluxgen.yaml from
+/// the current directory up.
+pub(crate) fn find(cli: &Cli, repo: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
+    match (&cli.config, repo) {
+        (Some(path), _) => Ok(Some(path.clone())),
+        (None, Some(repo)) => Ok(Some(repo.join(CONFIG_FILE_NAME)).filter(|path| path.is_file())),
+        (None, None) => find_upwards(),
+    }
+}
+
+/// The repository root, the same way in every command: `--repo DIR`, else the directory of
+/// the config (`config`), else the current directory.
+pub(crate) fn repository_root(repo: Option<&Path>, config: Option<&Path>) -> PathBuf {
+    let config_dir = config.and_then(Path::parent).filter(|dir| !dir.as_os_str().is_empty());
+    let root = repo
+        .or(config_dir)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    // The current directory, found from it: said as `.`, as given.
+    let here = std::env::current_dir().ok();
+    if repo.is_none() && here.is_some_and(|here| here == root) {
+        return PathBuf::from(".");
+    }
+    root
+}
+
+/// [`load`] for a command given `--repo`: the config [`find`] finds (the built-in example
+/// without one), and the root [`repository_root`] says.
+pub(crate) fn load_for(cli: &Cli, repo: Option<&Path>) -> anyhow::Result<Loaded> {
     let options = LoadOptions {
         allow_out_of_order: cli.allow_out_of_order,
     };
-    let path = match &cli.config {
-        Some(path) => Some(path.clone()),
-        None => find_upwards()?,
-    };
+    let path = find(cli, repo)?;
     let Some(path) = path else {
         diagnostics::note(format_args!(
             "no {CONFIG_FILE_NAME} here or in a parent directory: using the built-in example (`fluxgen init` writes it)"
@@ -76,12 +105,7 @@ pub(crate) fn load(cli: &Cli) -> anyhow::Result<Loaded> {
     };
     let text = read_config(&path)?;
     let config = Config::from_yaml_with(&text, Origin::File(path.clone()), &options)?;
-    let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let root = if root.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        root
-    };
+    let root = repository_root(repo, Some(&path));
     Ok(Loaded { config, root })
 }
 
@@ -90,7 +114,7 @@ pub(crate) fn load(cli: &Cli) -> anyhow::Result<Loaded> {
 const MAX_CONFIG_BYTES: u64 = 64 << 20;
 
 /// Reads a config file as UTF-8 text; an invalid byte is reported at its line and column.
-fn read_config(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn read_config(path: &Path) -> anyhow::Result<String> {
     let file = fs::File::open(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(MAX_CONFIG_BYTES + 1)
@@ -126,23 +150,23 @@ fn find_upwards() -> anyhow::Result<Option<PathBuf>> {
 
 /// `fluxgen init`: writes the example, never over an existing file.
 pub(crate) fn init(args: &InitArgs) -> anyhow::Result<ExitStatus> {
-    if args.output.exists() {
-        bail!(
+    let exists = || {
+        anyhow::anyhow!(
             "{} already exists: fluxgen init never overwrites a file",
             args.output.display()
-        );
+        )
+    };
+    if fs::symlink_metadata(&args.output).is_ok() {
+        return Err(exists());
     }
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&args.output)
-        .with_context(|| format!("cannot create {}", args.output.display()))?;
     let example = match args.layout {
         Layout::HomeOps => EXAMPLE_CONFIG,
         Layout::FluxBootstrap => EXAMPLE_BOOTSTRAP_CONFIG,
     };
-    file.write_all(example.as_bytes())
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    fluxgen_core::write_config_file(&args.output, example, false).map_err(|error| match &error {
+        fluxgen_core::Error::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => exists(),
+        _ => error.into(),
+    })?;
     diagnostics::status(format_args!(
         "wrote {}: edit `repository` and `clusters`, then run `fluxgen emit <cluster>`",
         args.output.display()

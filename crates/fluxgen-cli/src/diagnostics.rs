@@ -29,6 +29,7 @@ pub(crate) fn colored() -> bool {
 }
 
 fn labelled(color: &str, label: &str, message: impl Display) {
+    let message = printable(&message.to_string());
     let mut stderr = std::io::stderr().lock();
     let _ = if *COLORED.get().unwrap_or(&false) {
         writeln!(stderr, "{color}{label}:{RESET} {message}")
@@ -49,7 +50,21 @@ pub(crate) fn warning(message: impl Display) {
 
 /// Progress: what was written or removed.
 pub(crate) fn status(message: impl Display) {
-    let _ = writeln!(std::io::stderr().lock(), "{message}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", printable(&message.to_string()));
+}
+
+/// `message` with every control character but the line breaks between its lines escaped
+/// (`\u{1b}`, `\r`): no value quoted in a message sends a terminal escape or rewrites a line.
+pub(crate) fn printable(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() && c != '\n' {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An error and its causes, one `caused by:` line each.

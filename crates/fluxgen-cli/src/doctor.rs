@@ -1,6 +1,5 @@
 //! `fluxgen doctor`.
 
-use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -8,15 +7,19 @@ use anyhow::Context;
 use fluxgen_core::{CONFIG_FILE_NAME, Config, LoadOptions, Origin};
 
 use crate::cli::{Cli, Color, DoctorArgs, DoctorFormat, GraphFormat};
-use crate::{ExitStatus, diagnostics};
+use crate::{ExitStatus, config_file, diagnostics};
 
 pub(crate) fn run(cli: &Cli, args: &DoctorArgs, out: &mut impl Write) -> anyhow::Result<ExitStatus> {
-    if !args.repo.is_dir() {
-        anyhow::bail!("{} is not a directory", args.repo.display());
+    if let Some(repo) = &args.repo
+        && !repo.is_dir()
+    {
+        anyhow::bail!("{} is not a directory", repo.display());
     }
-    let config = load_config(cli, &args.repo)?;
-    let report = fluxgen_core::doctor(&args.repo, config.as_ref())
-        .with_context(|| format!("cannot scan {}", args.repo.display()))?;
+    let path = config_file::find(cli, args.repo.as_deref())?;
+    let repo = config_file::repository_root(args.repo.as_deref(), path.as_deref());
+    let config = load_config(cli, path, args.repo.as_deref())?;
+    let report =
+        fluxgen_core::doctor(&repo, config.as_ref()).with_context(|| format!("cannot scan {}", repo.display()))?;
     let graph = args.graph == Some(GraphFormat::Mermaid);
     let text = match args.format {
         DoctorFormat::Text if graph => report.graph.mermaid(),
@@ -32,37 +35,26 @@ pub(crate) fn run(cli: &Cli, args: &DoctorArgs, out: &mut impl Write) -> anyhow:
     }
 }
 
-/// `-c FILE`, else the nearest fluxgen.yaml in the repository or a parent of it; without one,
-/// doctor infers the phases (never the built-in example: its clusters are not this repository's).
-fn load_config(cli: &Cli, repo: &Path) -> anyhow::Result<Option<Config>> {
-    let path = match &cli.config {
-        Some(path) => path.clone(),
-        None => match find_upwards(repo) {
-            Some(path) => path,
-            None => {
-                diagnostics::note(format_args!(
-                    "no {CONFIG_FILE_NAME} in {} or a parent directory: phases are inferred from the repository",
-                    repo.display()
-                ));
-                return Ok(None);
-            }
-        },
+/// The config [`config_file::find`] found; without one, doctor infers the phases (never the
+/// built-in example: its clusters are not this repository's).
+fn load_config(cli: &Cli, path: Option<PathBuf>, repo: Option<&Path>) -> anyhow::Result<Option<Config>> {
+    let Some(path) = path else {
+        match repo {
+            Some(repo) => diagnostics::note(format_args!(
+                "no {CONFIG_FILE_NAME} in {}: phases are inferred from the repository",
+                repo.display()
+            )),
+            None => diagnostics::note(format_args!(
+                "no {CONFIG_FILE_NAME} in . or a parent directory: phases are inferred from the repository"
+            )),
+        }
+        return Ok(None);
     };
-    let bytes = fs::read(&path).with_context(|| format!("cannot read the config file {}", path.display()))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: the config is not UTF-8 text", path.display()))?;
+    let text = config_file::read_config(&path)?;
     let options = LoadOptions {
         allow_out_of_order: cli.allow_out_of_order,
     };
     Ok(Some(Config::from_yaml_with(&text, Origin::File(path), &options)?))
-}
-
-fn find_upwards(repo: &Path) -> Option<PathBuf> {
-    let start = fs::canonicalize(repo).ok()?;
-    start
-        .ancestors()
-        .map(|dir| dir.join(CONFIG_FILE_NAME))
-        .find(|candidate| candidate.is_file())
 }
 
 /// Whether the text report on stdout gets colour.

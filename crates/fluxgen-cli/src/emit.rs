@@ -59,9 +59,10 @@ pub(crate) fn run(cli: &Cli, args: &EmitArgs, out: &mut impl Write) -> anyhow::R
             warn_other_cluster(config, &loaded.root, name, &tree.root, dir);
             let trees = [(dir.clone(), tree)];
             let mut report = write_with(&trees, durability)?;
-            // The library's hints name the files below DIR as given; said here relative to
-            // the repository root instead, as every path.
-            report.hints.clear();
+            // The library's hints of lines to add name the files below DIR as given; said
+            // below relative to the repository root instead, as every path. Lines to remove
+            // are said as they are.
+            report.hints.retain(|hint| hint.starts_with("remove"));
             let status = print_report(&report, &loaded.root);
             note_index_lines(&trees[0].1, dir, &loaded.root);
             Ok(status)

@@ -32,7 +32,8 @@ pub(crate) fn run(args: &ImportArgs, out: &mut impl Write) -> anyhow::Result<Exi
             result?
         }
     };
-    // The config must load as written: anything else is a bug, and nothing is written.
+    // The config must load as written: anything else is fluxgen's mistake (every value taken
+    // from the repository is checked above), and nothing is written.
     let output = args.output.clone().unwrap_or_else(|| args.repo.join(CONFIG_FILE_NAME));
     let origin = Origin::File(output.clone());
     Config::from_yaml(&imported.text, origin)
@@ -92,24 +93,30 @@ fn report_notes(notes: &[Note]) {
     }
 }
 
-/// Writes the config, never over an existing file unless `force`.
+/// Writes the config atomically, never over an existing file unless `force`.
 fn write(path: &PathBuf, text: &str, force: bool) -> anyhow::Result<()> {
-    if path.exists() && !force {
+    if let Ok(meta) = fs::symlink_metadata(path)
+        && !force
+    {
+        if meta.file_type().is_symlink() && fs::metadata(path).is_err() {
+            bail!(
+                "{} is a symbolic link to a file that does not exist: fluxgen import never replaces it (remove the \
+                 link, use --force to replace the link itself, or -o another path)",
+                path.display()
+            );
+        }
         bail!(
             "{} already exists: fluxgen import never overwrites a file (use --force, or -o another path)",
             path.display()
         );
     }
-    let mut options = fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
+    fluxgen_core::write_config_file(path, text, force).map_err(|error| match &error {
+        fluxgen_core::Error::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            anyhow::anyhow!(
+                "{} already exists: fluxgen import never overwrites a file (use --force, or -o another path)",
+                path.display()
+            )
+        }
+        _ => error.into(),
+    })
 }

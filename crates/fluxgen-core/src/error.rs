@@ -109,6 +109,23 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A write failed after the first file was renamed into place: the tree is partly
+    /// updated (each file whole, old or new), and running the same command again finishes it.
+    #[error(
+        "cannot finish writing: {} file(s) were already written when {} failed; the tree is partly updated \
+         (every file is whole): fix the cause and run the same command again to finish",
+        written.len(),
+        path.display()
+    )]
+    PartlyWritten {
+        /// The files written before the failure.
+        written: Vec<PathBuf>,
+        /// The file whose write or removal failed.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// Writing a file or directory failed.
     #[error("cannot write {}", path.display())]
     Write {

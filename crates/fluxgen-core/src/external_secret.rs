@@ -108,7 +108,15 @@ impl ExternalSecret {
     }
 
     /// Writes Secret key `key` from the store property `property` (a template reference, never
-    /// the value).
+    /// the value): `{{ .TOKEN }}` for a property that is a Go identifier, `{{ index . "x-y" }}`
+    /// (a quoted Go string) for any other, so no property name changes the template.
+    ///
+    /// ```
+    /// use fluxgen_core::ExternalSecret;
+    /// let secret = ExternalSecret::new("token", "store", "token").with_template_key("token", "a-b");
+    /// let data = &secret.spec.target.template.unwrap().data;
+    /// assert_eq!(data["token"], r#"{{ index . "a-b" }}"#);
+    /// ```
     #[must_use]
     pub fn with_template_key(mut self, key: impl Into<String>, property: &str) -> Self {
         self.spec
@@ -116,9 +124,33 @@ impl ExternalSecret {
             .template
             .get_or_insert_with(SecretTemplate::default)
             .data
-            .insert(key.into(), format!("{{{{ .{property} }}}}"));
+            .insert(key.into(), template_reference(property));
         self
     }
+}
+
+/// The Go template expression that reads `property` of the store's data.
+fn template_reference(property: &str) -> String {
+    let identifier = property
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && property.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if identifier {
+        return format!("{{{{ .{property} }}}}");
+    }
+    let mut quoted = String::with_capacity(property.len() + 2);
+    quoted.push('"');
+    for c in property.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    format!("{{{{ index . {quoted} }}}}")
 }
 
 impl Resource for ExternalSecret {
@@ -139,5 +171,19 @@ impl Resource for ExternalSecret {
             found.push("spec.dataFrom", "is required: name the store key to extract");
         }
         found.into_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_reference;
+
+    #[test]
+    fn a_property_never_changes_the_template() {
+        assert_eq!(template_reference("FLUX_TOKEN"), "{{ .FLUX_TOKEN }}");
+        assert_eq!(template_reference("flux-token"), r#"{{ index . "flux-token" }}"#);
+        assert_eq!(template_reference("x }}{{ .other"), r#"{{ index . "x }}{{ .other" }}"#);
+        assert_eq!(template_reference("a\"b\\c\nd"), r#"{{ index . "a\"b\\c\u000ad" }}"#);
+        assert_eq!(template_reference("1a"), r#"{{ index . "1a" }}"#);
     }
 }

@@ -158,6 +158,7 @@ mod runbook;
 pub mod scan;
 mod source;
 mod tuning;
+mod url;
 mod validation;
 mod yaml;
 
@@ -169,7 +170,7 @@ struct ReadmeExamples;
 pub use component::Component;
 pub use config::{
     CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_BOOTSTRAP_CONFIG, EXAMPLE_CONFIG,
-    LoadOptions, Origin, Phase, config_schema,
+    LoadOptions, Origin, Phase, config_schema, write_config_file,
 };
 pub use crd::{CrdCheck, CrdError, CrdSchemas};
 pub use doctor::{Finding, Severity, doctor};

@@ -30,6 +30,25 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &'a T) -> Result<R, E> + Sync,
 {
+    map_on_threads(items, init, f, thread::Builder::new)
+}
+
+/// [`map_with`], its threads made by `builder` (a test asks for a stack no system gives). A
+/// thread the system refuses (no memory, a process limit) is not an error: its run is done on
+/// the calling thread instead, so the work ends with fewer threads, never with a panic.
+fn map_on_threads<'a, T, S, R, E, I, F>(
+    items: &'a [T],
+    init: I,
+    f: F,
+    builder: impl Fn() -> thread::Builder,
+) -> Result<Vec<R>, E>
+where
+    T: Sync,
+    R: Send,
+    E: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &'a T) -> Result<R, E> + Sync,
+{
     // Fewer items than two threads' worth: no need to ask how many cores there are.
     let threads = if items.len() < 2 * ITEMS_PER_THREAD {
         1
@@ -50,13 +69,17 @@ where
     let run = items.len().div_ceil(threads);
     let run_of = &run_of;
     let runs: Vec<Result<Vec<R>, E>> = thread::scope(|scope| {
-        let handles: Vec<_> = items
+        let started: Vec<_> = items
             .chunks(run)
-            .map(|chunk| scope.spawn(move || run_of(chunk)))
+            .map(|chunk| builder().spawn_scoped(scope, move || run_of(chunk)).map_err(|_| chunk))
             .collect();
-        handles
+        started
             .into_iter()
-            .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .map(|started| match started {
+                Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // Refused: done here, after the threads that did start were given their runs.
+                Err(chunk) => run_of(chunk),
+            })
             .collect()
     });
     let mut results = Vec::with_capacity(items.len());
@@ -69,6 +92,18 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_the_system_refuses_leave_their_work_to_the_calling_thread() {
+        let items: Vec<u32> = (0..1000).collect();
+        // A stack larger than any address space: every spawn fails.
+        let refused = || thread::Builder::new().stack_size(usize::MAX / 2);
+        let doubled: Result<Vec<u32>, String> = map_on_threads(&items, || (), |(), i| Ok(i * 2), refused);
+        assert_eq!(doubled.unwrap(), items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        let failed: Result<Vec<u32>, u32> =
+            map_on_threads(&items, || (), |(), &i| if i == 999 { Err(i) } else { Ok(i) }, refused);
+        assert_eq!(failed, Err(999));
+    }
 
     #[test]
     fn keeps_the_order_and_the_first_error() {

@@ -69,7 +69,7 @@ pub(crate) fn check_dns_label(value: &str, max: usize, dots: bool) -> Result<(),
         return Err("must not be empty".into());
     }
     if value.len() > max {
-        return Err(format!("`{value}` is longer than {max} characters"));
+        return Err(format!("{} is longer than {max} characters", crate::url::quoted(value)));
     }
     if !value.chars().all(valid_char) || !edge_ok(value.chars().next()) || !edge_ok(value.chars().last()) {
         let allowed = if dots {
@@ -78,7 +78,8 @@ pub(crate) fn check_dns_label(value: &str, max: usize, dots: bool) -> Result<(),
             "lower-case letters, digits and `-`"
         };
         return Err(format!(
-            "`{value}` is not a DNS-1123 name: use {allowed}, starting and ending with a letter or digit"
+            "{} is not a DNS-1123 name: use {allowed}, starting and ending with a letter or digit",
+            crate::url::quoted(value)
         ));
     }
     Ok(())

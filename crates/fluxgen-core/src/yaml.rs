@@ -479,11 +479,22 @@ pub(crate) fn parse_value(text: &str) -> Result<Value, String> {
 const VALUE_STACK: usize = 8 << 20;
 
 /// Serializes one generated document: `---`, the `yaml-language-server` schema line, the
-/// generated-file marker, then the object with every mapping's keys sorted.
+/// generated-file marker, then the object with every mapping's keys sorted. The schema URL
+/// stays on its line whatever it holds: whitespace and control characters are written
+/// percent-encoded (the config refuses them; a library caller may not have checked).
 pub(crate) fn document(value: &Value, schema_url: &str, marker: &str) -> String {
     let mut out = String::with_capacity(1024);
     out.push_str("---\n# yaml-language-server: $schema=");
-    out.push_str(schema_url);
+    for c in schema_url.chars() {
+        if c.is_whitespace() || c.is_control() {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
     out.push('\n');
     out.push_str(marker);
     out.push('\n');

@@ -36,12 +36,32 @@ impl fmt::Display for ConfigErrors {
         for error in &self.errors {
             write!(f, "\n  {}:{}:{}: ", self.file, error.at.line, error.at.column)?;
             if !error.key.is_empty() {
-                write!(f, "{}: ", error.key)?;
+                write!(f, "{}: ", one_line(&error.key))?;
             }
-            f.write_str(&error.message)?;
+            f.write_str(&one_line(&error.message))?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for ConfigErrors {}
+
+/// Text with its control characters escaped (`\n`, `\u{1b}`): each error stays on its line
+/// whatever key or value it quotes.
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .flat_map(|c| {
+                let escaped: Vec<char> = if c.is_control() {
+                    c.escape_debug().collect()
+                } else {
+                    vec![c]
+                };
+                escaped
+            })
+            .collect(),
+    )
+}

@@ -128,7 +128,7 @@ fn key_path(root: &Node, segments: &[String]) -> String {
 /// Whether values at this key path may be secret, so messages must not repeat them.
 fn sensitive(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["token", "secret", "password", "key"]
+    ["token", "secret", "password", "key", "substitutefrom"]
         .iter()
         .any(|word| key.contains(word))
 }
@@ -143,8 +143,8 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
             "the value (not shown)".to_owned()
         } else {
             match value {
-                Value::String(s) => format!("`{s}`"),
-                other => format!("`{other}`"),
+                Value::String(s) => crate::url::quoted(s),
+                other => crate::url::quoted(&other.to_string()),
             }
         }
     };
@@ -177,7 +177,7 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
                     } else {
                         format!("{key}.{name}")
                     };
-                    let mut message = format!("unknown key `{name}`");
+                    let mut message = format!("unknown key {}", crate::url::quoted(name));
                     match did_you_mean(name, &known) {
                         Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
                         None if !known.is_empty() => message.push_str(&format!(" (known keys: {})", known.join(", "))),
@@ -259,7 +259,11 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
             if key != "clusters" {
                 // A map keyed by controller (`featureGates`, `resources`, `workers: {..}`).
                 let known: Vec<String> = crate::Component::ALL.iter().map(|c| c.as_str().to_owned()).collect();
-                let mut message = format!("`{name}` is not a Flux controller: one of {}", known.join(", "));
+                let mut message = format!(
+                    "{} is not a Flux controller: one of {}",
+                    crate::url::quoted(&name),
+                    known.join(", ")
+                );
                 if let Some(best) = did_you_mean(&name, &known) {
                     message.push_str(&format!(": did you mean `{best}`?"));
                 }
@@ -356,6 +360,7 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
             message: "set `branch` or `ref`, not both".into(),
         });
     }
+    super::value_kinds::check_repository(repository_node, errors);
     let repository = Repository {
         url: repository.url,
         reference: repository
@@ -388,6 +393,7 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
         .map(|n| serde_json::from_value(n.to_json()).expect("the schema checked `rollout`"))
         .unwrap_or_default();
     check_rollout(root, &rollout, &clusters, options, errors);
+    super::cluster_paths::check(root, &clusters, errors);
     check_stand_in_url(repository_node, &repository, &clusters, errors);
     Config {
         origin,
@@ -446,6 +452,9 @@ fn cluster(
     }
     expand(&mut settings, &key.name);
     check_settings(&settings, &place, passed, errors);
+    super::value_kinds::check_credentials(&merged.to_json(), &mut Vec::new(), &mut |keys, message| {
+        errors.push(place.error(keys, message));
+    });
     let override_places = (0..settings.overrides.len())
         .map(|index| {
             let at = place.error(&["overrides", &index.to_string()], String::new());
@@ -461,7 +470,7 @@ fn cluster(
 }
 
 /// Where a cluster's merged keys came from, to point errors at the right line.
-struct Place<'a> {
+pub(super) struct Place<'a> {
     defaults: &'a Node,
     entry: &'a Node,
     cluster: &'a str,
@@ -471,7 +480,7 @@ struct Place<'a> {
 impl Place<'_> {
     /// An error about `keys`, placed at the deepest of those keys that is written in the
     /// cluster's entry or else in `defaults` (a setting may be inherited or missing).
-    fn error(&self, keys: &[&str], message: String) -> ConfigError {
+    pub(super) fn error(&self, keys: &[&str], message: String) -> ConfigError {
         for depth in (1..=keys.len()).rev() {
             let written = &keys[..depth];
             if let Some(node) = self.entry.at_path(written.iter().copied()) {
@@ -527,6 +536,7 @@ fn check_settings(
 ) {
     check_tuning(settings, place, passed, errors);
     check_overrides(settings, place, errors);
+    super::value_kinds::check(settings, place, errors);
     for (keys, value) in [
         (&["path"][..], &settings.path),
         (&["instance", "sync", "path"][..], &settings.instance.sync.path),
@@ -628,7 +638,10 @@ fn check_tuning(
             .map(|g| (*g).to_owned())
             .collect();
         for gate in gates.keys().filter(|gate| !known.contains(gate)) {
-            let mut message = format!("{controller} has no feature gate `{gate}` (it would refuse to start)");
+            let mut message = format!(
+                "{controller} has no feature gate {} (it would refuse to start)",
+                crate::url::quoted(gate)
+            );
             match did_you_mean(gate, &known) {
                 Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
                 None => message.push_str(&format!("; it knows {}", known.join(", "))),
@@ -679,7 +692,10 @@ fn check_overrides(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Conf
         {
             errors.push(place.error(
                 &["overrides", &index, "target", "file"],
-                format!("`{file}` must be a path relative to the cluster's directory, e.g. `flux-instance/app/helmrelease.yaml`"),
+                format!(
+                    "{} must be a path relative to the cluster's directory, e.g. `flux-instance/app/helmrelease.yaml`",
+                    crate::url::quoted(file)
+                ),
             ));
         }
         if let Some(patch) = &item.merge
@@ -703,11 +719,15 @@ fn check_overrides(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Conf
 /// A generated path must stay inside the repository: relative, no `..`, no empty segments.
 fn check_relative_path(path: &str) -> Result<(), String> {
     if path.starts_with('/') || path.contains('\\') {
-        return Err(format!("`{path}` must be a relative path with `/` separators"));
+        return Err(format!(
+            "{} must be a relative path with `/` separators",
+            crate::url::quoted(path)
+        ));
     }
     if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
         return Err(format!(
-            "`{path}` must be a directory below the repository root: no `.`, `..` or empty segments"
+            "{} must be a directory below the repository root: no `.`, `..` or empty segments",
+            crate::url::quoted(path)
         ));
     }
     Ok(())
@@ -760,7 +780,7 @@ fn check_rollout(
             .and_then(|n| n.at_path([index.to_string().as_str()]))
             .map_or(root.at, |n| n.at);
         let Some(cluster) = clusters.get(name) else {
-            let mut message = format!("`{name}` is not a cluster of this file");
+            let mut message = format!("{} is not a cluster of this file", crate::url::quoted(name));
             match did_you_mean(name, &known) {
                 Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
                 None => message.push_str(&format!(" (clusters: {})", known.join(", "))),

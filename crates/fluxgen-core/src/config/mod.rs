@@ -5,12 +5,15 @@
 //! mappings merge deeply, lists replace) and `rollout` (the migration order, edge first).
 //! `{cluster}` in `path` and `instance.sync.path` expands to the cluster's name.
 
+mod cluster_paths;
 mod conformance;
 mod diagnostic;
+mod file;
 mod load;
 mod schema;
 mod settings;
 mod tuning;
+mod value_kinds;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,6 +23,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{ConfigError, ConfigErrors};
+pub use file::write_config_file;
 pub use schema::config_schema;
 pub use settings::*;
 pub use tuning::*;
@@ -113,7 +117,7 @@ pub struct RepositorySettings {
     pub reference: Option<String>,
     /// Name of the Secret with the deploy key or token (a reference, never the key itself).
     #[serde(default)]
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub pull_secret: Option<String>,
 }
 

@@ -89,6 +89,7 @@ pub struct AppSettings {
     pub interval: DurationText,
     /// The GitRepository both `ks.yaml` read from; defaults to `instance.sync.name`, the source
     /// the FluxInstance creates.
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub source_name: Option<String>,
 }
 
@@ -185,8 +186,10 @@ pub struct DistributionSettings {
     #[schemars(pattern(r"^oci://"))]
     pub artifact: Option<String>,
     /// Name of a Secret to pull the artifact.
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub artifact_pull_secret: Option<String>,
     /// Name of a Secret to pull the images.
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub image_pull_secret: Option<String>,
 }
 
@@ -233,6 +236,7 @@ pub struct InstanceClusterSettings {
     /// Lock down cross-namespace references.
     pub multitenant: Option<bool>,
     /// Default service account in tenant namespaces.
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub tenant_default_service_account: Option<String>,
 }
 
@@ -427,7 +431,7 @@ pub struct TokenSource {
     /// An ExternalSecret that fluxgen writes, reading a ClusterSecretStore.
     pub external_secret: Option<ExternalSecretSource>,
     /// The name of an existing Secret (e.g. SOPS-managed) with a `token` key.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub secret: Option<String>,
 }
 
@@ -436,7 +440,7 @@ pub struct TokenSource {
 #[serde(deny_unknown_fields)]
 pub struct ExternalSecretSource {
     /// The ClusterSecretStore.
-    #[schemars(length(min = 1))]
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub store: String,
     /// The store key (for 1Password: the item).
     #[schemars(length(min = 1))]

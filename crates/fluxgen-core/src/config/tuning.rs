@@ -43,6 +43,7 @@ pub struct TuningSettings {
     /// `--watch-configs-label-selector` on kustomize- and helm-controller, e.g. `owner!=helm`.
     pub watch_configs_selector: Option<String>,
     /// `--sops-age-secret` on kustomize-controller: the default SOPS age key Secret.
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub sops_age_secret: Option<String>,
     /// `--log-level`: one level for every controller, or per controller.
     pub log_level: Option<PerController<LogLevel>>,
@@ -172,6 +173,7 @@ pub struct OomWatchSettings {
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct SyncKustomizationSettings {
     /// SOPS decryption of the sync path with the age key in this Secret (e.g. `sops-age`).
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub decryption_secret: Option<String>,
     /// ConfigMaps and Secrets of `postBuild` substitution variables.
     pub substitute_from: Vec<SubstituteFrom>,

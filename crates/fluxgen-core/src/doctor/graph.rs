@@ -309,5 +309,5 @@ impl Graph {
 
 /// Text safe inside a quoted Mermaid label.
 fn escape(text: &str) -> String {
-    text.replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;")
+    super::escape::mermaid(text)
 }

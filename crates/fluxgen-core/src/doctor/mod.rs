@@ -39,6 +39,7 @@ mod bootstrap_drift;
 mod controllers;
 mod cycles;
 mod decryption;
+mod escape;
 mod graph;
 mod notifications;
 mod prerequisites;
@@ -149,11 +150,13 @@ pub enum Code {
     InvalidField,
     /// A file that cannot be read (not UTF-8, binary, too large, a link loop).
     UnreadableFile,
+    /// A URL in the repository carries credentials (a password, or a token as its user).
+    CommittedCredentials,
 }
 
 impl Code {
     /// Every code, in the order reports group them.
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 26] = [
         Code::DoubleManagedControllers,
         Code::CrdManagers,
         Code::BootstrapCleanup,
@@ -179,6 +182,7 @@ impl Code {
         Code::MalformedYaml,
         Code::InvalidField,
         Code::UnreadableFile,
+        Code::CommittedCredentials,
     ];
 
     /// The stable identifier, e.g. `double-managed-controllers`.
@@ -209,6 +213,7 @@ impl Code {
             Code::MalformedYaml => "malformed-yaml",
             Code::InvalidField => "invalid-field",
             Code::UnreadableFile => "unreadable-file",
+            Code::CommittedCredentials => "committed-credentials",
         }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{ClusterSummary, Finding, PhaseSource, Report, Severity};
+use super::{ClusterSummary, Finding, PhaseSource, Report, Severity, escape};
 
 const BOLD: &str = "\x1b[1m";
 const RED: &str = "\x1b[1;31m";
@@ -26,16 +26,20 @@ impl Report {
             }
         };
         let mut out = String::new();
-        let _ = writeln!(out, "{}", paint(BOLD, &format!("fluxgen doctor: {}", self.repository)));
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(BOLD, &format!("fluxgen doctor: {}", escape::text(&self.repository)))
+        );
         match &self.config {
             Some(config) => {
-                let _ = writeln!(out, "phases from {config}");
+                let _ = writeln!(out, "phases from {}", escape::text(config));
             }
             None => out.push_str("no fluxgen.yaml: phases inferred from the repository\n"),
         }
         for (cluster, findings) in self.sections() {
             out.push('\n');
-            let _ = writeln!(out, "{}", paint(BOLD, &heading(cluster)));
+            let _ = writeln!(out, "{}", paint(BOLD, &escape::text(&heading(cluster))));
             if findings.is_empty() {
                 out.push_str("  no findings\n");
             }
@@ -50,18 +54,18 @@ impl Report {
                     "  {}[{}] {}",
                     paint(style, label),
                     finding.code,
-                    finding.location()
+                    escape::text(&finding.location())
                 );
-                let _ = writeln!(out, "    {}", finding.what);
-                let _ = writeln!(out, "    {} {}", paint(DIM, "why:"), finding.why);
-                let _ = writeln!(out, "    {} {}", paint(DIM, "fix:"), finding.fix);
+                let _ = writeln!(out, "    {}", escape::text(&finding.what));
+                let _ = writeln!(out, "    {} {}", paint(DIM, "why:"), escape::text(&finding.why));
+                let _ = writeln!(out, "    {} {}", paint(DIM, "fix:"), escape::text(&finding.fix));
                 for related in &finding.related {
                     let _ = writeln!(
                         out,
                         "    {} {} ({})",
                         paint(DIM, "see:"),
-                        location(&related.file, related.line),
-                        related.note
+                        escape::text(&location(&related.file, related.line)),
+                        escape::text(&related.note)
                     );
                 }
             }
@@ -77,7 +81,7 @@ impl Report {
         let mut out = format!("### fluxgen doctor: {}\n\n", self.totals());
         match &self.config {
             Some(config) => {
-                let _ = writeln!(out, "Phases from `{config}`.\n");
+                let _ = writeln!(out, "Phases from {}.\n", escape::code(config));
             }
             None => out.push_str("No `fluxgen.yaml`: phases inferred from the repository.\n\n"),
         }
@@ -87,9 +91,9 @@ impl Report {
             let name = cluster.map_or("(repository)".to_owned(), |c| {
                 c.name
                     .as_deref()
-                    .map_or("(single cluster)".to_owned(), |n| format!("`{n}`"))
+                    .map_or("(single cluster)".to_owned(), |n| escape::cell(&escape::code(n)))
             });
-            let phase = cluster.map_or("".to_owned(), phase_cell);
+            let phase = cluster.map_or("".to_owned(), |c| escape::cell(&phase_cell(c)));
             let _ = writeln!(
                 out,
                 "| {name} | {phase} | {} | {} | {} |",
@@ -102,7 +106,7 @@ impl Report {
             if findings.is_empty() {
                 continue;
             }
-            let _ = writeln!(out, "\n#### {}\n", heading(cluster));
+            let _ = writeln!(out, "\n#### {}\n", escape::markdown(&heading(cluster)));
             for finding in findings {
                 let icon = match finding.severity {
                     Severity::Error => ":x:",
@@ -111,20 +115,20 @@ impl Report {
                 };
                 let _ = writeln!(
                     out,
-                    "- {icon} **{}** `{}` in `{}`: {}",
+                    "- {icon} **{}** `{}` in {}: {}",
                     finding.severity,
                     finding.code,
-                    finding.location(),
-                    finding.what
+                    escape::code(&finding.location()),
+                    escape::markdown(&finding.what)
                 );
-                let _ = writeln!(out, "  - why: {}", finding.why);
-                let _ = writeln!(out, "  - fix: {}", finding.fix);
+                let _ = writeln!(out, "  - why: {}", escape::markdown(&finding.why));
+                let _ = writeln!(out, "  - fix: {}", escape::markdown(&finding.fix));
                 for related in &finding.related {
                     let _ = writeln!(
                         out,
-                        "  - see `{}`: {}",
-                        location(&related.file, related.line),
-                        related.note
+                        "  - see {}: {}",
+                        escape::code(&location(&related.file, related.line)),
+                        escape::markdown(&related.note)
                     );
                 }
             }

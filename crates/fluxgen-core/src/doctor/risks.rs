@@ -404,8 +404,9 @@ fn scanner_notes(context: &Context) -> Vec<Finding> {
         let (code, severity, why, fix) = match note.kind {
             NoteKind::Malformed => (
                 Code::MalformedYaml,
-                Severity::Warning,
-                "kustomize-controller fails to build the Kustomization that applies this file",
+                Severity::Error,
+                "kustomize-controller fails to build the Kustomization that applies this file, and doctor could not \
+                 read the documents that do not parse, so it cannot judge what they hold",
                 "fix the YAML (yamllint shows where)",
             ),
             NoteKind::InvalidField => (
@@ -415,10 +416,25 @@ fn scanner_notes(context: &Context) -> Vec<Finding> {
                  doctor judges the object without the field",
                 "fix the value: the CRD's schema says what the field takes",
             ),
-            NoteKind::Unreadable | NoteKind::NotYaml | NoteKind::Symlink | NoteKind::SymlinkLoop => (
+            NoteKind::Credentials => (
+                Code::CommittedCredentials,
+                Severity::Error,
+                "everyone who can read the repository (and its history) can read them; doctor and import use the URL \
+                 without them and never print them",
+                "remove them from the URL, rotate them, and let a Secret hold them (`spec.secretRef`)",
+            ),
+            NoteKind::Symlink => (
                 Code::UnreadableFile,
                 Severity::Info,
-                "doctor could not read it: its objects are not part of the findings",
+                "doctor follows a link only to a file of the repository, once, as Flux does (it builds from the Git \
+                 checkout): what this link leads to is not part of the findings",
+                "where the link should add files, put them in the repository; otherwise remove it",
+            ),
+            NoteKind::Unreadable | NoteKind::NotYaml | NoteKind::SymlinkLoop => (
+                Code::UnreadableFile,
+                Severity::Error,
+                "doctor could not read it, so it cannot judge what it holds: the repository is not known to be \
+                 clean until it can",
                 "check the file's permissions and content",
             ),
             _ => continue,

@@ -37,6 +37,9 @@ pub enum DriftKind {
     NotGenerated,
     /// The user's namespace `kustomization.yaml` lacks a line the apps need.
     IndexLine(String),
+    /// The user's namespace `kustomization.yaml` lists an app fluxgen no longer generates (a
+    /// phase went back): kustomize fails on it until the line goes.
+    RetiredIndexLine(String),
 }
 
 impl fmt::Display for Drift {
@@ -53,6 +56,10 @@ impl fmt::Display for Drift {
                 )
             }
             DriftKind::IndexLine(line) => write!(f, "{path}: does not list `{line}`"),
+            DriftKind::RetiredIndexLine(line) => write!(
+                f,
+                "{path}: lists `{line}`, which fluxgen no longer generates: remove the line (kustomize fails on it)"
+            ),
         }
     }
 }
@@ -147,6 +154,13 @@ fn drifts(pending: Pending, root: &Path) -> Vec<Drift> {
         drifts.push(Drift {
             path: under(path, root),
             kind: DriftKind::IndexLine(line),
+            diff: String::new(),
+        });
+    }
+    for (path, line) in pending.retired_lines {
+        drifts.push(Drift {
+            path: under(path, root),
+            kind: DriftKind::RetiredIndexLine(line),
             diff: String::new(),
         });
     }

@@ -129,6 +129,9 @@ struct Staged {
     temp: PathBuf,
     target: PathBuf,
     placed: bool,
+    /// Whether a file was at `target` when it was checked (else one that appears since is
+    /// never replaced).
+    replaces: bool,
 }
 
 impl Drop for Staged {
@@ -173,6 +176,7 @@ impl Staging {
             temp,
             target: path.to_path_buf(),
             placed: false,
+            replaces,
         };
         if let Some(permissions) = keep_permissions {
             file.set_permissions(permissions).map_err(failed)?;
@@ -256,15 +260,42 @@ impl Staging {
         }
         let mut written = Vec::with_capacity(self.files.len());
         for mut staged in self.files {
-            fs::rename(&staged.temp, &staged.target).map_err(|source| Error::Write {
-                path: staged.target.clone(),
-                source,
-            })?;
+            if let Err(source) = place(&staged.temp, &staged.target, staged.replaces) {
+                let path = staged.target.clone();
+                return Err(if written.is_empty() {
+                    Error::Write { path, source }
+                } else {
+                    Error::PartlyWritten { written, path, source }
+                });
+            }
             staged.placed = true;
             written.push(std::mem::take(&mut staged.target));
         }
         Ok(written)
     }
+}
+
+/// Renames `temp` to `target`; when `replaces` is false, never over a file that appeared at
+/// `target` since the checks (another program wrote it): that fails with `AlreadyExists`.
+#[cfg(target_os = "linux")]
+fn place(temp: &Path, target: &Path, replaces: bool) -> std::io::Result<()> {
+    if replaces {
+        return fs::rename(temp, target);
+    }
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, temp, CWD, target, RenameFlags::NOREPLACE) {
+        // A file system without the flag: look, then rename.
+        Err(rustix::io::Errno::INVAL) if fs::symlink_metadata(target).is_err() => fs::rename(temp, target),
+        result => result.map_err(Into::into),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn place(temp: &Path, target: &Path, replaces: bool) -> std::io::Result<()> {
+    if !replaces && fs::symlink_metadata(target).is_ok() {
+        return Err(std::io::ErrorKind::AlreadyExists.into());
+    }
+    fs::rename(temp, target)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::apps::plan_with;
 use super::memo::Memo;
 use super::staging::{Durability, Staging, is_abandoned, is_temporary};
+use super::tree::is_generated_file;
 use super::{IndexFile, Tree, is_generated};
 use crate::{Config, Error};
 
@@ -49,6 +50,9 @@ pub(crate) struct Pending {
     pub(crate) foreign: Vec<PathBuf>,
     /// Lines missing from user-owned namespace `kustomization.yaml` files.
     pub(crate) index_lines: Vec<(PathBuf, String)>,
+    /// Lines of apps fluxgen no longer generates, still in user-owned namespace
+    /// `kustomization.yaml` files.
+    pub(crate) retired_lines: Vec<(PathBuf, String)>,
     /// Temporary files of runs that no longer run, in the app directories.
     pub(crate) abandoned: Vec<PathBuf>,
 }
@@ -62,6 +66,7 @@ impl FromIterator<Pending> for Pending {
             all.unchanged.extend(one.unchanged);
             all.foreign.extend(one.foreign);
             all.index_lines.extend(one.index_lines);
+            all.retired_lines.extend(one.retired_lines);
             all.abandoned.extend(one.abandoned);
         }
         all
@@ -85,8 +90,47 @@ where
 {
     crate::parallel::map_with(clusters, Memo::default, |memo, name| {
         let tree = plan_with(config, name, memo)?;
-        pending_tree(&tree_dir(root, &tree.root), tree).map(&then)
+        let dir = tree_dir(root, &tree.root);
+        check_resolves_below(root, &tree.root)?;
+        pending_tree(&dir, tree).map(&then)
     })
+}
+
+/// Refuses a cluster's `path` (relative to `root`) through which a write would leave `root`: a
+/// symbolic link among its existing directories that leads outside (`kubernetes/edge ->
+/// ../../elsewhere`). A link that stays below `root` is followed, as the repository has it.
+fn check_resolves_below(root: &Path, path: &str) -> Result<(), Error> {
+    let Ok(real_root) = fs::canonicalize(root) else {
+        return Ok(());
+    };
+    let mut current = root.to_path_buf();
+    for segment in path.split('/') {
+        current.push(segment);
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(&current) {
+                Ok(real) if real.starts_with(&real_root) => {}
+                Ok(_) => {
+                    return Err(Error::Blocked {
+                        path: current,
+                        reason: "it is a symbolic link that leads outside the repository, and fluxgen writes only \
+                                 below it"
+                            .into(),
+                    });
+                }
+                Err(_) => {
+                    return Err(Error::Blocked {
+                        path: current,
+                        reason: "it is a symbolic link that leads nowhere (dangling): remove it, or make it a \
+                                 directory"
+                            .into(),
+                    });
+                }
+            },
+            Ok(_) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// The directory a cluster's tree belongs in: its `path` (the cluster's `path` setting, a
@@ -153,6 +197,7 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
 
 /// [`write()`] with the [`Durability`] to keep.
 pub fn write_with(trees: &[(PathBuf, Tree)], durability: Durability) -> Result<WriteReport, Error> {
+    let _locks = super::lock::lock(trees.iter().map(|(dir, _)| dir.as_path()))?;
     apply(pending(trees)?, Path::new(""), durability)
 }
 
@@ -180,6 +225,7 @@ pub fn write_clusters_with(
     root: &Path,
     durability: Durability,
 ) -> Result<WriteReport, Error> {
+    let _locks = super::lock::lock([root])?;
     apply(
         each_cluster(config, clusters, root, |one| one)?.into_iter().collect(),
         root,
@@ -200,6 +246,14 @@ fn apply(pending: Pending, root: &Path, durability: Durability) -> Result<WriteR
             let path = super::check::under(path.clone(), root);
             format!("add `  - {line}` to the resources of {}", path.display())
         })
+        .chain(pending.retired_lines.iter().map(|(path, line)| {
+            let path = super::check::under(path.clone(), root);
+            format!(
+                "remove `  - {line}` from the resources of {}: fluxgen no longer generates it, and kustomize fails \
+                 on an entry whose directory is gone",
+                path.display()
+            )
+        }))
         .collect();
     let mut staging = Staging::new(durability);
     let mut stale = Vec::new();
@@ -209,13 +263,20 @@ fn apply(pending: Pending, root: &Path, durability: Durability) -> Result<WriteR
             Change::Remove { path, .. } => stale.push(path),
         }
     }
+    for path in &stale {
+        check_removable(path)?;
+    }
     let written = staging.commit()?;
     for path in &stale {
-        fs::remove_file(path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        if let Err(source) = fs::remove_file(path) {
+            return Err(Error::PartlyWritten {
+                written,
+                path: path.clone(),
+                source,
+            });
+        }
     }
+    remove_emptied_directories(&stale);
     // Cleaning up after an interrupted run: a file already gone (another run cleaned it) or
     // that cannot be removed is left to the next run.
     let cleaned = pending
@@ -232,19 +293,93 @@ fn apply(pending: Pending, root: &Path, durability: Durability) -> Result<WriteR
     })
 }
 
+/// Removes the directories of app directories that the removal of `stale` files left empty
+/// (`flux-instance/app/`, then `flux-instance/`), so that a phase going back leaves no empty
+/// directory behind. A directory with anything left in it stays (`remove_dir` refuses it).
+fn remove_emptied_directories(stale: &[PathBuf]) {
+    let mut dirs: Vec<&Path> = stale
+        .iter()
+        .filter_map(|path| path.parent())
+        .flat_map(|dir| {
+            // Up to the app directory (`flux-operator`, `flux-instance`) itself.
+            let mut up = Vec::new();
+            for ancestor in dir.ancestors() {
+                up.push(ancestor);
+                let name = ancestor.file_name().and_then(|n| n.to_str());
+                if matches!(name, Some("flux-operator" | "flux-instance")) {
+                    return up;
+                }
+            }
+            Vec::new()
+        })
+        .collect();
+    // Deepest first.
+    dirs.sort_by_key(|dir| std::cmp::Reverse(dir.components().count()));
+    dirs.dedup();
+    for dir in dirs {
+        let _ = fs::remove_dir(dir);
+    }
+}
+
+/// Refuses, before anything is written, a stale file that is no longer fluxgen's (changed
+/// since it was read) or that cannot be removed (its directory is not writable, or immutable).
+fn check_removable(path: &Path) -> Result<(), Error> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !read_head(path).is_some_and(|head| is_generated_file(&name, &head)) {
+        return Err(Error::Blocked {
+            path: path.to_path_buf(),
+            reason: "it changed since it was read and is no longer a file fluxgen generated: nothing was written"
+                .into(),
+        });
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{Access, access};
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if let Err(errno) = access(dir, Access::WRITE_OK | Access::EXEC_OK) {
+            return Err(Error::Blocked {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "it is no longer generated and must be removed, but its directory does not allow that ({}): \
+                     nothing was written",
+                    std::io::Error::from(errno)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The namespace `kustomization.yaml`: written when absent or generated; otherwise the user's
 /// own, and fluxgen only reports the lines it lacks.
+/// A generated file the user has added lines to is theirs from then on
+/// ([`IndexFile::only_fluxgens_lines`]). In a file of the user's, the lines of apps this phase
+/// no longer has are reported too: kustomize fails on an entry whose directory is gone.
 fn index_file(dir: &Path, index: &IndexFile, pending: &mut Pending) -> Result<(), Error> {
     let path = dir.join(IndexFile::PATH);
     let existing = read_existing(&path)?;
+    let fluxgens = |text: &str| is_generated(text) && IndexFile::only_fluxgens_lines(text);
+    if let Some(text) = existing.as_deref().filter(|text| !fluxgens(text)) {
+        for entry in IndexFile::APP_ENTRIES {
+            if !index.entries.iter().any(|e| e == entry) && IndexFile::lists(text, entry) {
+                pending.retired_lines.push((path.clone(), entry.to_owned()));
+            }
+        }
+    }
     match existing {
         _ if index.entries.is_empty() => {
-            if let Some(old) = existing.filter(|text| is_generated(text)) {
+            if let Some(old) = existing.filter(|text| fluxgens(text)) {
                 pending.changes.push(Change::Remove { path, old });
             }
         }
         Some(text) if text == index.content => pending.unchanged.push(path),
-        Some(text) if !is_generated(&text) && !is_left_empty(&text) => {
+        Some(text) if !fluxgens(&text) && !is_left_empty(&text) => {
             for entry in &index.entries {
                 if !IndexFile::lists(&text, entry) {
                     pending.index_lines.push((path.clone(), entry.clone()));
@@ -357,11 +492,34 @@ fn read_existing(path: &Path) -> Result<Option<String>, Error> {
     if !meta.is_file() {
         return Err(blocked("it is not a regular file"));
     }
-    let bytes = read_sized(&mut file, usize::try_from(meta.len()).unwrap_or(0)).map_err(failed)?;
+    // Larger than anything fluxgen writes: its head says whose it is, and it differs anyway.
+    let size = if meta.len() > MAX_GENERATED_BYTES {
+        HEAD_BYTES
+    } else {
+        meta.len()
+    };
+    let bytes = read_sized(&mut file, usize::try_from(size).unwrap_or(0)).map_err(failed)?;
     // Not UTF-8: certainly not one fluxgen wrote; kept unequal to any text fluxgen writes.
     Ok(Some(String::from_utf8(bytes).unwrap_or_else(|error| {
         String::from_utf8_lossy(error.as_bytes()).into_owned()
     })))
+}
+
+/// The most a file fluxgen generates can hold (the largest is a few KiB): a larger file at a
+/// generated path is read only as far as [`HEAD_BYTES`].
+const MAX_GENERATED_BYTES: u64 = 1 << 20;
+
+/// How much of a file is read to find fluxgen's marker (in its first three lines).
+const HEAD_BYTES: u64 = 4096;
+
+/// The first [`HEAD_BYTES`] of the regular file at `path` (`None` for anything else).
+fn read_head(path: &Path) -> Option<String> {
+    let mut file = open_unfollowed(path).ok()??;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let bytes = read_sized(&mut file, HEAD_BYTES as usize).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Reads the `size` bytes a file had when it was looked at, in one read where the file
@@ -453,6 +611,11 @@ fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Found, Error> {
                 .files
                 .contains_key(relative.to_string_lossy().replace('\\', "/").as_str())
             {
+                continue;
+            }
+            // Only a file of a generated name whose head carries the marker is read whole.
+            let name = entry.file_name();
+            if !read_head(&path).is_some_and(|head| is_generated_file(&name.to_string_lossy(), &head)) {
                 continue;
             }
             if let Some(text) = read_existing(&path)?

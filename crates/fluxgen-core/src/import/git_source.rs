@@ -200,7 +200,7 @@ pub(super) fn unstated(
 /// The `origin` remote's URL in `<root>/.git/config`, as a URL a GitRepository takes
 /// (`git@host:owner/repo` becomes `ssh://git@host/owner/repo`).
 fn origin_remote(root: &std::path::Path) -> Option<String> {
-    let text = std::fs::read_to_string(root.join(".git/config")).ok()?;
+    let text = crate::scan::boundary::read_text(root, ".git/config")?;
     let mut in_origin = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
@@ -212,7 +212,7 @@ fn origin_remote(root: &std::path::Path) -> Option<String> {
         };
         let url = url.trim_start().strip_prefix('=')?.trim();
         if url.contains("://") {
-            return Some(url.to_owned());
+            return Some(crate::url::without_credentials(url).into_owned());
         }
         let (user_host, path) = url.split_once(':')?;
         return Some(format!("ssh://{user_host}/{}", path.trim_start_matches('/')));

@@ -128,6 +128,21 @@ pub enum ImportError {
         /// The repository.
         root: String,
     },
+    /// A cluster directory whose name cannot be a cluster's name (a cluster name becomes a
+    /// path and object names, so it must be a DNS-1123 label).
+    #[error(
+        "the cluster directory {dir} is named `{}`, which cannot be a cluster's name: {reason}; rename the directory \
+         (and the paths that name it) and import again; nothing was written",
+        crate::url::quoted(name).trim_matches('`')
+    )]
+    ClusterName {
+        /// The directory.
+        dir: String,
+        /// Its name.
+        name: String,
+        /// Why it cannot be a cluster's name.
+        reason: String,
+    },
     /// The config does not serialize.
     #[error("cannot render the imported config: {reason}")]
     Render {
@@ -186,6 +201,15 @@ pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Import
     let found = clusters::find(repository, &options.single_cluster_name);
     if found.is_empty() {
         return Err(ImportError::NoClusters { root });
+    }
+    for cluster in found.values() {
+        if let Err(reason) = crate::validation::check_dns_label(&cluster.name, 63, false) {
+            return Err(ImportError::ClusterName {
+                dir: cluster.dir.clone(),
+                name: cluster.name.clone(),
+                reason,
+            });
+        }
     }
     let mut report = ImportReport::default();
     // The controllers of the clusters whose install does not list them (a bootstrap

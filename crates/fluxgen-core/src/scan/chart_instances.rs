@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::documents::read_text;
+use super::boundary::read_text;
 use super::flux_objects::flux_instance;
 use super::kustomize_graph::{EntryTarget, KustomizeFile};
 use super::model::{Chart, FluxInstance, HelmRelease, InstanceSource, OciRepository};
@@ -100,7 +100,7 @@ fn generated_file(release: &HelmRelease, name: &str, key: &str, kustomize_files:
 
 /// `instance` of a values file.
 fn read_instance(root: &Path, file: &str) -> Option<Node> {
-    let text = read_text(&root.join(file))?;
+    let text = read_text(root, file)?;
     let documents = yaml::parse_documents(&text).ok()?;
     documents.into_iter().find_map(|d| d.get("instance").cloned())
 }

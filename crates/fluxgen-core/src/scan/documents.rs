@@ -44,6 +44,8 @@ pub(crate) enum Unread {
     NotUtf8,
     /// The system refused.
     Failed(io::Error),
+    /// A symbolic link leading outside the repository: where it leads.
+    Outside(std::path::PathBuf),
 }
 
 impl Unread {
@@ -58,6 +60,10 @@ impl Unread {
             Unread::NotAFile => "not a regular file: not read".to_owned(),
             Unread::NotUtf8 => "not UTF-8 text: not read".to_owned(),
             Unread::Failed(error) => format!("cannot read: {error}"),
+            Unread::Outside(real) => format!(
+                "a symbolic link to `{}`, outside the repository: not followed",
+                real.display()
+            ),
         }
     }
 }
@@ -91,12 +97,6 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, Unread> {
         return Err(Unread::TooLarge(bytes.len() as u64));
     }
     Ok(bytes)
-}
-
-/// Reads a file of at most [`MAX_FILE_BYTES`] as UTF-8 text (`None` otherwise), for the
-/// readers of files the scan reads beside the YAML stream (values, env and resource files).
-pub(super) fn read_text(path: &Path) -> Option<String> {
-    String::from_utf8(read_bounded(path).ok()?).ok()
 }
 
 /// Reads and parses one file, adding notes for what is skipped, and the `${VAR}` references
@@ -271,8 +271,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path: PathBuf = dir.path().join("ks.yaml");
         let text = format!(
-            "---\n{}\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\n",
-            crate::GENERATED_MARKER
+            "---\n# yaml-language-server: $schema=https://example.com/x.json\n{}\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\n",
+            crate::emit::MARKER_LINE
         );
         fs::write(&path, text).unwrap();
         let found = Found {

@@ -13,7 +13,6 @@
 //! it will run.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use serde::Serialize;
@@ -217,11 +216,7 @@ fn parent(file: &str) -> &str {
 
 /// The first lines of a file, for its header (at most 4 KiB are read).
 fn head(root: &Path, file: &str) -> String {
-    let mut bytes = Vec::new();
-    if let Ok(handle) = std::fs::File::open(root.join(file)) {
-        let _ = handle.take(4096).read_to_end(&mut bytes);
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
+    String::from_utf8_lossy(&super::boundary::head(root, file, 4096)).into_owned()
 }
 
 /// Whether a file's objects are none: only comments (a placeholder), read or not.

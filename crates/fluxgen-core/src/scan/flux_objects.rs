@@ -154,6 +154,11 @@ pub(super) fn inline_patches(list: &[Node], file: &str) -> Vec<Patch> {
         .collect()
 }
 
+/// A URL as the model keeps it: without credentials (noted by [`super::credentials`]).
+fn uncredentialed(url: String) -> String {
+    crate::url::without_credentials(&url).into_owned()
+}
+
 fn location(node: &Node, file: &str) -> Location {
     Location {
         file: file.to_owned(),
@@ -165,7 +170,7 @@ pub(super) fn git_repository(node: &Node, file: &str) -> GitRepository {
     GitRepository {
         name: text(node, &["metadata", "name"]).unwrap_or_default(),
         namespace: text(node, &["metadata", "namespace"]),
-        url: text(node, &["spec", "url"]).unwrap_or_default(),
+        url: text(node, &["spec", "url"]).map(uncredentialed).unwrap_or_default(),
         reference: GitReference {
             branch: text(node, &["spec", "ref", "branch"]),
             tag: text(node, &["spec", "ref", "tag"]),
@@ -184,7 +189,7 @@ pub(super) fn oci_repository(node: &Node, file: &str) -> OciRepository {
     OciRepository {
         name: text(node, &["metadata", "name"]).unwrap_or_default(),
         namespace: text(node, &["metadata", "namespace"]),
-        url: text(node, &["spec", "url"]).unwrap_or_default(),
+        url: text(node, &["spec", "url"]).map(uncredentialed).unwrap_or_default(),
         tag: text(node, &["spec", "ref", "tag"]),
         semver: text(node, &["spec", "ref", "semver"]),
         digest: text(node, &["spec", "ref", "digest"]),
@@ -324,7 +329,7 @@ pub(super) fn flux_instance(
 ) -> FluxInstance {
     let sync = spec.get("sync").map(|sync| InstanceSync {
         kind: text(sync, &["kind"]),
-        url: text(sync, &["url"]),
+        url: text(sync, &["url"]).map(uncredentialed),
         reference: text(sync, &["ref"]),
         path: text(sync, &["path"]),
         name: text(sync, &["name"]),

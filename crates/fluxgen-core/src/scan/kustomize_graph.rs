@@ -8,7 +8,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::documents::{Unread, is_encrypted, read_bounded, read_text};
+use super::boundary::{self, Located, read_text};
+use super::documents::{Unread, is_encrypted};
 use super::flux_objects::{items, patch_target, string_map, text};
 use super::model::{BootstrapInstall, Location, Note, NoteKind, Patch};
 use crate::yaml::{Node, NodeValue, Position};
@@ -141,20 +142,30 @@ pub(super) fn resolve(root: &Path, dir: &str, written: &str) -> EntryTarget {
             .find(|(key, _)| matches!(*key, "ref" | "version"))
             .map(|(_, value)| value.to_owned());
         return EntryTarget::Remote {
-            url: url.to_owned(),
+            url: crate::url::without_credentials(url).into_owned(),
             reference,
         };
     }
     let Some(relative) = join(dir, written) else {
         return EntryTarget::OutsideRepository;
     };
-    let path = root.join(&relative);
-    if path.is_dir() {
-        EntryTarget::Directory(relative)
-    } else if path.is_file() {
-        EntryTarget::File(relative)
-    } else {
-        EntryTarget::Missing(relative)
+    match boundary::locate(root, &relative) {
+        Located::Inside(real) if real.is_dir() => EntryTarget::Directory(relative),
+        Located::Inside(real) if real.is_file() => EntryTarget::File(relative),
+        Located::Outside(_) => EntryTarget::OutsideRepository,
+        Located::Inside(_) | Located::Unresolved(_) => EntryTarget::Missing(relative),
+    }
+}
+
+/// The note for a path written in a kustomization that leads outside the repository: not
+/// followed (kustomize refuses it too), where it leads named, never what it holds.
+fn outside_note(file: &str, at: Position, key: &str, written: &str) -> Note {
+    Note {
+        file: file.to_owned(),
+        line: Some(at.line),
+        column: Some(at.column),
+        kind: NoteKind::Symlink,
+        message: format!("`{key}` lists `{written}`, which leads outside the repository: not followed"),
     }
 }
 
@@ -167,14 +178,20 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
             .filter_map(|entry| {
                 let written = text(entry, &[])?;
                 let target = resolve(root, &dir, &written);
-                if let EntryTarget::Missing(path) = &target {
-                    notes.push(Note {
+                if crate::url::has_credentials(&written) {
+                    notes.push(super::credentials::note(relative, entry, key));
+                }
+                let written = crate::url::without_credentials(&written).into_owned();
+                match &target {
+                    EntryTarget::Missing(path) => notes.push(Note {
                         file: relative.to_owned(),
                         line: Some(entry.at.line),
                         column: Some(entry.at.column),
                         kind: NoteKind::MissingPath,
                         message: format!("`{key}` lists `{written}`, but {path} does not exist"),
-                    });
+                    }),
+                    EntryTarget::OutsideRepository => notes.push(outside_note(relative, entry.at, key, &written)),
+                    _ => {}
                 }
                 Some(KustomizeEntry {
                     written,
@@ -186,28 +203,36 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
     };
     let resources = entries("resources", notes);
     let components = entries("components", notes);
-    let generators = |key: &str| -> Vec<Generator> {
+    let generators = |key: &str, notes: &mut Vec<Note>| -> Vec<Generator> {
+        let mut resolve_noted = |entry: &Node, field: &str, path: &str| {
+            let target = resolve(root, &dir, path);
+            if target == EntryTarget::OutsideRepository {
+                notes.push(outside_note(relative, entry.at, &format!("{key}.{field}"), path));
+            }
+            target
+        };
         items(node, &[key])
             .iter()
             .filter_map(|g| {
                 let envs: Vec<EntryTarget> = items(g, &["envs"])
                     .iter()
-                    .filter_map(|e| text(e, &[]))
-                    .chain(text(g, &["env"]))
-                    .map(|e| resolve(root, &dir, &e))
+                    .chain(g.get("env"))
+                    .filter_map(|e| Some((e, text(e, &[])?)))
+                    .map(|(e, path)| resolve_noted(e, "envs", &path))
                     .collect();
                 Some(Generator {
                     name: text(g, &["name"])?,
                     namespace: text(g, &["namespace"]),
                     files: items(g, &["files"])
                         .iter()
-                        .filter_map(|f| text(f, &[]))
-                        .map(|f| {
+                        .filter_map(|f| Some((f, text(f, &[])?)))
+                        .map(|(entry, f)| {
                             let (key, path) = match f.split_once('=') {
                                 Some((key, path)) => (key.to_owned(), path.to_owned()),
                                 None => (f.rsplit('/').next().unwrap_or(&f).to_owned(), f.clone()),
                             };
-                            (key, resolve(root, &dir, &path))
+                            let target = resolve_noted(entry, "files", &path);
+                            (key, target)
                         })
                         .collect(),
                     literal_keys: items(g, &["literals"])
@@ -227,8 +252,8 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
         resources,
         components,
         patches: patches(root, node, relative, &dir, notes),
-        config_map_generators: generators("configMapGenerator"),
-        secret_generators: generators("secretGenerator"),
+        config_map_generators: generators("configMapGenerator", notes),
+        secret_generators: generators("secretGenerator", notes),
         common_labels: string_map(node, &["commonLabels"]),
         common_annotations: string_map(node, &["commonAnnotations"]),
         labels: items(node, &["labels"])
@@ -249,7 +274,7 @@ fn env_keys(root: &Path, env: &EntryTarget) -> Vec<String> {
     let EntryTarget::File(path) = env else {
         return Vec::new();
     };
-    let Some(text) = read_text(&root.join(path)).filter(|text| !is_encrypted(path, text)) else {
+    let Some(text) = read_text(root, path).filter(|text| !is_encrypted(path, text)) else {
         return Vec::new();
     };
     text.lines()
@@ -268,6 +293,10 @@ fn patches(root: &Path, node: &Node, relative: &str, dir: &str, notes: &mut Vec<
     let mut read_file = |written: &str, at: Position| -> Option<(String, String)> {
         let resolved = match resolve(root, dir, written) {
             EntryTarget::File(path) => path,
+            EntryTarget::OutsideRepository => {
+                notes.push(outside_note(relative, at, "patches", written));
+                return None;
+            }
             _ => {
                 notes.push(Note {
                     file: relative.to_owned(),
@@ -280,7 +309,7 @@ fn patches(root: &Path, node: &Node, relative: &str, dir: &str, notes: &mut Vec<
             }
         };
         let read =
-            read_bounded(&root.join(&resolved)).and_then(|bytes| String::from_utf8(bytes).map_err(|_| Unread::NotUtf8));
+            boundary::read(root, &resolved).and_then(|bytes| String::from_utf8(bytes).map_err(|_| Unread::NotUtf8));
         match read {
             Ok(text) => Some((text, resolved)),
             Err(unread) => {

@@ -53,8 +53,10 @@
 //! ```
 
 pub(crate) mod bootstrap_cutover;
+pub(crate) mod boundary;
 pub(crate) mod build_graph;
 mod chart_instances;
+mod credentials;
 mod documents;
 mod fields;
 pub(crate) mod flux_bootstrap;
@@ -237,6 +239,7 @@ impl Repository {
         };
         let group = flux_objects::group(&object.api_version);
         fields::check(group, &object.kind, &object.name, document, file, &mut self.notes);
+        credentials::check(document, file, &mut self.notes);
         match (group, object.kind.as_str()) {
             ("source.toolkit.fluxcd.io", "GitRepository") => {
                 self.git_repositories.push(flux_objects::git_repository(document, file));

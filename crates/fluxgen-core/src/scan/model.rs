@@ -546,6 +546,9 @@ pub enum NoteKind {
     InvalidField,
     /// A `kustomization.yaml` entry that names a path that does not exist.
     MissingPath,
+    /// A URL with credentials (a password, or a token as its user): the model keeps the URL
+    /// without them, and no message repeats them.
+    Credentials,
 }
 
 impl NoteKind {
@@ -569,7 +572,7 @@ impl NoteKind {
             | NoteKind::Unreadable
             | NoteKind::SymlinkLoop
             | NoteKind::InvalidField => true,
-            NoteKind::Template | NoteKind::Symlink | NoteKind::MissingPath => false,
+            NoteKind::Template | NoteKind::Symlink | NoteKind::MissingPath | NoteKind::Credentials => false,
         }
     }
 }

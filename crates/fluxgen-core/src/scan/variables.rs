@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use super::documents::{is_encrypted, read_text};
+use super::boundary::read_text;
+use super::documents::is_encrypted;
 use super::kustomize_graph::{EntryTarget, KustomizeFile};
 use super::model::VariableUse;
 
@@ -119,7 +120,7 @@ pub(super) fn resource_files(
             if yaml_files.binary_search(path).is_ok() || !read.insert(path.as_str()) {
                 continue;
             }
-            let Some(text) = read_text(&root.join(path)) else {
+            let Some(text) = read_text(root, path) else {
                 continue;
             };
             let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
