@@ -12,7 +12,8 @@ use crate::yaml::Node;
 /// The app directories fluxgen owns below a cluster's `path`.
 const APP_DIRS: [&str; 2] = ["flux-operator", "flux-instance"];
 
-/// Checks every pair of clusters.
+/// Checks every pair of clusters, in O(n log n): paths by their text, sorted, so that the paths
+/// inside a directory are one range of them.
 pub(super) fn check(root: &Node, clusters: &BTreeMap<String, Cluster>, errors: &mut Vec<ConfigError>) {
     let at = |name: &str| {
         root.at_path(["clusters", name, "path"])
@@ -23,28 +24,34 @@ pub(super) fn check(root: &Node, clusters: &BTreeMap<String, Cluster>, errors: &
         .values()
         .map(|c| (c.name.as_str(), c.settings.path.trim_end_matches('/')))
         .collect();
-    for (index, &(name, path)) in paths.iter().enumerate() {
-        for &(other, other_path) in &paths[..index] {
-            if path == other_path {
-                errors.push(ConfigError {
-                    at: at(name),
-                    key: format!("clusters.{name}.path"),
-                    message: format!(
-                        "{} is also the path of cluster `{other}`: each cluster needs its own directory (use \
-                         `{{cluster}}` in `defaults.path`)",
-                        quoted(path)
-                    ),
-                });
-                continue;
+    // Each path with the first cluster (by name) that has it.
+    let mut first: BTreeMap<&str, &str> = BTreeMap::new();
+    for &(name, path) in &paths {
+        match first.get(path) {
+            Some(other) => errors.push(ConfigError {
+                at: at(name),
+                key: format!("clusters.{name}.path"),
+                message: format!(
+                    "{} is also the path of cluster `{other}`: each cluster needs its own directory (use \
+                     `{{cluster}}` in `defaults.path`)",
+                    quoted(path)
+                ),
+            }),
+            None => {
+                first.insert(path, name);
             }
-            for (inner, inner_path, outer, outer_path) in
-                [(name, path, other, other_path), (other, other_path, name, path)]
-            {
-                let nested = APP_DIRS.iter().any(|app| {
-                    let app_dir = format!("{outer_path}/{app}");
-                    inner_path == app_dir || inner_path.starts_with(&format!("{app_dir}/"))
-                });
-                if nested {
+        }
+    }
+    for &(outer, outer_path) in &paths {
+        for app in APP_DIRS {
+            let app_dir = format!("{outer_path}/{app}");
+            let below = format!("{app_dir}/");
+            let inside = first
+                .range(app_dir.as_str()..)
+                .take_while(|(path, _)| path.starts_with(&app_dir))
+                .filter(|(path, _)| **path == app_dir || path.starts_with(&below));
+            for (inner_path, _) in inside {
+                for &(inner, _) in paths.iter().filter(|(_, path)| path == inner_path) {
                     errors.push(ConfigError {
                         at: at(inner),
                         key: format!("clusters.{inner}.path"),
@@ -58,5 +65,52 @@ pub(super) fn check(root: &Node, clusters: &BTreeMap<String, Cluster>, errors: &
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Origin};
+
+    /// The errors of a config whose clusters have these paths.
+    fn errors(paths: &[(&str, &str)]) -> Vec<String> {
+        let mut text = String::from("repository: { url: ssh://git@github.com/example/ops }\nclusters:\n");
+        for (name, path) in paths {
+            text.push_str(&format!("  {name}: {{ phase: instance, path: {path} }}\n"));
+        }
+        match Config::from_yaml(&text, Origin::File("fluxgen.yaml".into())) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.key, e.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn clusters_sharing_a_path_or_nested_in_an_app_directory_are_refused_and_neighbours_are_not() {
+        assert!(
+            errors(&[
+                ("a", "k/a/apps"),
+                ("b", "k/b/apps"),
+                ("c", "k/a/apps/flux-operator-extra")
+            ])
+            .is_empty()
+        );
+        let shared = errors(&[("a", "k/x"), ("b", "k/x"), ("c", "k/x")]);
+        assert_eq!(shared.len(), 2, "{shared:?}");
+        assert!(
+            shared.iter().all(|e| e.contains("also the path of cluster `a`")),
+            "{shared:?}"
+        );
+        let nested = errors(&[
+            ("a", "k/a"),
+            ("b", "k/a/flux-instance"),
+            ("c", "k/a/flux-operator/deeper"),
+        ]);
+        assert_eq!(nested.len(), 2, "{nested:?}");
+        assert!(nested[0].starts_with("clusters.b.path") && nested[0].contains("app directory of cluster `a`"));
+        assert!(nested[1].starts_with("clusters.c.path") && nested[1].contains("app directory of cluster `a`"));
     }
 }
