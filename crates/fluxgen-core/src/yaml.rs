@@ -478,11 +478,19 @@ pub(crate) fn parse_value(text: &str) -> Result<Value, String> {
 /// build; an optimised one takes a tenth of that), with room to spare.
 const VALUE_STACK: usize = 8 << 20;
 
-/// Serializes one generated document: `---`, the `yaml-language-server` schema line, the
-/// generated-file marker, then the object with every mapping's keys sorted. The schema URL
-/// stays on its line whatever it holds: whitespace and control characters are written
-/// percent-encoded (the config refuses them; a library caller may not have checked).
+/// Serializes one generated document: its [header](document_header), then the object with
+/// every mapping's keys sorted.
 pub(crate) fn document(value: &Value, schema_url: &str, marker: &str) -> String {
+    let mut out = document_header(schema_url, marker);
+    out.push_str(&to_string(value));
+    out
+}
+
+/// The first lines of a generated document: `---`, the `yaml-language-server` schema line and
+/// the generated-file marker. The schema URL stays on its line whatever it holds: whitespace and
+/// control characters are written percent-encoded (the config refuses them; a library caller
+/// may not have checked).
+pub(crate) fn document_header(schema_url: &str, marker: &str) -> String {
     let mut out = String::with_capacity(1024);
     out.push_str("---\n# yaml-language-server: $schema=");
     for c in schema_url.chars() {
@@ -498,7 +506,6 @@ pub(crate) fn document(value: &Value, schema_url: &str, marker: &str) -> String 
     out.push('\n');
     out.push_str(marker);
     out.push('\n');
-    out.push_str(&to_string(value));
     out
 }
 

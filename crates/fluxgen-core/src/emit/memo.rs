@@ -1,7 +1,10 @@
 //! What planning a run of clusters reuses from the clusters before: the lowered controller
 //! patches and the text of each document. Clusters of one config mostly share their settings,
 //! so most of their documents are equal; comparing two values costs far less than
-//! serializing one. Only equal inputs are reused, so a memo never changes a byte of output.
+//! serializing one. A document that differs from the last one at its path mostly differs in a
+//! few values (the cluster's paths): its text is then put together from the text of each
+//! entry, and only the entries that differ are serialized again (see [`Pieces`]). Only equal
+//! inputs are reused, so a memo never changes a byte of output.
 
 use std::collections::HashMap;
 
@@ -19,11 +22,19 @@ pub(crate) struct Memo {
     documents: HashMap<String, Document>,
 }
 
-/// A serialized document and what it was serialized from.
+/// A serialized document: its schema URL and the pieces of its text.
 struct Document {
-    value: Value,
     schema_url: String,
-    text: String,
+    pieces: Pieces,
+}
+
+/// The text of a mapping's entry (or of a whole document), and what it was serialized from.
+enum Pieces {
+    /// Serialized as one: the text of `{key: value}` (of the value, for a whole document).
+    Whole { value: Value, text: String },
+    /// A mapping that differed from the last one serialized at its place: its entries' pieces,
+    /// by key. Its text is each entry's, in key order, indented below the key.
+    Split(HashMap<String, Pieces>),
 }
 
 impl Memo {
@@ -40,25 +51,124 @@ impl Memo {
     }
 
     /// The document text of `value` at `path`, reused when the value and schema equal the last
-    /// ones at that path.
+    /// ones at that path, and put together from reused entries when only some of it differs.
     pub(crate) fn document(&mut self, path: &str, value: Value, schema_url: &str) -> String {
-        if let Some(last) = self.documents.get(path)
-            && same(&last.value, &value)
-            && last.schema_url == schema_url
-        {
-            return last.text.clone();
-        }
-        let text = crate::yaml::document(&value, schema_url, MARKER_LINE);
+        let last = self
+            .documents
+            .remove(path)
+            .filter(|last| last.schema_url == schema_url)
+            .map(|last| last.pieces);
+        let (body, pieces) = body(last, value);
+        let mut text = crate::yaml::document_header(schema_url, MARKER_LINE);
+        text.push_str(&body);
         self.documents.insert(
             path.to_owned(),
             Document {
-                value,
                 schema_url: schema_url.to_owned(),
-                text: text.clone(),
+                pieces,
             },
         );
         text
     }
+}
+
+/// The text of a whole document's value, given the pieces of the last one at its place.
+fn body(last: Option<Pieces>, value: Value) -> (String, Pieces) {
+    match last {
+        Some(Pieces::Whole { value: old, text }) if same(&old, &value) => {
+            (text.clone(), Pieces::Whole { value: old, text })
+        }
+        Some(last) if splittable(&value) => {
+            let Value::Object(map) = value else {
+                unreachable!("splittable is a mapping")
+            };
+            let mut children = match last {
+                Pieces::Split(children) => children,
+                Pieces::Whole { .. } => HashMap::new(),
+            };
+            let (text, pieces) = entries(&mut children, map);
+            (text, Pieces::Split(pieces))
+        }
+        _ => {
+            let text = crate::yaml::to_string(&value);
+            (text.clone(), Pieces::Whole { value, text })
+        }
+    }
+}
+
+/// The text of a mapping's entries in key order, each reused from `last` where it is the same,
+/// and their pieces.
+fn entries(
+    last: &mut HashMap<String, Pieces>,
+    map: serde_json::Map<String, Value>,
+) -> (String, HashMap<String, Pieces>) {
+    let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut text = String::new();
+    let mut pieces = HashMap::with_capacity(entries.len());
+    for (key, value) in entries {
+        let (piece_text, piece) = entry(last.remove(&key), &key, value);
+        text.push_str(&piece_text);
+        pieces.insert(key, piece);
+    }
+    (text, pieces)
+}
+
+/// The text of one entry `key: value` of a mapping, as a document of its own (no indentation).
+fn entry(last: Option<Pieces>, key: &str, value: Value) -> (String, Pieces) {
+    match last {
+        Some(Pieces::Whole { value: old, text }) if same(&old, &value) => {
+            (text.clone(), Pieces::Whole { value: old, text })
+        }
+        // A mapping that changed since the last one (not the first seen): its entries.
+        Some(last) if splittable(&value) && plain_key(key) => {
+            let Value::Object(map) = value else {
+                unreachable!("splittable is a mapping")
+            };
+            let mut children = match last {
+                Pieces::Split(children) => children,
+                Pieces::Whole { .. } => HashMap::new(),
+            };
+            let (inner, pieces) = entries(&mut children, map);
+            let mut text = String::with_capacity(key.len() + 2 + inner.len() + inner.len() / 8);
+            text.push_str(key);
+            text.push_str(":\n");
+            for line in inner.split_inclusive('\n') {
+                if line != "\n" {
+                    text.push_str("  ");
+                }
+                text.push_str(line);
+            }
+            (text, Pieces::Split(pieces))
+        }
+        _ => {
+            let mut single = serde_json::Map::new();
+            single.insert(key.to_owned(), value);
+            let single = Value::Object(single);
+            let text = crate::yaml::to_string(&single);
+            let Value::Object(mut single) = single else {
+                unreachable!("built as a mapping")
+            };
+            let value = single.remove(key).expect("inserted above");
+            (text.clone(), Pieces::Whole { value, text })
+        }
+    }
+}
+
+/// Whether a value is a mapping whose entries can be serialized one by one: a non-empty one
+/// (an empty one is written `{}` after its key).
+fn splittable(value: &Value) -> bool {
+    matches!(value, Value::Object(map) if !map.is_empty())
+}
+
+/// Whether a key is written as it is, unquoted, by the serializer: then `key:` and its entries
+/// indented below it are exactly the serializer's text of the entry.
+fn plain_key(key: &str) -> bool {
+    const YAML_1_1_WORDS: [&str; 11] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "<<"];
+    let mut chars = key.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !YAML_1_1_WORDS.contains(&key.to_ascii_lowercase().as_str())
 }
 
 /// Whether two values serialize to the same text. Stricter than `==`, which takes `0.0` and
@@ -80,9 +190,111 @@ fn same(a: &Value, b: &Value) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde_json::json;
 
     use super::*;
+
+    /// Keys and strings the serializer writes in every way it has: plain, quoted (YAML 1.1
+    /// words, numbers, indicators, spaces), literal blocks (with empty and indented lines).
+    const KEYS: [&str; 14] = [
+        "a",
+        "spec",
+        "values",
+        "path",
+        "on",
+        "Yes",
+        "key with space",
+        "x:y",
+        "-dash",
+        "ü",
+        "1a",
+        "",
+        "k_1",
+        "K-2",
+    ];
+    const STRINGS: [&str; 16] = [
+        "",
+        "plain",
+        "yes",
+        "1.10",
+        "with: colon",
+        "#hash",
+        "line1\nline2",
+        "trailing\n",
+        "\n\nlead",
+        "  indented\nx",
+        "a\n\nb",
+        "a\n  b\n\n  c\n",
+        "tab\there",
+        "é",
+        "- item",
+        "{flow}",
+    ];
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (0..STRINGS.len()).prop_map(|i| Value::from(STRINGS[i])),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 48, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec(((0..KEYS.len()), inner), 0..5).prop_map(|entries| {
+                    Value::Object(entries.into_iter().map(|(k, v)| (KEYS[k].to_owned(), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    /// Replaces the value at the path that `steps` chooses (map entries and list items).
+    fn replace(here: &mut Value, steps: &[usize], with: Value) {
+        let Some((step, rest)) = steps.split_first() else {
+            *here = with;
+            return;
+        };
+        match here {
+            Value::Object(map) if !map.is_empty() => {
+                let key = map.keys().nth(step % map.len()).cloned().expect("in range");
+                replace(map.get_mut(&key).expect("present"), rest, with);
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let index = step % items.len();
+                replace(&mut items[index], rest, with);
+            }
+            _ => *here = with,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// A run of documents at one path, each a variation of the one before: the memo's text
+        /// of each is byte for byte the serializer's text of the whole document.
+        #[test]
+        fn a_document_put_together_from_pieces_is_the_whole_documents_text(
+            first in value().prop_filter("a mapping", |v| v.is_object()),
+            changes in proptest::collection::vec((proptest::collection::vec(any::<usize>(), 0..5), value()), 1..8),
+        ) {
+            let mut memo = Memo::default();
+            let mut document = first;
+            for (steps, with) in changes {
+                let text = memo.document("f.yaml", document.clone(), "https://s/x.json");
+                prop_assert_eq!(text, crate::yaml::document(&document, "https://s/x.json", MARKER_LINE));
+                replace(&mut document, &steps, with);
+                if !document.is_object() {
+                    document = json!({"a": document});
+                }
+            }
+            let text = memo.document("f.yaml", document.clone(), "https://s/x.json");
+            prop_assert_eq!(text, crate::yaml::document(&document, "https://s/x.json", MARKER_LINE));
+        }
+    }
 
     #[test]
     fn values_printed_differently_are_never_the_same() {
