@@ -164,16 +164,13 @@ fn import_says_what_a_dangling_link_at_the_output_is() {
 #[test]
 fn the_advice_of_check_is_a_command_that_then_succeeds() {
     let dir = workdir();
-    write(&dir.path().join("conf/fluxgen.yaml"), CONFIG);
+    write(&dir.path().join("fluxgen.yaml"), CONFIG);
     let repo = dir.path().join("tree");
     fs::create_dir_all(&repo).expect("create a directory");
     // A file of the user's where a generated file belongs: emit refuses it until it is moved.
     let foreign = repo.join("kubernetes/edge/apps/flux-system/flux-operator/ks.yaml");
     write(&foreign, "user: file\n");
-    let check = run_lossy(fluxgen(
-        dir.path(),
-        &["-c", "conf/fluxgen.yaml", "check", "--all", "--root", "tree"],
-    ));
+    let check = run_lossy(fluxgen(dir.path(), &["check", "--all", "--root", "tree"]));
     assert_eq!(check.code, Some(1), "{}", check.stderr);
     let advice = check.stderr.lines().last().expect("advice");
     assert!(
@@ -188,9 +185,6 @@ fn the_advice_of_check_is_a_command_that_then_succeeds() {
     fs::remove_file(&foreign).expect("follow the advice");
     let run = run_lossy(fluxgen(dir.path(), &command));
     assert_eq!(run.code, Some(0), "`{}` failed: {}", command.join(" "), run.stderr);
-    let check = run_lossy(fluxgen(
-        dir.path(),
-        &["-c", "conf/fluxgen.yaml", "check", "--all", "--root", "tree"],
-    ));
+    let check = run_lossy(fluxgen(dir.path(), &["check", "--all", "--root", "tree"]));
     assert_eq!(check.code, Some(0), "{}", check.stderr);
 }
