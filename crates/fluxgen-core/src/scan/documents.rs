@@ -270,8 +270,10 @@ mod tests {
     fn generated_files_are_left_unparsed_only_when_asked() {
         let dir = tempfile::tempdir().unwrap();
         let path: PathBuf = dir.path().join("ks.yaml");
+        // What fluxgen writes at the start of every file: `---`, the schema line, the marker line.
         let text = format!(
-            "---\n{}\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\n",
+            "---\n# yaml-language-server: $schema=x\n{} from fluxgen.yaml: change the config and run `fluxgen emit`, \
+             not this file.\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\n",
             crate::GENERATED_MARKER
         );
         fs::write(&path, text).unwrap();
