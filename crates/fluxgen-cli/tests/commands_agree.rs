@@ -115,16 +115,17 @@ fn doctor_never_calls_a_repository_it_could_not_read_clean() {
 fn import_names_a_cluster_directory_that_cannot_be_a_cluster_name_in_the_users_terms() {
     let dir = workdir();
     let repo = dir.path().join("repo");
-    write(
-        &repo.join("kubernetes/Edge_1/bootstrap/flux/kustomization.yaml"),
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - \
-         github.com/fluxcd/flux2/manifests/install?ref=v2.4.0\n",
-    );
-    write(
-        &repo.join("kubernetes/Edge_1/flux/config/cluster.yaml"),
-        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: \
-         flux-system\nspec:\n  url: ssh://git@github.com/example/home-ops\n  ref:\n    branch: main\n",
-    );
+    // The one-cluster GOTK-era repository of the bad-repository corpus, its cluster directory
+    // renamed `Edge_1` (and every path naming it).
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_repos/symlink-outside");
+    support::copy_tree(&corpus, &repo);
+    fs::rename(repo.join("kubernetes/edge"), repo.join("kubernetes/Edge_1")).expect("rename");
+    for (path, text) in support::read_tree(&repo, support::Links::Skip) {
+        let text = String::from_utf8(text).expect("UTF-8");
+        if text.contains("kubernetes/edge") {
+            fs::write(repo.join(path), text.replace("kubernetes/edge", "kubernetes/Edge_1")).expect("write");
+        }
+    }
     let run = run_lossy(fluxgen(dir.path(), &["import", "--repo", "repo", "-o", "fluxgen.yaml"]));
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(!run.stderr.contains("bug"), "{}", run.stderr);
