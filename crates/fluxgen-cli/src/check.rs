@@ -18,21 +18,22 @@ pub(crate) fn run(cli: &Cli, args: &CheckArgs, out: &mut impl Write) -> anyhow::
     };
     let root = loaded.root(args.root.as_deref());
     let drifts = check_clusters(config, &names, root)?;
-    // The command that regenerates, as this run was given (`-c`, `--root`), so it finds the
-    // same config and tree.
-    let config_flag = cli
-        .config
-        .as_ref()
-        .map_or_else(String::new, |path| format!(" -c {}", path.display()));
+    // The command that regenerates, with the `--root` this run was given, so it writes the
+    // same tree. (`-c` is not repeated: what fluxgen prints is the same whichever way the
+    // config was found.)
     let regenerate = match &args.cluster {
         // Checked above: the cluster exists. Its directory relative to the repository root, as
         // every path fluxgen prints.
         Some(name) => format!(
-            "fluxgen{config_flag} emit {name} -o {}",
-            tree_dir(root, config.cluster(name).map_or("", |c| &c.settings.path)).display()
+            "fluxgen emit {name} -o {}",
+            tree_dir(
+                args.root.as_deref().unwrap_or(std::path::Path::new(".")),
+                config.cluster(name).map_or("", |c| &c.settings.path)
+            )
+            .display()
         ),
         None => format!(
-            "fluxgen{config_flag} emit --all{}",
+            "fluxgen emit --all{}",
             args.root
                 .as_ref()
                 .map_or_else(String::new, |root| format!(" --root {}", root.display()))

@@ -1,6 +1,5 @@
 //! `fluxgen emit`.
 
-use std::fs;
 use std::io::Write;
 use std::path::Path;
 
@@ -84,9 +83,9 @@ fn note_index_lines(tree: &Tree, dir: &Path, root: &Path) {
         return;
     }
     let path = dir.join(IndexFile::PATH);
-    let missing = match fs::read_to_string(&path) {
-        Ok(text) => tree.index.missing_from(&text),
-        Err(_) => tree.index.entries.clone(),
+    let missing = match IndexFile::read_at(&path) {
+        Some(text) => tree.index.missing_from(&text),
+        None => tree.index.entries.clone(),
     };
     if missing.is_empty() {
         return;

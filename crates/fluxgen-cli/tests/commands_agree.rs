@@ -115,16 +115,17 @@ fn doctor_never_calls_a_repository_it_could_not_read_clean() {
 fn import_names_a_cluster_directory_that_cannot_be_a_cluster_name_in_the_users_terms() {
     let dir = workdir();
     let repo = dir.path().join("repo");
-    write(
-        &repo.join("kubernetes/Edge_1/bootstrap/flux/kustomization.yaml"),
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - \
-         github.com/fluxcd/flux2/manifests/install?ref=v2.4.0\n",
-    );
-    write(
-        &repo.join("kubernetes/Edge_1/flux/config/cluster.yaml"),
-        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: \
-         flux-system\nspec:\n  url: ssh://git@github.com/example/home-ops\n  ref:\n    branch: main\n",
-    );
+    // The one-cluster GOTK-era repository of the bad-repository corpus, its cluster directory
+    // renamed `Edge_1` (and every path naming it).
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_repos/symlink-outside");
+    support::copy_tree(&corpus, &repo);
+    fs::rename(repo.join("kubernetes/edge"), repo.join("kubernetes/Edge_1")).expect("rename");
+    for (path, text) in support::read_tree(&repo, support::Links::Skip) {
+        let text = String::from_utf8(text).expect("UTF-8");
+        if text.contains("kubernetes/edge") {
+            fs::write(repo.join(path), text.replace("kubernetes/edge", "kubernetes/Edge_1")).expect("write");
+        }
+    }
     let run = run_lossy(fluxgen(dir.path(), &["import", "--repo", "repo", "-o", "fluxgen.yaml"]));
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(!run.stderr.contains("bug"), "{}", run.stderr);
@@ -164,16 +165,13 @@ fn import_says_what_a_dangling_link_at_the_output_is() {
 #[test]
 fn the_advice_of_check_is_a_command_that_then_succeeds() {
     let dir = workdir();
-    write(&dir.path().join("conf/fluxgen.yaml"), CONFIG);
+    write(&dir.path().join("fluxgen.yaml"), CONFIG);
     let repo = dir.path().join("tree");
     fs::create_dir_all(&repo).expect("create a directory");
     // A file of the user's where a generated file belongs: emit refuses it until it is moved.
     let foreign = repo.join("kubernetes/edge/apps/flux-system/flux-operator/ks.yaml");
     write(&foreign, "user: file\n");
-    let check = run_lossy(fluxgen(
-        dir.path(),
-        &["-c", "conf/fluxgen.yaml", "check", "--all", "--root", "tree"],
-    ));
+    let check = run_lossy(fluxgen(dir.path(), &["check", "--all", "--root", "tree"]));
     assert_eq!(check.code, Some(1), "{}", check.stderr);
     let advice = check.stderr.lines().last().expect("advice");
     assert!(
@@ -188,9 +186,6 @@ fn the_advice_of_check_is_a_command_that_then_succeeds() {
     fs::remove_file(&foreign).expect("follow the advice");
     let run = run_lossy(fluxgen(dir.path(), &command));
     assert_eq!(run.code, Some(0), "`{}` failed: {}", command.join(" "), run.stderr);
-    let check = run_lossy(fluxgen(
-        dir.path(),
-        &["-c", "conf/fluxgen.yaml", "check", "--all", "--root", "tree"],
-    ));
+    let check = run_lossy(fluxgen(dir.path(), &["check", "--all", "--root", "tree"]));
     assert_eq!(check.code, Some(0), "{}", check.stderr);
 }

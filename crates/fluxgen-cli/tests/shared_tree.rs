@@ -345,3 +345,27 @@ fn a_users_lines_in_a_generated_namespace_kustomization_are_kept_and_what_to_cha
     let Some(built) = kustomize_builds(&tree) else { return };
     built.expect("kubectl kustomize builds the namespace directory");
 }
+
+#[test]
+fn a_huge_namespace_kustomization_is_not_read_by_plan_or_emit() {
+    let dir = workdir();
+    write(&dir.path().join("fluxgen.yaml"), &edge_at("operator"));
+    // The user's namespace kustomization.yaml, 200 GiB and sparse.
+    let index = dir.path().join("kubernetes/edge/apps/flux-system/kustomization.yaml");
+    write(&index, "resources:\n  - ./flux-operator/ks.yaml\n");
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&index)
+        .and_then(|file| file.set_len(200 << 30))
+        .expect("make the file sparse and huge");
+    for command in [&["plan", "edge"][..], &["emit", "edge"]] {
+        let started = Instant::now();
+        let run = run_lossy(fluxgen(dir.path(), command));
+        assert_eq!(run.code, Some(0), "fluxgen {}: {}", command.join(" "), run.stderr);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -75,6 +75,37 @@ impl IndexFile {
     /// The file name.
     pub const PATH: &'static str = "kustomization.yaml";
 
+    /// The largest namespace `kustomization.yaml` read (a list of a few dozen entries is a few
+    /// KiB): a larger file is not read.
+    const MAX_BYTES: u64 = 1 << 20;
+
+    /// The text of the namespace `kustomization.yaml` at `path`, to see which lines it lists:
+    /// `None` when there is none, when it is not a regular file (a link is not followed) or
+    /// when it is larger than [`Self::MAX_BYTES`].
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("kustomization.yaml");
+    /// assert_eq!(fluxgen_core::IndexFile::read_at(&path), None);
+    /// std::fs::write(&path, "resources: []\n")?;
+    /// assert_eq!(fluxgen_core::IndexFile::read_at(&path).as_deref(), Some("resources: []\n"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn read_at(path: &std::path::Path) -> Option<String> {
+        use std::io::Read as _;
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() || meta.len() > Self::MAX_BYTES {
+            return None;
+        }
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .ok()?
+            .take(Self::MAX_BYTES)
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    }
+
     /// Every entry fluxgen's apps may need, whatever the phase.
     pub const APP_ENTRIES: [&'static str; 2] = ["./flux-instance/ks.yaml", "./flux-operator/ks.yaml"];
 

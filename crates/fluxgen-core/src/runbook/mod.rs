@@ -309,7 +309,7 @@ fn tidy(text: &str) -> String {
 /// The index entries a user-owned namespace `kustomization.yaml` lacks (none when the file is
 /// absent or generated: fluxgen writes it then).
 fn missing_index_lines(path: &Path, entries: &[String]) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Some(text) = IndexFile::read_at(path) else {
         return Vec::new();
     };
     if crate::is_generated(&text) {

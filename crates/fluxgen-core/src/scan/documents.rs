@@ -270,6 +270,7 @@ mod tests {
     fn generated_files_are_left_unparsed_only_when_asked() {
         let dir = tempfile::tempdir().unwrap();
         let path: PathBuf = dir.path().join("ks.yaml");
+        // What fluxgen writes at the start of every file: `---`, the schema line, the marker line.
         let text = format!(
             "---\n# yaml-language-server: $schema=https://example.com/x.json\n{}\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\n",
             crate::emit::MARKER_LINE
