@@ -406,6 +406,8 @@ fn resolve(component: Component, args: &[String], sources: &[String]) -> (Vec<Ef
             "--requeue-dependency",
             facts::default_requeue_dependency(component).map(str::to_owned),
         ),
+        ("--kube-api-qps", Some(facts::DEFAULT_KUBE_API_QPS.to_string())),
+        ("--kube-api-burst", Some(facts::DEFAULT_KUBE_API_BURST.to_string())),
     ];
     for (flag, default) in implicit {
         let Some(value) = default else { continue };

@@ -423,18 +423,22 @@ fn components() -> impl Strategy<Value = Option<Vec<Component>>> {
 }
 
 /// Feature gates from the known lists of the enabled controllers (`OOMWatch` only without
-/// `oomWatch`, which turns it on itself).
+/// `oomWatch`, which turns it on itself), in the Flux release the cluster pins.
 fn gates(
     components: Vec<Component>,
     oom_watch: bool,
+    release: &'static facts::Release,
 ) -> impl Strategy<Value = BTreeMap<Component, BTreeMap<&'static str, bool>>> {
     let per_controller: Vec<_> = components
         .into_iter()
         .map(|controller| {
-            let known: Vec<&'static str> = facts::feature_gates(controller)
-                .iter()
-                .copied()
+            let known: Vec<&'static str> = release
+                .feature_gates(controller)
+                .into_iter()
                 .filter(|g| !(oom_watch && *g == "OOMWatch"))
+                // Set through `cluster.objectLevelWorkloadIdentity`, or ignored by the controller:
+                // both refused in `featureGates`.
+                .filter(|g| *g != "ObjectLevelWorkloadIdentity" && release.ignored_gate(controller, g).is_none())
                 .collect();
             let most = known.len().min(3);
             (
@@ -453,7 +457,8 @@ fn gates(
     })
 }
 
-fn tuning(components: Vec<Component>) -> impl Strategy<Value = TuningModel> {
+fn tuning(components: Vec<Component>, flux_version: &str) -> impl Strategy<Value = TuningModel> {
+    let release = facts::resolve_version(flux_version).release;
     (
         prop::option::of(1u32..=100),
         prop::option::of(prop::sample::select(DURATIONS.to_vec())),
@@ -470,7 +475,7 @@ fn tuning(components: Vec<Component>) -> impl Strategy<Value = TuningModel> {
     )
         .prop_flat_map(
             move |(workers, requeue, memory, log_level, in_memory_builds, control_plane, helm_cache, oom_watch)| {
-                gates(components.clone(), oom_watch.is_some()).prop_map(move |gates| TuningModel {
+                gates(components.clone(), oom_watch.is_some(), release).prop_map(move |gates| TuningModel {
                     workers,
                     requeue,
                     memory,
@@ -566,7 +571,7 @@ fn model() -> impl Strategy<Value = Model> {
                 rollout,
             )| {
                 let enabled = components.clone().unwrap_or_else(|| Component::DEFAULTS.to_vec());
-                tuning(enabled).prop_map(move |tuning| Model {
+                tuning(enabled, flux_version).prop_map(move |tuning| Model {
                     url: format!("{host}/{repo}"),
                     branch: branch.clone(),
                     pull_secret: pull_secret.clone(),

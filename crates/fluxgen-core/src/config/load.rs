@@ -618,18 +618,34 @@ fn check_tuning(
             ));
         }
     }
+    let release = crate::facts::resolve_version(&settings.instance.distribution.version).release;
     for (controller, gates) in &tuning.feature_gates {
-        let known: Vec<String> = crate::facts::feature_gates(*controller)
-            .iter()
-            .map(|g| (*g).to_owned())
-            .collect();
-        for gate in gates.keys().filter(|gate| !known.contains(gate)) {
-            let mut message = format!("{controller} has no feature gate `{gate}` (it would refuse to start)");
-            match did_you_mean(gate, &known) {
-                Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
-                None => message.push_str(&format!("; it knows {}", known.join(", "))),
+        for gate in gates.keys() {
+            if let Some(message) = gate_problem(release, *controller, gate) {
+                errors.push(place.error(&["tuning", "featureGates", controller.as_str(), gate], message));
             }
-            errors.push(place.error(&["tuning", "featureGates", controller.as_str(), gate], message));
+        }
+    }
+    for tuning in tuning.tunings(&components) {
+        if matches!(tuning, Tuning::Custom(_) | Tuning::FeatureGate { .. }) {
+            continue;
+        }
+        for setting in crate::tuning::settings_of(&tuning) {
+            if setting.flag != "--feature-gates"
+                && crate::facts::accepts_flag(setting.controller, &setting.flag)
+                && !release.accepts_flag(setting.controller, &setting.flag)
+            {
+                errors.push(place.error(
+                    &["tuning", tuning.key()],
+                    format!(
+                        "{} {} has no `{}` (Flux {}, which `instance.distribution.version` pins); it would refuse to start",
+                        setting.controller,
+                        release.controller(setting.controller).map_or("", |c| c.version()),
+                        setting.flag,
+                        release.version,
+                    ),
+                ));
+            }
         }
     }
     if !errors.is_empty() {
@@ -643,6 +659,45 @@ fn check_tuning(
         Ok(()) => *passed = Some(tunings),
         Err(error) => errors.push(place.error(&["tuning"], error.to_string())),
     }
+}
+
+/// What is wrong with setting a feature gate through `tuning.featureGates` on a cluster
+/// pinned to `release`, if anything: a gate the controller does not know (it would exit at
+/// start-up), a gate it ignores, or `ObjectLevelWorkloadIdentity`, which the operator sets
+/// itself from `cluster.objectLevelWorkloadIdentity`.
+fn gate_problem(release: &crate::facts::Release, controller: Component, gate: &str) -> Option<String> {
+    if gate == "ObjectLevelWorkloadIdentity" && release.minor() >= (2, 7) {
+        return Some(format!(
+            "set `instance.cluster.objectLevelWorkloadIdentity` instead: for Flux 2.7 and later the operator \
+             appends `--feature-gates=ObjectLevelWorkloadIdentity=<that setting>` to {controller} and, only when \
+             it is true, grants the controllers the `serviceaccounts/token create` permission that workload \
+             identity needs (a gate set here wins on the flag but leaves that permission out)"
+        ));
+    }
+    let known: Vec<String> = release
+        .feature_gates(controller)
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect();
+    if !known.iter().any(|g| g == gate) {
+        let version = release.controller(controller).map_or("", |c| c.version());
+        let mut message = format!(
+            "{controller} {version} (Flux {}) has no feature gate `{gate}` (it would refuse to start)",
+            release.version
+        );
+        if let Some(since) = crate::facts::gate_since(controller, gate) {
+            message.push_str(&format!("; it arrives with Flux {}", since.version));
+        } else {
+            match did_you_mean(gate, &known) {
+                Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
+                None => message.push_str(&format!("; it knows {}", known.join(", "))),
+            }
+        }
+        return Some(message);
+    }
+    release
+        .ignored_gate(controller, gate)
+        .map(|why| format!("{why}: remove it"))
 }
 
 /// Each override has exactly one patch, one fluxgen can apply as `kubectl kustomize` would.

@@ -28,8 +28,8 @@ use serde_json::{Value, json};
 use crate::Component;
 
 pub use flags::{
-    DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, LOG_LEVELS, accepts_flag, default_concurrency,
-    default_requeue_dependency, feature_gate_for_flag, feature_gates, flag_name,
+    DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, LOG_LEVELS, Minor, accepts_flag, default_concurrency,
+    default_requeue_dependency, feature_gate_for_flag, feature_gates, flag_name, gate_since,
 };
 pub use profiles::{multitenant_profile, size_profile, type_profile};
 pub use releases::{OPERATOR_COMMIT, RELEASES};
