@@ -457,7 +457,7 @@ fn cluster(
 }
 
 /// Where a cluster's merged keys came from, to point errors at the right line.
-struct Place<'a> {
+pub(super) struct Place<'a> {
     defaults: &'a Node,
     entry: &'a Node,
     cluster: &'a str,
@@ -467,7 +467,7 @@ struct Place<'a> {
 impl Place<'_> {
     /// An error about `keys`, placed at the deepest of those keys that is written in the
     /// cluster's entry or else in `defaults` (a setting may be inherited or missing).
-    fn error(&self, keys: &[&str], message: String) -> ConfigError {
+    pub(super) fn error(&self, keys: &[&str], message: String) -> ConfigError {
         for depth in (1..=keys.len()).rev() {
             let written = &keys[..depth];
             if let Some(node) = self.entry.at_path(written.iter().copied()) {
@@ -523,6 +523,7 @@ fn check_settings(
 ) {
     check_tuning(settings, place, passed, errors);
     check_overrides(settings, place, errors);
+    super::versions::check_versions(settings, place, errors);
     for (keys, value) in [
         (&["path"][..], &settings.path),
         (&["instance", "sync", "path"][..], &settings.instance.sync.path),
@@ -621,7 +622,7 @@ fn check_tuning(
     let release = crate::facts::resolve_version(&settings.instance.distribution.version).release;
     for (controller, gates) in &tuning.feature_gates {
         for gate in gates.keys() {
-            if let Some(message) = gate_problem(release, *controller, gate) {
+            if let Some(message) = super::versions::gate_problem(release, *controller, gate) {
                 errors.push(place.error(&["tuning", "featureGates", controller.as_str(), gate], message));
             }
         }
@@ -659,45 +660,6 @@ fn check_tuning(
         Ok(()) => *passed = Some(tunings),
         Err(error) => errors.push(place.error(&["tuning"], error.to_string())),
     }
-}
-
-/// What is wrong with setting a feature gate through `tuning.featureGates` on a cluster
-/// pinned to `release`, if anything: a gate the controller does not know (it would exit at
-/// start-up), a gate it ignores, or `ObjectLevelWorkloadIdentity`, which the operator sets
-/// itself from `cluster.objectLevelWorkloadIdentity`.
-fn gate_problem(release: &crate::facts::Release, controller: Component, gate: &str) -> Option<String> {
-    if gate == "ObjectLevelWorkloadIdentity" && release.minor() >= (2, 7) {
-        return Some(format!(
-            "set `instance.cluster.objectLevelWorkloadIdentity` instead: for Flux 2.7 and later the operator \
-             appends `--feature-gates=ObjectLevelWorkloadIdentity=<that setting>` to {controller} and, only when \
-             it is true, grants the controllers the `serviceaccounts/token create` permission that workload \
-             identity needs (a gate set here wins on the flag but leaves that permission out)"
-        ));
-    }
-    let known: Vec<String> = release
-        .feature_gates(controller)
-        .iter()
-        .map(|g| (*g).to_owned())
-        .collect();
-    if !known.iter().any(|g| g == gate) {
-        let version = release.controller(controller).map_or("", |c| c.version());
-        let mut message = format!(
-            "{controller} {version} (Flux {}) has no feature gate `{gate}` (it would refuse to start)",
-            release.version
-        );
-        if let Some(since) = crate::facts::gate_since(controller, gate) {
-            message.push_str(&format!("; it arrives with Flux {}", since.version));
-        } else {
-            match did_you_mean(gate, &known) {
-                Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
-                None => message.push_str(&format!("; it knows {}", known.join(", "))),
-            }
-        }
-        return Some(message);
-    }
-    release
-        .ignored_gate(controller, gate)
-        .map(|why| format!("{why}: remove it"))
 }
 
 /// Each override has exactly one patch, one fluxgen can apply as `kubectl kustomize` would.

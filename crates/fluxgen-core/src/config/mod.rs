@@ -10,6 +10,7 @@ mod load;
 mod schema;
 mod settings;
 mod tuning;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -352,6 +352,7 @@ pub(crate) fn flux_instance(
         network_policy: wanted.cluster.network_policy,
         multitenant: wanted.cluster.multitenant,
         tenant_default_service_account: wanted.cluster.tenant_default_service_account.clone(),
+        object_level_workload_identity: wanted.cluster.object_level_workload_identity,
         ..ClusterSettings::default()
     };
     if cluster != ClusterSettings::default() {
@@ -381,7 +382,7 @@ pub(crate) fn flux_instance(
         interval: Some(wanted.sync.interval.0.as_str().into()),
         name: Some(wanted.sync.name.clone()),
         pull_secret: repository.pull_secret.clone(),
-        provider: None,
+        provider: wanted.sync.provider.map(|p| enum_text(&p)),
     });
     if !patches.is_empty() {
         instance.spec.kustomize = Some(KustomizeSettings { patches });

@@ -2,6 +2,7 @@
 //! and chart schemas, the real Flux manifests, and the real tools (`kubectl`, `yamllint`) that
 //! judge the output.
 
+pub mod cel;
 pub mod flux;
 pub mod kubectl;
 pub mod schema;

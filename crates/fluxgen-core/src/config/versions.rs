@@ -1,0 +1,99 @@
+//! Whether a cluster's settings fit the Flux release its `distribution.version` pins and the
+//! operator its `operator.version` installs: feature gates, workload identity, the sync
+//! provider.
+//!
+//! The facts come from [`crate::facts`] (the controllers' sources per Flux minor) and from the
+//! FluxInstance CRD of flux-operator v0.58.1 (`config/crd/bases/fluxcd.controlplane.io_fluxinstances.yaml`
+//! at commit 17c6aeaddd8dacd5fbd4dd9e1bfe23a0a59df1fb): its rules on `sync.provider`
+//! (`github` only for a GitRepository, `gcp` only for an OCIRepository or a Bucket) and the
+//! description of `cluster.objectLevelWorkloadIdentity` (Flux 2.6 and later); and from the
+//! operator's `internal/builder/workload_identity.go` (`ValidateAndApplyWorkloadIdentityConfig`):
+//! for Flux 2.6 it appends `--feature-gates=ObjectLevelWorkloadIdentity=true` when the setting
+//! is true, for 2.7 and later `--feature-gates=ObjectLevelWorkloadIdentity=<setting>` always,
+//! and whenever the setting is not true it removes the `serviceaccounts/token create` rule
+//! from the `crd-controller` ClusterRole.
+
+use super::load::{Place, did_you_mean};
+use super::{ConfigError, Settings, SyncProvider};
+use crate::Component;
+use crate::facts::{self, Release};
+
+/// Adds an error to `errors` for each setting that does not fit the pinned Flux release.
+pub(super) fn check_versions(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
+    let release = facts::resolve_version(&settings.instance.distribution.version).release;
+    if settings.instance.cluster.object_level_workload_identity.is_some() && release.minor() < (2, 6) {
+        errors.push(place.error(
+            &["instance", "cluster", "objectLevelWorkloadIdentity"],
+            format!(
+                "object-level workload identity needs Flux 2.6 or later (this cluster pins {}, resolved to {})",
+                settings.instance.distribution.version, release.version
+            ),
+        ));
+    }
+    if let Some(message) = settings
+        .instance
+        .sync
+        .provider
+        .and_then(|provider| sync_provider_problem(release, provider))
+    {
+        errors.push(place.error(&["instance", "sync", "provider"], message));
+    }
+}
+
+/// What is wrong with a sync provider for the GitRepository fluxgen's FluxInstance syncs, on
+/// `release`, if anything.
+fn sync_provider_problem(release: &Release, provider: SyncProvider) -> Option<String> {
+    match provider {
+        SyncProvider::Gcp => Some(
+            "sync.provider 'gcp' is only supported for OCIRepository and Bucket (the FluxInstance CRD's rule), and \
+             fluxgen syncs a GitRepository: use `generic` with a `repository.pullSecret`"
+                .to_owned(),
+        ),
+        SyncProvider::Aws if release.minor() < (2, 9) => Some(format!(
+            "a GitRepository authenticates with provider `aws` from Flux 2.9 on (this cluster runs {})",
+            release.version
+        )),
+        _ => None,
+    }
+}
+
+/// What is wrong with setting a feature gate through `tuning.featureGates` on a cluster
+/// pinned to `release`, if anything: a gate the controller does not know (it would exit at
+/// start-up), a gate it ignores, or `ObjectLevelWorkloadIdentity`, which the operator sets
+/// itself from `cluster.objectLevelWorkloadIdentity`.
+pub(super) fn gate_problem(release: &Release, controller: Component, gate: &str) -> Option<String> {
+    if gate == "ObjectLevelWorkloadIdentity" && release.minor() >= (2, 6) {
+        return Some(
+            "set `instance.cluster.objectLevelWorkloadIdentity` instead: the operator sets this gate on the \
+             controllers from that setting (for Flux 2.7 and later it always appends \
+             `--feature-gates=ObjectLevelWorkloadIdentity=<setting>`) and, unless it is true, removes the \
+             controllers' permission to create service account tokens, which workload identity needs: a gate set \
+             here wins on the flag but leaves that permission out"
+                .to_owned(),
+        );
+    }
+    let known: Vec<String> = release
+        .feature_gates(controller)
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect();
+    if !known.iter().any(|g| g == gate) {
+        let version = release.controller(controller).map_or("", |c| c.version());
+        let mut message = format!(
+            "{controller} {version} (Flux {}) has no feature gate `{gate}` (it would refuse to start)",
+            release.version
+        );
+        if let Some(since) = facts::gate_since(controller, gate) {
+            message.push_str(&format!("; it arrives with Flux {}", since.version));
+        } else {
+            match did_you_mean(gate, &known) {
+                Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
+                None => message.push_str(&format!("; it knows {}", known.join(", "))),
+            }
+        }
+        return Some(message);
+    }
+    release
+        .ignored_gate(controller, gate)
+        .map(|why| format!("{why}: remove it"))
+}
