@@ -538,7 +538,8 @@ fn model() -> impl Strategy<Value = Model> {
         "[a-z][a-z0-9-]{0,10}/[a-z][a-z0-9-]{0,10}",
         "[a-z][a-z0-9]{0,8}",
         prop::option::of(dns_label()),
-        (0u32..=2, 0u32..=60, 0u32..=9),
+        // Operators that ship every Flux version below (0.58.0 brought 2.9.4), or newer than fluxgen knows.
+        (0u32..=2, 58u32..=90, 0u32..=9),
         prop::sample::select(vec!["2.9.x", "2.8.x", "2.x", "2.9.4"]),
         mode(),
         components(),
@@ -703,16 +704,21 @@ fn check_model(model: &Model, cluster: &ClusterModel, tree: &Tree) -> Result<(),
     if cluster.phase < Phase::Instance {
         return Ok(());
     }
-    let spec = match model.mode_of(cluster) {
-        Mode::HelmRelease => parsed["flux-instance/app/helmrelease.yaml"]["spec"]["values"]["instance"].clone(),
-        Mode::Manifest => parsed["flux-instance/app/fluxinstance.yaml"]["spec"].clone(),
-    };
-    prop_assert_eq!(
-        spec,
+    let (spec, mut expected) = (
+        match model.mode_of(cluster) {
+            Mode::HelmRelease => parsed["flux-instance/app/helmrelease.yaml"]["spec"]["values"]["instance"].clone(),
+            Mode::Manifest => parsed["flux-instance/app/fluxinstance.yaml"]["spec"].clone(),
+        },
         model.instance_spec(cluster),
-        "the FluxInstance spec of {}",
-        cluster.name
     );
+    if model.mode_of(cluster) == Mode::HelmRelease {
+        // Unset, the chart would render `flux-operator-manifests:latest`: pinned to the operator.
+        expected["distribution"]["artifact"] = json!(format!(
+            "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:v{}",
+            model.operator_version
+        ));
+    }
+    prop_assert_eq!(spec, expected, "the FluxInstance spec of {}", cluster.name);
     if let Webhook::Secret(provider, _) | Webhook::External(provider, ..) = &model.webhook {
         let receiver = &parsed["flux-instance/app/receiver.yaml"];
         prop_assert_eq!(&receiver["spec"]["type"], &json!(provider));

@@ -101,8 +101,10 @@ const DIFFERENCES: &[Difference] = &[
     Difference {
         file: "flux-instance/app/helmrelease.yaml",
         pointer: "/spec/values/instance/distribution",
-        generated: r#"{"registry": "ghcr.io/fluxcd", "version": "2.x"}"#,
-        reason: "version and registry are required by the FluxInstance CRD; home-ops relies on the chart defaults, the same values",
+        generated: r#"{"artifact": "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:v0.58.1", "registry": "ghcr.io/fluxcd", "version": "2.x"}"#,
+        reason: "version and registry are required by the FluxInstance CRD; home-ops relies on the chart defaults, the same values; \
+                 the artifact is pinned to the operator release, where the chart's default, `flux-operator-manifests:latest`, \
+                 moves the cluster to new manifests outside Git",
     },
     Difference {
         file: "flux-instance/app/helmrelease.yaml",

@@ -1,6 +1,6 @@
 //! Whether a cluster's settings fit the Flux release its `distribution.version` pins and the
-//! operator its `operator.version` installs: feature gates, workload identity, the sync
-//! provider.
+//! operator its `operator.version` installs: the operator ships that Flux
+//! ([`facts::operator_ships`]), feature gates, workload identity, the sync provider.
 //!
 //! The facts come from [`crate::facts`] (the controllers' sources per Flux minor) and from the
 //! FluxInstance CRD of flux-operator v0.58.1 (`config/crd/bases/fluxcd.controlplane.io_fluxinstances.yaml`
@@ -27,6 +27,24 @@ pub(super) fn check_versions(settings: &Settings, place: &Place<'_>, errors: &mu
             format!(
                 "object-level workload identity needs Flux 2.6 or later (this cluster pins {}, resolved to {})",
                 settings.instance.distribution.version, release.version
+            ),
+        ));
+    }
+    if let Err(too_old) = facts::operator_ships(&settings.operator.version, &settings.instance.distribution.version) {
+        errors.push(place.error(
+            &["operator", "version"],
+            format!(
+                "operator {} ships no Flux release matching `{}` ({}): Flux {} arrived with operator {}; set \
+                 `operator.version` to {} or later",
+                settings.operator.version,
+                settings.instance.distribution.version,
+                too_old.newest_shipped.map_or_else(
+                    || "it ships none fluxgen knows".to_owned(),
+                    |v| format!("its newest is {v}")
+                ),
+                too_old.flux,
+                too_old.needed,
+                too_old.needed,
             ),
         ));
     }

@@ -240,6 +240,13 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
             resources.push("fluxinstance.yaml");
         }
         InstanceMode::Helmrelease => {
+            // Unset, the chart renders its default `flux-operator-manifests:latest`, which moves
+            // the cluster to new manifests outside Git: pin the operator release's own.
+            instance
+                .spec
+                .distribution
+                .artifact
+                .get_or_insert_with(|| crate::facts::pinned_artifact(&settings.operator.version));
             // Check the spec as a FluxInstance before it is folded into chart values.
             let violations = instance.violations();
             if !violations.is_empty() {

@@ -13,10 +13,13 @@
 //!   `v2.7.3`, `>=2.6.0 <2.8.0`, ...) runs, and the nearest one fluxgen knows.
 //! - The flags and feature gates each controller accepts ([`accepts_flag`],
 //!   [`feature_gates`]) and their defaults ([`default_concurrency`], ...).
+//! - Which operator release ships which Flux release ([`operator_ships`], [`SHIPPED_IN`]) and
+//!   the distribution artifact pinned to an operator release ([`pinned_artifact`]).
 //! - The operator's profiles: `cluster.type` ([`type_profile`]), `cluster.size`
 //!   ([`size_profile`]) and `cluster.multitenant` ([`multitenant_profile`]).
 
 mod flags;
+mod operator;
 mod profiles;
 mod releases;
 mod version;
@@ -31,6 +34,7 @@ pub use flags::{
     DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, LOG_LEVELS, Minor, accepts_flag, default_concurrency,
     default_requeue_dependency, feature_gate_for_flag, feature_gates, flag_name, gate_since,
 };
+pub use operator::{MANIFESTS_ARTIFACT, NEWEST_OPERATOR, OperatorTooOld, SHIPPED_IN, operator_ships, pinned_artifact};
 pub use profiles::{multitenant_profile, size_profile, type_profile};
 pub use releases::{OPERATOR_COMMIT, RELEASES};
 pub use version::{ResolvedVersion, resolve_version};
