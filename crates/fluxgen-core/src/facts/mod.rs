@@ -15,9 +15,12 @@
 //!   [`feature_gates`]) and their defaults ([`default_concurrency`], ...).
 //! - Which operator release ships which Flux release ([`operator_ships`], [`SHIPPED_IN`]) and
 //!   the distribution artifact pinned to an operator release ([`pinned_artifact`]).
+//! - The rest of the operator's build ([`template_patches`], [`gate_patches`],
+//!   [`shard_patches`]): argument rewrites, storage, sharding, the gates it adds.
 //! - The operator's profiles: `cluster.type` ([`type_profile`]), `cluster.size`
 //!   ([`size_profile`]) and `cluster.multitenant` ([`multitenant_profile`]).
 
+mod build;
 mod flags;
 mod operator;
 mod profiles;
@@ -30,6 +33,7 @@ use serde_json::{Value, json};
 
 use crate::Component;
 
+pub use build::{BuildOptions, events_address, gate_patches, shard_patches, sharded, template_patches};
 pub use flags::{
     DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, LOG_LEVELS, Minor, accepts_flag, default_concurrency,
     default_requeue_dependency, feature_gate_for_flag, feature_gates, flag_name, gate_since,
@@ -218,7 +222,7 @@ impl Release {
     }
 
     /// A minimal Deployment of a controller of this release: `apiVersion`, `kind`, `metadata`
-    /// (name, labels), the pod template's labels and security context, its `manager`
+    /// (name, labels), the selector (`app`), the pod template's labels and security context, its `manager`
     /// container (args, resources, volume mounts, security context) and its volumes; `None`
     /// when the release does not ship the controller. `explain` applies the operator's
     /// profiles and a FluxInstance's patches to it.
@@ -239,6 +243,7 @@ impl Release {
                 "labels": deployment_labels(component),
             },
             "spec": {
+                "selector": { "matchLabels": { "app": component.as_str() } },
                 "template": {
                     "metadata": { "labels": self.pod_labels(component) },
                     "spec": {
