@@ -345,7 +345,7 @@ impl Layers {
                 }
                 selected = KustomizePatch {
                     patch: patch.patch.clone(),
-                    target: None,
+                    target: Some(crate::PatchTarget::kind_name("Deployment", self.component.as_str())),
                 };
                 &selected
             }

@@ -4,6 +4,7 @@
 
 pub mod cel;
 pub mod flux;
+pub mod gotemplate;
 pub mod kubectl;
 pub mod schema;
 pub mod trees;
