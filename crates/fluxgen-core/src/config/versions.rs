@@ -48,6 +48,11 @@ pub(super) fn check_versions(settings: &Settings, place: &Place<'_>, errors: &mu
             ),
         ));
     }
+    for (index, raw) in settings.tuning.patches.iter().enumerate() {
+        if let Some(message) = raw_patch_problem(release, &crate::emit::components(settings), &raw.to_patch()) {
+            errors.push(place.error(&["tuning", "patches", &index.to_string(), "patch"], message));
+        }
+    }
     if let Some(message) = settings
         .instance
         .sync
@@ -114,4 +119,106 @@ pub(super) fn gate_problem(release: &Release, controller: Component, gate: &str)
     release
         .ignored_gate(controller, gate)
         .map(|why| format!("{why}: remove it"))
+}
+
+/// What is wrong with a raw JSON 6902 patch on `release`, if anything: an operation that
+/// addresses by index (`/spec/versions/<n>` of a CRD; `args`, `volumeMounts` or `volumes` of a
+/// controller) a place the release's objects do not have, or a CRD patch that selects no CRD of
+/// the release. Kustomize refuses the first (the operator's build fails) and skips the second
+/// (the patch silently does nothing). Strategic-merge patches and the other paths are not judged.
+fn raw_patch_problem(release: &Release, components: &[Component], patch: &crate::KustomizePatch) -> Option<String> {
+    let target = patch.target.as_ref()?;
+    let ops = crate::yaml::parse_value(&patch.patch).ok()?;
+    let paths: Vec<(&str, &str)> = ops
+        .as_array()?
+        .iter()
+        .filter_map(|op| Some((op.get("op")?.as_str()?, op.get("path")?.as_str()?)))
+        .collect();
+    let index_after =
+        |path: &str, prefix: &str| -> Option<usize> { path.strip_prefix(prefix)?.split('/').next()?.parse().ok() };
+    match target.kind.as_deref() {
+        Some("CustomResourceDefinition") => {
+            let selected: Vec<&facts::Crd> = release
+                .crds
+                .iter()
+                .filter(|crd| {
+                    let object = serde_json::json!({
+                        "apiVersion": "apiextensions.k8s.io/v1",
+                        "kind": "CustomResourceDefinition",
+                        "metadata": { "name": crd.name },
+                    });
+                    crate::patch::matches(target, &object).unwrap_or(false)
+                })
+                .collect();
+            if selected.is_empty() {
+                return Some(format!(
+                    "this CRD patch selects no CRD of Flux {} (the release the cluster pins), so it would silently do nothing",
+                    release.version
+                ));
+            }
+            for (_, path) in &paths {
+                let Some(index) = index_after(path, "/spec/versions/") else {
+                    continue;
+                };
+                for crd in &selected {
+                    if index >= crd.versions.len() {
+                        let served: Vec<String> = crd
+                            .versions
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| format!("{i}: {v}"))
+                            .collect();
+                        return Some(format!(
+                            "`{path}` does not exist in `{}` of Flux {}, which serves {} (by index: {}): the operator's \
+                             build fails on it; address the version you mean by its index in this release",
+                            crd.name,
+                            release.version,
+                            crd.versions.join(", "),
+                            served.join(", ")
+                        ));
+                    }
+                }
+            }
+            None
+        }
+        Some("Deployment") => {
+            const CONTAINER: &str = "/spec/template/spec/containers/0/";
+            for component in components {
+                let Some(deployment) = release.deployment(*component) else {
+                    continue;
+                };
+                if !crate::patch::matches(target, &deployment).unwrap_or(false) {
+                    continue;
+                }
+                for (op, path) in &paths {
+                    for (list, pointer) in [
+                        (format!("{CONTAINER}args/"), format!("{CONTAINER}args")),
+                        (format!("{CONTAINER}volumeMounts/"), format!("{CONTAINER}volumeMounts")),
+                        (
+                            "/spec/template/spec/volumes/".to_owned(),
+                            "/spec/template/spec/volumes".to_owned(),
+                        ),
+                    ] {
+                        let Some(index) = index_after(path, &list) else {
+                            continue;
+                        };
+                        let len = deployment
+                            .pointer(&pointer)
+                            .and_then(serde_json::Value::as_array)
+                            .map_or(0, Vec::len);
+                        let fits = if *op == "add" { index <= len } else { index < len };
+                        if !fits {
+                            return Some(format!(
+                                "`{op} {path}` does not apply to {component} of Flux {}, whose list has {len} entries: \
+                                 the operator's build fails on it (append with `/-` instead of an index)",
+                                release.version
+                            ));
+                        }
+                    }
+                }
+            }
+            None
+        }
+        _ => None,
+    }
 }
