@@ -156,6 +156,13 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         shards: sharding.map_or(&[], |s| s.shards.as_slice()),
         object_level_workload_identity: wanted.object_level_workload_identity == Some(true),
     };
+    if !components.contains(&Component::NotificationController) {
+        notes.push(
+            "notification-controller is not a component: the operator sets `--events-addr=` (empty) on the other \
+             controllers, which then send no events"
+                .to_owned(),
+        );
+    }
     let mut operator: Vec<(KustomizePatch, String)> = facts::template_patches(&build)
         .into_iter()
         .map(|(patch, label)| (patch, label.to_owned()))
