@@ -512,6 +512,28 @@ fn a_raw_patch_that_does_not_apply_to_the_pinned_release_is_refused() {
         "{error}"
     );
 
+    // A flag the pinned release removed.
+    let autologin = "        - target: { kind: Deployment, name: image-reflector-controller }\n          \
+                     patch: |\n            - op: add\n              path: /spec/template/spec/containers/0/args/-\n              \
+                     value: --aws-autologin-for-ecr=true\n";
+    let text = |version: &str| {
+        format!(
+            "repository: {{ url: ssh://git@github.com/example/fleet }}\nclusters:\n  edge:\n    instance:\n      \
+             distribution: {{ version: \"{version}\" }}\n      components: [source-controller, kustomize-controller, \
+             image-reflector-controller, image-automation-controller]\n    tuning:\n      patches:\n{autologin}"
+        )
+    };
+    fluxgen_core::Config::from_yaml(&text("2.6.x"), fluxgen_core::Origin::BuiltIn).unwrap_or_else(|e| panic!("{e}"));
+    let error = fluxgen_core::Config::from_yaml(&text("2.7.x"), fluxgen_core::Origin::BuiltIn)
+        .expect_err("image-reflector-controller v1.0.0 removed the flag")
+        .to_string();
+    assert!(
+        error.contains(
+            "`--aws-autologin-for-ecr=true` would make image-reflector-controller of Flux v2.7.5 refuse to start"
+        ),
+        "{error}"
+    );
+
     // kubectl kustomize agrees, on the real CRDs of each release.
     let Some(kubectl) = kubectl() else { return };
     let patch = KustomizePatch {

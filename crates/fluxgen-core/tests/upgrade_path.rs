@@ -13,7 +13,8 @@ use fluxgen_core::doctor::Code;
 use fluxgen_core::{Config, ImportOptions, Origin, runbook};
 
 /// The single-cluster repository (Flux v2.5.1, a `flux-manifests` OCIRepository at v1beta2),
-/// with a helm-controller gate patch added, imported, and pinned to `version`.
+/// with a helm-controller gate patch and an image-reflector-controller flag patch added,
+/// imported, and pinned to `version`.
 fn repository(version: &str) -> (tempfile::TempDir, Config) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/repos/single-cluster");
@@ -22,7 +23,9 @@ fn repository(version: &str) -> (tempfile::TempDir, Config) {
     let text = fs::read_to_string(&file).expect("the flux Kustomization");
     let gate = "    - patch: |\n        - op: add\n          path: /spec/template/spec/containers/0/args/-\n          \
                 value: --feature-gates=AdoptLegacyReleases=false\n      target:\n        kind: Deployment\n        \
-                name: helm-controller\n";
+                name: helm-controller\n    - patch: |\n        - op: add\n          path: /spec/template/spec/containers/0/args/-\n          \
+                value: --aws-autologin-for-ecr=true\n      target:\n        kind: Deployment\n        \
+                name: image-reflector-controller\n";
     let at = text.find("  patches:\n").expect("patches") + "  patches:\n".len();
     fs::write(&file, format!("{}{gate}{}", &text[..at], &text[at..])).expect("writing");
     let scanned = fluxgen_core::scan(dir.path()).expect("a scan");
@@ -59,9 +62,17 @@ fn three_minors_ahead_gets_the_path_with_what_each_step_changes() {
         steps,
         [
             "1. 2.5 → v2.6.4: nothing this repository uses changes.",
-            "2. 2.6 → v2.7.5: nothing this repository uses changes.",
+            "2. 2.6 → v2.7.5:",
             "3. 2.7 → v2.8.8:",
         ]
+    );
+    // image-reflector-controller v1.0.0 (Flux 2.7) removed the auto-login flags.
+    let second = &section[section.find("2. 2.6 → v2.7.5:").expect("step 2")..section.find("3. 2.7").expect("step 3")];
+    assert!(
+        second.contains(
+            "the patches pass `--aws-autologin-for-ecr` to image-reflector-controller, which would refuse to start"
+        ),
+        "{second}"
     );
     // Flux 2.8 serves OCIRepository v1 only; helm-controller v1.5.0 ignores AdoptLegacyReleases.
     let last = &section[section.find("3. 2.7 → v2.8.8:").expect("step 3")..];

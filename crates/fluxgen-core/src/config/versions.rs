@@ -123,8 +123,8 @@ pub(super) fn gate_problem(release: &Release, controller: Component, gate: &str)
 
 /// What is wrong with a raw JSON 6902 patch on `release`, if anything: an operation that
 /// addresses by index (`/spec/versions/<n>` of a CRD; `args`, `volumeMounts` or `volumes` of a
-/// controller) a place the release's objects do not have, or a CRD patch that selects no CRD of
-/// the release. Kustomize refuses the first (the operator's build fails) and skips the second
+/// controller) a place the release's objects do not have, a flag the release's controller no
+/// longer accepts, or a CRD patch that selects no CRD of the release. Kustomize refuses the first (the operator's build fails) and skips the second
 /// (the patch silently does nothing). Strategic-merge patches and the other paths are not judged.
 fn raw_patch_problem(release: &Release, components: &[Component], patch: &crate::KustomizePatch) -> Option<String> {
     let target = patch.target.as_ref()?;
@@ -189,6 +189,17 @@ fn raw_patch_problem(release: &Release, components: &[Component], patch: &crate:
                 };
                 if !crate::patch::matches(target, &deployment).unwrap_or(false) {
                     continue;
+                }
+                for value in ops.as_array()?.iter().filter_map(|op| op.get("value")?.as_str()) {
+                    if let Some(why) = release
+                        .removed_flag(*component, value)
+                        .filter(|_| value.starts_with("--"))
+                    {
+                        return Some(format!(
+                            "`{value}` would make {component} of Flux {} refuse to start: {why}",
+                            release.version
+                        ));
+                    }
                 }
                 for (op, path) in &paths {
                     for (list, pointer) in [

@@ -9,7 +9,9 @@
 //! - `StrictPostBuildSubstitutions`, on by default from kustomize-controller v1.9 (Flux 2.9), when
 //!   the repository substitutes `${VAR}` without a default;
 //! - feature gates its controller patches set that the step's controller does not know, or
-//!   ignores (`AdoptLegacyReleases` from helm-controller v1.5.0, Flux 2.8).
+//!   ignores (`AdoptLegacyReleases` from helm-controller v1.5.0, Flux 2.8), and flags they pass
+//!   that the step's controller no longer accepts (image-reflector-controller's auto-login flags,
+//!   removed in Flux 2.7).
 
 use super::risks::Context;
 use super::{Code, Finding, Severity};
@@ -113,7 +115,7 @@ pub(crate) fn path(
         .iter()
         .filter(|(file, _)| scope.contains(file))
         .any(|(_, uses)| uses.iter().any(|u| !u.has_default));
-    let gates_set: Vec<(crate::Component, String)> = patch_gates(repository, scope);
+    let (gates_set, flags_set) = patch_settings(repository, scope);
     let mut steps = Vec::new();
     for minor in from_minor + 1..=target.number.1 {
         let Some(release) = release_of((major, minor)) else {
@@ -174,6 +176,15 @@ pub(crate) fn path(
                 changes.push(format!("the patches set `{gate}` on {component}: {why}"));
             }
         }
+        for (component, flag) in &flags_set {
+            if let Some(why) = release.removed_flag(*component, flag)
+                && previous.is_none_or(|p| p.removed_flag(*component, flag).is_none())
+            {
+                changes.push(format!(
+                    "the patches pass `--{flag}` to {component}, which would refuse to start: {why}"
+                ));
+            }
+        }
         steps.push(UpgradeStep {
             from: format!("{major}.{}", minor - 1),
             to: release.version.to_owned(),
@@ -183,8 +194,12 @@ pub(crate) fn path(
     steps
 }
 
-/// The feature gates the cluster's current controller patches set, per controller.
-fn patch_gates(repository: &Repository, scope: &ClusterScope) -> Vec<(crate::Component, String)> {
+/// A gate or flag (bare name) a patch sets on a controller.
+type Setting = (crate::Component, String);
+
+/// The feature gates and the flags (bare names) the cluster's current controller patches set,
+/// per controller.
+fn patch_settings(repository: &Repository, scope: &ClusterScope) -> (Vec<Setting>, Vec<Setting>) {
     let patches = scope
         .bootstraps
         .iter()
@@ -195,7 +210,12 @@ fn patch_gates(repository: &Repository, scope: &ClusterScope) -> Vec<(crate::Com
                 .iter()
                 .flat_map(|&i| &repository.kustomizations[i].patches),
         );
-    let mut gates = Vec::new();
+    let (mut gates, mut flags) = (Vec::new(), Vec::new());
+    let push = |list: &mut Vec<Setting>, component: crate::Component, name: String| {
+        if !list.contains(&(component, name.clone())) {
+            list.push((component, name));
+        }
+    };
     for patch in patches {
         let targeted: Vec<crate::Component> = crate::Component::ALL
             .into_iter()
@@ -207,20 +227,25 @@ fn patch_gates(repository: &Repository, scope: &ClusterScope) -> Vec<(crate::Com
             })
             .collect();
         for line in patch.patch.lines() {
-            let Some((_, list)) = line.split_once("--feature-gates=") else {
-                continue;
-            };
-            for pair in list.trim().trim_matches(['"', '\'']).split(',') {
-                let gate = pair.split_once('=').map_or(pair, |(g, _)| g).trim().to_owned();
-                for component in &targeted {
-                    if !gates.contains(&(*component, gate.clone())) {
-                        gates.push((*component, gate.clone()));
+            let Some(at) = line.find("--") else { continue };
+            let arg = line[at..].trim().trim_matches(['"', '\'']);
+            let name = facts::flag_name(arg).to_owned();
+            if name == "feature-gates" {
+                let list = arg.split_once('=').map_or("", |(_, list)| list);
+                for pair in list.split(',') {
+                    let gate = pair.split_once('=').map_or(pair, |(g, _)| g).trim().to_owned();
+                    for component in &targeted {
+                        push(&mut gates, *component, gate.clone());
                     }
+                }
+            } else {
+                for component in &targeted {
+                    push(&mut flags, *component, name.clone());
                 }
             }
         }
     }
-    gates
+    (gates, flags)
 }
 
 /// The finding: the cluster runs Flux more than one minor below what it is configured to run.

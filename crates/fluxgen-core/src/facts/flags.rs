@@ -36,6 +36,11 @@
 //! - image-automation-controller has `GitShallowClone` (on by default) in every minor here.
 //! - helm-controller's `AdoptLegacyReleases` is still parsed but ignored, with a warning, from
 //!   helm-controller v1.5.0 (Flux 2.8) on (`internal/features/features.go` at v1.5.0).
+//! - The only flags removed between 2.4 and 2.9 are image-reflector-controller's cloud auto-login
+//!   flags (`--aws-autologin-for-ecr`, `--azure-autologin-for-acr`, `--gcp-autologin-for-gcr`), in
+//!   v1.0.0 (Flux 2.7; its `CHANGELOG.md`, "The auto-login flags for cloud providers have been
+//!   removed"): every other flag a `main.go` stopped binding moved into a `fluxcd/pkg` options
+//!   struct the controller binds (checked against that module at the version its `go.mod` pins).
 
 use crate::Component::{
     self, HelmController, ImageAutomationController, ImageReflectorController, KustomizeController,
@@ -140,6 +145,31 @@ const GATES: &[(Component, &str, Minor)] = &[
     (SourceWatcher, "DirectSourceFetch", (2, 8)),
 ];
 
+/// Flags a controller stopped accepting, from a Flux minor on, and why: the flags of each
+/// controller's `main.go` that the next minor's `main.go` no longer binds, less those that moved
+/// into a `fluxcd/pkg` options struct the controller binds instead (source-controller's storage
+/// and artifact flags to `artifact`, `--default-service-account` to `auth`, both in 2.7).
+const REMOVED_FLAGS: &[(Component, &str, Minor, &str)] = &[
+    (
+        ImageReflectorController,
+        "aws-autologin-for-ecr",
+        (2, 7),
+        "image-reflector-controller v1.0.0 (Flux 2.7) removed the cloud auto-login flags: set `.spec.provider` on the ImageRepository",
+    ),
+    (
+        ImageReflectorController,
+        "azure-autologin-for-acr",
+        (2, 7),
+        "image-reflector-controller v1.0.0 (Flux 2.7) removed the cloud auto-login flags: set `.spec.provider` on the ImageRepository",
+    ),
+    (
+        ImageReflectorController,
+        "gcp-autologin-for-gcr",
+        (2, 7),
+        "image-reflector-controller v1.0.0 (Flux 2.7) removed the cloud auto-login flags: set `.spec.provider` on the ImageRepository",
+    ),
+];
+
 /// Gates a controller still parses but ignores, from a Flux minor on, and why.
 const IGNORED_GATES: &[(Component, &str, Minor, &str)] = &[(
     HelmController,
@@ -228,6 +258,23 @@ impl Release {
             .collect();
         gates.sort_unstable();
         gates
+    }
+
+    /// Why this release's controller no longer accepts a flag an earlier release's did, when
+    /// it does not (`--aws-autologin-for-ecr` on image-reflector-controller from Flux 2.7).
+    ///
+    /// ```
+    /// use fluxgen_core::{Component, facts};
+    /// let v2_6 = facts::RELEASES.iter().find(|r| r.minor() == (2, 6)).unwrap();
+    /// assert!(v2_6.removed_flag(Component::ImageReflectorController, "--aws-autologin-for-ecr=true").is_none());
+    /// assert!(facts::latest().removed_flag(Component::ImageReflectorController, "--aws-autologin-for-ecr=true").is_some());
+    /// ```
+    pub fn removed_flag(&self, component: Component, flag: &str) -> Option<&'static str> {
+        let name = flag_name(flag);
+        REMOVED_FLAGS
+            .iter()
+            .find(|(c, removed, since, _)| *c == component && *removed == name && self.minor() >= *since)
+            .map(|(_, _, _, why)| *why)
     }
 
     /// Why this release's controller ignores a gate it still parses, when it does
