@@ -49,7 +49,7 @@ fn table(explanation: &Explanation) -> String {
     }
     for report in &explanation.controllers {
         out.push('\n');
-        out.push_str(&format!("{} {}\n", report.controller, report.version));
+        out.push_str(&format!("{} {}\n", report.deployment, report.version));
         let args: Vec<(String, String)> = report
             .args
             .iter()
@@ -76,6 +76,15 @@ fn table(explanation: &Explanation) -> String {
         section(&mut out, "feature gates", &pairs(&report.feature_gates, "="));
         section(&mut out, "resources", &pairs(&report.resources, ": "));
         section(&mut out, "volumes", &pairs(&report.volumes, ": "));
+    }
+    if !explanation.raw_patches.is_empty() {
+        out.push_str("\nraw patches (tuning.patches, applied last, in this order)\n");
+        for (index, patch) in explanation.raw_patches.iter().enumerate() {
+            out.push_str(&format!("  patch #{}\n", index + 1));
+            for line in patch.lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
     }
     out
 }

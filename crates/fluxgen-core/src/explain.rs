@@ -1,8 +1,13 @@
-//! What each Flux controller finally runs with: the Deployments of the Flux release the cluster
-//! pins (`distribution.version`, resolved to the minor fluxgen knows), then the operator's
-//! profiles (`cluster.type`, `cluster.size`, `cluster.multitenant`, applied before user
-//! patches, in the operator's order), then the cluster's tunings, each setting with the layer
-//! that set it.
+//! What each Flux controller finally runs with, built as the Flux Operator builds it
+//! ([`crate::facts::template_patches`] and the modules it cites): the Deployments of the Flux
+//! release the cluster pins (`distribution.version`, resolved to the minor fluxgen knows); the
+//! operator's argument rewrites (`--events-addr` from the namespace and cluster domain, empty
+//! without notification-controller; `--watch-all-namespaces=true`; `--log-level=info`;
+//! `--storage-adv-addr`), the storage volume and the shard exclusion; then its profiles
+//! (`cluster.type`, `cluster.size`, `cluster.multitenant`), the gates it adds
+//! (`ExternalArtifact` with source-watcher, `ObjectLevelWorkloadIdentity`), and the cluster's
+//! own patches (tunings and raw patches), each setting with the layer that set it. Each shard of
+//! `sharding` is listed as its own Deployment, with the same patches.
 
 use std::collections::BTreeMap;
 
@@ -28,8 +33,12 @@ pub struct Explanation {
     /// release, a component the release does not ship.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// The effective settings of each controller the cluster runs.
+    /// The effective settings of each controller the cluster runs, then of each shard's.
     pub controllers: Vec<ControllerReport>,
+    /// The raw patches of `tuning.patches`, as the FluxInstance carries them (target, then the
+    /// patch text), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub raw_patches: Vec<String>,
 }
 
 /// The Flux release `explain` used.
@@ -51,6 +60,11 @@ pub struct FluxRelease {
 pub struct ControllerReport {
     /// The controller.
     pub controller: Component,
+    /// The Deployment's name: the controller's, or `<controller>-<shard>` for a shard.
+    pub deployment: String,
+    /// The shard, for a shard's Deployment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// The controller's version in that Flux release (its image tag, `v1.7.3`).
     pub version: String,
     /// Effective arguments, one per flag, after last-one-wins resolution (feature gates
@@ -125,7 +139,34 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
 
     let wanted = &settings.instance.cluster;
     let mut profiles = Vec::new();
-    let mut operator: Vec<(KustomizePatch, String)> = Vec::new();
+    let sharding = settings.instance.sharding.as_ref();
+    let build = facts::BuildOptions {
+        release,
+        namespace: &settings.namespace,
+        cluster_domain: wanted
+            .domain
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .unwrap_or("cluster.local"),
+        components: &components,
+        storage: settings.instance.storage.is_some(),
+        sharding_key: sharding
+            .and_then(|s| s.key.as_deref())
+            .unwrap_or("sharding.fluxcd.io/key"),
+        shards: sharding.map_or(&[], |s| s.shards.as_slice()),
+        object_level_workload_identity: wanted.object_level_workload_identity == Some(true),
+    };
+    if !components.contains(&Component::NotificationController) {
+        notes.push(
+            "notification-controller is not a component: the operator sets `--events-addr=` (empty) on the other \
+             controllers, which then send no events"
+                .to_owned(),
+        );
+    }
+    let mut operator: Vec<(KustomizePatch, String)> = facts::template_patches(&build)
+        .into_iter()
+        .map(|(patch, label)| (patch, label.to_owned()))
+        .collect();
     if let Some(kind) = wanted.kind.map(|k| crate::emit::enum_text(&k)) {
         let profile = facts::type_profile(&kind);
         if !profile.is_empty() {
@@ -163,6 +204,11 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
                 .map(|p| (p, MULTITENANT.to_owned())),
         );
     }
+    operator.extend(
+        facts::gate_patches(&build)
+            .into_iter()
+            .map(|(patch, label)| (patch, label.to_owned())),
+    );
 
     let mut controllers = Vec::new();
     for component in &components {
@@ -179,6 +225,52 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         })?;
         controllers.push(report);
     }
+    for shard in build.shards {
+        for component in &components {
+            let (Some(mut layers), Some(own)) = (
+                Layers::new(release, *component, &flux_default),
+                facts::shard_patches(&build, *component, shard),
+            ) else {
+                continue;
+            };
+            layers.shard(shard);
+            let label = format!("spec.sharding shard {shard} (the operator's build)");
+            for patch in &own {
+                layers
+                    .apply(patch, &|_| label.clone())
+                    .map_err(|reason| Error::Explain {
+                        cluster: cluster.to_owned(),
+                        reason,
+                    })?;
+            }
+            let report = report(layers, &operator, &patches, &tunings).map_err(|reason| Error::Explain {
+                cluster: cluster.to_owned(),
+                reason,
+            })?;
+            controllers.push(report);
+        }
+    }
+    let raw_patches = settings
+        .tuning
+        .patches
+        .iter()
+        .map(|raw| {
+            let target = &raw.target;
+            let mut selects = vec![format!("kind: {}", target.kind)];
+            for (key, value) in [
+                ("name", &target.name),
+                ("group", &target.group),
+                ("version", &target.version),
+                ("labelSelector", &target.label_selector),
+                ("annotationSelector", &target.annotation_selector),
+            ] {
+                if let Some(value) = value {
+                    selects.push(format!("{key}: {value}"));
+                }
+            }
+            format!("target {{{}}}\n{}", selects.join(", "), raw.patch.trim_end())
+        })
+        .collect();
     Ok(Explanation {
         flux: FluxRelease {
             requested: resolved.requested,
@@ -189,12 +281,16 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         profiles,
         notes,
         controllers,
+        raw_patches,
     })
 }
 
 /// Where each value of a Deployment came from, kept while patches are applied in order.
 struct Layers {
     component: Component,
+    /// The Deployment's name once built (`<controller>-<shard>` for a shard).
+    name: String,
+    shard: Option<String>,
     version: &'static str,
     deployment: Value,
     args: Vec<String>,
@@ -221,6 +317,8 @@ impl Layers {
             .collect();
         Some(Self {
             component,
+            name: component.as_str().to_owned(),
+            shard: None,
             version,
             deployment,
             args,
@@ -230,8 +328,36 @@ impl Layers {
         })
     }
 
-    /// Applies one patch and credits what changed to `label(change)`.
+    /// Makes this the Deployment of a shard: named `<controller>-<shard>` and annotated
+    /// `sharding.fluxcd.io/role: shard`, as the shard's kustomization makes it.
+    fn shard(&mut self, shard: &str) {
+        self.name = format!("{}-{shard}", self.component);
+        self.shard = Some(shard.to_owned());
+        self.deployment["metadata"]["annotations"] = serde_json::json!({ "sharding.fluxcd.io/role": "shard" });
+    }
+
+    /// Applies one patch and credits what changed to `label(change)`. A shard's Deployment is
+    /// selected by its name or by its controller's, as kustomize matches a renamed object by
+    /// its original name too.
     fn apply(&mut self, patch: &KustomizePatch, label: &dyn Fn(Change<'_>) -> String) -> Result<(), String> {
+        let selected;
+        let patch = match (&self.shard, &patch.target) {
+            (Some(_), Some(target)) => {
+                let mut renamed = self.deployment.clone();
+                renamed["metadata"]["name"] = serde_json::json!(self.name);
+                let matches = patch::matches(target, &self.deployment).map_err(|e| e.to_string())?
+                    || patch::matches(target, &renamed).map_err(|e| e.to_string())?;
+                if !matches {
+                    return Ok(());
+                }
+                selected = KustomizePatch {
+                    patch: patch.patch.clone(),
+                    target: Some(crate::PatchTarget::kind_name("Deployment", self.component.as_str())),
+                };
+                &selected
+            }
+            _ => patch,
+        };
         if !patch::apply(&mut self.deployment, patch).map_err(|e| e.to_string())? {
             return Ok(());
         }
@@ -312,6 +438,8 @@ fn report(
     };
     Ok(ControllerReport {
         controller: component,
+        deployment: layers.name.clone(),
+        shard: layers.shard.clone(),
         version: layers.version.to_owned(),
         args,
         feature_gates,
@@ -406,6 +534,8 @@ fn resolve(component: Component, args: &[String], sources: &[String]) -> (Vec<Ef
             "--requeue-dependency",
             facts::default_requeue_dependency(component).map(str::to_owned),
         ),
+        ("--kube-api-qps", Some(facts::DEFAULT_KUBE_API_QPS.to_string())),
+        ("--kube-api-burst", Some(facts::DEFAULT_KUBE_API_BURST.to_string())),
     ];
     for (flag, default) in implicit {
         let Some(value) = default else { continue };

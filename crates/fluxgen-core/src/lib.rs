@@ -97,6 +97,12 @@
 //! cutover deletes `gotk-components.yaml` and `gotk-sync.yaml` and their lines
 //! ([`CutoverSteps::unlists`]) and never adds a `<path>/kustomization.yaml`.
 //!
+//! A cluster whose install runs Flux more than one minor below its `distribution.version`
+//! gets `upgrade-path`, and its runbook the minor-by-minor path ([`doctor::UpgradeStep`]):
+//! for each step, the API versions the repository's objects use that the step's CRDs no longer
+//! serve ([`facts::Release::crd`]), `StrictPostBuildSubstitutions` in 2.9, and the gates its
+//! controller patches set that the step's controllers do not know or ignore.
+//!
 //! ## Overrides
 //!
 //! `overrides` in `fluxgen.yaml` ([`config::Override`]) change any emitted object without

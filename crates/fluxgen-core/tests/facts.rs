@@ -424,3 +424,135 @@ fn kubectl_kustomize_refuses_what_the_engine_refuses() {
         "kubectl said: {error}"
     );
 }
+
+#[test]
+fn every_release_s_crds_are_its_real_crds() {
+    for release in facts::RELEASES {
+        let dir = support::shared_dir().join("flux-manifests").join(release.version);
+        let mut real: Vec<(String, String, Vec<String>)> = Vec::new();
+        for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let text = fs::read_to_string(entry.expect("an entry").path()).expect("a manifest");
+            for crd in support::documents(&text)
+                .expect("YAML")
+                .iter()
+                .filter(|d| d["kind"] == "CustomResourceDefinition")
+            {
+                let versions = crd["spec"]["versions"].as_array().expect("versions");
+                assert!(
+                    versions.iter().all(|v| v["served"] == true),
+                    "{}",
+                    crd["metadata"]["name"]
+                );
+                real.push((
+                    crd["metadata"]["name"].as_str().expect("a name").to_owned(),
+                    crd["spec"]["names"]["kind"].as_str().expect("a kind").to_owned(),
+                    versions
+                        .iter()
+                        .map(|v| v["name"].as_str().expect("a version").to_owned())
+                        .collect(),
+                ));
+            }
+        }
+        real.sort();
+        let known: Vec<(String, String, Vec<String>)> = release
+            .crds
+            .iter()
+            .map(|c| {
+                (
+                    c.name.to_owned(),
+                    c.kind.to_owned(),
+                    c.versions.iter().map(|v| (*v).to_owned()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(known, real, "{}", release.version);
+    }
+}
+
+/// A config pinned to `version` with one raw patch (YAML, indented as a `tuning.patches` item).
+fn with_raw_patch(version: &str, patch: &str) -> Result<fluxgen_core::Config, String> {
+    let text = format!(
+        "repository: {{ url: ssh://git@github.com/example/fleet }}\nclusters:\n  edge:\n    instance:\n      \
+         distribution: {{ version: \"{version}\" }}\n    tuning:\n      patches:\n{patch}"
+    );
+    fluxgen_core::Config::from_yaml(&text, fluxgen_core::Origin::BuiltIn).map_err(|e| e.to_string())
+}
+
+const ALERTS_BY_INDEX: &str = "        - target: { kind: CustomResourceDefinition, name: alerts.notification.toolkit.fluxcd.io }\n          \
+    patch: |\n            - op: add\n              path: /spec/versions/2/schema/openAPIV3Schema/properties/spec/properties/eventSources/items/properties/kind/enum/-\n              \
+    value: Bucket\n";
+
+#[test]
+fn a_raw_patch_that_does_not_apply_to_the_pinned_release_is_refused() {
+    // Flux 2.6's Alert CRD has three versions, 2.9's one: the same patch stops applying.
+    with_raw_patch("2.6.x", ALERTS_BY_INDEX).unwrap_or_else(|e| panic!("{e}"));
+    let error = with_raw_patch("2.9.x", ALERTS_BY_INDEX).expect_err("2.9's Alert CRD has one version");
+    assert!(
+        error.contains("tuning.patches[0].patch")
+            && error.contains("does not exist in `alerts.notification.toolkit.fluxcd.io` of Flux v2.9.4, which serves v1beta3 (by index: 0: v1beta3)"),
+        "{error}"
+    );
+    // A CRD the release does not have.
+    let missing = ALERTS_BY_INDEX
+        .replace(
+            "alerts.notification.toolkit.fluxcd.io",
+            "artifactgenerators.source.extensions.fluxcd.io",
+        )
+        .replace("/spec/versions/2/", "/spec/versions/0/");
+    let error = with_raw_patch("2.6.x", &missing).expect_err("2.6 has no ArtifactGenerator");
+    assert!(error.contains("selects no CRD of Flux v2.6.4"), "{error}");
+    with_raw_patch("2.7.x", &missing).unwrap_or_else(|e| panic!("{e}"));
+    // An argument addressed by index beyond the Deployment's.
+    let arg = "        - target: { kind: Deployment, name: notification-controller }\n          \
+               patch: |\n            - op: replace\n              path: /spec/template/spec/containers/0/args/4\n              \
+               value: --log-level=debug\n";
+    let error = with_raw_patch("2.9.x", arg).expect_err("notification-controller has four args");
+    assert!(
+        error.contains("does not apply to notification-controller of Flux v2.9.4, whose list has 4 entries"),
+        "{error}"
+    );
+
+    // A flag the pinned release removed.
+    let autologin = "        - target: { kind: Deployment, name: image-reflector-controller }\n          \
+                     patch: |\n            - op: add\n              path: /spec/template/spec/containers/0/args/-\n              \
+                     value: --aws-autologin-for-ecr=true\n";
+    let text = |version: &str| {
+        format!(
+            "repository: {{ url: ssh://git@github.com/example/fleet }}\nclusters:\n  edge:\n    instance:\n      \
+             distribution: {{ version: \"{version}\" }}\n      components: [source-controller, kustomize-controller, \
+             image-reflector-controller, image-automation-controller]\n    tuning:\n      patches:\n{autologin}"
+        )
+    };
+    fluxgen_core::Config::from_yaml(&text("2.6.x"), fluxgen_core::Origin::BuiltIn).unwrap_or_else(|e| panic!("{e}"));
+    let error = fluxgen_core::Config::from_yaml(&text("2.7.x"), fluxgen_core::Origin::BuiltIn)
+        .expect_err("image-reflector-controller v1.0.0 removed the flag")
+        .to_string();
+    assert!(
+        error.contains(
+            "`--aws-autologin-for-ecr=true` would make image-reflector-controller of Flux v2.7.5 refuse to start"
+        ),
+        "{error}"
+    );
+
+    // kubectl kustomize agrees, on the real CRDs of each release.
+    let Some(kubectl) = kubectl() else { return };
+    let patch = KustomizePatch {
+        patch: "- op: add\n  path: /spec/versions/2/schema/openAPIV3Schema/properties/spec/properties/eventSources/items/properties/kind/enum/-\n  value: Bucket\n".to_owned(),
+        target: Some(PatchTarget::kind_name("CustomResourceDefinition", "alerts.notification.toolkit.fluxcd.io")),
+    };
+    for (version, applies) in [("v2.6.4", true), ("v2.9.4", false)] {
+        let text = fs::read_to_string(
+            support::shared_dir()
+                .join("flux-manifests")
+                .join(version)
+                .join("notification-controller.yaml"),
+        )
+        .expect("the notification-controller manifests");
+        let built = flux::kustomize(
+            &kubectl,
+            &[("notification-controller.yaml".to_owned(), text)],
+            std::slice::from_ref(&patch),
+        );
+        assert_eq!(built.is_ok(), applies, "{version}: {built:?}");
+    }
+}

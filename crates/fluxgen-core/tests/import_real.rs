@@ -284,12 +284,15 @@ fn effective_controller_settings_equal_the_gotk_patches() {
 }
 
 /// A GOTK repository whose `flux` Kustomization sets flags twice, partly, and with flags
-/// fluxgen has no key for.
+/// fluxgen has no key for. It installs Flux 2.8, the first minor whose controllers have every
+/// gate and flag it sets (`DefaultToRetryOnFailure` from helm-controller v1.5.0,
+/// `--sops-age-secret` and `--watch-configs-label-selector` from 2.7), but the deliberately
+/// unknown `NotAGate`.
 const TANGLED_FLUX: &str = r#"---
 apiVersion: source.toolkit.fluxcd.io/v1beta2
 kind: OCIRepository
 metadata: {name: flux-manifests, namespace: flux-system}
-spec: {interval: 10m, url: oci://ghcr.io/fluxcd/flux-manifests, ref: {tag: v2.5.1}}
+spec: {interval: 10m, url: oci://ghcr.io/fluxcd/flux-manifests, ref: {tag: v2.8.8}}
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -397,7 +400,7 @@ fn a_tangled_repository_keeps_the_last_values_and_the_effect() {
     let files = [
         (
             "kubernetes/bootstrap/kustomization.yaml",
-            "resources: [\"https://github.com/fluxcd/flux2/releases/download/v2.5.1/install.yaml\"]\n",
+            "resources: [\"https://github.com/fluxcd/flux2/releases/download/v2.8.8/install.yaml\"]\n",
         ),
         ("kubernetes/flux/config/flux.yaml", TANGLED_FLUX),
         ("kubernetes/flux/config/cluster.yaml", TANGLED_CLUSTER),
@@ -415,7 +418,7 @@ fn a_tangled_repository_keeps_the_last_values_and_the_effect() {
     assert_eq!(config.repository.reference, "refs/tags/v1.2.3");
     assert_eq!(cluster.settings.path, "kubernetes/apps/flux-system");
     assert_eq!(cluster.settings.instance.sync.path, "kubernetes/sync");
-    assert_eq!(cluster.settings.instance.distribution.version, "2.5.x");
+    assert_eq!(cluster.settings.instance.distribution.version, "2.8.x");
     let tuning = &cluster.settings.tuning;
     assert_eq!(
         tuning.workers,

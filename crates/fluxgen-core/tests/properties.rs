@@ -423,18 +423,22 @@ fn components() -> impl Strategy<Value = Option<Vec<Component>>> {
 }
 
 /// Feature gates from the known lists of the enabled controllers (`OOMWatch` only without
-/// `oomWatch`, which turns it on itself).
+/// `oomWatch`, which turns it on itself), in the Flux release the cluster pins.
 fn gates(
     components: Vec<Component>,
     oom_watch: bool,
+    release: &'static facts::Release,
 ) -> impl Strategy<Value = BTreeMap<Component, BTreeMap<&'static str, bool>>> {
     let per_controller: Vec<_> = components
         .into_iter()
         .map(|controller| {
-            let known: Vec<&'static str> = facts::feature_gates(controller)
-                .iter()
-                .copied()
+            let known: Vec<&'static str> = release
+                .feature_gates(controller)
+                .into_iter()
                 .filter(|g| !(oom_watch && *g == "OOMWatch"))
+                // Set through `cluster.objectLevelWorkloadIdentity`, or ignored by the controller:
+                // both refused in `featureGates`.
+                .filter(|g| *g != "ObjectLevelWorkloadIdentity" && release.ignored_gate(controller, g).is_none())
                 .collect();
             let most = known.len().min(3);
             (
@@ -453,7 +457,8 @@ fn gates(
     })
 }
 
-fn tuning(components: Vec<Component>) -> impl Strategy<Value = TuningModel> {
+fn tuning(components: Vec<Component>, flux_version: &str) -> impl Strategy<Value = TuningModel> {
+    let release = facts::resolve_version(flux_version).release;
     (
         prop::option::of(1u32..=100),
         prop::option::of(prop::sample::select(DURATIONS.to_vec())),
@@ -470,7 +475,7 @@ fn tuning(components: Vec<Component>) -> impl Strategy<Value = TuningModel> {
     )
         .prop_flat_map(
             move |(workers, requeue, memory, log_level, in_memory_builds, control_plane, helm_cache, oom_watch)| {
-                gates(components.clone(), oom_watch.is_some()).prop_map(move |gates| TuningModel {
+                gates(components.clone(), oom_watch.is_some(), release).prop_map(move |gates| TuningModel {
                     workers,
                     requeue,
                     memory,
@@ -533,7 +538,8 @@ fn model() -> impl Strategy<Value = Model> {
         "[a-z][a-z0-9-]{0,10}/[a-z][a-z0-9-]{0,10}",
         "[a-z][a-z0-9]{0,8}",
         prop::option::of(dns_label()),
-        (0u32..=2, 0u32..=60, 0u32..=9),
+        // Operators that ship every Flux version below (0.58.0 brought 2.9.4), or newer than fluxgen knows.
+        (0u32..=2, 58u32..=90, 0u32..=9),
         prop::sample::select(vec!["2.9.x", "2.8.x", "2.x", "2.9.4"]),
         mode(),
         components(),
@@ -566,7 +572,7 @@ fn model() -> impl Strategy<Value = Model> {
                 rollout,
             )| {
                 let enabled = components.clone().unwrap_or_else(|| Component::DEFAULTS.to_vec());
-                tuning(enabled).prop_map(move |tuning| Model {
+                tuning(enabled, flux_version).prop_map(move |tuning| Model {
                     url: format!("{host}/{repo}"),
                     branch: branch.clone(),
                     pull_secret: pull_secret.clone(),
@@ -698,16 +704,21 @@ fn check_model(model: &Model, cluster: &ClusterModel, tree: &Tree) -> Result<(),
     if cluster.phase < Phase::Instance {
         return Ok(());
     }
-    let spec = match model.mode_of(cluster) {
-        Mode::HelmRelease => parsed["flux-instance/app/helmrelease.yaml"]["spec"]["values"]["instance"].clone(),
-        Mode::Manifest => parsed["flux-instance/app/fluxinstance.yaml"]["spec"].clone(),
-    };
-    prop_assert_eq!(
-        spec,
+    let (spec, mut expected) = (
+        match model.mode_of(cluster) {
+            Mode::HelmRelease => parsed["flux-instance/app/helmrelease.yaml"]["spec"]["values"]["instance"].clone(),
+            Mode::Manifest => parsed["flux-instance/app/fluxinstance.yaml"]["spec"].clone(),
+        },
         model.instance_spec(cluster),
-        "the FluxInstance spec of {}",
-        cluster.name
     );
+    if model.mode_of(cluster) == Mode::HelmRelease {
+        // Unset, the chart would render `flux-operator-manifests:latest`: pinned to the operator.
+        expected["distribution"]["artifact"] = json!(format!(
+            "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:v{}",
+            model.operator_version
+        ));
+    }
+    prop_assert_eq!(spec, expected, "the FluxInstance spec of {}", cluster.name);
     if let Webhook::Secret(provider, _) | Webhook::External(provider, ..) = &model.webhook {
         let receiver = &parsed["flux-instance/app/receiver.yaml"];
         prop_assert_eq!(&receiver["spec"]["type"], &json!(provider));

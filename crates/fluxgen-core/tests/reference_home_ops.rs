@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use fluxgen_core::{Component, Config, KustomizePatch, Origin, PatchTarget, Tree, explain, plan};
+use fluxgen_core::{Component, Config, KustomizePatch, Origin, PatchTarget, Tree, explain, facts, plan};
 use serde_json::Value;
 use support::flux::{self, Effective};
 
@@ -101,8 +101,10 @@ const DIFFERENCES: &[Difference] = &[
     Difference {
         file: "flux-instance/app/helmrelease.yaml",
         pointer: "/spec/values/instance/distribution",
-        generated: r#"{"registry": "ghcr.io/fluxcd", "version": "2.x"}"#,
-        reason: "version and registry are required by the FluxInstance CRD; home-ops relies on the chart defaults, the same values",
+        generated: r#"{"artifact": "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:v0.58.1", "registry": "ghcr.io/fluxcd", "version": "2.x"}"#,
+        reason: "version and registry are required by the FluxInstance CRD; home-ops relies on the chart defaults, the same values; \
+                 the artifact is pinned to the operator release, where the chart's default, `flux-operator-manifests:latest`, \
+                 moves the cluster to new manifests outside Git",
     },
     Difference {
         file: "flux-instance/app/helmrelease.yaml",
@@ -613,7 +615,22 @@ fn controller_settings_match_home_ops() {
 fn explain_reports_the_settings_home_ops_runs_with() {
     let config = reference_config();
     let reports = explain(&config, CLUSTER).unwrap_or_else(|e| panic!("{e}")).controllers;
-    let reference = effect(&reference_patches());
+    // explain is the operator's build (checked against the operator's own in
+    // tests/operator_build.rs): its argument rewrites and gates come before home-ops's patches.
+    let build = facts::BuildOptions {
+        release: facts::latest(),
+        namespace: "flux-system",
+        cluster_domain: "cluster.local",
+        components: &CONTROLLERS,
+        storage: false,
+        sharding_key: "sharding.fluxcd.io/key",
+        shards: &[],
+        object_level_workload_identity: false,
+    };
+    let mut operator: Vec<KustomizePatch> = facts::template_patches(&build).into_iter().map(|(p, _)| p).collect();
+    operator.extend(facts::gate_patches(&build).into_iter().map(|(p, _)| p));
+    operator.extend(reference_patches());
+    let reference = effect(&operator);
     assert_eq!(
         reports.iter().map(|r| r.controller).collect::<Vec<_>>(),
         CONTROLLERS.to_vec()

@@ -82,6 +82,26 @@ fn each_runbook_is_concrete_to_the_repository() {
         .find("kustomize.toolkit.fluxcd.io/ssa: Ignore")
         .expect("and removes the ssa annotations");
     assert!(suspend < revert && revert < ssa, "{instance}");
+    // The revert leaves the prune-protected HelmRelease: it is deleted explicitly, then both
+    // annotations come off, then the bootstrap install goes back over the operator's fields.
+    let delete = instance
+        .find("delete helmrelease flux-instance")
+        .expect("deletes the flux-instance HelmRelease");
+    let prune = instance
+        .find("kustomize.toolkit.fluxcd.io/prune: Disabled")
+        .expect("and removes the prune annotations");
+    let reapply = instance
+        .find("apply --server-side --force-conflicts -k kubernetes/edge/bootstrap/flux")
+        .expect("re-applies with --force-conflicts");
+    assert!(
+        revert < delete && delete < ssa && ssa < prune && prune < reapply,
+        "{instance}"
+    );
+    assert!(instance.contains("kustomize.toolkit.fluxcd.io/ssa- kustomize.toolkit.fluxcd.io/prune-"));
+    // After cutover: what stays in the cluster, and `flux trace` of the sync.
+    assert!(cutover.contains("delete kustomization flux;") && cutover.contains("delete ocirepository flux-manifests"));
+    assert!(cutover.contains("delete networkpolicy allow-egress allow-scraping allow-webhooks"));
+    assert!(cutover.contains("trace kustomization flux-system"));
     assert!(instance.contains("```mermaid"));
 
     // Nothing from an encrypted file is ever printed.

@@ -537,6 +537,7 @@ fn check_settings(
     check_tuning(settings, place, passed, errors);
     check_overrides(settings, place, errors);
     super::value_kinds::check(settings, place, errors);
+    super::versions::check_versions(settings, place, errors);
     for (keys, value) in [
         (&["path"][..], &settings.path),
         (&["instance", "sync", "path"][..], &settings.instance.sync.path),
@@ -632,21 +633,34 @@ fn check_tuning(
             ));
         }
     }
+    let release = crate::facts::resolve_version(&settings.instance.distribution.version).release;
     for (controller, gates) in &tuning.feature_gates {
-        let known: Vec<String> = crate::facts::feature_gates(*controller)
-            .iter()
-            .map(|g| (*g).to_owned())
-            .collect();
-        for gate in gates.keys().filter(|gate| !known.contains(gate)) {
-            let mut message = format!(
-                "{controller} has no feature gate {} (it would refuse to start)",
-                crate::url::quoted(gate)
-            );
-            match did_you_mean(gate, &known) {
-                Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
-                None => message.push_str(&format!("; it knows {}", known.join(", "))),
+        for gate in gates.keys() {
+            if let Some(message) = super::versions::gate_problem(release, *controller, gate) {
+                errors.push(place.error(&["tuning", "featureGates", controller.as_str(), gate], message));
             }
-            errors.push(place.error(&["tuning", "featureGates", controller.as_str(), gate], message));
+        }
+    }
+    for tuning in tuning.tunings(&components) {
+        if matches!(tuning, Tuning::Custom(_) | Tuning::FeatureGate { .. }) {
+            continue;
+        }
+        for setting in crate::tuning::settings_of(&tuning) {
+            if setting.flag != "--feature-gates"
+                && crate::facts::accepts_flag(setting.controller, &setting.flag)
+                && !release.accepts_flag(setting.controller, &setting.flag)
+            {
+                errors.push(place.error(
+                    &["tuning", tuning.key()],
+                    format!(
+                        "{} {} has no `{}` (Flux {}, which `instance.distribution.version` pins); it would refuse to start",
+                        setting.controller,
+                        release.controller(setting.controller).map_or("", |c| c.version()),
+                        setting.flag,
+                        release.version,
+                    ),
+                ));
+            }
         }
     }
     if !errors.is_empty() {

@@ -14,6 +14,7 @@ mod schema;
 mod settings;
 mod tuning;
 mod value_kinds;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -238,6 +238,13 @@ pub struct InstanceClusterSettings {
     /// Default service account in tenant namespaces.
     #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub tenant_default_service_account: Option<String>,
+    /// Object-level workload identity (`spec.cluster.objectLevelWorkloadIdentity`, Flux 2.6 and
+    /// later): objects name their own service account for cloud authentication. For Flux 2.7
+    /// and later the operator turns this into `--feature-gates=ObjectLevelWorkloadIdentity=<it>`
+    /// on every controller that has the gate and, when it is not true, removes the
+    /// controllers' permission to create service account tokens; so the gate is set here, never
+    /// in `tuning.featureGates`.
+    pub object_level_workload_identity: Option<bool>,
 }
 
 /// Cluster flavours.
@@ -315,6 +322,9 @@ pub struct SyncSettings {
     pub path: String,
     /// Reconciliation interval.
     pub interval: DurationText,
+    /// How the sync GitRepository authenticates (`spec.sync.provider`; unset is `generic`, the
+    /// `repository.pullSecret`'s SSH key or basic auth).
+    pub provider: Option<SyncProvider>,
 }
 
 impl Default for SyncSettings {
@@ -323,8 +333,30 @@ impl Default for SyncSettings {
             name: "flux-system".to_owned(),
             path: "kubernetes/{cluster}/sync".to_owned(),
             interval: DurationText::of("1h"),
+            provider: None,
         }
     }
+}
+
+/// `sync.provider`: the FluxInstance CRD's values (flux-operator v0.58.1,
+/// `api/v1/fluxinstance_types.go`, `Sync.Provider`). fluxgen syncs a GitRepository, and the
+/// CRD's rules allow `github` only for a GitRepository and `gcp` only for an OCIRepository or a
+/// Bucket; the GitRepository takes `aws` from Flux 2.9 on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncProvider {
+    /// No cloud identity: `repository.pullSecret` holds an SSH key (`identity`, `known_hosts`)
+    /// or HTTPS credentials (`username`/`password` or `bearerToken`).
+    Generic,
+    /// AWS CodeCommit through the source-controller's IAM role (Flux 2.9 and later).
+    Aws,
+    /// Azure DevOps through the source-controller's workload identity (no secret).
+    Azure,
+    /// GCP (refused for a GitRepository by the CRD; listed to say so).
+    Gcp,
+    /// A GitHub App: `repository.pullSecret` holds `githubAppID`, `githubAppInstallationID`
+    /// and `githubAppPrivateKey` (and `githubAppBaseURL` for GitHub Enterprise).
+    Github,
 }
 
 /// A raw kustomize patch.

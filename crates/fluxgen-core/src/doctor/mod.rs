@@ -48,6 +48,9 @@ mod risks;
 mod root_names;
 mod substitution;
 mod sync;
+pub(crate) mod upgrade_path;
+
+pub use upgrade_path::UpgradeStep;
 
 use std::fmt;
 use std::path::Path;
@@ -94,6 +97,9 @@ impl fmt::Display for Severity {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Code {
+    /// The cluster runs Flux more than one minor below its `distribution.version`: the
+    /// minor-by-minor path.
+    UpgradePath,
     /// The bootstrap install or a `flux-manifests` Kustomization still manages the controllers
     /// next to a FluxInstance, or the FluxInstance is in another namespace than the controllers.
     DoubleManagedControllers,
@@ -156,8 +162,9 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order reports group them.
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 27] = [
         Code::DoubleManagedControllers,
+        Code::UpgradePath,
         Code::CrdManagers,
         Code::BootstrapCleanup,
         Code::BootstrapDrift,
@@ -189,6 +196,7 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::DoubleManagedControllers => "double-managed-controllers",
+            Code::UpgradePath => "upgrade-path",
             Code::CrdManagers => "crd-managers",
             Code::BootstrapCleanup => "bootstrap-cleanup",
             Code::BootstrapDrift => "bootstrap-drift",

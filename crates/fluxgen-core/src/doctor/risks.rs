@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use super::{
     Code, Finding, Related, Severity, bootstrap_cleanup, bootstrap_drift, controllers, cycles, decryption,
-    notifications, prerequisites, root_names, substitution, sync,
+    notifications, prerequisites, root_names, substitution, sync, upgrade_path,
 };
 use crate::config::{Config, Phase};
 use crate::scan::build_graph::{BuildGraph, Origin};
@@ -115,6 +115,7 @@ pub(super) fn all(context: &Context) -> Vec<Finding> {
         findings.extend(controllers::root_prune(context, scope));
         findings.extend(bootstrap_cleanup::bootstrap_cleanup(context, scope));
         findings.extend(bootstrap_drift::bootstrap_drift(context, scope));
+        findings.extend(upgrade_path::upgrade_path(context, scope));
         let target = sync::sync_target(context, scope);
         findings.extend(sync::sync_path(context, scope, target.as_ref()));
         findings.extend(root_names::root_names(context, scope, target.as_ref()));

@@ -240,6 +240,13 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
             resources.push("fluxinstance.yaml");
         }
         InstanceMode::Helmrelease => {
+            // Unset, the chart renders its default `flux-operator-manifests:latest`, which moves
+            // the cluster to new manifests outside Git: pin the operator release's own.
+            instance
+                .spec
+                .distribution
+                .artifact
+                .get_or_insert_with(|| crate::facts::pinned_artifact(&settings.operator.version));
             // Check the spec as a FluxInstance before it is folded into chart values.
             let violations = instance.violations();
             if !violations.is_empty() {
@@ -352,6 +359,7 @@ pub(crate) fn flux_instance(
         network_policy: wanted.cluster.network_policy,
         multitenant: wanted.cluster.multitenant,
         tenant_default_service_account: wanted.cluster.tenant_default_service_account.clone(),
+        object_level_workload_identity: wanted.cluster.object_level_workload_identity,
         ..ClusterSettings::default()
     };
     if cluster != ClusterSettings::default() {
@@ -381,7 +389,7 @@ pub(crate) fn flux_instance(
         interval: Some(wanted.sync.interval.0.as_str().into()),
         name: Some(wanted.sync.name.clone()),
         pull_secret: repository.pull_secret.clone(),
-        provider: None,
+        provider: wanted.sync.provider.map(|p| enum_text(&p)),
     });
     if !patches.is_empty() {
         instance.spec.kustomize = Some(KustomizeSettings { patches });

@@ -37,7 +37,9 @@ fn a_cluster_pinned_to_2_7_is_explained_with_2_7_s_deployments() {
             source: facts::RELEASES[3].source.to_owned(),
         }
     );
-    assert!(explanation.notes.is_empty(), "{:?}", explanation.notes);
+    // The only note: without notification-controller the events address is empty.
+    assert_eq!(explanation.notes.len(), 1, "{:?}", explanation.notes);
+    assert!(explanation.notes[0].starts_with("notification-controller is not a component"));
     let kustomize = controller(&explanation, Component::KustomizeController);
     // Flux 2.7.5 ships kustomize-controller v1.7.3; 2.9.4 ships v1.9.4.
     assert_eq!(kustomize.version, "v1.7.3");
@@ -89,7 +91,7 @@ fn source_watcher_before_2_7_is_left_out_with_a_note() {
         [Component::SourceController]
     );
     assert_eq!(
-        explanation.notes,
+        explanation.notes[1..],
         ["source-watcher is not part of Flux v2.6.4 (the operator runs it from Flux 2.7 on): not explained"]
     );
 }
@@ -137,4 +139,27 @@ fn openshift_applies_its_profile_first() {
     assert_eq!(explanation.profiles[1], "cluster.size: small");
     let aws = explained("      cluster: { type: aws }\n");
     assert!(aws.profiles.is_empty());
+}
+
+#[test]
+fn without_notification_controller_the_events_address_is_empty_and_said_so() {
+    let explanation = explained("      components: [source-controller, kustomize-controller]\n");
+    let kustomize = controller(&explanation, Component::KustomizeController);
+    let events = arg(kustomize, "--events-addr").unwrap();
+    assert_eq!(
+        (events.value.as_str(), events.set_by.as_str()),
+        ("", "the operator's build (argument rewrites)")
+    );
+    assert!(
+        explanation.notes.iter().any(|n| n.contains("`--events-addr=` (empty)")),
+        "{:?}",
+        explanation.notes
+    );
+    let with = explained("      components: [source-controller, kustomize-controller, notification-controller]\n");
+    assert_eq!(
+        arg(controller(&with, Component::KustomizeController), "--events-addr")
+            .unwrap()
+            .value,
+        "http://notification-controller.flux-system.svc.cluster.local./"
+    );
 }

@@ -11,12 +11,20 @@
 //!   describe the newest, [`FLUX_VERSION`].
 //! - [`resolve_version`]: which release a FluxInstance's `distribution.version` (`2.7.x`,
 //!   `v2.7.3`, `>=2.6.0 <2.8.0`, ...) runs, and the nearest one fluxgen knows.
+//! - The Flux CRDs of each release and the API versions they serve ([`Release::crd`]).
 //! - The flags and feature gates each controller accepts ([`accepts_flag`],
 //!   [`feature_gates`]) and their defaults ([`default_concurrency`], ...).
+//! - Which operator release ships which Flux release ([`operator_ships`], [`SHIPPED_IN`]) and
+//!   the distribution artifact pinned to an operator release ([`pinned_artifact`]).
+//! - The rest of the operator's build ([`template_patches`], [`gate_patches`],
+//!   [`shard_patches`]): argument rewrites, storage, sharding, the gates it adds.
 //! - The operator's profiles: `cluster.type` ([`type_profile`]), `cluster.size`
 //!   ([`size_profile`]) and `cluster.multitenant` ([`multitenant_profile`]).
 
+mod build;
+mod crds;
 mod flags;
+mod operator;
 mod profiles;
 mod releases;
 mod version;
@@ -27,10 +35,13 @@ use serde_json::{Value, json};
 
 use crate::Component;
 
+pub use build::{BuildOptions, events_address, gate_patches, shard_patches, sharded, template_patches};
+pub use crds::Crd;
 pub use flags::{
-    DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, LOG_LEVELS, accepts_flag, default_concurrency,
-    default_requeue_dependency, feature_gate_for_flag, feature_gates, flag_name,
+    DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, LOG_LEVELS, Minor, accepts_flag, default_concurrency,
+    default_requeue_dependency, feature_gate_for_flag, feature_gates, flag_name, gate_since,
 };
+pub use operator::{MANIFESTS_ARTIFACT, NEWEST_OPERATOR, OperatorTooOld, SHIPPED_IN, operator_ships, pinned_artifact};
 pub use profiles::{multitenant_profile, size_profile, type_profile};
 pub use releases::{OPERATOR_COMMIT, RELEASES};
 pub use version::{ResolvedVersion, resolve_version};
@@ -180,12 +191,27 @@ pub struct Release {
     pub pod_labels: PodLabels,
     /// Every controller the release ships, in the CRD's order.
     pub controllers: &'static [Controller],
+    /// Every Flux CRD the release installs, with the API versions it serves.
+    pub crds: &'static [Crd],
 }
 
 impl Release {
     /// The minor, `(2, 7)`.
     pub fn minor(&self) -> (u32, u32) {
         (self.number.0, self.number.1)
+    }
+
+    /// A CRD of this release by kind and API group (`Kustomization`,
+    /// `kustomize.toolkit.fluxcd.io`).
+    ///
+    /// ```
+    /// use fluxgen_core::facts;
+    /// let v2_7 = facts::RELEASES.iter().find(|r| r.minor() == (2, 7)).unwrap();
+    /// assert_eq!(v2_7.crd("Kustomization", "kustomize.toolkit.fluxcd.io").unwrap().versions, ["v1", "v1beta2"]);
+    /// assert_eq!(facts::latest().crd("Kustomization", "kustomize.toolkit.fluxcd.io").unwrap().versions, ["v1"]);
+    /// ```
+    pub fn crd(&self, kind: &str, group: &str) -> Option<&'static Crd> {
+        self.crds.iter().find(|c| c.kind == kind && c.group() == group)
     }
 
     /// A controller of this release, or `None` when the release does not ship it
@@ -214,7 +240,7 @@ impl Release {
     }
 
     /// A minimal Deployment of a controller of this release: `apiVersion`, `kind`, `metadata`
-    /// (name, labels), the pod template's labels and security context, its `manager`
+    /// (name, labels), the selector (`app`), the pod template's labels and security context, its `manager`
     /// container (args, resources, volume mounts, security context) and its volumes; `None`
     /// when the release does not ship the controller. `explain` applies the operator's
     /// profiles and a FluxInstance's patches to it.
@@ -235,6 +261,7 @@ impl Release {
                 "labels": deployment_labels(component),
             },
             "spec": {
+                "selector": { "matchLabels": { "app": component.as_str() } },
                 "template": {
                     "metadata": { "labels": self.pod_labels(component) },
                     "spec": {

@@ -19,7 +19,7 @@ use crate::Component::{
     NotificationController, SourceController, SourceWatcher,
 };
 
-use super::{Controller, PodLabels, Quantities, Release, Resources, Volume, VolumeMount};
+use super::{Controller, PodLabels, Quantities, Release, Resources, Volume, VolumeMount, crds};
 
 /// The operator commit the tables are read from.
 pub const OPERATOR_COMMIT: &str = "17c6aeaddd8dacd5fbd4dd9e1bfe23a0a59df1fb";
@@ -172,6 +172,7 @@ const V2_4: Release = Release {
     version: "v2.4.0",
     number: (2, 4, 0),
     source: source!("v2.4.0"),
+    crds: crds::V2_4,
     pod_labels: PodLabels::AppOnly,
     controllers: &[
         source_controller("fluxcd/source-controller:v1.4.1"),
@@ -188,6 +189,7 @@ const V2_5: Release = Release {
     version: "v2.5.1",
     number: (2, 5, 1),
     source: source!("v2.5.1"),
+    crds: crds::V2_4,
     pod_labels: PodLabels::AppOnly,
     controllers: &[
         source_controller("fluxcd/source-controller:v1.5.0"),
@@ -204,6 +206,7 @@ const V2_6: Release = Release {
     version: "v2.6.4",
     number: (2, 6, 4),
     source: source!("v2.6.4"),
+    crds: crds::V2_6,
     pod_labels: PodLabels::AppOnly,
     controllers: &[
         source_controller("fluxcd/source-controller:v1.6.2"),
@@ -221,6 +224,7 @@ const V2_7: Release = Release {
     version: "v2.7.5",
     number: (2, 7, 5),
     source: source!("v2.7.5"),
+    crds: crds::V2_7,
     pod_labels: PodLabels::Standard,
     controllers: &[
         source_controller("fluxcd/source-controller:v1.7.4"),
@@ -238,6 +242,7 @@ const V2_8: Release = Release {
     version: "v2.8.8",
     number: (2, 8, 8),
     source: source!("v2.8.8"),
+    crds: crds::V2_8,
     pod_labels: PodLabels::Standard,
     controllers: &[
         source_controller("fluxcd/source-controller:v1.8.5"),
@@ -255,6 +260,7 @@ const V2_9: Release = Release {
     version: "v2.9.4",
     number: (2, 9, 4),
     source: source!("v2.9.4"),
+    crds: crds::V2_9,
     pod_labels: PodLabels::Standard,
     controllers: &[
         source_controller("fluxcd/source-controller:v1.9.4"),

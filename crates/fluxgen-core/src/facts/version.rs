@@ -12,7 +12,7 @@
 use super::{RELEASES, Release};
 
 /// A Flux release as numbers, `(major, minor, patch)`.
-type Number = (u32, u32, u32);
+pub(super) type Number = (u32, u32, u32);
 
 /// Every Flux release flux-operator v0.58.1 ships manifests for (`config/data/flux/` at
 /// [`super::OPERATOR_COMMIT`]), oldest first. There is no v2.8.4.
@@ -240,14 +240,15 @@ impl Range {
 
 /// A semver constraint: any of several all-of lists of ranges.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Constraint {
+pub(super) struct Constraint {
     any_of: Vec<Vec<Range>>,
     /// The first version written, for finding the nearest release when none matches.
     anchor: Number,
 }
 
 impl Constraint {
-    fn parse(text: &str) -> Option<Self> {
+    /// A `distribution.version` as the operator reads it, or `None` when it does not read.
+    pub(super) fn parse(text: &str) -> Option<Self> {
         let mut any_of = Vec::new();
         let mut anchor = None;
         for alternative in text.split("||") {
@@ -287,7 +288,8 @@ impl Constraint {
         })
     }
 
-    fn allows(&self, version: Number) -> bool {
+    /// Whether a release satisfies the constraint.
+    pub(super) fn allows(&self, version: Number) -> bool {
         self.any_of.iter().any(|all| all.iter().all(|r| r.allows(version)))
     }
 }

@@ -106,6 +106,7 @@ pub(super) fn settings(
         cluster_settings.multitenant = Some(true);
         cluster_settings.tenant_default_service_account = Some(tenant);
     }
+    cluster_settings.object_level_workload_identity = translation.object_level_workload_identity;
     if translation.network_policy == Some(false) {
         cluster_settings.network_policy = Some(false);
     }
@@ -315,6 +316,15 @@ fn sync(
         name: Some(name),
         path: Some(path),
         interval: found.source.and_then(|s| s.interval.clone()).map(DurationText),
+        provider: found.source.and_then(|s| {
+            super::git_source::sync_provider(
+                s.provider.as_deref(),
+                &format!("GitRepository `{}`", s.name),
+                cluster,
+                Some(&s.at),
+                report,
+            )
+        }),
     }
 }
 

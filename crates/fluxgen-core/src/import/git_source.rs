@@ -7,7 +7,8 @@ use super::clusters::Found;
 use super::report::{EntryKind, ImportReport};
 use super::settings::OPERATOR_VERSION;
 use super::written::ImportedRepository;
-use crate::config::STAND_IN_URL;
+use crate::config::{STAND_IN_URL, SyncProvider};
+use crate::scan::Location;
 
 /// `repository`: from the root GitRepository of the first cluster in rollout order that has
 /// one, else from a FluxInstance's sync.
@@ -218,4 +219,41 @@ fn origin_remote(root: &std::path::Path) -> Option<String> {
         return Some(format!("ssh://{user_host}/{}", path.trim_start_matches('/')));
     }
     None
+}
+
+/// `instance.sync.provider` from a sync source's `provider` (`what` names where it was read):
+/// kept, so the FluxInstance's sync authenticates as the source did (a GitHub App, Azure or AWS
+/// identity); `generic`, the default, is not written. A value the FluxInstance cannot take for
+/// its GitRepository is reported and left out.
+pub(super) fn sync_provider(
+    provider: Option<&str>,
+    what: &str,
+    cluster: Option<&str>,
+    at: Option<&Location>,
+    report: &mut ImportReport,
+) -> Option<SyncProvider> {
+    let provider = provider.filter(|p| *p != "generic")?;
+    match serde_json::from_value::<SyncProvider>(serde_json::Value::from(provider)) {
+        Ok(SyncProvider::Gcp) | Err(_) => {
+            report.push(
+                cluster,
+                EntryKind::Warning,
+                format!(
+                    "{what} authenticates with provider `{provider}`, which a FluxInstance's GitRepository sync cannot \
+                     use (it takes generic, aws, azure or github): set `instance.sync.provider` yourself"
+                ),
+                at,
+            );
+            None
+        }
+        Ok(kept) => {
+            report.push(
+                cluster,
+                EntryKind::Translated,
+                format!("{what}'s `provider: {provider}` → `instance.sync.provider: {provider}`"),
+                at,
+            );
+            Some(kept)
+        }
+    }
 }

@@ -179,6 +179,15 @@ fn gotk_settings(
         name: found.proposal.as_ref().map(|p| p.name.clone()),
         path: found.proposal.as_ref().map(|p| p.path.clone()),
         interval: source.and_then(|s| s.interval.clone()).map(DurationText),
+        provider: source.and_then(|s| {
+            super::git_source::sync_provider(
+                s.provider.as_deref(),
+                &format!("GitRepository `{}`", s.name),
+                cluster,
+                Some(&s.at),
+                report,
+            )
+        }),
     });
     let patches: Vec<&Patch> = found
         .bootstrap
@@ -190,11 +199,15 @@ fn gotk_settings(
     if let Some(root) = found.root {
         sync_kustomization(root, found, &mut translation.tuning, report);
     }
-    if translation.network_policy.is_some() || translation.multitenant.is_some() {
+    if translation.network_policy.is_some()
+        || translation.multitenant.is_some()
+        || translation.object_level_workload_identity.is_some()
+    {
         instance.cluster = Some(ImportedClusterSettings {
             network_policy: translation.network_policy,
             multitenant: translation.multitenant.is_some().then_some(true),
             tenant_default_service_account: translation.multitenant.take(),
+            object_level_workload_identity: translation.object_level_workload_identity,
             ..ImportedClusterSettings::default()
         });
     }
@@ -264,6 +277,11 @@ fn migrated(
         network_policy,
         multitenant,
         tenant_default_service_account: spec_text("tenantDefaultServiceAccount").or(translation.multitenant.take()),
+        object_level_workload_identity: instance
+            .spec
+            .pointer("/cluster/objectLevelWorkloadIdentity")
+            .and_then(serde_json::Value::as_bool)
+            .or(translation.object_level_workload_identity),
     };
     settings.instance = Some(ImportedInstance {
         distribution: Some(ImportedDistribution {
@@ -277,6 +295,16 @@ fn migrated(
             name: Some(sync_name),
             path: sync.path.clone().map(|p| normalize_repo_path(&p)),
             interval: sync.interval.clone().map(DurationText),
+            provider: super::git_source::sync_provider(
+                instance
+                    .spec
+                    .pointer("/sync/provider")
+                    .and_then(serde_json::Value::as_str),
+                "the FluxInstance's sync",
+                cluster,
+                Some(&instance.at),
+                report,
+            ),
         }),
     });
     if let InstanceSourceKind::Chart(release) = InstanceSourceKind::of(instance) {

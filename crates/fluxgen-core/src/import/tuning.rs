@@ -24,6 +24,9 @@ pub(super) struct Translation {
     pub(super) network_policy: Option<bool>,
     /// `instance.cluster.multitenant`, with the tenants' default service account.
     pub(super) multitenant: Option<String>,
+    /// `instance.cluster.objectLevelWorkloadIdentity`, from the `ObjectLevelWorkloadIdentity`
+    /// gate (the operator sets that gate from the cluster setting).
+    pub(super) object_level_workload_identity: Option<bool>,
 }
 
 /// The controllers "the usual controllers" means for workers, dependency requeue, API limits
@@ -229,6 +232,7 @@ pub(super) fn translate(
         }
     }
     let tuning = &mut translation.tuning;
+    let workload_identity = &mut translation.object_level_workload_identity;
     let mut fallback = ArgKeys {
         folded: &mut folded,
         enabled,
@@ -249,7 +253,7 @@ pub(super) fn translate(
             }
         }
     }
-    typed_gates(&folded, enabled, tuning, cluster, report);
+    typed_gates(&folded, enabled, tuning, workload_identity, cluster, report);
     typed_resources(&folded, enabled, tuning, cluster, report);
     if let Some(at) = &folded.in_memory {
         tuning.in_memory_builds = Some(true);

@@ -398,6 +398,7 @@ pub(super) fn typed_gates(
     folded: &Folded,
     enabled: &[Component],
     tuning: &mut ImportedTuning,
+    workload_identity: &mut Option<bool>,
     cluster: &str,
     report: &mut ImportReport,
 ) {
@@ -408,7 +409,20 @@ pub(super) fn typed_gates(
         for (gate, sets) in gates {
             let Some(last) = sets.last() else { continue };
             let on = last.value == "true";
-            if facts::feature_gates(*controller).contains(&gate.as_str()) {
+            if gate == "ObjectLevelWorkloadIdentity" {
+                // The operator sets this gate itself from the cluster setting, and grants the
+                // token permission workload identity needs only when that is true.
+                *workload_identity = Some(workload_identity.unwrap_or(false) || on);
+                report.push(
+                    Some(cluster),
+                    EntryKind::Translated,
+                    format!(
+                        "`--feature-gates=ObjectLevelWorkloadIdentity={on}` on {controller} → \
+                         `instance.cluster.objectLevelWorkloadIdentity: {on}` (the operator sets the gate from it)"
+                    ),
+                    Some(&last.at),
+                );
+            } else if facts::feature_gates(*controller).contains(&gate.as_str()) {
                 tuning
                     .feature_gates
                     .entry(*controller)

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::{
-    DurationText, HelmCacheSettings, KubeApiLimitsSettings, OomWatchSettings, PerController, Quantity,
+    DurationText, HelmCacheSettings, KubeApiLimitsSettings, OomWatchSettings, PerController, Quantity, SyncProvider,
 };
 use crate::{Component, LogLevel, Phase, SubstituteFrom};
 
@@ -144,6 +144,9 @@ pub struct ImportedClusterSettings {
     /// The service account tenants' objects run as by default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_default_service_account: Option<String>,
+    /// Object-level workload identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_level_workload_identity: Option<bool>,
 }
 
 /// `instance.commonMetadata`.
@@ -168,6 +171,9 @@ pub struct ImportedSync {
     /// Interval.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interval: Option<DurationText>,
+    /// How the sync authenticates, from the GitRepository's `spec.provider`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<SyncProvider>,
 }
 
 /// `tuning`.

@@ -71,6 +71,11 @@ pub struct Findings {
     pub bootstrap_kustomization: Option<String>,
     /// Whether that file patches the gotk objects (the FluxInstance carries the patches now).
     pub bootstrap_patches: bool,
+    /// The Flux version the cluster's install runs (`v2.5.1`), when its files pin one.
+    pub running_flux: Option<String>,
+    /// The minor-by-minor path from there to `distribution.version`, when that is more than
+    /// one minor ahead (the `upgrade-path` finding of `doctor`).
+    pub upgrade_path: Vec<crate::doctor::UpgradeStep>,
 }
 
 /// The file changes of the cutover commit, relative to the repository root.
@@ -107,7 +112,15 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
     };
     let graph = &repository.graph;
     let settings = &cluster.settings;
+    let running = crate::doctor::upgrade_path::running(repository, scope);
+    let target = crate::facts::resolve_version(&settings.instance.distribution.version).release;
     let mut findings = Findings {
+        running_flux: running
+            .as_ref()
+            .map(|r| format!("v{}.{}.{}", r.number.0, r.number.1, r.number.2)),
+        upgrade_path: running
+            .map(|r| crate::doctor::upgrade_path::path(repository, scope, r.number, target))
+            .unwrap_or_default(),
         cluster_root: scope.dir().to_owned(),
         repo_found: scope
             .roots

@@ -21,7 +21,7 @@ use crate::scan::sync_decision::refuse_repointing;
 use crate::{Error, IndexFile};
 pub use findings::{CutoverSteps, Findings, find};
 
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 15] = [
     ("plan.md.j2", include_str!("../../templates/plan.md.j2")),
     ("plan/verify.md.j2", include_str!("../../templates/plan/verify.md.j2")),
     ("plan/prepare.md.j2", include_str!("../../templates/plan/prepare.md.j2")),
@@ -38,6 +38,11 @@ const TEMPLATES: [(&str, &str); 13] = [
         "plan/complete.md.j2",
         include_str!("../../templates/plan/complete.md.j2"),
     ),
+    (
+        "plan/rollback.md.j2",
+        include_str!("../../templates/plan/rollback.md.j2"),
+    ),
+    ("plan/rebuild.md.j2", include_str!("../../templates/plan/rebuild.md.j2")),
     // The `flux bootstrap` layout: the operator migration guide's steps.
     (
         "plan/bootstrap-rollback.md.j2",
@@ -88,6 +93,7 @@ struct Context<'a> {
     webhook: Option<WebhookView>,
     repo_root: String,
     sync_inherits_root: bool,
+    rebuild: RebuildView<'a>,
     #[serde(flatten)]
     findings: Findings,
 }
@@ -110,6 +116,18 @@ struct SyncView<'a> {
     name: &'a str,
     path: &'a str,
     overlaps: bool,
+}
+
+/// What a fresh cluster needs before the FluxInstance's sync can apply: the Secrets it reads
+/// and the variables its Kustomization substitutes.
+#[derive(Serialize)]
+struct RebuildView<'a> {
+    pull_secret: Option<&'a str>,
+    decryption_secret: Option<&'a str>,
+    /// `(kind, name)` of each `substituteFrom` that is not optional.
+    required_variables: Vec<(String, String)>,
+    /// The instance disables the Flux NetworkPolicies (`cluster.networkPolicy: false`).
+    network_policies_off: bool,
 }
 
 #[derive(Serialize)]
@@ -250,6 +268,20 @@ pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<Strin
         webhook,
         repo_root: repo_root.display().to_string(),
         sync_inherits_root,
+        rebuild: RebuildView {
+            pull_secret: config.repository.pull_secret.as_deref(),
+            decryption_secret: wanted.and_then(|w| w.decryption_secret.as_deref()),
+            required_variables: wanted
+                .map(|w| {
+                    w.substitute_from
+                        .iter()
+                        .filter(|s| !s.optional)
+                        .map(|s| (format!("{:?}", s.kind), s.name.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            network_policies_off: settings.instance.cluster.network_policy == Some(false),
+        },
         findings,
     };
     render(&context).map_err(|reason| Error::Runbook {

@@ -391,6 +391,7 @@ fn add_placeholder_objects(repository: &mut Repository, sync: &mut SyncFile, pat
             ..GitReference::default()
         },
         secret_ref: Some(namespace.to_owned()),
+        provider: None,
         interval: Some("1m0s".to_owned()),
         ignore: None,
         at: at.clone(),

@@ -179,6 +179,7 @@ pub(super) fn git_repository(node: &Node, file: &str) -> GitRepository {
             commit: text(node, &["spec", "ref", "commit"]),
         },
         secret_ref: text(node, &["spec", "secretRef", "name"]),
+        provider: text(node, &["spec", "provider"]),
         interval: duration(node, &["spec", "interval"]),
         ignore: text(node, &["spec", "ignore"]),
         at: location(node, file),

@@ -116,6 +116,9 @@ pub struct GitRepository {
     pub reference: GitReference,
     /// `spec.secretRef.name`.
     pub secret_ref: Option<String>,
+    /// `spec.provider`: how it authenticates (`github` for a GitHub App, `azure`, `aws`,
+    /// `generic`).
+    pub provider: Option<String>,
     /// `spec.interval`.
     pub interval: Option<String>,
     /// `spec.ignore`: gitignore-style exclusions.

@@ -2,7 +2,9 @@
 //! and chart schemas, the real Flux manifests, and the real tools (`kubectl`, `yamllint`) that
 //! judge the output.
 
+pub mod cel;
 pub mod flux;
+pub mod gotemplate;
 pub mod kubectl;
 pub mod schema;
 pub mod trees;
