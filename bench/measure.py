@@ -338,7 +338,7 @@ def main():
         f.write(subprocess.run(fg(cfg1, "emit", "edge"), capture_output=True, check=True).stdout)
     r = side_by_side([("fluxgen", fg(cfg1, "emit", "edge"), None, None),
                       (FLOOR, ["cat", stream], None, None),
-                      (JINJA, jj(cfg1, "emit", "edge"), None, None)], 30, warmup=3)
+                      (JINJA, jj(cfg1, "emit", "edge"), None, None)], 60, warmup=5)
     row("`emit edge` → stdout, 1 cluster (floor: `cat` of the same stream)", r.pop("fluxgen"), r,
         [ratio_at_most(FLOOR, 2.5), absolute("< 5 ms", lambda r: r.median < 0.005)])
 
