@@ -289,7 +289,20 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
                 target
             }
             (None, Some(secret)) => secret.clone(),
-            (None, None) => unreachable!("the config loader requires a token source for a webhook"),
+            // The loader refuses this; a config built in code may not have been loaded.
+            (None, None) => {
+                return Err(Error::InvalidObject {
+                    cluster: files.cluster.name.clone(),
+                    kind: Receiver::KIND,
+                    name: format!("{kind}-webhook"),
+                    violations: vec![crate::Violation {
+                        field: "spec.secretRef.name".to_owned(),
+                        message: "a webhook needs its token's Secret: set `webhook.token.secret` or \
+                                  `webhook.token.externalSecret`"
+                            .to_owned(),
+                    }],
+                });
+            }
         };
         let sync_name = &settings.instance.sync.name;
         let receiver = Receiver::new(format!("{kind}-webhook"), kind, secret)
