@@ -99,7 +99,17 @@ where
 /// Refuses a cluster's `path` (relative to `root`) through which a write would leave `root`: a
 /// symbolic link among its existing directories that leads outside (`kubernetes/edge ->
 /// ../../elsewhere`). A link that stays below `root` is followed, as the repository has it.
+/// A `path` that is not a plain relative path (absolute, or with `.`, `..` or empty segments,
+/// as a config built in code may have) is refused before anything is looked at.
 fn check_resolves_below(root: &Path, path: &str) -> Result<(), Error> {
+    if path.starts_with('/') || path.split('/').any(|segment| matches!(segment, "" | "." | "..")) {
+        return Err(Error::Blocked {
+            path: PathBuf::from(path),
+            reason: "a cluster's path must be a directory below the root, without `.`, `..` or empty segments: \
+                     fluxgen writes only below the root it is given"
+                .into(),
+        });
+    }
     let Ok(real_root) = fs::canonicalize(root) else {
         return Ok(());
     };
