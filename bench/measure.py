@@ -287,13 +287,12 @@ def main():
             return predicate(fg_result) if fg_result and fg_result.times else None
         return (text, met)
 
-    def side_by_side(entries, n, warmup=1, rss_of=None):
+    def side_by_side(entries, n, warmup=1):
         """Times entries [(name, cmd, prepare, cwd)] side by side; fluxgen's is the first."""
         times = runner.compare(entries, runs(n), warmup=warmup)
         results = {name: Result(times[name]) for name, *_ in entries}
         first, cmd, prepare, cwd = entries[0]
-        if rss_of is not False:
-            results[first].rss = runner.peak_rss_kib(cmd, prepare=prepare, cwd=cwd)
+        results[first].rss = runner.peak_rss_kib(cmd, prepare=prepare, cwd=cwd)
         return results
 
     def tree_dirs(n, tool):

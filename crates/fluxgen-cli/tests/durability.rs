@@ -10,7 +10,7 @@ mod support;
 
 use std::fs;
 
-use support::{fluxgen, run, workdir};
+use support::{fluxgen, on_path, run, workdir};
 
 const HELMRELEASE: &str = "kubernetes/edge/apps/flux-system/flux-operator/app/helmrelease.yaml";
 const KS: &str = "kubernetes/edge/apps/flux-system/flux-instance/ks.yaml";
@@ -49,7 +49,7 @@ fn a_file_a_power_cut_left_empty_or_zeroed_is_replaced_and_a_users_file_is_still
 /// it is not installed: it is not one of the validators CI installs).
 #[test]
 fn only_a_durable_write_flushes_and_it_flushes_before_the_first_rename() {
-    let Some(strace) = which("strace") else {
+    let Some(strace) = on_path("strace") else {
         eprintln!("skipping: strace is not on PATH (this test watches the system calls of a write)");
         return;
     };
@@ -100,12 +100,4 @@ fn only_a_durable_write_flushes_and_it_flushes_before_the_first_rename() {
         first_flush < first_rename,
         "the flush comes before the first rename: {durable:?}"
     );
-}
-
-fn which(name: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    })
 }

@@ -186,16 +186,21 @@ fn copy_link(_: &Path, _: &Path) {
     unreachable!("links are kept only by copy_tree_keeping_links, which is unix-only");
 }
 
+/// The file `name` in a directory of `PATH`, if any.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    env::var_os("PATH").and_then(|path| {
+        env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
 /// A real tool looked up on `PATH` (`renovate`, `pre-commit`, `check-jsonschema`).
 ///
 /// When it is missing the test fails under `CI=true` and is skipped (with the reason on stderr)
 /// everywhere else: `None` means "return now". `.ci/run` installs them into `.tools/`.
 pub fn tool(name: &str) -> Option<PathBuf> {
-    let found = env::var_os("PATH").and_then(|path| {
-        env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    });
+    let found = on_path(name);
     if found.is_none() {
         if env::var("CI").as_deref() == Ok("true") {
             panic!("{name} not found on PATH, and CI=true requires it: run .ci/run, which installs it into .tools/");

@@ -24,34 +24,35 @@ pub(super) fn check(root: &Node, clusters: &BTreeMap<String, Cluster>, errors: &
         .values()
         .map(|c| (c.name.as_str(), c.settings.path.trim_end_matches('/')))
         .collect();
-    // Each path with the first cluster (by name) that has it.
-    let mut first: BTreeMap<&str, &str> = BTreeMap::new();
+    // Each path with the clusters that have it, by name.
+    let mut by_path: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for &(name, path) in &paths {
-        match first.get(path) {
-            Some(other) => errors.push(ConfigError {
+        by_path.entry(path).or_default().push(name);
+    }
+    for (path, names) in &by_path {
+        for name in &names[1..] {
+            errors.push(ConfigError {
                 at: at(name),
                 key: format!("clusters.{name}.path"),
                 message: format!(
-                    "{} is also the path of cluster `{other}`: each cluster needs its own directory (use \
+                    "{} is also the path of cluster `{}`: each cluster needs its own directory (use \
                      `{{cluster}}` in `defaults.path`)",
-                    quoted(path)
+                    quoted(path),
+                    names[0]
                 ),
-            }),
-            None => {
-                first.insert(path, name);
-            }
+            });
         }
     }
     for &(outer, outer_path) in &paths {
         for app in APP_DIRS {
             let app_dir = format!("{outer_path}/{app}");
             let below = format!("{app_dir}/");
-            let inside = first
+            let inside = by_path
                 .range(app_dir.as_str()..)
                 .take_while(|(path, _)| path.starts_with(&app_dir))
                 .filter(|(path, _)| **path == app_dir || path.starts_with(&below));
-            for (inner_path, _) in inside {
-                for &(inner, _) in paths.iter().filter(|(_, path)| path == inner_path) {
+            for (inner_path, names) in inside {
+                for inner in names {
                     errors.push(ConfigError {
                         at: at(inner),
                         key: format!("clusters.{inner}.path"),

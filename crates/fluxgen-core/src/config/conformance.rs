@@ -64,9 +64,9 @@ pub(super) fn conforms_to_validation_schema(instance: &Value) -> bool {
     conforms(&VALIDATION_SCHEMA, instance)
 }
 
-/// Whether `instance` satisfies `schema` (draft 7; formats are annotations, as the validator is
-/// built). A keyword this walk does not know makes the answer `false`, so that the validator,
-/// which knows it, decides.
+/// Whether `instance` satisfies `schema` (draft 7). The validation schema has no annotations
+/// (`schema.rs` strips them); a keyword this walk does not know makes the answer `false`, so
+/// that the validator, which knows it, decides.
 fn conforms(schema: &Json, instance: &Value) -> bool {
     match schema {
         Json::Object(keywords) => keywords
@@ -79,7 +79,6 @@ fn conforms(schema: &Json, instance: &Value) -> bool {
 
 fn keyword_holds(schema: &Json, keyword: &str, value: &Json, instance: &Value) -> bool {
     match keyword {
-        "$id" | "$schema" | "title" | "description" | "format" | "default" | "examples" => true,
         "type" => match value {
             Json::String(name) => has_type(instance, name),
             Json::Array(names) => names

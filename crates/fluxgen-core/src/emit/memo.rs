@@ -58,7 +58,7 @@ impl Memo {
             .remove(path)
             .filter(|last| last.schema_url == schema_url)
             .map(|last| last.pieces);
-        let (body, pieces) = body(last, value);
+        let (body, pieces) = piece(last, None, value);
         let mut text = crate::yaml::document_header(schema_url, MARKER_LINE);
         text.push_str(&body);
         self.documents.insert(
@@ -72,34 +72,34 @@ impl Memo {
     }
 }
 
-/// The text of a whole document's value, given the pieces of the last one at its place.
-fn body(last: Option<Pieces>, value: Value) -> (String, Pieces) {
-    match last {
-        Some(Pieces::Whole { value: old, text }) if same(&old, &value) => {
+/// The text of a whole document's value (`key` `None`) or of one entry `key: value` of a mapping
+/// (as a document of its own, not indented), given the pieces of the last one at its place.
+fn piece(last: Option<Pieces>, key: Option<&str>, value: Value) -> (String, Pieces) {
+    match (last, value) {
+        (Some(Pieces::Whole { value: old, text }), value) if same(&old, &value) => {
             (text.clone(), Pieces::Whole { value: old, text })
         }
-        Some(last) if splittable(&value) => {
-            let Value::Object(map) = value else {
-                unreachable!("splittable is a mapping")
-            };
-            let mut children = match last {
+        // A mapping that changed since the last one seen here (not the first): its entries.
+        (Some(last), Value::Object(map)) if !map.is_empty() && key.is_none_or(plain_key) => {
+            let children = match last {
                 Pieces::Split(children) => children,
                 Pieces::Whole { .. } => HashMap::new(),
             };
-            let (text, pieces) = entries(&mut children, map);
+            let (inner, pieces) = entries(children, map);
+            let text = match key {
+                None => inner,
+                Some(key) => indented_below(key, &inner),
+            };
             (text, Pieces::Split(pieces))
         }
-        _ => {
-            let text = crate::yaml::to_string(&value);
-            (text.clone(), Pieces::Whole { value, text })
-        }
+        (_, value) => whole(key, value),
     }
 }
 
 /// The text of a mapping's entries in key order, each reused from `last` where it is the same,
 /// and their pieces.
 fn entries(
-    last: &mut HashMap<String, Pieces>,
+    mut last: HashMap<String, Pieces>,
     map: serde_json::Map<String, Value>,
 ) -> (String, HashMap<String, Pieces>) {
     let mut entries: Vec<(String, Value)> = map.into_iter().collect();
@@ -107,58 +107,41 @@ fn entries(
     let mut text = String::new();
     let mut pieces = HashMap::with_capacity(entries.len());
     for (key, value) in entries {
-        let (piece_text, piece) = entry(last.remove(&key), &key, value);
+        let (piece_text, piece) = piece(last.remove(&key), Some(&key), value);
         text.push_str(&piece_text);
         pieces.insert(key, piece);
     }
     (text, pieces)
 }
 
-/// The text of one entry `key: value` of a mapping, as a document of its own (no indentation).
-fn entry(last: Option<Pieces>, key: &str, value: Value) -> (String, Pieces) {
-    match last {
-        Some(Pieces::Whole { value: old, text }) if same(&old, &value) => {
-            (text.clone(), Pieces::Whole { value: old, text })
+/// `key:` and the entries' text indented below it: the serializer's text of the entry, for a
+/// [plain](plain_key) key (empty lines stay empty, as the serializer writes them).
+fn indented_below(key: &str, entries: &str) -> String {
+    let mut text = String::with_capacity(key.len() + 2 + entries.len() + entries.len() / 8);
+    text.push_str(key);
+    text.push_str(":\n");
+    for line in entries.split_inclusive('\n') {
+        if line != "\n" {
+            text.push_str("  ");
         }
-        // A mapping that changed since the last one (not the first seen): its entries.
-        Some(last) if splittable(&value) && plain_key(key) => {
-            let Value::Object(map) = value else {
-                unreachable!("splittable is a mapping")
-            };
-            let mut children = match last {
-                Pieces::Split(children) => children,
-                Pieces::Whole { .. } => HashMap::new(),
-            };
-            let (inner, pieces) = entries(&mut children, map);
-            let mut text = String::with_capacity(key.len() + 2 + inner.len() + inner.len() / 8);
-            text.push_str(key);
-            text.push_str(":\n");
-            for line in inner.split_inclusive('\n') {
-                if line != "\n" {
-                    text.push_str("  ");
-                }
-                text.push_str(line);
-            }
-            (text, Pieces::Split(pieces))
-        }
-        _ => {
-            let mut single = serde_json::Map::new();
-            single.insert(key.to_owned(), value);
-            let single = Value::Object(single);
-            let text = crate::yaml::to_string(&single);
-            let Value::Object(mut single) = single else {
-                unreachable!("built as a mapping")
-            };
-            let value = single.remove(key).expect("inserted above");
-            (text.clone(), Pieces::Whole { value, text })
-        }
+        text.push_str(line);
     }
+    text
 }
 
-/// Whether a value is a mapping whose entries can be serialized one by one: a non-empty one
-/// (an empty one is written `{}` after its key).
-fn splittable(value: &Value) -> bool {
-    matches!(value, Value::Object(map) if !map.is_empty())
+/// [`piece`] serialized as one: the value (`key` `None`), or the mapping `{key: value}`.
+fn whole(key: Option<&str>, value: Value) -> (String, Pieces) {
+    let Some(key) = key else {
+        let text = crate::yaml::to_string(&value);
+        return (text.clone(), Pieces::Whole { value, text });
+    };
+    let single = Value::Object(serde_json::Map::from_iter([(key.to_owned(), value)]));
+    let text = crate::yaml::to_string(&single);
+    let Value::Object(mut single) = single else {
+        unreachable!("built as a mapping")
+    };
+    let value = single.remove(key).expect("inserted above");
+    (text.clone(), Pieces::Whole { value, text })
 }
 
 /// Whether a key is written as it is, unquoted, by the serializer: then `key:` and its entries
