@@ -6,11 +6,9 @@ use std::collections::BTreeMap;
 
 use super::Cluster;
 use super::diagnostic::ConfigError;
+use crate::emit::APP_DIRS;
 use crate::url::quoted;
 use crate::yaml::Node;
-
-/// The app directories fluxgen owns below a cluster's `path`.
-const APP_DIRS: [&str; 2] = ["flux-operator", "flux-instance"];
 
 /// Checks every pair of clusters, in O(n log n): paths by their text, sorted, so that the paths
 /// inside a directory are one range of them.

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
+use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::schema::validation_schema;
@@ -426,7 +427,8 @@ fn cluster(
         }
     }
     let merged = defaults.merged(&own);
-    let mut settings: Settings = match serde_json::from_value(merged.to_json()) {
+    let merged_json = merged.to_json();
+    let mut settings = match Settings::deserialize(&merged_json) {
         Ok(settings) => settings,
         Err(error) => {
             errors.push(ConfigError {
@@ -452,7 +454,7 @@ fn cluster(
     }
     expand(&mut settings, &key.name);
     check_settings(&settings, &place, passed, errors);
-    super::value_kinds::check_credentials(&merged.to_json(), &mut Vec::new(), &mut |keys, message| {
+    super::value_kinds::check_credentials(&merged_json, &mut Vec::new(), &mut |keys, message| {
         errors.push(place.error(keys, message));
     });
     let override_places = (0..settings.overrides.len())
@@ -731,7 +733,7 @@ fn check_overrides(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Conf
 }
 
 /// A generated path must stay inside the repository: relative, no `..`, no empty segments.
-fn check_relative_path(path: &str) -> Result<(), String> {
+pub(crate) fn check_relative_path(path: &str) -> Result<(), String> {
     if path.starts_with('/') || path.contains('\\') {
         return Err(format!(
             "{} must be a relative path with `/` separators",

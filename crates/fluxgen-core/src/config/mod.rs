@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
+pub(crate) use load::check_relative_path;
 pub use schema::config_schema;
 pub use settings::*;
 pub use tuning::*;

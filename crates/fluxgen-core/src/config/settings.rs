@@ -121,7 +121,7 @@ pub struct OperatorSettings {
 impl Default for OperatorSettings {
     fn default() -> Self {
         Self {
-            version: "0.58.1".to_owned(),
+            version: crate::facts::NEWEST_OPERATOR.to_owned(),
             chart_interval: DurationText::of("15m"),
             interval: DurationText::of("1h"),
             values: BTreeMap::new(),

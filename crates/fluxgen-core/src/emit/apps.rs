@@ -28,6 +28,8 @@ pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
 
 const OPERATOR: &str = "flux-operator";
 const INSTANCE: &str = "flux-instance";
+/// The app directories fluxgen owns below a cluster's `path`.
+pub(crate) const APP_DIRS: [&str; 2] = [OPERATOR, INSTANCE];
 
 /// Plans the files of several clusters, on every core, in the order of `clusters`. The
 /// result is what [`plan`] gives for each.

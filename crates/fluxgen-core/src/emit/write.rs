@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::apps::plan_with;
 use super::memo::Memo;
 use super::staging::{Durability, Staging, is_abandoned, is_temporary};
-use super::tree::is_generated_file;
+use super::tree::{GENERATED_NAMES, is_generated_file};
 use super::{IndexFile, Tree, is_generated};
 use crate::{Config, Error};
 
@@ -88,10 +88,11 @@ where
     R: Send,
     F: Fn(Pending) -> R + Sync,
 {
+    let real_root = fs::canonicalize(root).ok();
     crate::parallel::map_with(clusters, Memo::default, |memo, name| {
         let tree = plan_with(config, name, memo)?;
         let dir = tree_dir(root, &tree.root);
-        check_resolves_below(root, &tree.root)?;
+        check_resolves_below(root, real_root.as_deref(), &tree.root)?;
         pending_tree(&dir, tree).map(&then)
     })
 }
@@ -99,18 +100,18 @@ where
 /// Refuses a cluster's `path` (relative to `root`) through which a write would leave `root`: a
 /// symbolic link among its existing directories that leads outside (`kubernetes/edge ->
 /// ../../elsewhere`). A link that stays below `root` is followed, as the repository has it.
-/// A `path` that is not a plain relative path (absolute, or with `.`, `..` or empty segments,
-/// as a config built in code may have) is refused before anything is looked at.
-fn check_resolves_below(root: &Path, path: &str) -> Result<(), Error> {
-    if path.starts_with('/') || path.split('/').any(|segment| matches!(segment, "" | "." | "..")) {
+/// A `path` the config loader would refuse ([`check_relative_path`](crate::config::check_relative_path):
+/// absolute, or with `.`, `..` or empty segments, as a config built in code may have) is refused
+/// before anything is looked at. `real_root` is `root` resolved (`None` when it does not exist
+/// yet: then no link below it can exist either).
+fn check_resolves_below(root: &Path, real_root: Option<&Path>, path: &str) -> Result<(), Error> {
+    if let Err(reason) = crate::config::check_relative_path(path) {
         return Err(Error::Blocked {
             path: PathBuf::from(path),
-            reason: "a cluster's path must be a directory below the root, without `.`, `..` or empty segments: \
-                     fluxgen writes only below the root it is given"
-                .into(),
+            reason: format!("{reason}: fluxgen writes only below the root it is given"),
         });
     }
-    let Ok(real_root) = fs::canonicalize(root) else {
+    let Some(real_root) = real_root else {
         return Ok(());
     };
     let mut current = root.to_path_buf();
@@ -118,7 +119,7 @@ fn check_resolves_below(root: &Path, path: &str) -> Result<(), Error> {
         current.push(segment);
         match fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(&current) {
-                Ok(real) if real.starts_with(&real_root) => {}
+                Ok(real) if real.starts_with(real_root) => {}
                 Ok(_) => {
                     return Err(Error::Blocked {
                         path: current,
@@ -160,7 +161,7 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
     check_inside(dir)?;
     // Before the files are moved out of the tree: only files it does not have can be stale.
     let mut stale = Vec::new();
-    for app in ["flux-operator", "flux-instance"] {
+    for app in super::APP_DIRS {
         if check_below(dir, &format!("{app}/"), &mut checked_dirs)? {
             let (generated, abandoned) = generated_files(dir, app, &tree)?;
             stale.extend(generated);
@@ -316,7 +317,7 @@ fn remove_emptied_directories(stale: &[PathBuf]) {
             for ancestor in dir.ancestors() {
                 up.push(ancestor);
                 let name = ancestor.file_name().and_then(|n| n.to_str());
-                if matches!(name, Some("flux-operator" | "flux-instance")) {
+                if name.is_some_and(|name| super::APP_DIRS.contains(&name)) {
                     return up;
                 }
             }
@@ -623,9 +624,13 @@ fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Found, Error> {
             {
                 continue;
             }
-            // Only a file of a generated name whose head carries the marker is read whole.
+            // Only a file of a generated name is opened, and only one whose head carries the
+            // marker is read whole.
             let name = entry.file_name();
-            if !read_head(&path).is_some_and(|head| is_generated_file(&name.to_string_lossy(), &head)) {
+            let name = name.to_string_lossy();
+            if !GENERATED_NAMES.contains(&name.as_ref())
+                || !read_head(&path).is_some_and(|head| is_generated_file(&name, &head))
+            {
                 continue;
             }
             if let Some(text) = read_existing(&path)?

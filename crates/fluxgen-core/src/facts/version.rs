@@ -5,7 +5,7 @@
 //! `2.7`, `v2.7.3`, `>=2.6.0 <2.8.0`, `~2.7`, `^2.6`, `2.5 - 2.7`, `a || b`) and runs the
 //! newest release among its manifests that satisfies it (flux-operator v0.58.1,
 //! `internal/builder/semver.go`, `MatchVersion`). fluxgen does the same over the releases
-//! that operator ships ([`OPERATOR_RELEASES`]), then takes the facts of that release's minor
+//! that operator ships ([`SHIPPED_IN`](super::SHIPPED_IN)), then takes the facts of that release's minor
 //! ([`RELEASES`]: the minor's newest patch). A version outside what fluxgen knows is
 //! explained against the nearest release it does know, with a note saying so.
 
@@ -13,40 +13,6 @@ use super::{RELEASES, Release};
 
 /// A Flux release as numbers, `(major, minor, patch)`.
 pub(super) type Number = (u32, u32, u32);
-
-/// Every Flux release flux-operator v0.58.1 ships manifests for (`config/data/flux/` at
-/// [`super::OPERATOR_COMMIT`]), oldest first. There is no v2.8.4.
-pub const OPERATOR_RELEASES: &[Number] = &[
-    (2, 2, 3),
-    (2, 3, 0),
-    (2, 4, 0),
-    (2, 5, 0),
-    (2, 5, 1),
-    (2, 6, 0),
-    (2, 6, 1),
-    (2, 6, 2),
-    (2, 6, 3),
-    (2, 6, 4),
-    (2, 7, 0),
-    (2, 7, 1),
-    (2, 7, 2),
-    (2, 7, 3),
-    (2, 7, 4),
-    (2, 7, 5),
-    (2, 8, 0),
-    (2, 8, 1),
-    (2, 8, 2),
-    (2, 8, 3),
-    (2, 8, 5),
-    (2, 8, 6),
-    (2, 8, 7),
-    (2, 8, 8),
-    (2, 9, 0),
-    (2, 9, 1),
-    (2, 9, 2),
-    (2, 9, 3),
-    (2, 9, 4),
-];
 
 /// The release a cluster's `distribution.version` resolves to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,7 +57,11 @@ pub fn resolve_version(requested: &str) -> ResolvedVersion {
         );
         return resolved(None, newest, Some(note));
     };
-    let runs = OPERATOR_RELEASES.iter().rev().copied().find(|v| constraint.allows(*v));
+    let runs = super::SHIPPED_IN
+        .iter()
+        .rev()
+        .map(|(flux, _)| *flux)
+        .find(|v| constraint.allows(*v));
     let minor = runs.unwrap_or(constraint.anchor);
     let (major, minor_number) = (minor.0, minor.1);
     if let Some(release) = RELEASES.iter().find(|r| r.minor() == (major, minor_number)) {

@@ -316,15 +316,7 @@ fn sync(
         name: Some(name),
         path: Some(path),
         interval: found.source.and_then(|s| s.interval.clone()).map(DurationText),
-        provider: found.source.and_then(|s| {
-            super::git_source::sync_provider(
-                s.provider.as_deref(),
-                &format!("GitRepository `{}`", s.name),
-                cluster,
-                Some(&s.at),
-                report,
-            )
-        }),
+        provider: super::git_source::source_sync_provider(found.source, cluster, report),
     }
 }
 

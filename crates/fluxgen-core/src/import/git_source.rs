@@ -8,7 +8,7 @@ use super::report::{EntryKind, ImportReport};
 use super::settings::OPERATOR_VERSION;
 use super::written::ImportedRepository;
 use crate::config::{STAND_IN_URL, SyncProvider};
-use crate::scan::Location;
+use crate::scan::{GitRepository, Location};
 
 /// `repository`: from the root GitRepository of the first cluster in rollout order that has
 /// one, else from a FluxInstance's sync.
@@ -219,6 +219,22 @@ fn origin_remote(root: &std::path::Path) -> Option<String> {
         return Some(format!("ssh://{user_host}/{}", path.trim_start_matches('/')));
     }
     None
+}
+
+/// [`sync_provider`] of the GitRepository a cluster's sync reads, if any.
+pub(super) fn source_sync_provider(
+    source: Option<&GitRepository>,
+    cluster: Option<&str>,
+    report: &mut ImportReport,
+) -> Option<SyncProvider> {
+    let source = source?;
+    sync_provider(
+        source.provider.as_deref(),
+        &format!("GitRepository `{}`", source.name),
+        cluster,
+        Some(&source.at),
+        report,
+    )
 }
 
 /// `instance.sync.provider` from a sync source's `provider` (`what` names where it was read):

@@ -17,8 +17,8 @@ use crate::{Component, Phase};
 /// The namespace Flux runs in unless the repository says otherwise.
 const FLUX_NAMESPACE: &str = "flux-system";
 
-/// The operator chart version import writes.
-pub(super) const OPERATOR_VERSION: &str = "0.58.1";
+/// The operator chart version import writes: the newest fluxgen knows.
+pub(super) const OPERATOR_VERSION: &str = crate::facts::NEWEST_OPERATOR;
 
 /// A cluster's phase and settings.
 pub(super) fn cluster(
@@ -179,15 +179,7 @@ fn gotk_settings(
         name: found.proposal.as_ref().map(|p| p.name.clone()),
         path: found.proposal.as_ref().map(|p| p.path.clone()),
         interval: source.and_then(|s| s.interval.clone()).map(DurationText),
-        provider: source.and_then(|s| {
-            super::git_source::sync_provider(
-                s.provider.as_deref(),
-                &format!("GitRepository `{}`", s.name),
-                cluster,
-                Some(&s.at),
-                report,
-            )
-        }),
+        provider: super::git_source::source_sync_provider(source, cluster, report),
     });
     let patches: Vec<&Patch> = found
         .bootstrap

@@ -339,7 +339,7 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
         .values()
         .flat_map(|c| {
             let path = normalize_repo_path(&c.settings.path);
-            ["flux-operator", "flux-instance"].map(|app| format!("{path}/{app}"))
+            crate::emit::APP_DIRS.map(|app| format!("{path}/{app}"))
         })
         .collect();
     let skip = super::Skip {
