@@ -1,15 +1,13 @@
 //! The one module that talks to the YAML library: located parsing of config files and
 //! serialization of generated documents.
 
-use std::fmt;
-
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use serde_saphyr::{SerializerOptions, Spanned};
+use serde_saphyr::SerializerOptions;
 
 mod limits;
+mod located;
 
 use limits::Allowance;
 
@@ -59,8 +57,8 @@ pub(crate) struct SyntaxError {
 /// [limits](limits) of one file, so an alias bomb is an error, not an allocation storm.
 pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
     let (options, _) = limits::options(Allowance::of(text));
-    match serde_saphyr::from_str_with_options::<Option<Spanned<RawNode>>>(text, options) {
-        Ok(Some(root)) => Ok(root.into()),
+    match serde_saphyr::from_str_with_options::<Option<Node>>(text, options) {
+        Ok(Some(root)) => Ok(root),
         Ok(None) => Ok(Node {
             at: Position { line: 1, column: 1 },
             value: NodeValue::Null,
@@ -178,120 +176,6 @@ impl Node {
     }
 }
 
-/// What serde sees while the located tree is built.
-enum RawNode {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Spanned<RawNode>>),
-    Map(Vec<(Spanned<String>, Spanned<RawNode>)>),
-}
-
-impl From<Spanned<RawNode>> for Node {
-    fn from(spanned: Spanned<RawNode>) -> Self {
-        let at = Position {
-            line: spanned.referenced.line() as u32,
-            column: spanned.referenced.column() as u32,
-        };
-        let value = match spanned.value {
-            RawNode::Null => NodeValue::Null,
-            RawNode::Bool(b) => NodeValue::Bool(b),
-            RawNode::Int(i) => NodeValue::Int(i),
-            RawNode::Float(f) => NodeValue::Float(f),
-            RawNode::Str(s) => NodeValue::Str(s),
-            RawNode::Seq(items) => NodeValue::Seq(items.into_iter().map(Node::from).collect()),
-            RawNode::Map(entries) => NodeValue::Map(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let key = Key {
-                            at: Position {
-                                line: k.referenced.line() as u32,
-                                column: k.referenced.column() as u32,
-                            },
-                            name: k.value,
-                        };
-                        (key, Node::from(v))
-                    })
-                    .collect(),
-            ),
-        };
-        Node { at, value }
-    }
-}
-
-/// Stack left below which reading a nested node first moves to a new stack segment: more than
-/// one level of the parser's recursion takes (about 45 KiB in a debug build, 5 KiB optimised).
-const STACK_RED_ZONE: usize = 256 << 10;
-
-/// The size of each new stack segment.
-const STACK_SEGMENT: usize = 2 << 20;
-
-impl<'de> Deserialize<'de> for RawNode {
-    /// Each nested mapping or list comes back here, so the stack grows as the nesting does: the
-    /// nesting the limits allow never overflows a thread's stack, whatever the build.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
-            deserializer.deserialize_any(RawVisitor)
-        })
-    }
-}
-
-struct RawVisitor;
-
-impl<'de> Visitor<'de> for RawVisitor {
-    type Value = RawNode;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a YAML value")
-    }
-    fn visit_unit<E>(self) -> Result<RawNode, E> {
-        Ok(RawNode::Null)
-    }
-    fn visit_none<E>(self) -> Result<RawNode, E> {
-        Ok(RawNode::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
-        RawNode::deserialize(d)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<RawNode, E> {
-        Ok(RawNode::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<RawNode, E> {
-        Ok(RawNode::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNode, E> {
-        i64::try_from(v)
-            .map(RawNode::Int)
-            .map_err(|_| E::custom("integer too large"))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<RawNode, E> {
-        Ok(RawNode::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<RawNode, E> {
-        Ok(RawNode::Str(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<RawNode, E> {
-        Ok(RawNode::Str(v))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(RawNode::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(entry) = map.next_entry()? {
-            entries.push(entry);
-        }
-        Ok(RawNode::Map(entries))
-    }
-}
-
 /// Parses a stream of YAML documents into located trees, one per non-empty document; each
 /// tree's position is where its document's content starts. Aliases are expanded within the
 /// limits of one file, as [`parse`] does. The first error fails the whole stream.
@@ -303,8 +187,8 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
 /// read breached it).
 fn parse_documents_within(text: &str, allowance: Allowance) -> (Result<Vec<Node>, SyntaxError>, Allowance) {
     let (options, used) = limits::options(allowance);
-    let result = match serde_saphyr::from_multiple_with_options::<Spanned<RawNode>>(text, options) {
-        Ok(documents) => Ok(documents.into_iter().map(Node::from).collect()),
+    let result = match serde_saphyr::from_multiple_with_options::<Node>(text, options) {
+        Ok(documents) => Ok(documents),
         Err(error) => {
             let SyntaxError { at, message } = syntax_error(&error);
             let message = budget_reason(&message).map_or(message, str::to_owned);

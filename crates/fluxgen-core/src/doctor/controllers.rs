@@ -258,13 +258,17 @@ pub(super) fn crd_managers(context: &Context, scope: &ClusterScope) -> Vec<Findi
             gotk: false,
         });
     }
+    // The OCIRepositories of the flux2 chart, found once (not once per release).
+    let flux2_sources: Vec<&str> = repository
+        .oci_repositories
+        .iter()
+        .filter(|o| o.url.trim_end_matches('/').ends_with("/flux2"))
+        .map(|o| o.name.as_str())
+        .collect();
     for release in repository.helm_releases.iter().filter(|r| scope.contains(&r.at.file)) {
         let community = match &release.chart {
             Chart::Spec { chart, .. } => chart == "flux2",
-            Chart::Ref(reference) => repository
-                .oci_repositories
-                .iter()
-                .any(|o| o.name == reference.name && o.url.trim_end_matches('/').ends_with("/flux2")),
+            Chart::Ref(reference) => flux2_sources.contains(&reference.name.as_str()),
             Chart::Unknown => false,
         };
         if community {

@@ -13,17 +13,26 @@ use crate::yaml::{self, Node};
 /// The chart's name, and the last segment of its OCI URL.
 const CHART: &str = "flux-instance";
 
-/// Whether a HelmRelease installs the flux-instance chart.
-pub(super) fn is_instance_chart(release: &HelmRelease, oci: &[OciRepository]) -> bool {
+/// The OCIRepositories that serve the flux-instance chart (a few at most, out of every
+/// repository's sources: what [`is_instance_chart`] compares each release's reference with).
+pub(super) fn instance_sources(oci: &[OciRepository]) -> Vec<&OciRepository> {
+    let suffix = format!("/{CHART}");
+    oci.iter()
+        .filter(|source| source.url.trim_end_matches('/').ends_with(&suffix))
+        .collect()
+}
+
+/// Whether a HelmRelease installs the flux-instance chart: by name, or through one of the
+/// [`instance_sources`].
+pub(super) fn is_instance_chart(release: &HelmRelease, instance_sources: &[&OciRepository]) -> bool {
     match &release.chart {
         Chart::Spec { chart, .. } => chart == CHART,
-        Chart::Ref(reference) if reference.kind == "OCIRepository" => oci.iter().any(|source| {
+        Chart::Ref(reference) if reference.kind == "OCIRepository" => instance_sources.iter().any(|source| {
             source.name == reference.name
                 && same_namespace(
                     source.namespace.as_deref(),
                     reference.namespace.as_deref().or(release.namespace.as_deref()),
                 )
-                && source.url.trim_end_matches('/').ends_with(&format!("/{CHART}"))
         }),
         _ => false,
     }

@@ -131,11 +131,11 @@ fn descend(
                 ));
                 continue;
             }
-            let canonical = if file_type.is_symlink() {
-                target
-            } else {
-                fs::canonicalize(&path).unwrap_or(path.clone())
-            };
+            // A link's target is resolved above. `dir` is a real path (the root is
+            // canonicalized, and so is every directory entered), so a directory that is no link
+            // is `dir/name` already: no `realpath` (a `readlink` per component) for each of the
+            // repository's directories.
+            let canonical = target;
             if file_type.is_symlink() && dir.starts_with(&canonical) {
                 walk.notes.push(note(
                     &child_relative,
