@@ -25,9 +25,9 @@ pub enum Error {
         known: Vec<String>,
     },
     /// A generated object breaks a rule of its CRD.
-    #[error("cluster `{cluster}`: {kind} `{name}` is invalid: {}", list(violations))]
+    #[error("{}{kind} `{name}` is invalid: {}", in_cluster(cluster), list(violations))]
     InvalidObject {
-        /// The cluster being generated.
+        /// The cluster being generated (empty for an object [rendered](crate::render) on its own).
         cluster: String,
         /// The object's kind.
         kind: &'static str,
@@ -135,6 +135,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `cluster `name`: ` before a message about one of the cluster's objects; nothing for an
+/// object on its own.
+fn in_cluster(cluster: &str) -> String {
+    if cluster.is_empty() {
+        String::new()
+    } else {
+        format!("cluster `{cluster}`: ")
+    }
 }
 
 fn list(violations: &[Violation]) -> String {

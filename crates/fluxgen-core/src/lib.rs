@@ -155,11 +155,12 @@ mod helm;
 pub mod import;
 mod instance;
 mod kustomize;
+mod manifest;
 mod notification;
 mod overrides;
 mod parallel;
 pub mod patch;
-mod resource;
+mod render;
 mod runbook;
 pub mod scan;
 mod source;
@@ -200,9 +201,10 @@ pub use instance::{
     KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage, Sync,
 };
 pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceRef};
+pub use manifest::Manifest;
 pub use notification::{Receiver, ReceiverResource, ReceiverSpec};
 pub use patch::{JsonPatchOp, PatchError};
-pub use resource::Resource;
+pub use render::{DEFAULT_SCHEMA_BASE_URL, render};
 pub use runbook::{CutoverSteps, Findings, runbook, runbook_findings};
 pub use scan::scan;
 pub use source::{

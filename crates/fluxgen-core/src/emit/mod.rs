@@ -16,7 +16,6 @@ pub(crate) use apps::{APP_DIRS, components, controller_patches, enum_text};
 pub use apps::{plan, plan_all};
 pub use check::{Drift, DriftKind, check, check_clusters};
 pub use staging::Durability;
-#[cfg(test)]
 pub(crate) use tree::MARKER_LINE;
 pub use tree::{GENERATED_MARKER, IndexFile, Tree, is_generated};
 pub use write::{WriteReport, tree_dir, write, write_clusters, write_clusters_with, write_with};
