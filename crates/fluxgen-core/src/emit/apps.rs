@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::memo::Memo;
-use super::{IndexFile, Tree};
+use super::{APP_DIRS, IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
 use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSettings, Sharding, Storage, Sync};
 use crate::overrides::Overrides;
@@ -24,10 +24,8 @@ pub const INSTANCE_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flu
 /// The annotation that keeps Flux from pruning an object.
 pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
 
-const OPERATOR: &str = "flux-operator";
-const INSTANCE: &str = "flux-instance";
-/// The app directories fluxgen owns below a cluster's `path`.
-pub(crate) const APP_DIRS: [&str; 2] = [OPERATOR, INSTANCE];
+const OPERATOR: &str = APP_DIRS[0];
+const INSTANCE: &str = APP_DIRS[1];
 
 /// Plans the files of several clusters, on every core, in the order of `clusters`. The
 /// result is what [`plan`] gives for each.
