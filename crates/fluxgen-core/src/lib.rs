@@ -159,6 +159,7 @@ mod notification;
 mod overrides;
 mod parallel;
 pub mod patch;
+mod patterns;
 mod resource;
 mod runbook;
 pub mod scan;
