@@ -44,7 +44,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             path: "kubernetes/{cluster}/apps/flux-system".to_owned(),
-            namespace: "flux-system".to_owned(),
+            namespace: crate::facts::DEFAULT_NAMESPACE.to_owned(),
             schema_base_url: "https://k8s-schemas.home-operations.com".to_owned(),
             apps: AppSettings::default(),
             operator: OperatorSettings::default(),
@@ -330,7 +330,7 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            name: "flux-system".to_owned(),
+            name: crate::facts::DEFAULT_NAMESPACE.to_owned(),
             path: "kubernetes/{cluster}/sync".to_owned(),
             interval: DurationText::of("1h"),
             provider: None,

@@ -183,13 +183,6 @@ pub struct SyncKustomizationSettings {
     pub timeout: Option<DurationText>,
 }
 
-/// The controllers a value meant for "the usual controllers" applies to.
-const SCALING: [Component; 3] = [
-    Component::SourceController,
-    Component::KustomizeController,
-    Component::HelmController,
-];
-
 /// `(controllers, value)` pairs of a per-controller setting; `usual` for a value for all.
 fn each<'a, T>(value: &'a PerController<T>, usual: &[Component]) -> Vec<(Vec<Component>, &'a T)> {
     match value {
@@ -204,7 +197,7 @@ impl TuningSettings {
     pub fn tunings(&self, components: &[Component]) -> Vec<Tuning> {
         let enabled =
             |set: &[Component]| -> Vec<Component> { set.iter().copied().filter(|c| components.contains(c)).collect() };
-        let scaling = enabled(&SCALING);
+        let scaling = enabled(&Component::SCALING);
         let mut own: Vec<Tuning> = Vec::new();
         if let Some(workers) = &self.workers {
             own.extend(

@@ -10,6 +10,9 @@ use super::memo::Memo;
 use super::tree::MARKER_LINE;
 use super::{IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
+use crate::facts::{
+    INSTANCE_CHART, INSTANCE_CHART_NAME as INSTANCE, OPERATOR_CHART, OPERATOR_CHART_NAME as OPERATOR, PRUNE_ANNOTATION,
+};
 use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSettings, Sharding, Storage, Sync};
 use crate::overrides::Overrides;
 use crate::{
@@ -17,17 +20,9 @@ use crate::{
     OciRef, OciRepository, Receiver, ReceiverResource, Resource, SourceRef,
 };
 
-/// The chart of the operator.
-pub const OPERATOR_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
-/// The chart of the instance.
-pub const INSTANCE_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance";
 /// Schema of kustomize's `kustomization.yaml`.
 pub const KUSTOMIZATION_SCHEMA: &str = "https://json.schemastore.org/kustomization";
-/// The annotation that keeps Flux from pruning an object.
-pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
 
-const OPERATOR: &str = "flux-operator";
-const INSTANCE: &str = "flux-instance";
 /// The app directories fluxgen owns below a cluster's `path`.
 pub(crate) const APP_DIRS: [&str; 2] = [OPERATOR, INSTANCE];
 
