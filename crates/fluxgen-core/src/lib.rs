@@ -167,6 +167,7 @@ mod overrides;
 mod parallel;
 #[cfg(feature = "tuning")]
 pub mod patch;
+mod patterns;
 mod render;
 #[cfg(feature = "migration")]
 mod runbook;

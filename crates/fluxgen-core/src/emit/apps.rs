@@ -8,24 +8,17 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::memo::Memo;
-use super::{APP_DIRS, IndexFile, Tree};
+use super::{IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
+use crate::facts::{
+    INSTANCE_CHART, INSTANCE_CHART_NAME as INSTANCE, OPERATOR_CHART, OPERATOR_CHART_NAME as OPERATOR, PRUNE_ANNOTATION,
+};
 use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSettings, Sharding, Storage, Sync};
 use crate::overrides::Overrides;
 use crate::{
     Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
     Manifest, OciRef, OciRepository, Receiver, ReceiverResource, SourceRef,
 };
-
-/// The chart of the operator.
-pub const OPERATOR_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
-/// The chart of the instance.
-pub const INSTANCE_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance";
-/// The annotation that keeps Flux from pruning an object.
-pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
-
-const OPERATOR: &str = APP_DIRS[0];
-const INSTANCE: &str = APP_DIRS[1];
 
 /// Plans the files of several clusters, on every core, in the order of `clusters`. The
 /// result is what [`plan`] gives for each.
