@@ -67,6 +67,7 @@ impl fmt::Display for Duration {
 
 /// Whether `text` is a duration as Flux accepts it ([`DURATION`]), or without hours
 /// ([`TIMEOUT`]) when `hours` is not set.
+#[cfg(feature = "migration")]
 pub(crate) fn is_flux_duration(text: &str, hours: bool) -> bool {
     if hours {
         DURATION.matches(text)
@@ -75,7 +76,7 @@ pub(crate) fn is_flux_duration(text: &str, hours: bool) -> bool {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "migration"))]
 mod tests {
     use super::is_flux_duration;
 
