@@ -219,7 +219,7 @@ pub use helm::{
 pub use import::{ImportError, ImportOptions, ImportReport, Imported, import};
 pub use instance::{
     ClusterSettings, CommonMetadata, DEFAULT_REGISTRY, Distribution, FluxInstance, FluxInstanceSpec, INSTANCE_NAME,
-    KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage, Sync,
+    InstanceSync, KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage,
 };
 pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceRef};
 pub use manifest::Manifest;

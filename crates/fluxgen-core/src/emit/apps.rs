@@ -13,7 +13,9 @@ use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
 use crate::facts::{
     INSTANCE_CHART, INSTANCE_CHART_NAME as INSTANCE, OPERATOR_CHART, OPERATOR_CHART_NAME as OPERATOR, PRUNE_ANNOTATION,
 };
-use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSettings, Sharding, Storage, Sync};
+use crate::instance::{
+    ClusterSettings, CommonMetadata, Distribution, InstanceSync, KustomizeSettings, Sharding, Storage,
+};
 use crate::overrides::Overrides;
 use crate::{
     Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
@@ -371,7 +373,7 @@ pub(crate) fn flux_instance(
         class: s.class.clone(),
         size: s.size.clone(),
     });
-    instance.spec.sync = Some(Sync {
+    instance.spec.sync = Some(InstanceSync {
         kind: "GitRepository".to_owned(),
         url: repository.url.clone(),
         r#ref: repository.reference.clone(),
