@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::tuning::{Tuning, settings_of};
-use crate::{Component, Error, KustomizePatch, facts, patch};
+use crate::{Component, Error, facts, objects::KustomizePatch, patch};
 
 /// What `explain` reports for a cluster: the Flux release its settings are read from, the
 /// operator profiles applied, and each controller's effective settings.
@@ -353,7 +353,10 @@ impl Layers {
                 }
                 selected = KustomizePatch {
                     patch: patch.patch.clone(),
-                    target: Some(crate::PatchTarget::kind_name("Deployment", self.component.as_str())),
+                    target: Some(crate::objects::PatchTarget::kind_name(
+                        "Deployment",
+                        self.component.as_str(),
+                    )),
                 };
                 &selected
             }

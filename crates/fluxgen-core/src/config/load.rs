@@ -569,7 +569,7 @@ fn check_settings(
         ),
     ];
     for (keys, value) in intervals {
-        if let Err(message) = crate::Duration::from(value.as_str()).check() {
+        if let Err(message) = crate::objects::Duration::from(value.as_str()).check() {
             errors.push(place.error(keys, message));
         }
     }

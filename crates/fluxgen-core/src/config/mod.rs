@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::yaml::Position;
 pub(crate) use checked::validate_for_use;
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
@@ -63,8 +64,8 @@ pub struct LoadOptions {
 
 /// A configuration: loaded from a file and checked, or built (or changed) in code. Whatever
 /// made it, [`plan`](crate::plan), [`write_clusters`](crate::write_clusters),
-/// [`check_clusters`](crate::check_clusters), [`explain`](crate::explain) and
-/// [`runbook`](crate::runbook) [check it](Config::validate) first, by the rules of a file.
+/// [`check_clusters`](crate::check_clusters), [`explain`](crate::explain()) and
+/// [`runbook`](crate::runbook()) [check it](Config::validate) first, by the rules of a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Where the configuration came from.
@@ -234,9 +235,11 @@ impl Config {
     ///     pull_secret: None,
     /// };
     /// let mut config = Config::new(Origin::Code, repository);
-    /// let mut settings = Settings::default();
-    /// settings.path = "kubernetes/edge/apps/flux-system".into();
-    /// settings.namespace = "Not_A_Namespace".into();
+    /// let settings = Settings {
+    ///     path: "kubernetes/edge/apps/flux-system".into(),
+    ///     namespace: "Not_A_Namespace".into(),
+    ///     ..Settings::default()
+    /// };
     /// config.clusters.insert("edge".into(), Cluster::new("edge", Phase::Instance, settings));
     /// let errors = config.validate().unwrap_err();
     /// assert_eq!(errors.errors[0].key, "clusters.edge.namespace");

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::settings::{DurationText, RawPatch};
 use crate::tuning::{LogLevel, ResourceAmounts, SubstituteFrom, SyncKustomizationTuning, Tuning};
-use crate::{Component, KustomizePatch, PatchTarget};
+use crate::{Component, objects::KustomizePatch, objects::PatchTarget};
 
 /// `tuning`: controller tuning. A `preset` gives a starting list; every other key replaces
 /// what the preset sets for the same knob on the same controllers.

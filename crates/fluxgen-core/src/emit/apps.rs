@@ -18,8 +18,8 @@ use crate::instance::{
 };
 use crate::overrides::Overrides;
 use crate::{
-    Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
-    Manifest, OciRef, OciRepository, Receiver, ReceiverResource, SourceRef,
+    Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, Manifest,
+    OciRepository, Receiver, objects::KustomizePatch, objects::OciRef, objects::ReceiverResource, objects::SourceRef,
 };
 
 /// Plans the files of several clusters, on every core, in the order of `clusters`. The

@@ -15,8 +15,8 @@ use super::written::{
     ImportedSync,
 };
 use crate::Component;
-use crate::DEFAULT_REGISTRY;
 use crate::config::DurationText;
+use crate::objects::DEFAULT_REGISTRY;
 use crate::scan::{FluxBootstrap, Location, Patch, ScannedRepository};
 
 /// The cluster domain Flux assumes unless told otherwise.

@@ -6,7 +6,7 @@ use super::report::{EntryKind, ImportReport};
 use super::written::{ImportedPatch, ImportedPatchTarget, ImportedSyncKustomization, ImportedTuning};
 use crate::config::DurationText;
 use crate::scan::ScannedKustomization;
-use crate::{SubstituteFrom, SubstituteKind};
+use crate::{tuning::SubstituteFrom, tuning::SubstituteKind};
 
 /// The root Kustomization's SOPS decryption, `postBuild`, `wait` and `timeout` on the sync
 /// Kustomization; `prune: false` and inline variables as raw patches of it.

@@ -13,7 +13,7 @@ use crate::config::{
 };
 use crate::duration::is_flux_duration;
 use crate::scan::Location;
-use crate::{Component, LogLevel, facts};
+use crate::{Component, facts, tuning::LogLevel};
 
 /// One value for `usual`, when exactly those controllers have the same value; else a value
 /// per controller.

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::config::{
     DurationText, HelmCacheSettings, KubeApiLimitsSettings, OomWatchSettings, PerController, Quantity, SyncProvider,
 };
-use crate::{Component, LogLevel, Phase, SubstituteFrom};
+use crate::{Component, Phase, tuning::LogLevel, tuning::SubstituteFrom};
 
 /// An imported `fluxgen.yaml`.
 #[derive(Clone, Debug, PartialEq, Serialize)]

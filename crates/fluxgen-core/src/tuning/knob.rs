@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Component, Duration, KustomizePatch};
+use crate::{Component, objects::Duration, objects::KustomizePatch};
 
 /// One controller tuning. Values compare, so conflicts can be found; a preset is a
 /// `Vec<Tuning>`.
