@@ -20,7 +20,7 @@
 //! let config = Config::from_yaml(
 //!     "repository: { url: ssh://git@github.com/example/haynes-ops, branch: main }\n\
 //!      clusters: { edge: { phase: instance } }\n",
-//!     fluxgen_core::Origin::BuiltIn,
+//!     fluxgen_core::Origin::Text("inventory".to_owned()),
 //! )?;
 //! let tree = plan(&config, "edge")?;
 //! assert_eq!(tree.root, "kubernetes/edge/apps/flux-system");
