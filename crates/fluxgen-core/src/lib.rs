@@ -32,9 +32,12 @@
 //!
 //! Objects are plain data with public fields and a few `with_*` setters: [`OciRepository`],
 //! [`HelmRelease`], [`FluxInstance`], [`Kustomization`] (Flux), [`KustomizationFile`]
-//! (kustomize), [`ExternalSecret`] and [`Receiver`]. Each implements [`Resource`]: constant
-//! `apiVersion`/`kind` written first, and [`Resource::violations`], which checks the CRD's rules
-//! (patterns, enums, required fields, CEL rules) and reports all of them.
+//! (kustomize), [`ExternalSecret`] and [`Receiver`]. Each Kubernetes object implements
+//! k8s-openapi's `Resource` and `Metadata` (so kube's `Resource`, `Api` and `DynamicObject`
+//! take it), serde both ways (reading checks `apiVersion` and `kind`), and [`Manifest`]: its
+//! schema and [`Manifest::violations`], which checks the CRD's rules (patterns, enums, required
+//! fields, CEL rules) and reports all of them. [`render()`] gives the exact bytes fluxgen writes
+//! for one, [`Tree::insert`] collects them, and [`write()`] writes a tree safely.
 //!
 //! ## Controller tuning
 //!
@@ -137,9 +140,23 @@
 //!
 //! ```toml
 //! [dependencies]
-//! fluxgen-core = { version = "0.1", default-features = false }
+//! fluxgen-core = { version = "0.1", default-features = false, features = ["migration"] }
 //! k8s-openapi = { version = "0.29", features = ["v1_34"] } # in the application only
 //! ```
+//!
+//! The other features choose how much of fluxgen is built; each includes the ones before it, and
+//! the default is all of them:
+//!
+//! - none: the typed objects and their checks, [`render()`], [`Tree`], [`write()`] and
+//!   [`check()`], and the Flux release facts;
+//! - `tuning`: [`Tuning`](crate#controller-tuning), `lower`, `preset` and the kustomize patches
+//!   (`patch`);
+//! - `generator`: the config (`fluxgen.yaml`: loader, validator, schema), `plan`,
+//!   `write_clusters`, `check_clusters`, `explain`, overrides and CRD schema checks;
+//! - `migration`: the repository scanner, `doctor`, `import` and the runbooks.
+//!
+//! A tool that only builds objects depends on
+//! `fluxgen-core = { version = "0.1", default-features = false, features = ["k8s-openapi-latest"] }`.
 
 mod component;
 #[cfg(feature = "generator")]

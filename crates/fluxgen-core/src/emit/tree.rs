@@ -87,7 +87,7 @@ impl IndexFile {
 
     /// The text of the namespace `kustomization.yaml` at `path`, to see which lines it lists:
     /// `None` when there is none, when it is not a regular file (a link is not followed) or
-    /// when it is larger than [`Self::MAX_BYTES`].
+    /// when it is larger than 1 MiB.
     ///
     /// ```
     /// let dir = tempfile::tempdir()?;
