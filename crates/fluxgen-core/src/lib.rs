@@ -70,7 +70,7 @@
 //! Markdown runbook of a cluster's phase from the templates in the crate's `templates/`, checked against
 //! the repository; [`check`] compares a committed tree with what the config generates.
 //! [`scan()`] reads a repository into the one repository model that `import`, `plan` and
-//! `doctor` all read ([`scan::Repository`]: Flux sources and Kustomizations, the kustomize graph,
+//! `doctor` all read ([`scan::ScannedRepository`]: Flux sources and Kustomizations, the kustomize graph,
 //! FluxInstances, bootstrap installs, the directories `flux bootstrap` writes
 //! ([`scan::FluxBootstrap`]: one cluster per bootstrap path, at any depth), ExternalSecrets, every object with its labels and
 //! annotations, `${VAR}` references; of Secrets, generators and SOPS files only kinds, names and

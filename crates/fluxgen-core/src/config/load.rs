@@ -43,16 +43,23 @@ pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<
             message,
         }])
     })?;
-    let mut errors = structural_errors(&root);
+    check_document(&root, origin, options)
+}
+
+/// Checks a parsed document (from a file, or written out from a [`Config`] built in code) and
+/// builds the config from it, reporting every error.
+pub(super) fn check_document(root: &Node, origin: Origin, options: &LoadOptions) -> Result<Config, ConfigErrors> {
+    let file = origin.to_string();
+    let mut errors = structural_errors(root);
     // Semantic checks need a well-formed tree; structural errors are reported on their own.
-    let config = errors.is_empty().then(|| assemble(&root, origin, options, &mut errors));
+    let config = errors.is_empty().then(|| assemble(root, origin, options, &mut errors));
     match config {
         Some(config) if errors.is_empty() => Ok(config),
         _ => {
             errors.sort_by_key(|e| e.at);
             // A mistake in `defaults` shows up once per cluster: report it once.
             errors.dedup_by(|b, a| a.at == b.at && a.key == b.key);
-            Err(fail(errors))
+            Err(ConfigErrors { file, errors })
         }
     }
 }
@@ -383,12 +390,15 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
     check_rollout(root, &rollout, &clusters, options, errors);
     super::cluster_paths::check(root, &clusters, errors);
     check_stand_in_url(repository_node, &repository, &clusters, errors);
-    Config {
+    let mut config = Config {
         origin,
         repository,
         clusters,
         rollout,
-    }
+        checked: super::checked::Checked::default(),
+    };
+    config.checked = super::checked::Checked::of(&config, options);
+    config
 }
 
 /// One cluster's settings: its entry merged over `defaults`, read, expanded and checked.

@@ -5,6 +5,7 @@
 //! mappings merge deeply, lists replace) and `rollout` (the migration order, edge first).
 //! `{cluster}` in `path` and `instance.sync.path` expands to the cluster's name.
 
+mod checked;
 mod cluster_paths;
 mod conformance;
 mod diagnostic;
@@ -23,6 +24,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use checked::validate_for_use;
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
 pub use schema::config_schema;
@@ -59,7 +61,10 @@ pub struct LoadOptions {
     pub allow_out_of_order: bool,
 }
 
-/// A loaded and checked configuration.
+/// A configuration: loaded from a file and checked, or built (or changed) in code. Whatever
+/// made it, [`plan`](crate::plan), [`write_clusters`](crate::write_clusters),
+/// [`check_clusters`](crate::check_clusters), [`explain`](crate::explain) and
+/// [`runbook`](crate::runbook) [check it](Config::validate) first, by the rules of a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Where the configuration came from.
@@ -70,6 +75,8 @@ pub struct Config {
     pub clusters: BTreeMap<String, Cluster>,
     /// The migration order.
     pub rollout: Vec<String>,
+    /// What the last check passed, so that a config used unchanged is not checked again.
+    checked: checked::Checked,
 }
 
 /// Where a configuration came from.
@@ -79,8 +86,10 @@ pub enum Origin {
     File(PathBuf),
     /// The built-in example.
     BuiltIn,
-    /// Text that is not a file fluxgen reads (built by a tool, received from a service), by
-    /// the name its messages give it: an error at line 3 of `Text("inventory".into())` is at
+    /// Built in code by a program using the library.
+    Code,
+    /// YAML text that is not a file fluxgen reads (built by a tool, received from a service),
+    /// by the name its messages give it: an error at line 3 of `Text("inventory".into())` is at
     /// `inventory:3:5`.
     Text(String),
 }
@@ -90,6 +99,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::File(path) => write!(f, "{}", path.display()),
             Origin::BuiltIn => f.write_str("<built-in example>"),
+            Origin::Code => f.write_str("<config built in code>"),
             Origin::Text(name) => f.write_str(name),
         }
     }
@@ -139,6 +149,18 @@ pub struct Cluster {
     /// Where each of `settings.overrides` is written, as `file:line:column: key` with the key
     /// the user wrote (`defaults.overrides[0]` when inherited); empty for a cluster built in code.
     pub override_places: Vec<String>,
+}
+
+impl Cluster {
+    /// A cluster built in code, with its settings in full (`{cluster}` already expanded).
+    pub fn new(name: impl Into<String>, phase: Phase, settings: Settings) -> Self {
+        Self {
+            name: name.into(),
+            phase,
+            settings,
+            override_places: Vec::new(),
+        }
+    }
 }
 
 pub use crate::suggest::suggest;
@@ -205,6 +227,49 @@ impl Config {
     /// ```
     pub fn from_yaml_with(text: &str, origin: Origin, options: &LoadOptions) -> Result<Self, ConfigErrors> {
         load::load(text, origin, options)
+    }
+
+    /// An empty configuration (no clusters yet) syncing from `repository`, to fill in code.
+    ///
+    /// ```
+    /// use fluxgen_core::config::{Cluster, Repository, Settings};
+    /// use fluxgen_core::{Config, Origin, Phase};
+    ///
+    /// let repository = Repository {
+    ///     url: "ssh://git@github.com/example/fleet".into(),
+    ///     reference: "refs/heads/main".into(),
+    ///     pull_secret: None,
+    /// };
+    /// let mut config = Config::new(Origin::Code, repository);
+    /// let mut settings = Settings::default();
+    /// settings.path = "kubernetes/edge/apps/flux-system".into();
+    /// settings.namespace = "Not_A_Namespace".into();
+    /// config.clusters.insert("edge".into(), Cluster::new("edge", Phase::Instance, settings));
+    /// let errors = config.validate().unwrap_err();
+    /// assert_eq!(errors.errors[0].key, "clusters.edge.namespace");
+    /// assert!(fluxgen_core::plan(&config, "edge").is_err());
+    /// ```
+    pub fn new(origin: Origin, repository: Repository) -> Self {
+        Self {
+            origin,
+            repository,
+            clusters: BTreeMap::new(),
+            rollout: Vec::new(),
+            checked: checked::Checked::default(),
+        }
+    }
+
+    /// Checks the configuration by the rules a file is loaded with, whatever made it: every
+    /// problem, each with its key path (`clusters.edge.namespace`). A config loaded from a file
+    /// and not changed since passes at once.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        checked::validate(self, &LoadOptions::default())
+    }
+
+    /// Like [`Config::validate`], with options (a cluster may lead the rollout out of order).
+    /// The calls that use the config afterwards keep these options while it is unchanged.
+    pub fn validate_with(&self, options: &LoadOptions) -> Result<(), ConfigErrors> {
+        checked::validate(self, options)
     }
 
     /// The built-in example configuration.

@@ -37,10 +37,12 @@ const INSTANCE: &str = APP_DIRS[1];
 /// assert_eq!(trees[0], fluxgen_core::plan(&config, &names[0]).unwrap());
 /// ```
 pub fn plan_all(config: &Config, clusters: &[String]) -> Result<Vec<Tree>, Error> {
+    crate::config::validate_for_use(config)?;
     crate::parallel::map_with(clusters, Memo::default, |memo, name| plan_with(config, name, memo))
 }
 
-/// Plans the files of one cluster. Pure: the same config gives the same bytes.
+/// Plans the files of one cluster. Pure: the same config gives the same bytes. The config is
+/// [checked](Config::validate) first (at once when it was loaded and not changed since).
 ///
 /// ```
 /// let config = fluxgen_core::Config::example();
@@ -49,6 +51,7 @@ pub fn plan_all(config: &Config, clusters: &[String]) -> Result<Vec<Tree>, Error
 /// assert!(tree.files["flux-instance/app/helmrelease.yaml"].starts_with("---\n# yaml-language-server:"));
 /// ```
 pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
+    crate::config::validate_for_use(config)?;
     plan_with(config, cluster, &mut Memo::default())
 }
 

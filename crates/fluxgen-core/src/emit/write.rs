@@ -93,6 +93,7 @@ where
     R: Send,
     F: Fn(Pending) -> R + Sync,
 {
+    crate::config::validate_for_use(config)?;
     let real_root = fs::canonicalize(root).ok();
     crate::parallel::map_with(clusters, Memo::default, |memo, name| {
         let tree = plan_with(config, name, memo)?;

@@ -16,7 +16,7 @@ use super::written::{
 };
 use crate::Component;
 use crate::config::DurationText;
-use crate::scan::{FluxBootstrap, Location, Patch, Repository};
+use crate::scan::{FluxBootstrap, Location, Patch, ScannedRepository};
 
 /// The registry the Flux release manifests pull from (the FluxInstance's default too).
 const DEFAULT_REGISTRY: &str = "ghcr.io/fluxcd";
@@ -25,7 +25,7 @@ const DEFAULT_DOMAIN: &str = "cluster.local";
 
 /// The settings of a cluster installed by `flux bootstrap`.
 pub(super) fn settings(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
     bootstrap: &FluxBootstrap,
     settings: &mut ImportedSettings,
@@ -220,7 +220,7 @@ fn distribution(bootstrap: &FluxBootstrap, cluster: Option<&str>, report: &mut I
 /// The components: the header's (the install's controllers), else the four defaults and the
 /// controllers the repository's objects need.
 fn components(
-    repository: &Repository,
+    repository: &ScannedRepository,
     bootstrap: &FluxBootstrap,
     cluster: Option<&str>,
     report: &mut ImportReport,

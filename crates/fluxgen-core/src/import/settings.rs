@@ -11,7 +11,7 @@ use super::written::{
     ImportedSync,
 };
 use crate::config::DurationText;
-use crate::scan::{FluxInstance, Patch, Repository, normalize_repo_path};
+use crate::scan::{Patch, ScannedFluxInstance, ScannedRepository, normalize_repo_path};
 use crate::{Component, Phase};
 
 /// The namespace Flux runs in unless the repository says otherwise.
@@ -22,7 +22,7 @@ pub(super) const OPERATOR_VERSION: &str = crate::facts::NEWEST_OPERATOR;
 
 /// A cluster's phase and settings.
 pub(super) fn cluster(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
     components: &[Component],
     report: &mut ImportReport,
@@ -212,7 +212,7 @@ fn gotk_settings(
 /// A cluster that already runs a FluxInstance: its settings come from the instance.
 fn migrated(
     found: &Found<'_>,
-    instance: &FluxInstance,
+    instance: &ScannedFluxInstance,
     phase: Phase,
     settings: &mut ImportedSettings,
     report: &mut ImportReport,
@@ -324,7 +324,7 @@ enum InstanceSourceKind {
 }
 
 impl InstanceSourceKind {
-    fn of(instance: &FluxInstance) -> Self {
+    fn of(instance: &ScannedFluxInstance) -> Self {
         match &instance.source {
             crate::scan::InstanceSource::HelmRelease { release, .. } => InstanceSourceKind::Chart(release.clone()),
             crate::scan::InstanceSource::Manifest => InstanceSourceKind::Manifest,

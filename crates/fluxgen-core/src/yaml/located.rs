@@ -95,6 +95,37 @@ impl Node {
         }
     }
 
+    /// A tree with no source positions (every position 0:0), for a document fluxgen writes out
+    /// itself: a config built in code, checked by the loader's rules.
+    pub(crate) fn from_json(value: &Value) -> Node {
+        let value = match value {
+            Value::Null => NodeValue::Null,
+            Value::Bool(b) => NodeValue::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => NodeValue::Int(i),
+                None => NodeValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(s) => NodeValue::Str(s.clone()),
+            Value::Array(items) => NodeValue::Seq(items.iter().map(Node::from_json).collect()),
+            Value::Object(entries) => NodeValue::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = Key {
+                            name: k.clone(),
+                            at: Position::default(),
+                        };
+                        (key, Node::from_json(v))
+                    })
+                    .collect(),
+            ),
+        };
+        Node {
+            at: Position::default(),
+            value,
+        }
+    }
+
     /// The node as JSON with keys set to `null` kept, for patches (where `null` deletes).
     pub(crate) fn to_json_with_nulls(&self) -> Value {
         match &self.value {
