@@ -149,7 +149,7 @@
 //!
 //! - none: the typed objects and their checks, [`render()`], [`Tree`], [`write()`] and
 //!   [`check()`], and the Flux release facts;
-//! - `tuning`: [`Tuning`](crate#controller-tuning), `lower`, `preset` and the kustomize patches
+//! - `tuning`: [`Tuning`], [`lower`], [`preset`] and the kustomize patches
 //!   (`patch`);
 //! - `generator`: the config (`fluxgen.yaml`: loader, validator, schema), `plan`,
 //!   `write_clusters`, `check_clusters`, `explain`, overrides and CRD schema checks;
