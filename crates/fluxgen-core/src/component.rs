@@ -46,6 +46,16 @@ impl Component {
         Component::NotificationController,
     ];
 
+    /// The controllers that scale with the objects they reconcile, the ones a value for "the
+    /// usual controllers" (`workers`, `requeueDependency`, `kubeApiLimits`, `memoryLimit`)
+    /// applies to: those whose concurrency the operator's size profiles raise
+    /// (controlplaneio-fluxcd/flux-operator `internal/builder/profiles.go`).
+    pub const SCALING: [Component; 3] = [
+        Component::SourceController,
+        Component::KustomizeController,
+        Component::HelmController,
+    ];
+
     /// The Deployment (and component) name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -62,7 +62,7 @@ pub struct FluxInstanceSpec {
     pub storage: Option<Storage>,
     /// The source and Kustomization the instance creates to sync the cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sync: Option<Sync>,
+    pub sync: Option<InstanceSync>,
     /// Wait for the controllers to be ready (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
@@ -223,7 +223,7 @@ pub struct Storage {
 /// `spec.sync`: the source and root Kustomization the instance creates.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Sync {
+pub struct InstanceSync {
     /// Reconciliation interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Duration>,
@@ -246,7 +246,7 @@ pub struct Sync {
     pub url: String,
 }
 
-impl Sync {
+impl InstanceSync {
     /// Syncs a Git repository at a full ref.
     ///
     /// ```
@@ -300,7 +300,7 @@ impl FluxInstance {
 
     /// Sets the Git (or OCI, Bucket) sync.
     #[must_use]
-    pub fn with_sync(mut self, sync: Sync) -> Self {
+    pub fn with_sync(mut self, sync: InstanceSync) -> Self {
         self.spec.sync = Some(sync);
         self
     }
@@ -434,7 +434,7 @@ fn check_cluster(cluster: &ClusterSettings, found: &mut Violations) {
     }
 }
 
-fn check_sync(sync: &Sync, found: &mut Violations) {
+fn check_sync(sync: &InstanceSync, found: &mut Violations) {
     one_of(found, "spec.sync.kind", &sync.kind, &SYNC_KINDS);
     found.not_empty("spec.sync.url", &sync.url);
     found.not_empty("spec.sync.path", &sync.path);

@@ -15,7 +15,6 @@ use super::{
     Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, PerController, Phase, Repository,
     RepositorySettings, Settings, conformance,
 };
-use crate::duration::is_flux_duration;
 use crate::yaml::{self, Key, Node, NodeValue, Position};
 use crate::{Component, Tuning};
 
@@ -213,31 +212,10 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
             one(at, key, message)
         }
         ValidationErrorKind::Pattern { pattern } => {
-            let message = if pattern.contains("(ms|s|m|h)") {
-                let text = error.instance().as_str().unwrap_or_default();
-                crate::Duration::from(text).check().err().unwrap_or_default()
-            } else if pattern == super::schema::CLUSTER_NAME_PATTERN || pattern.contains("[-a-z0-9") {
-                format!(
-                    "{} is not a DNS-1123 name: use lower-case letters, digits and `-`",
-                    shown(error.instance())
-                )
-            } else if pattern.contains("Ki|Mi") {
-                format!(
-                    "{} is not a Kubernetes quantity such as 512Mi or 10Gi",
-                    shown(error.instance())
-                )
-            } else if pattern.starts_with("^[0-9]+\\.") {
-                format!(
-                    "{} is not a chart version such as 0.58.1 (no leading `v`)",
-                    shown(error.instance())
-                )
-            } else if pattern == "^refs/" {
-                format!(
-                    "{} must be a full Git ref such as refs/heads/main",
-                    shown(error.instance())
-                )
-            } else {
-                format!("{} does not match the pattern {pattern}", shown(error.instance()))
+            // Every pattern of the schema is one of the table's, found by its expression.
+            let message = match crate::patterns::Pattern::of_regex(pattern) {
+                Some(rule) => rule.complaint(&shown(error.instance())),
+                None => format!("{} does not match the pattern {pattern}", shown(error.instance())),
             };
             one(at, key, message)
         }
@@ -277,7 +255,7 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
                 }
                 return one(key_at, format!("{key}.{name}"), message);
             }
-            let reason = match crate::validation::check_dns_label(&name, 63, false) {
+            let reason = match crate::patterns::DNS_LABEL.check(&name) {
                 Err(reason) => reason,
                 Ok(()) => "is not a valid cluster name".to_owned(),
             };
@@ -591,8 +569,8 @@ fn check_settings(
         ),
     ];
     for (keys, value) in intervals {
-        if !is_flux_duration(value, true) {
-            errors.push(place.error(keys, crate::Duration::from(value.as_str()).check().unwrap_err()));
+        if let Err(message) = crate::Duration::from(value.as_str()).check() {
+            errors.push(place.error(keys, message));
         }
     }
 }

@@ -121,7 +121,7 @@ pub struct Repository {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RepositorySettings {
     /// Clone URL, e.g. `ssh://git@github.com/example/haynes-ops`.
-    #[schemars(pattern(r"^(ssh|https?)://"))]
+    #[schemars(pattern(crate::patterns::GIT_URL.regex))]
     pub url: String,
     /// Branch to sync (becomes `refs/heads/<branch>`); the default is `main`.
     #[serde(default)]
@@ -129,11 +129,11 @@ pub struct RepositorySettings {
     pub branch: Option<String>,
     /// A full ref instead of `branch`, e.g. `refs/tags/v1`.
     #[serde(default, rename = "ref")]
-    #[schemars(pattern(r"^refs/"))]
+    #[schemars(pattern(crate::patterns::GIT_REF.regex))]
     pub reference: Option<String>,
     /// Name of the Secret with the deploy key or token (a reference, never the key itself).
     #[serde(default)]
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub pull_secret: Option<String>,
 }
 

@@ -21,7 +21,7 @@ pub struct Settings {
     #[schemars(length(min = 1))]
     pub path: String,
     /// Namespace of Flux and of both apps.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    #[schemars(pattern(crate::patterns::DNS_LABEL.regex), length(max = crate::patterns::DNS_LABEL.max_length))]
     pub namespace: String,
     /// Base URL of the JSON schemas named in each file's `yaml-language-server` line.
     pub schema_base_url: String,
@@ -44,7 +44,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             path: "kubernetes/{cluster}/apps/flux-system".to_owned(),
-            namespace: "flux-system".to_owned(),
+            namespace: crate::facts::DEFAULT_NAMESPACE.to_owned(),
             schema_base_url: crate::DEFAULT_SCHEMA_BASE_URL.to_owned(),
             apps: AppSettings::default(),
             operator: OperatorSettings::default(),
@@ -70,7 +70,7 @@ impl JsonSchema for DurationText {
         schemars::json_schema!({
             "description": "A Go duration such as 1h, 15m or 500ms.",
             "type": "string",
-            "pattern": r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$",
+            "pattern": crate::patterns::DURATION.regex,
         })
     }
 }
@@ -89,7 +89,7 @@ pub struct AppSettings {
     pub interval: DurationText,
     /// The GitRepository both `ks.yaml` read from; defaults to `instance.sync.name`, the source
     /// the FluxInstance creates.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub source_name: Option<String>,
 }
 
@@ -108,7 +108,7 @@ impl Default for AppSettings {
 pub struct OperatorSettings {
     /// Chart version (tag) of both charts, without `v`; operator and flux-instance charts ship
     /// in lockstep.
-    #[schemars(pattern(r"^[0-9]+\.[0-9]+\.[0-9]+([-+].*)?$"))]
+    #[schemars(pattern(crate::patterns::CHART_VERSION.regex))]
     pub version: String,
     /// Interval of the chart `OCIRepository`s.
     pub chart_interval: DurationText,
@@ -183,13 +183,13 @@ pub struct DistributionSettings {
     /// Image variant.
     pub variant: Option<Variant>,
     /// Manifests artifact (`oci://...`); maintainers advise leaving it unset.
-    #[schemars(pattern(r"^oci://"))]
+    #[schemars(pattern(crate::patterns::OCI_URL.regex))]
     pub artifact: Option<String>,
     /// Name of a Secret to pull the artifact.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub artifact_pull_secret: Option<String>,
     /// Name of a Secret to pull the images.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub image_pull_secret: Option<String>,
 }
 
@@ -236,7 +236,7 @@ pub struct InstanceClusterSettings {
     /// Lock down cross-namespace references.
     pub multitenant: Option<bool>,
     /// Default service account in tenant namespaces.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub tenant_default_service_account: Option<String>,
     /// Object-level workload identity (`spec.cluster.objectLevelWorkloadIdentity`, Flux 2.6 and
     /// later): objects name their own service account for cloud authentication. For Flux 2.7
@@ -305,7 +305,7 @@ pub struct StorageSettings {
     #[schemars(length(min = 1))]
     pub class: String,
     /// Volume size, a Kubernetes quantity such as `10Gi`.
-    #[schemars(pattern(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"))]
+    #[schemars(pattern(crate::patterns::QUANTITY.regex))]
     pub size: String,
 }
 
@@ -315,7 +315,7 @@ pub struct StorageSettings {
 pub struct SyncSettings {
     /// Name of the sync GitRepository and Kustomization; immutable once created. Keep it equal
     /// to the existing root GitRepository's name so no `sourceRef` has to change.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    #[schemars(pattern(crate::patterns::DNS_LABEL.regex), length(max = crate::patterns::DNS_LABEL.max_length))]
     pub name: String,
     /// Directory the sync applies; `{cluster}` expands to the cluster's name.
     #[schemars(length(min = 1))]
@@ -330,7 +330,7 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            name: "flux-system".to_owned(),
+            name: crate::facts::DEFAULT_NAMESPACE.to_owned(),
             path: "kubernetes/{cluster}/sync".to_owned(),
             interval: DurationText::of("1h"),
             provider: None,
@@ -463,7 +463,7 @@ pub struct TokenSource {
     /// An ExternalSecret that fluxgen writes, reading a ClusterSecretStore.
     pub external_secret: Option<ExternalSecretSource>,
     /// The name of an existing Secret (e.g. SOPS-managed) with a `token` key.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub secret: Option<String>,
 }
 
@@ -472,7 +472,7 @@ pub struct TokenSource {
 #[serde(deny_unknown_fields)]
 pub struct ExternalSecretSource {
     /// The ClusterSecretStore.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub store: String,
     /// The store key (for 1Password: the item).
     #[schemars(length(min = 1))]

@@ -29,7 +29,7 @@ pub struct TuningSettings {
     /// helm-controller, or per controller.
     pub memory_limit: Option<PerController<Quantity>>,
     /// Limits and requests per controller.
-    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
+    #[schemars(extend("propertyNames" = { "enum": Component::ALL }))]
     pub resources: BTreeMap<Component, ResourcesSettings>,
     /// kustomize-controller builds in memory (its `temp` volume on tmpfs).
     pub in_memory_builds: Option<bool>,
@@ -38,12 +38,12 @@ pub struct TuningSettings {
     /// helm-controller's near-OOM detection.
     pub oom_watch: Option<OomWatchSettings>,
     /// Feature gates per controller, e.g. `helm-controller: { DisableChartDigestTracking: true }`.
-    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
+    #[schemars(extend("propertyNames" = { "enum": Component::ALL }))]
     pub feature_gates: BTreeMap<Component, BTreeMap<String, bool>>,
     /// `--watch-configs-label-selector` on kustomize- and helm-controller, e.g. `owner!=helm`.
     pub watch_configs_selector: Option<String>,
     /// `--sops-age-secret` on kustomize-controller: the default SOPS age key Secret.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub sops_age_secret: Option<String>,
     /// `--log-level`: one level for every controller, or per controller.
     pub log_level: Option<PerController<LogLevel>>,
@@ -70,7 +70,7 @@ pub enum PerController<T> {
     /// The same value for the knob's usual controllers.
     All(T),
     /// A value per controller.
-    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
+    #[schemars(extend("propertyNames" = { "enum": Component::ALL }))]
     Each(BTreeMap<Component, T>),
 }
 
@@ -98,7 +98,7 @@ impl JsonSchema for Quantity {
         schemars::json_schema!({
             "description": "A Kubernetes quantity such as 512Mi, 2Gi or 500m.",
             "type": "string",
-            "pattern": r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$",
+            "pattern": crate::patterns::QUANTITY.regex,
         })
     }
 }
@@ -173,7 +173,7 @@ pub struct OomWatchSettings {
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct SyncKustomizationSettings {
     /// SOPS decryption of the sync path with the age key in this Secret (e.g. `sops-age`).
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub decryption_secret: Option<String>,
     /// ConfigMaps and Secrets of `postBuild` substitution variables.
     pub substitute_from: Vec<SubstituteFrom>,
@@ -182,13 +182,6 @@ pub struct SyncKustomizationSettings {
     /// Timeout of apply and health checks.
     pub timeout: Option<DurationText>,
 }
-
-/// The controllers a value meant for "the usual controllers" applies to.
-const SCALING: [Component; 3] = [
-    Component::SourceController,
-    Component::KustomizeController,
-    Component::HelmController,
-];
 
 /// `(controllers, value)` pairs of a per-controller setting; `usual` for a value for all.
 fn each<'a, T>(value: &'a PerController<T>, usual: &[Component]) -> Vec<(Vec<Component>, &'a T)> {
@@ -204,7 +197,7 @@ impl TuningSettings {
     pub fn tunings(&self, components: &[Component]) -> Vec<Tuning> {
         let enabled =
             |set: &[Component]| -> Vec<Component> { set.iter().copied().filter(|c| components.contains(c)).collect() };
-        let scaling = enabled(&SCALING);
+        let scaling = enabled(&Component::SCALING);
         let mut own: Vec<Tuning> = Vec::new();
         if let Some(workers) = &self.workers {
             own.extend(

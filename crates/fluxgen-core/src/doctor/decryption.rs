@@ -29,7 +29,7 @@ fn adds_decryption(patch: &Patch, kustomization: &ScannedKustomization) -> bool 
         "kind": "Kustomization",
         "metadata": {
             "name": kustomization.name,
-            "namespace": kustomization.namespace.as_deref().unwrap_or("flux-system"),
+            "namespace": kustomization.namespace.as_deref().unwrap_or(crate::facts::DEFAULT_NAMESPACE),
         },
     });
     // A selector fluxgen cannot evaluate here (labels) is given the benefit of the doubt.

@@ -91,7 +91,7 @@ pub(super) fn draw(repository: &ScannedRepository, ownership: &BuildGraph, scope
                 continue;
             };
             let instance = &repository.flux_instances[instance];
-            let namespace = instance.namespace.as_deref().unwrap_or("flux-system");
+            let namespace = instance.namespace.as_deref().unwrap_or(crate::facts::DEFAULT_NAMESPACE);
             let node = &ownership.nodes[index];
             let Some(path) = &node.dir else { continue };
             if let Some(adopted) = decide(repository, scope, &node.name, namespace, path).adopted() {

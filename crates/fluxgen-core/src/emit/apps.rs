@@ -8,24 +8,19 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::memo::Memo;
-use super::{APP_DIRS, IndexFile, Tree};
+use super::{IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
-use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSettings, Sharding, Storage, Sync};
+use crate::facts::{
+    INSTANCE_CHART, INSTANCE_CHART_NAME as INSTANCE, OPERATOR_CHART, OPERATOR_CHART_NAME as OPERATOR, PRUNE_ANNOTATION,
+};
+use crate::instance::{
+    ClusterSettings, CommonMetadata, Distribution, InstanceSync, KustomizeSettings, Sharding, Storage,
+};
 use crate::overrides::Overrides;
 use crate::{
     Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
     Manifest, OciRef, OciRepository, Receiver, ReceiverResource, SourceRef,
 };
-
-/// The chart of the operator.
-pub const OPERATOR_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
-/// The chart of the instance.
-pub const INSTANCE_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance";
-/// The annotation that keeps Flux from pruning an object.
-pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
-
-const OPERATOR: &str = APP_DIRS[0];
-const INSTANCE: &str = APP_DIRS[1];
 
 /// Plans the files of several clusters, on every core, in the order of `clusters`. The
 /// result is what [`plan`] gives for each.
@@ -378,7 +373,7 @@ pub(crate) fn flux_instance(
         class: s.class.clone(),
         size: s.size.clone(),
     });
-    instance.spec.sync = Some(Sync {
+    instance.spec.sync = Some(InstanceSync {
         kind: "GitRepository".to_owned(),
         url: repository.url.clone(),
         r#ref: repository.reference.clone(),

@@ -14,7 +14,7 @@ pub(crate) const MARKER_LINE: &str =
 
 /// The app directories fluxgen owns below a cluster's `path`: the operator's and the
 /// instance's.
-pub(crate) const APP_DIRS: [&str; 2] = ["flux-operator", "flux-instance"];
+pub(crate) const APP_DIRS: [&str; 2] = [crate::facts::OPERATOR_CHART_NAME, crate::facts::INSTANCE_CHART_NAME];
 
 /// The names of the files fluxgen generates (in a cluster's two app directories, and the
 /// namespace `kustomization.yaml`): no file of another name is ever taken for one of fluxgen's.

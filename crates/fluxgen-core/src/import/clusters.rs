@@ -91,7 +91,7 @@ pub(super) fn find<'a>(repository: &'a ScannedRepository, single: &str) -> BTree
                 root: scope.root_kustomization(repository),
                 source: scope.root_source.map(|i| &repository.git_repositories[i]),
                 instance,
-                proposal: propose(repository, scope, "flux-system"),
+                proposal: propose(repository, scope, crate::facts::DEFAULT_NAMESPACE),
                 apps_path: scope
                     .nodes
                     .iter()

@@ -15,11 +15,10 @@ use super::written::{
     ImportedSync,
 };
 use crate::Component;
+use crate::DEFAULT_REGISTRY;
 use crate::config::DurationText;
 use crate::scan::{FluxBootstrap, Location, Patch, ScannedRepository};
 
-/// The registry the Flux release manifests pull from (the FluxInstance's default too).
-const DEFAULT_REGISTRY: &str = "ghcr.io/fluxcd";
 /// The cluster domain Flux assumes unless told otherwise.
 const DEFAULT_DOMAIN: &str = "cluster.local";
 
@@ -93,7 +92,7 @@ pub(super) fn settings(
             source_name: Some(source.name.clone()),
         });
     }
-    if bootstrap.namespace != "flux-system" {
+    if bootstrap.namespace != crate::facts::DEFAULT_NAMESPACE {
         settings.namespace = Some(bootstrap.namespace.clone());
     }
     let kustomization = bootstrap

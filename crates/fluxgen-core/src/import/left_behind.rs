@@ -148,7 +148,7 @@ pub(super) fn left_behind(
                 instance
                     .and_then(|i| i.sync.as_ref())
                     .and_then(|s| s.name.as_deref())
-                    .unwrap_or("flux-system")
+                    .unwrap_or(crate::facts::DEFAULT_NAMESPACE)
             ));
         }
         message.push_str(

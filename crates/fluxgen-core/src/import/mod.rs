@@ -204,7 +204,7 @@ pub fn import(repository: &ScannedRepository, options: &ImportOptions) -> Result
         return Err(ImportError::NoClusters { root });
     }
     for cluster in found.values() {
-        if let Err(reason) = crate::validation::check_dns_label(&cluster.name, 63, false) {
+        if let Err(reason) = crate::patterns::DNS_LABEL.check(&cluster.name) {
             return Err(ImportError::ClusterName {
                 dir: cluster.dir.clone(),
                 name: cluster.name.clone(),

@@ -11,11 +11,9 @@ use super::written::{
     ImportedSync,
 };
 use crate::config::DurationText;
+use crate::facts::DEFAULT_NAMESPACE as FLUX_NAMESPACE;
 use crate::scan::{Patch, ScannedFluxInstance, ScannedRepository, normalize_repo_path};
 use crate::{Component, Phase};
-
-/// The namespace Flux runs in unless the repository says otherwise.
-const FLUX_NAMESPACE: &str = "flux-system";
 
 /// The operator chart version import writes: the newest fluxgen knows.
 pub(super) const OPERATOR_VERSION: &str = crate::facts::NEWEST_OPERATOR;

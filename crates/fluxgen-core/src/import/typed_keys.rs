@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::report::{EntryKind, ImportReport};
-use super::tuning::{Folded, SCALING, Set, list};
+use super::tuning::{Folded, Set, list};
 use super::written::{ImportedAmounts, ImportedPatch, ImportedPatchTarget, ImportedResources, ImportedTuning};
 use crate::config::{
     DurationText, HelmCacheSettings, KubeApiLimitsSettings, OomWatchSettings, PerController, Quantity,
@@ -83,7 +83,10 @@ impl ArgKeys<'_> {
 
     /// The usual controllers the FluxInstance runs.
     fn scaling(&self) -> Vec<Component> {
-        SCALING.into_iter().filter(|c| self.enabled.contains(c)).collect()
+        Component::SCALING
+            .into_iter()
+            .filter(|c| self.enabled.contains(c))
+            .collect()
     }
 
     fn translated(&mut self, key: &str, what: String, from: &str, at: &Location) {
@@ -478,7 +481,7 @@ pub(super) fn typed_resources(
             .iter()
             .filter_map(|(c, slots)| Some((*c, Quantity(slots[1].as_ref()?.value.clone()))))
             .collect();
-        let scaling: Vec<Component> = SCALING.into_iter().filter(|c| enabled.contains(c)).collect();
+        let scaling: Vec<Component> = Component::SCALING.into_iter().filter(|c| enabled.contains(c)).collect();
         let limit = per_controller(&values, &scaling);
         report.push(
             Some(cluster),

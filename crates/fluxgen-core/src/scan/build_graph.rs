@@ -436,7 +436,7 @@ pub(crate) fn sync_name(instance: &ScannedFluxInstance) -> String {
         .as_ref()
         .and_then(|s| s.name.clone())
         .or_else(|| instance.namespace.clone())
-        .unwrap_or_else(|| "flux-system".to_owned())
+        .unwrap_or_else(|| crate::facts::DEFAULT_NAMESPACE.to_owned())
 }
 
 /// A Git URL reduced to host and path, so `ssh://git@github.com/a/b.git` and

@@ -11,7 +11,7 @@ use super::model::{Chart, InstanceSource, ScannedFluxInstance, ScannedHelmReleas
 use crate::yaml::{self, Node};
 
 /// The chart's name, and the last segment of its OCI URL.
-const CHART: &str = "flux-instance";
+const CHART: &str = crate::facts::INSTANCE_CHART_NAME;
 
 /// Whether a HelmRelease installs the flux-instance chart.
 pub(super) fn is_instance_chart(release: &ScannedHelmRelease, oci: &[ScannedOciRepository]) -> bool {

@@ -19,14 +19,12 @@ use serde::Serialize;
 
 use super::ScannedRepository;
 use super::model::{GitReference, Location, ObjectRef, ObjectReference, ScannedGitRepository, ScannedKustomization};
+use crate::facts::DEFAULT_NAMESPACE;
 
 /// The file holding the Flux install.
 pub const COMPONENTS_FILE: &str = "gotk-components.yaml";
 /// The file holding the root GitRepository and Kustomization.
 pub const SYNC_FILE: &str = "gotk-sync.yaml";
-
-/// The namespace (and the sync objects' name) `flux bootstrap` uses unless told otherwise.
-const DEFAULT_NAMESPACE: &str = "flux-system";
 
 /// A bootstrap directory: `<path>/flux-system/`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -40,7 +40,7 @@ const LAYOUT_DIRS: [&str; 12] = [
     "base",
     "common",
     "repositories",
-    "flux-system",
+    crate::facts::DEFAULT_NAMESPACE,
 ];
 
 /// What a cluster directory holds directly below it.
@@ -350,7 +350,7 @@ fn find_roots(scope: &mut ClusterScope, repository: &ScannedRepository) {
         .min_by_key(|&n| {
             let node = &graph.nodes[n];
             (
-                !matches!(node.name.as_str(), "cluster" | "flux-system"),
+                !matches!(node.name.as_str(), "cluster" | crate::facts::DEFAULT_NAMESPACE),
                 node.dir.as_ref().map_or(usize::MAX, String::len),
                 n,
             )
@@ -478,7 +478,7 @@ pub(crate) fn instance_sync_path(instance: &crate::scan::ScannedFluxInstance) ->
     let path = crate::scan::normalize_repo_path(instance.sync.as_ref()?.path.as_deref()?);
     let (dir, _) = instance.at.file.rsplit_once('/')?;
     let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
-    let namespace = instance.namespace.as_deref().unwrap_or("flux-system");
+    let namespace = instance.namespace.as_deref().unwrap_or(crate::facts::DEFAULT_NAMESPACE);
     (parent == path && name == namespace && !path.is_empty()).then_some(path)
 }
 
@@ -638,7 +638,7 @@ fn fill(
 /// Whether a HelmRelease installs the flux-operator chart.
 fn is_operator_chart(repository: &ScannedRepository, release: &ScannedHelmRelease) -> bool {
     match &release.chart {
-        Chart::Spec { chart, .. } => chart == "flux-operator",
+        Chart::Spec { chart, .. } => chart == crate::facts::OPERATOR_CHART_NAME,
         Chart::Ref(reference) if reference.kind == "OCIRepository" => repository
             .oci_repositories
             .iter()

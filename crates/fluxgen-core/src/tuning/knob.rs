@@ -166,7 +166,7 @@ pub struct SubstituteFrom {
     /// `ConfigMap` or `Secret`.
     pub kind: SubstituteKind,
     /// Its name.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub name: String,
     /// Whether it may be missing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
