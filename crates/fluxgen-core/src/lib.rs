@@ -20,7 +20,7 @@
 //! let config = Config::from_yaml(
 //!     "repository: { url: ssh://git@github.com/example/haynes-ops, branch: main }\n\
 //!      clusters: { edge: { phase: instance } }\n",
-//!     fluxgen_core::Origin::BuiltIn,
+//!     fluxgen_core::Origin::Text("inventory".to_owned()),
 //! )?;
 //! let tree = plan(&config, "edge")?;
 //! assert_eq!(tree.root, "kubernetes/edge/apps/flux-system");
@@ -43,11 +43,12 @@
 //!
 //! Objects are plain data with public fields and a few `with_*` setters: [`OciRepository`],
 //! [`HelmRelease`], [`FluxInstance`], [`Kustomization`] (Flux), [`KustomizationFile`]
-//! (kustomize), [`ExternalSecret`] and [`Receiver`]. Each is a Kubernetes API object for
-//! k8s-openapi and kube (`k8s_openapi::Resource`, `k8s_openapi::Metadata`, `Deserialize`) and
-//! a [`Manifest`]: [`Manifest::violations`] checks the CRD's rules (patterns, enums, required
-//! fields, CEL rules) and reports all of them, and [`render`] gives the exact bytes fluxgen
-//! writes for it.
+//! (kustomize), [`ExternalSecret`] and [`Receiver`]. Each Kubernetes object implements
+//! k8s-openapi's `Resource` and `Metadata` (so kube's `Resource`, `Api` and `DynamicObject`
+//! take it), serde both ways (reading checks `apiVersion` and `kind`), and [`Manifest`]: its
+//! schema and [`Manifest::violations`], which checks the CRD's rules (patterns, enums, required
+//! fields, CEL rules) and reports all of them. [`render()`] gives the exact bytes fluxgen writes
+//! for one, [`Tree::insert`] collects them, and [`write()`] writes a tree safely.
 //!
 //! ## Controller tuning
 //!
@@ -150,9 +151,23 @@
 //!
 //! ```toml
 //! [dependencies]
-//! fluxgen-core = { version = "0.1", default-features = false }
+//! fluxgen-core = { version = "0.1", default-features = false, features = ["migration"] }
 //! k8s-openapi = { version = "0.29", features = ["v1_34"] } # in the application only
 //! ```
+//!
+//! The other features choose how much of fluxgen is built; each includes the ones before it, and
+//! the default is all of them:
+//!
+//! - none: the typed objects and their checks, [`render()`], [`Tree`], [`write()`] and
+//!   [`check()`], and the Flux release facts;
+//! - `tuning`: [`Tuning`], [`lower`], [`preset`] and the kustomize patches
+//!   (`patch`);
+//! - `generator`: the config (`fluxgen.yaml`: loader, validator, schema), `plan`,
+//!   `write_clusters`, `check_clusters`, `explain`, overrides and CRD schema checks;
+//! - `migration`: the repository scanner, `doctor`, `import` and the runbooks.
+//!
+//! A tool that only builds objects depends on
+//! `fluxgen-core = { version = "0.1", default-features = false, features = ["k8s-openapi-latest"] }`.
 
 mod component;
 #[cfg(feature = "generator")]

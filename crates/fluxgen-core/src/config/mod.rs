@@ -89,6 +89,10 @@ pub enum Origin {
     BuiltIn,
     /// Built in code by a program using the library.
     Code,
+    /// YAML text that is not a file fluxgen reads (built by a tool, received from a service),
+    /// by the name its messages give it: an error at line 3 of `Text("inventory".into())` is at
+    /// `inventory:3:5`.
+    Text(String),
 }
 
 impl fmt::Display for Origin {
@@ -97,6 +101,7 @@ impl fmt::Display for Origin {
             Origin::File(path) => write!(f, "{}", path.display()),
             Origin::BuiltIn => f.write_str("<built-in example>"),
             Origin::Code => f.write_str("<config built in code>"),
+            Origin::Text(name) => f.write_str(name),
         }
     }
 }
@@ -215,9 +220,11 @@ impl Config {
     /// let text = "repository: { url: ssh://git@github.com/x/y }\n\
     ///             clusters: { edge: { phase: prepare }, main: { phase: operator } }\n\
     ///             rollout: [edge, main]\n";
-    /// assert!(Config::from_yaml(text, Origin::BuiltIn).is_err());
+    /// let origin = Origin::Text("rollout".to_owned());
+    /// let error = Config::from_yaml(text, origin.clone()).unwrap_err();
+    /// assert!(error.to_string().starts_with("rollout:"), "{error}");
     /// let options = LoadOptions { allow_out_of_order: true };
-    /// assert!(Config::from_yaml_with(text, Origin::BuiltIn, &options).is_ok());
+    /// assert!(Config::from_yaml_with(text, origin, &options).is_ok());
     /// ```
     pub fn from_yaml_with(text: &str, origin: Origin, options: &LoadOptions) -> Result<Self, ConfigErrors> {
         load::load(text, origin, options)

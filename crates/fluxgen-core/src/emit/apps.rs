@@ -321,9 +321,9 @@ pub(crate) fn controller_patches(cluster: &Cluster) -> Result<Vec<KustomizePatch
 /// [`controller_patches`], reusing the last lowering `memo` kept when the tunings are equal.
 fn lowered_patches(cluster: &Cluster, memo: &mut Memo) -> Result<Vec<KustomizePatch>, Error> {
     let tunings = cluster.settings.tuning.tunings(&components(&cluster.settings));
-    memo.patches(tunings).map_err(|source| Error::Tuning {
+    memo.patches(tunings).map_err(|error| Error::Tuning {
         cluster: cluster.name.clone(),
-        source: Box::new(source),
+        error: Box::new(error),
     })
 }
 
