@@ -256,7 +256,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         .iter()
         .map(|raw| {
             let target = &raw.target;
-            let mut selects = vec![format!("kind: {}", target.kind)];
+            let mut selects = vec![format!("kind: {}", target.kind.as_deref().unwrap_or_default())];
             for (key, value) in [
                 ("name", &target.name),
                 ("group", &target.group),
@@ -473,9 +473,13 @@ fn credit(component: Component, tunings: &[Tuning], change: Change<'_>) -> Optio
             .rev()
             .filter(mine)
             .find(|t| match t {
-                Tuning::Resources { limits, requests, .. } => {
+                Tuning::Resources { resources, .. } => {
                     let (kind, name) = key.split_once('.').unwrap_or((key, ""));
-                    let amounts = if kind == "limits" { limits } else { requests };
+                    let amounts = if kind == "limits" {
+                        &resources.limits
+                    } else {
+                        &resources.requests
+                    };
                     (name == "cpu" && amounts.cpu.is_some()) || (name == "memory" && amounts.memory.is_some())
                 }
                 _ => false,

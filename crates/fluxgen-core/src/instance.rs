@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::resource::{named, serialize_resource};
 use crate::{Component, Duration, Resource, Violation, validation::Violations};
@@ -155,31 +156,35 @@ pub struct KustomizePatch {
     pub target: Option<PatchTarget>,
 }
 
-/// Selects the objects a patch applies to; `name` may be a regex like `(a|b)`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// Selects the objects a patch applies to; `name` may be a regex like `(a|b)`. In
+/// `fluxgen.yaml` (`tuning.patches[].target`) `kind` is required and `namespace` refused: the
+/// operator renders the controllers before they have a namespace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PatchTarget {
-    /// Annotation selector.
+    /// Kind, e.g. `Deployment`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub annotation_selector: Option<String>,
+    #[schemars(required, extend("type" = "string"))]
+    pub kind: Option<String>,
+    /// Name or name regex such as `(a|b)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// API group.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    /// Kind, e.g. `Deployment`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// Label selector.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label_selector: Option<String>,
-    /// Name or name regex.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Namespace: the operator refuses targets that set it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
     /// API version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Label selector.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_selector: Option<String>,
+    /// Annotation selector.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotation_selector: Option<String>,
+    /// Namespace: the operator refuses targets that set it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub namespace: Option<String>,
 }
 
 impl PatchTarget {

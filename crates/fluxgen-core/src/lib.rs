@@ -210,8 +210,8 @@ pub use source::{
     OidcIdentity, SecretRef, Verification, VerificationProvider,
 };
 pub use tuning::{
-    LogLevel, PRESETS, ResourceAmounts, Setting, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning,
-    TuningError, lower, preset, settings_of,
+    HelmCache, KubeApiLimits, LogLevel, OomWatch, PRESETS, Quantity, ResourceAmounts, Resources, Setting,
+    SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning, TuningError, lower, preset, settings_of,
 };
 pub use validation::Violation;
 pub use yaml::Position;

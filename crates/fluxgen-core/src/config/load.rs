@@ -15,7 +15,6 @@ use super::{
     Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, PerController, Phase, Repository,
     RepositorySettings, Settings, conformance,
 };
-use crate::duration::is_flux_duration;
 use crate::yaml::{self, Key, Node, NodeValue, Position};
 use crate::{Component, Tuning};
 
@@ -585,17 +584,14 @@ fn check_settings(
         }
     }
     let intervals = [
-        (&["apps", "interval"][..], &settings.apps.interval.0),
-        (&["operator", "interval"][..], &settings.operator.interval.0),
-        (&["operator", "chartInterval"][..], &settings.operator.chart_interval.0),
-        (
-            &["instance", "sync", "interval"][..],
-            &settings.instance.sync.interval.0,
-        ),
+        (&["apps", "interval"][..], &settings.apps.interval),
+        (&["operator", "interval"][..], &settings.operator.interval),
+        (&["operator", "chartInterval"][..], &settings.operator.chart_interval),
+        (&["instance", "sync", "interval"][..], &settings.instance.sync.interval),
     ];
     for (keys, value) in intervals {
-        if !is_flux_duration(value, true) {
-            errors.push(place.error(keys, crate::Duration::from(value.as_str()).check().unwrap_err()));
+        if let Err(message) = value.check() {
+            errors.push(place.error(keys, message));
         }
     }
 }

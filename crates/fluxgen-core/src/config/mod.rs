@@ -9,6 +9,7 @@ mod cluster_paths;
 mod conformance;
 mod diagnostic;
 mod file;
+mod layer;
 mod load;
 mod schema;
 mod settings;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
+pub(crate) use layer::factor;
 pub(crate) use load::check_relative_path;
 pub use schema::config_schema;
 pub use settings::*;
@@ -103,22 +105,22 @@ pub struct Repository {
 }
 
 /// `repository` as written in the file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RepositorySettings {
     /// Clone URL, e.g. `ssh://git@github.com/example/haynes-ops`.
     #[schemars(pattern(r"^(ssh|https?)://"))]
     pub url: String,
     /// Branch to sync (becomes `refs/heads/<branch>`); the default is `main`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub branch: Option<String>,
     /// A full ref instead of `branch`, e.g. `refs/tags/v1`.
-    #[serde(default, rename = "ref")]
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^refs/"))]
     pub reference: Option<String>,
     /// Name of the Secret with the deploy key or token (a reference, never the key itself).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
     pub pull_secret: Option<String>,
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::tuning::TuningSettings;
-use crate::Component;
+use crate::{Component, Duration, PatchTarget};
 
 /// The settings of one cluster: `defaults`, with the cluster's own entry merged over them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -56,37 +56,12 @@ impl Default for Settings {
     }
 }
 
-/// A Go duration such as `1h`, `15m` or `500ms`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DurationText(pub String);
-
-impl JsonSchema for DurationText {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Duration".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "description": "A Go duration such as 1h, 15m or 500ms.",
-            "type": "string",
-            "pattern": r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$",
-        })
-    }
-}
-
-impl DurationText {
-    fn of(text: &str) -> Self {
-        Self(text.to_owned())
-    }
-}
-
 /// Settings of the apps' Flux `Kustomization`s.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct AppSettings {
     /// Reconciliation interval of both `ks.yaml`.
-    pub interval: DurationText,
+    pub interval: Duration,
     /// The GitRepository both `ks.yaml` read from; defaults to `instance.sync.name`, the source
     /// the FluxInstance creates.
     #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
@@ -96,7 +71,7 @@ pub struct AppSettings {
 impl Default for AppSettings {
     fn default() -> Self {
         Self {
-            interval: DurationText::of("1h"),
+            interval: Duration::from("1h"),
             source_name: None,
         }
     }
@@ -111,9 +86,9 @@ pub struct OperatorSettings {
     #[schemars(pattern(r"^[0-9]+\.[0-9]+\.[0-9]+([-+].*)?$"))]
     pub version: String,
     /// Interval of the chart `OCIRepository`s.
-    pub chart_interval: DurationText,
+    pub chart_interval: Duration,
     /// Interval of the `HelmRelease`s.
-    pub interval: DurationText,
+    pub interval: Duration,
     /// Free-form values for the flux-operator chart.
     pub values: BTreeMap<String, Value>,
 }
@@ -122,8 +97,8 @@ impl Default for OperatorSettings {
     fn default() -> Self {
         Self {
             version: crate::facts::NEWEST_OPERATOR.to_owned(),
-            chart_interval: DurationText::of("15m"),
-            interval: DurationText::of("1h"),
+            chart_interval: Duration::from("15m"),
+            interval: Duration::from("1h"),
             values: BTreeMap::new(),
         }
     }
@@ -321,7 +296,7 @@ pub struct SyncSettings {
     #[schemars(length(min = 1))]
     pub path: String,
     /// Reconciliation interval.
-    pub interval: DurationText,
+    pub interval: Duration,
     /// How the sync GitRepository authenticates (`spec.sync.provider`; unset is `generic`, the
     /// `repository.pullSecret`'s SSH key or basic auth).
     pub provider: Option<SyncProvider>,
@@ -332,7 +307,7 @@ impl Default for SyncSettings {
         Self {
             name: "flux-system".to_owned(),
             path: "kubernetes/{cluster}/sync".to_owned(),
-            interval: DurationText::of("1h"),
+            interval: Duration::from("1h"),
             provider: None,
         }
     }
@@ -367,30 +342,7 @@ pub struct RawPatch {
     #[schemars(length(min = 1))]
     pub patch: String,
     /// What the patch applies to.
-    pub target: RawPatchTarget,
-}
-
-/// The target of a raw patch; the operator refuses `namespace`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawPatchTarget {
-    /// Kind, usually `Deployment`.
-    pub kind: String,
-    /// Name or `(a|b)` regex.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// API group.
-    #[serde(default)]
-    pub group: Option<String>,
-    /// API version.
-    #[serde(default)]
-    pub version: Option<String>,
-    /// Label selector.
-    #[serde(default)]
-    pub label_selector: Option<String>,
-    /// Annotation selector.
-    #[serde(default)]
-    pub annotation_selector: Option<String>,
+    pub target: PatchTarget,
 }
 
 /// `webhook`.

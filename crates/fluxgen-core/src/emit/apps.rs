@@ -190,7 +190,7 @@ impl<'a, 'm> Files<'a, 'm> {
         // `flux bootstrap` layout's `flux-system/kustomization.yaml` does not).
         Kustomization::new(app, format!("./{}/{app}/app", settings.path))
             .with_namespace(settings.namespace.clone())
-            .with_interval(settings.apps.interval.0.as_str())
+            .with_interval(settings.apps.interval.as_str())
             .with_source(SourceRef::git_repository(source).in_namespace(settings.namespace.clone()))
             .with_target_namespace(settings.namespace.clone())
     }
@@ -202,7 +202,7 @@ fn kustomization_file(file: &KustomizationFile) -> String {
 
 fn chart_source(name: &str, url: &str, settings: &Settings) -> OciRepository {
     OciRepository::new(name, url)
-        .with_interval(settings.operator.chart_interval.0.as_str())
+        .with_interval(settings.operator.chart_interval.as_str())
         .with_ref(OciRef::tag(settings.operator.version.clone()))
         .with_helm_chart_layer()
 }
@@ -216,7 +216,7 @@ fn operator_app(files: &mut Files<'_, '_>) -> Result<(), Error> {
         &chart_source(OPERATOR, OPERATOR_CHART, settings),
     )?;
     let release = HelmRelease::from_oci_repository(OPERATOR)
-        .with_interval(settings.operator.interval.0.as_str())
+        .with_interval(settings.operator.interval.as_str())
         .with_values(settings.operator.values.clone());
     files.add(format!("{OPERATOR}/app/helmrelease.yaml"), &release)?;
     files.add_kustomization(OPERATOR, &["helmrelease.yaml", "ocirepository.yaml"])?;
@@ -267,7 +267,7 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
                 );
             }
             let mut release = HelmRelease::from_oci_repository(INSTANCE)
-                .with_interval(settings.operator.interval.0.as_str())
+                .with_interval(settings.operator.interval.as_str())
                 .with_values(values);
             release.metadata.annotations = Some(protect);
             files.add(
@@ -401,7 +401,7 @@ pub(crate) fn flux_instance(
         url: repository.url.clone(),
         r#ref: repository.reference.clone(),
         path: wanted.sync.path.clone(),
-        interval: Some(wanted.sync.interval.0.as_str().into()),
+        interval: Some(wanted.sync.interval.as_str().into()),
         name: Some(wanted.sync.name.clone()),
         pull_secret: repository.pull_secret.clone(),
         provider: wanted.sync.provider.map(|p| enum_text(&p)),

@@ -8,9 +8,11 @@
 
 mod knob;
 mod lower;
+mod parameters;
 mod preset;
 
-pub use knob::{LogLevel, ResourceAmounts, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
+pub use knob::{LogLevel, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
 pub(crate) use lower::check as check_tunings;
 pub use lower::{Setting, TuningError, lower, settings_of};
+pub use parameters::{HelmCache, KubeApiLimits, OomWatch, Quantity, ResourceAmounts, Resources};
 pub use preset::{PRESETS, preset};
