@@ -167,8 +167,8 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         .into_iter()
         .map(|(patch, label)| (patch, label.to_owned()))
         .collect();
-    if let Some(kind) = wanted.kind.map(|k| crate::emit::enum_text(&k)) {
-        let profile = facts::type_profile(&kind);
+    if let Some(kind) = wanted.kind.map(crate::ClusterType::as_str) {
+        let profile = facts::type_profile(kind);
         if !profile.is_empty() {
             profiles.push(format!(
                 "cluster.type: {kind}: the pods' securityContext and the containers' seccompProfile and \
@@ -178,7 +178,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         let label = format!("cluster.type: {kind} (operator profile, before user patches)");
         operator.extend(profile.into_iter().map(|p| (p, label.clone())));
     }
-    let size = wanted.size.map(|s| crate::emit::enum_text(&s));
+    let size = wanted.size.map(crate::ClusterSize::as_str);
     let size_label = match &size {
         Some(size) => {
             profiles.push(format!("cluster.size: {size}"));
@@ -187,7 +187,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         None => "operator default profile".to_owned(),
     };
     operator.extend(
-        facts::size_profile(size.as_deref().unwrap_or_default())
+        facts::size_profile(size.unwrap_or_default())
             .into_iter()
             .map(|p| (p, size_label.clone())),
     );

@@ -196,8 +196,9 @@ pub use helm::{
 };
 pub use import::{ImportError, ImportOptions, ImportReport, Imported, import};
 pub use instance::{
-    ClusterSettings, CommonMetadata, DEFAULT_REGISTRY, Distribution, FluxInstance, FluxInstanceSpec, INSTANCE_NAME,
-    KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage, Sync,
+    ClusterSettings, ClusterSize, ClusterType, CommonMetadata, DEFAULT_FLUX_VERSION, DEFAULT_REGISTRY, Distribution,
+    FluxInstance, FluxInstanceSpec, INSTANCE_NAME, KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage,
+    Sync, SyncProvider, Variant,
 };
 pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceRef};
 pub use notification::{Receiver, ReceiverResource, ReceiverSpec};

@@ -3,7 +3,7 @@
 
 use fluxgen_core::{
     ClusterSettings, Component, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizePatch, OciRef,
-    OciRepository, PatchTarget, Receiver, Resource, Sharding, SourceRef, Storage, Sync,
+    OciRepository, PatchTarget, Receiver, Resource, Sharding, SourceRef, Storage, Sync, SyncProvider,
 };
 
 fn fields(violations: Vec<fluxgen_core::Violation>) -> Vec<String> {
@@ -59,30 +59,8 @@ fn flux_instance_rules() {
             "spec.distribution.artifact",
         ),
         (
-            {
-                let mut i = valid_instance();
-                i.spec.distribution.variant = Some("alpine".into());
-                i
-            },
-            "spec.distribution.variant",
-        ),
-        (
             valid_instance().with_components([Component::HelmController, Component::HelmController]),
             "spec.components",
-        ),
-        (
-            valid_instance().with_cluster(ClusterSettings {
-                size: Some("huge".into()),
-                ..Default::default()
-            }),
-            "spec.cluster.size",
-        ),
-        (
-            valid_instance().with_cluster(ClusterSettings {
-                kind: Some("k3s".into()),
-                ..Default::default()
-            }),
-            "spec.cluster.type",
         ),
         (
             valid_instance().with_cluster(ClusterSettings {
@@ -126,7 +104,7 @@ fn flux_instance_rules() {
         ),
         (
             valid_instance().with_sync(Sync {
-                provider: Some("gcp".into()),
+                provider: Some(SyncProvider::Gcp),
                 ..Sync::git("ssh://x", "refs/heads/main", "p")
             }),
             "spec.sync.provider",
@@ -134,7 +112,7 @@ fn flux_instance_rules() {
         (
             valid_instance().with_sync(Sync {
                 kind: "OCIRepository".into(),
-                provider: Some("github".into()),
+                provider: Some(SyncProvider::Github),
                 ..Sync::git("oci://x", "latest", "p")
             }),
             "spec.sync.provider",

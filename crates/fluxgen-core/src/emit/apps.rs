@@ -10,7 +10,7 @@ use super::memo::Memo;
 use super::tree::MARKER_LINE;
 use super::{IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
-use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSettings, Sharding, Storage, Sync};
+use crate::instance::{ClusterSettings, CommonMetadata, KustomizeSettings, Sync};
 use crate::overrides::Overrides;
 use crate::{
     Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
@@ -358,44 +358,13 @@ pub(crate) fn flux_instance(
 ) -> FluxInstance {
     let wanted = &settings.instance;
     let mut instance = FluxInstance::new(wanted.distribution.version.clone());
-    instance.spec.distribution = Distribution {
-        version: wanted.distribution.version.clone(),
-        registry: wanted.distribution.registry.clone(),
-        artifact: wanted.distribution.artifact.clone(),
-        artifact_pull_secret: wanted.distribution.artifact_pull_secret.clone(),
-        image_pull_secret: wanted.distribution.image_pull_secret.clone(),
-        variant: wanted.distribution.variant.map(|v| enum_text(&v)),
-    };
+    instance.spec.distribution = wanted.distribution.clone();
     instance.spec.components = wanted.components.clone().unwrap_or_default();
-    let cluster = ClusterSettings {
-        kind: wanted.cluster.kind.map(|k| enum_text(&k)),
-        size: wanted.cluster.size.map(|s| enum_text(&s)),
-        domain: wanted.cluster.domain.clone(),
-        network_policy: wanted.cluster.network_policy,
-        multitenant: wanted.cluster.multitenant,
-        tenant_default_service_account: wanted.cluster.tenant_default_service_account.clone(),
-        object_level_workload_identity: wanted.cluster.object_level_workload_identity,
-        ..ClusterSettings::default()
-    };
-    if cluster != ClusterSettings::default() {
-        instance.spec.cluster = Some(cluster);
-    }
-    let metadata = CommonMetadata {
-        labels: wanted.common_metadata.labels.clone(),
-        annotations: wanted.common_metadata.annotations.clone(),
-    };
-    if metadata != CommonMetadata::default() {
-        instance.spec.common_metadata = Some(metadata);
-    }
-    instance.spec.sharding = wanted.sharding.as_ref().map(|s| Sharding {
-        key: s.key.clone(),
-        shards: s.shards.clone(),
-        storage: None,
-    });
-    instance.spec.storage = wanted.storage.as_ref().map(|s| Storage {
-        class: s.class.clone(),
-        size: s.size.clone(),
-    });
+    instance.spec.cluster = (wanted.cluster != ClusterSettings::default()).then(|| wanted.cluster.clone());
+    instance.spec.common_metadata =
+        (wanted.common_metadata != CommonMetadata::default()).then(|| wanted.common_metadata.clone());
+    instance.spec.sharding = wanted.sharding.clone();
+    instance.spec.storage = wanted.storage.clone();
     instance.spec.sync = Some(Sync {
         kind: "GitRepository".to_owned(),
         url: repository.url.clone(),
@@ -404,7 +373,7 @@ pub(crate) fn flux_instance(
         interval: Some(wanted.sync.interval.as_str().into()),
         name: Some(wanted.sync.name.clone()),
         pull_secret: repository.pull_secret.clone(),
-        provider: wanted.sync.provider.map(|p| enum_text(&p)),
+        provider: wanted.sync.provider,
     });
     if !patches.is_empty() {
         instance.spec.kustomize = Some(KustomizeSettings { patches });
@@ -416,9 +385,4 @@ pub(crate) fn flux_instance(
 
 fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("fluxgen's objects serialize to JSON")
-}
-
-/// The wire spelling of a config enum.
-pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
-    to_value(value).as_str().unwrap_or_default().to_owned()
 }

@@ -12,7 +12,7 @@ mod staging;
 mod tree;
 mod write;
 
-pub(crate) use apps::{APP_DIRS, components, controller_patches, enum_text};
+pub(crate) use apps::{APP_DIRS, components, controller_patches};
 pub use apps::{plan, plan_all};
 pub use check::{Drift, DriftKind, check, check_clusters};
 pub use staging::Durability;
