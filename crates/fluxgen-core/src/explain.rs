@@ -123,6 +123,7 @@ const MULTITENANT: &str = "cluster.multitenant (operator profile, before user pa
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
+    crate::config::validate_for_use(config)?;
     let tree_cluster = config.cluster(cluster).ok_or_else(|| Error::UnknownCluster {
         name: cluster.to_owned(),
         origin: config.origin.to_string(),

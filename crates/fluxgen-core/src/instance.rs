@@ -8,11 +8,10 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::resource::{named, serialize_resource};
-use crate::{Component, Duration, Resource, Violation, validation::Violations};
+use crate::manifest::{kubernetes_object, named};
+use crate::{Component, Duration, Manifest, Violation, validation::Violations};
 
 /// The only name the operator accepts for a FluxInstance.
 pub const INSTANCE_NAME: &str = "flux";
@@ -27,7 +26,7 @@ pub const DEFAULT_FLUX_VERSION: &str = "2.9.x";
 /// A `FluxInstance`, always named `flux`.
 ///
 /// ```
-/// use fluxgen_core::{FluxInstance, Resource, Sync};
+/// use fluxgen_core::{FluxInstance, Manifest, Sync};
 /// let instance = FluxInstance::new("2.9.x")
 ///     .with_sync(Sync::git("https://github.com/example/haynes-ops", "refs/heads/main", "kubernetes/edge/flux"))
 ///     .without_network_policy();
@@ -41,17 +40,17 @@ pub struct FluxInstance {
     /// The desired state.
     pub spec: FluxInstanceSpec,
 }
-serialize_resource!(FluxInstance);
+kubernetes_object!(FluxInstance, FluxInstanceSpec, group: "fluxcd.controlplane.io", version: "v1", kind: "FluxInstance", plural: "fluxinstances");
 
 /// `FluxInstance.spec`: every field of the v1 CRD.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FluxInstanceSpec {
     /// Cluster-wide settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterSettings>,
     /// Labels and annotations for every object the operator creates.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common_metadata: Option<CommonMetadata>,
     /// The controllers to run (empty: the four defaults).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -59,50 +58,57 @@ pub struct FluxInstanceSpec {
     /// The Flux version and where its images come from (required).
     pub distribution: Distribution,
     /// Kustomize patches applied to the generated controller manifests.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kustomize: Option<KustomizeSettings>,
     /// Migrate stored Flux objects to the newest API version on upgrade (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migrate_resources: Option<bool>,
     /// Controller sharding.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sharding: Option<Sharding>,
     /// A persistent volume for source-controller's artifacts.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
     /// The source and Kustomization the instance creates to sync the cluster.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<Sync>,
     /// Wait for the controllers to be ready (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
 }
 
 /// `spec.distribution`: the Flux version and where its images come from (`instance.distribution`
 /// in `fluxgen.yaml`). The default is [`DEFAULT_FLUX_VERSION`] from [`DEFAULT_REGISTRY`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Distribution {
     /// Flux version or range (required), e.g. `2.9.x`.
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 1)))]
     pub version: String,
     /// Image registry (required), e.g. `ghcr.io/fluxcd`.
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 1)))]
     pub registry: String,
     /// Image variant, e.g. `upstream-alpine`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<Variant>,
     /// The manifests artifact (`oci://...`); maintainers advise leaving it unset.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^oci://"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "generator", schemars(pattern(crate::patterns::OCI_URL.regex)))]
     pub artifact: Option<String>,
     /// Name of a Secret to pull the artifact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "generator",
+        schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))
+    )]
     pub artifact_pull_secret: Option<String>,
     /// Name of a Secret to pull the images.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "generator",
+        schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))
+    )]
     pub image_pull_secret: Option<String>,
 }
 
@@ -120,7 +126,8 @@ impl Default for Distribution {
 }
 
 /// Flux image variants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {
     /// Upstream images on Alpine.
@@ -148,27 +155,31 @@ impl Variant {
 /// `spec.cluster`: cluster-wide settings (`instance.cluster` in `fluxgen.yaml`, which does not
 /// take the three tenant fields fluxgen does not write: `multitenantWorkloadIdentity`,
 /// `tenantDefaultDecryptionServiceAccount`, `tenantDefaultKubeConfigServiceAccount`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClusterSettings {
     /// Cluster flavour.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ClusterType>,
     /// Controller sizing profile, applied before user patches.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<ClusterSize>,
     /// Cluster DNS domain.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Create the Flux NetworkPolicies (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_policy: Option<bool>,
     /// Lock down cross-namespace references.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multitenant: Option<bool>,
     /// Default service account in tenant namespaces.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "generator",
+        schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))
+    )]
     pub tenant_default_service_account: Option<String>,
     /// Object-level workload identity (`spec.cluster.objectLevelWorkloadIdentity`, Flux 2.6 and
     /// later): objects name their own service account for cloud authentication. For Flux 2.7
@@ -176,24 +187,25 @@ pub struct ClusterSettings {
     /// on every controller that has the gate and, when it is not true, removes the
     /// controllers' permission to create service account tokens; so the gate is set here, never
     /// in `tuning.featureGates`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_level_workload_identity: Option<bool>,
     /// Workload identity per tenant (needs `objectLevelWorkloadIdentity`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "generator", schemars(skip))]
     pub multitenant_workload_identity: Option<bool>,
     /// Default service account for decryption in tenant namespaces.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "generator", schemars(skip))]
     pub tenant_default_decryption_service_account: Option<String>,
     /// Default service account for remote kubeconfigs in tenant namespaces.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "generator", schemars(skip))]
     pub tenant_default_kube_config_service_account: Option<String>,
 }
 
 /// Cluster flavours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ClusterType {
     /// Any conformant Kubernetes.
@@ -222,7 +234,8 @@ impl ClusterType {
 }
 
 /// Sizing profiles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ClusterSize {
     /// Few objects.
@@ -245,7 +258,8 @@ impl ClusterSize {
 }
 
 /// `spec.commonMetadata`: labels and annotations for every object the operator creates.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct CommonMetadata {
     /// Labels for every object.
@@ -257,7 +271,7 @@ pub struct CommonMetadata {
 }
 
 /// `spec.kustomize`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KustomizeSettings {
     /// Patches applied after the operator's own.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -265,43 +279,44 @@ pub struct KustomizeSettings {
 }
 
 /// A kustomize patch (JSON 6902 list or strategic merge) with its target.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct KustomizePatch {
     /// The patch, YAML text.
     pub patch: String,
     /// What the patch applies to.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<PatchTarget>,
 }
 
 /// Selects the objects a patch applies to; `name` may be a regex like `(a|b)`. In
 /// `fluxgen.yaml` (`tuning.patches[].target`) `kind` is required and `namespace` refused: the
 /// operator renders the controllers before they have a namespace.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PatchTarget {
     /// Kind, e.g. `Deployment`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(required, extend("type" = "string"))]
+    #[cfg_attr(feature = "generator", schemars(required, extend("type" = "string")))]
     pub kind: Option<String>,
     /// Name or name regex such as `(a|b)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// API group.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// API version.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Label selector.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_selector: Option<String>,
     /// Annotation selector.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotation_selector: Option<String>,
     /// Namespace: the operator refuses targets that set it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "generator", schemars(skip))]
     pub namespace: Option<String>,
 }
 
@@ -323,52 +338,54 @@ impl PatchTarget {
 
 /// `spec.sharding`: controller sharding (`instance.sharding` in `fluxgen.yaml`, which does not
 /// take `storage`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Sharding {
     /// Label key used to assign objects to shards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Shard names (required).
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 1)))]
     pub shards: Vec<String>,
     /// `ephemeral` or `persistent` shard storage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(skip)]
+    #[cfg_attr(feature = "generator", schemars(skip))]
     pub storage: Option<String>,
 }
 
 /// `spec.storage`: a persistent volume for source-controller's artifacts.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Storage {
     /// Storage class (required).
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "generator", schemars(length(min = 1)))]
     pub class: String,
     /// Volume size (required), a Kubernetes quantity such as `10Gi`.
-    #[schemars(pattern(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"))]
+    #[cfg_attr(feature = "generator", schemars(pattern(crate::patterns::QUANTITY.regex)))]
     pub size: String,
 }
 
 /// `spec.sync`: the source and root Kustomization the instance creates.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sync {
     /// Reconciliation interval.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Duration>,
     /// `GitRepository`, `OCIRepository` or `Bucket` (required).
     pub kind: String,
     /// Name of the source and Kustomization (defaults to the namespace; immutable).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Path inside the source to apply (required).
     pub path: String,
     /// How the source authenticates (unset is `generic`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<SyncProvider>,
     /// Secret with the source's credentials.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_secret: Option<String>,
     /// Full Git ref (`refs/heads/main`) or OCI tag (required).
     pub r#ref: String,
@@ -380,7 +397,8 @@ pub struct Sync {
 /// `api/v1/fluxinstance_types.go`, `Sync.Provider`). fluxgen syncs a GitRepository, and the
 /// CRD's rules allow `github` only for a GitRepository and `gcp` only for an OCIRepository or a
 /// Bucket; the GitRepository takes `aws` from Flux 2.9 on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SyncProvider {
     /// No cloud identity: `repository.pullSecret` holds an SSH key (`identity`, `known_hosts`)
@@ -488,14 +506,8 @@ impl FluxInstance {
     }
 }
 
-impl Resource for FluxInstance {
-    const API_VERSION: &'static str = "fluxcd.controlplane.io/v1";
-    const KIND: &'static str = "FluxInstance";
+impl Manifest for FluxInstance {
     const SCHEMA: &'static str = "fluxcd.controlplane.io/fluxinstance_v1.json";
-
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
 
     fn violations(&self) -> Vec<Violation> {
         let mut found = Violations::default();

@@ -42,16 +42,23 @@ pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<
             message,
         }])
     })?;
-    let mut errors = structural_errors(&root);
+    check_document(&root, origin, options)
+}
+
+/// Checks a parsed document (from a file, or written out from a [`Config`] built in code) and
+/// builds the config from it, reporting every error.
+pub(super) fn check_document(root: &Node, origin: Origin, options: &LoadOptions) -> Result<Config, ConfigErrors> {
+    let file = origin.to_string();
+    let mut errors = structural_errors(root);
     // Semantic checks need a well-formed tree; structural errors are reported on their own.
-    let config = errors.is_empty().then(|| assemble(&root, origin, options, &mut errors));
+    let config = errors.is_empty().then(|| assemble(root, origin, options, &mut errors));
     match config {
         Some(config) if errors.is_empty() => Ok(config),
         _ => {
             errors.sort_by_key(|e| e.at);
             // A mistake in `defaults` shows up once per cluster: report it once.
             errors.dedup_by(|b, a| a.at == b.at && a.key == b.key);
-            Err(fail(errors))
+            Err(ConfigErrors { file, errors })
         }
     }
 }
@@ -205,31 +212,10 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
             one(at, key, message)
         }
         ValidationErrorKind::Pattern { pattern } => {
-            let message = if pattern.contains("(ms|s|m|h)") {
-                let text = error.instance().as_str().unwrap_or_default();
-                crate::Duration::from(text).check().err().unwrap_or_default()
-            } else if pattern == super::schema::CLUSTER_NAME_PATTERN || pattern.contains("[-a-z0-9") {
-                format!(
-                    "{} is not a DNS-1123 name: use lower-case letters, digits and `-`",
-                    shown(error.instance())
-                )
-            } else if pattern.contains("Ki|Mi") {
-                format!(
-                    "{} is not a Kubernetes quantity such as 512Mi or 10Gi",
-                    shown(error.instance())
-                )
-            } else if pattern.starts_with("^[0-9]+\\.") {
-                format!(
-                    "{} is not a chart version such as 0.58.1 (no leading `v`)",
-                    shown(error.instance())
-                )
-            } else if pattern == "^refs/" {
-                format!(
-                    "{} must be a full Git ref such as refs/heads/main",
-                    shown(error.instance())
-                )
-            } else {
-                format!("{} does not match the pattern {pattern}", shown(error.instance()))
+            // Every pattern of the schema is one of the table's, found by its expression.
+            let message = match crate::patterns::Pattern::of_regex(pattern) {
+                Some(rule) => rule.complaint(&shown(error.instance())),
+                None => format!("{} does not match the pattern {pattern}", shown(error.instance())),
             };
             one(at, key, message)
         }
@@ -269,7 +255,7 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
                 }
                 return one(key_at, format!("{key}.{name}"), message);
             }
-            let reason = match crate::validation::check_dns_label(&name, 63, false) {
+            let reason = match crate::patterns::DNS_LABEL.check(&name) {
                 Err(reason) => reason,
                 Ok(()) => "is not a valid cluster name".to_owned(),
             };
@@ -328,20 +314,7 @@ fn type_phrase(schema: &Value) -> &'static str {
     }
 }
 
-/// The known name closest to `name`, when it is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|candidate| {
-            (
-                strsim::jaro_winkler(&name.to_ascii_lowercase(), &candidate.to_ascii_lowercase()),
-                candidate,
-            )
-        })
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate.as_str())
-}
+pub(crate) use crate::suggest::did_you_mean;
 
 /// Builds the typed config from a structurally valid tree, adding semantic errors to `errors`.
 fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec<ConfigError>) -> Config {
@@ -395,12 +368,15 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
     check_rollout(root, &rollout, &clusters, options, errors);
     super::cluster_paths::check(root, &clusters, errors);
     check_stand_in_url(repository_node, &repository, &clusters, errors);
-    Config {
+    let mut config = Config {
         origin,
         repository,
         clusters,
         rollout,
-    }
+        checked: super::checked::Checked::default(),
+    };
+    config.checked = super::checked::Checked::of(&config, options);
+    config
 }
 
 /// One cluster's settings: its entry merged over `defaults`, read, expanded and checked.
@@ -728,22 +704,7 @@ fn check_overrides(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Conf
     }
 }
 
-/// A generated path must stay inside the repository: relative, no `..`, no empty segments.
-pub(crate) fn check_relative_path(path: &str) -> Result<(), String> {
-    if path.starts_with('/') || path.contains('\\') {
-        return Err(format!(
-            "{} must be a relative path with `/` separators",
-            crate::url::quoted(path)
-        ));
-    }
-    if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-        return Err(format!(
-            "{} must be a directory below the repository root: no `.`, `..` or empty segments",
-            crate::url::quoted(path)
-        ));
-    }
-    Ok(())
-}
+pub(crate) use crate::emit::check_relative_path;
 
 /// The stand-in URL `fluxgen import` writes where the repository states none (placeholder
 /// gotk files) may stay while every cluster is at `prepare` or `operator`: from `instance` on

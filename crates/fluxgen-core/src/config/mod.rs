@@ -5,10 +5,12 @@
 //! mappings merge deeply, lists replace) and `rollout` (the migration order, edge first).
 //! `{cluster}` in `path` and `instance.sync.path` expands to the cluster's name.
 
+mod checked;
 mod cluster_paths;
 mod conformance;
 mod diagnostic;
 mod file;
+#[cfg(feature = "migration")]
 mod layer;
 mod load;
 mod schema;
@@ -24,10 +26,11 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use checked::validate_for_use;
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
+#[cfg(feature = "migration")]
 pub(crate) use layer::factor;
-pub(crate) use load::check_relative_path;
 pub use schema::config_schema;
 pub use settings::*;
 pub use tuning::*;
@@ -62,7 +65,10 @@ pub struct LoadOptions {
     pub allow_out_of_order: bool,
 }
 
-/// A loaded and checked configuration.
+/// A configuration: loaded from a file and checked, or built (or changed) in code. Whatever
+/// made it, [`plan`](crate::plan), [`write_clusters`](crate::write_clusters),
+/// [`check_clusters`](crate::check_clusters), [`explain`](crate::explain) and
+/// [`runbook`](crate::runbook) [check it](Config::validate) first, by the rules of a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Where the configuration came from.
@@ -73,6 +79,8 @@ pub struct Config {
     pub clusters: BTreeMap<String, Cluster>,
     /// The migration order.
     pub rollout: Vec<String>,
+    /// What the last check passed, so that a config used unchanged is not checked again.
+    checked: checked::Checked,
 }
 
 /// Where a configuration came from.
@@ -82,6 +90,8 @@ pub enum Origin {
     File(PathBuf),
     /// The built-in example.
     BuiltIn,
+    /// Built in code by a program using the library.
+    Code,
 }
 
 impl fmt::Display for Origin {
@@ -89,6 +99,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::File(path) => write!(f, "{}", path.display()),
             Origin::BuiltIn => f.write_str("<built-in example>"),
+            Origin::Code => f.write_str("<config built in code>"),
         }
     }
 }
@@ -109,7 +120,7 @@ pub struct Repository {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RepositorySettings {
     /// Clone URL, e.g. `ssh://git@github.com/example/haynes-ops`.
-    #[schemars(pattern(r"^(ssh|https?)://"))]
+    #[schemars(pattern(crate::patterns::GIT_URL.regex))]
     pub url: String,
     /// Branch to sync (becomes `refs/heads/<branch>`); the default is `main`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,11 +128,11 @@ pub struct RepositorySettings {
     pub branch: Option<String>,
     /// A full ref instead of `branch`, e.g. `refs/tags/v1`.
     #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^refs/"))]
+    #[schemars(pattern(crate::patterns::GIT_REF.regex))]
     pub reference: Option<String>,
     /// Name of the Secret with the deploy key or token (a reference, never the key itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub pull_secret: Option<String>,
 }
 
@@ -139,22 +150,19 @@ pub struct Cluster {
     pub override_places: Vec<String>,
 }
 
-/// What to tell someone who typed `name` where one of `known` belongs: `` did you mean `x`? ``
-/// when one is close enough to be a likely typo, else `<lead> a, b, c` (or `there are none`).
-///
-/// ```
-/// use fluxgen_core::config::suggest;
-/// let known = vec!["edge".to_owned(), "main".to_owned()];
-/// assert_eq!(suggest("egde", &known, "known clusters are"), "did you mean `edge`?");
-/// assert_eq!(suggest("nope", &known, "known clusters are"), "known clusters are edge, main");
-/// ```
-pub fn suggest(name: &str, known: &[String], lead: &str) -> String {
-    match load::did_you_mean(name, known) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None if known.is_empty() => format!("{lead} none"),
-        None => format!("{lead} {}", known.join(", ")),
+impl Cluster {
+    /// A cluster built in code, with its settings in full (`{cluster}` already expanded).
+    pub fn new(name: impl Into<String>, phase: Phase, settings: Settings) -> Self {
+        Self {
+            name: name.into(),
+            phase,
+            settings,
+            override_places: Vec::new(),
+        }
     }
 }
+
+pub use crate::suggest::suggest;
 
 /// The migration phases of a cluster, in order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -216,6 +224,49 @@ impl Config {
     /// ```
     pub fn from_yaml_with(text: &str, origin: Origin, options: &LoadOptions) -> Result<Self, ConfigErrors> {
         load::load(text, origin, options)
+    }
+
+    /// An empty configuration (no clusters yet) syncing from `repository`, to fill in code.
+    ///
+    /// ```
+    /// use fluxgen_core::config::{Cluster, Repository, Settings};
+    /// use fluxgen_core::{Config, Origin, Phase};
+    ///
+    /// let repository = Repository {
+    ///     url: "ssh://git@github.com/example/fleet".into(),
+    ///     reference: "refs/heads/main".into(),
+    ///     pull_secret: None,
+    /// };
+    /// let mut config = Config::new(Origin::Code, repository);
+    /// let mut settings = Settings::default();
+    /// settings.path = "kubernetes/edge/apps/flux-system".into();
+    /// settings.namespace = "Not_A_Namespace".into();
+    /// config.clusters.insert("edge".into(), Cluster::new("edge", Phase::Instance, settings));
+    /// let errors = config.validate().unwrap_err();
+    /// assert_eq!(errors.errors[0].key, "clusters.edge.namespace");
+    /// assert!(fluxgen_core::plan(&config, "edge").is_err());
+    /// ```
+    pub fn new(origin: Origin, repository: Repository) -> Self {
+        Self {
+            origin,
+            repository,
+            clusters: BTreeMap::new(),
+            rollout: Vec::new(),
+            checked: checked::Checked::default(),
+        }
+    }
+
+    /// Checks the configuration by the rules a file is loaded with, whatever made it: every
+    /// problem, each with its key path (`clusters.edge.namespace`). A config loaded from a file
+    /// and not changed since passes at once.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        checked::validate(self, &LoadOptions::default())
+    }
+
+    /// Like [`Config::validate`], with options (a cluster may lead the rollout out of order).
+    /// The calls that use the config afterwards keep these options while it is unchanged.
+    pub fn validate_with(&self, options: &LoadOptions) -> Result<(), ConfigErrors> {
+        checked::validate(self, options)
     }
 
     /// The built-in example configuration.

@@ -23,7 +23,7 @@ pub struct Settings {
     #[schemars(length(min = 1))]
     pub path: String,
     /// Namespace of Flux and of both apps.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    #[schemars(pattern(crate::patterns::DNS_LABEL.regex), length(max = crate::patterns::DNS_LABEL.max_length))]
     pub namespace: String,
     /// Base URL of the JSON schemas named in each file's `yaml-language-server` line.
     pub schema_base_url: String,
@@ -46,8 +46,8 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             path: "kubernetes/{cluster}/apps/flux-system".to_owned(),
-            namespace: "flux-system".to_owned(),
-            schema_base_url: "https://k8s-schemas.home-operations.com".to_owned(),
+            namespace: crate::facts::DEFAULT_NAMESPACE.to_owned(),
+            schema_base_url: crate::DEFAULT_SCHEMA_BASE_URL.to_owned(),
             apps: AppSettings::default(),
             operator: OperatorSettings::default(),
             instance: InstanceSettings::default(),
@@ -66,7 +66,7 @@ pub struct AppSettings {
     pub interval: Duration,
     /// The GitRepository both `ks.yaml` read from; defaults to `instance.sync.name`, the source
     /// the FluxInstance creates.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub source_name: Option<String>,
 }
 
@@ -85,7 +85,7 @@ impl Default for AppSettings {
 pub struct OperatorSettings {
     /// Chart version (tag) of both charts, without `v`; operator and flux-instance charts ship
     /// in lockstep.
-    #[schemars(pattern(r"^[0-9]+\.[0-9]+\.[0-9]+([-+].*)?$"))]
+    #[schemars(pattern(crate::patterns::CHART_VERSION.regex))]
     pub version: String,
     /// Interval of the chart `OCIRepository`s.
     pub chart_interval: Duration,
@@ -153,7 +153,7 @@ pub struct InstanceSettings {
 pub struct SyncSettings {
     /// Name of the sync GitRepository and Kustomization; immutable once created. Keep it equal
     /// to the existing root GitRepository's name so no `sourceRef` has to change.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    #[schemars(pattern(crate::patterns::DNS_LABEL.regex), length(max = crate::patterns::DNS_LABEL.max_length))]
     pub name: String,
     /// Directory the sync applies; `{cluster}` expands to the cluster's name.
     #[schemars(length(min = 1))]
@@ -168,7 +168,7 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            name: "flux-system".to_owned(),
+            name: crate::facts::DEFAULT_NAMESPACE.to_owned(),
             path: "kubernetes/{cluster}/sync".to_owned(),
             interval: Duration::from("1h"),
             provider: None,
@@ -257,7 +257,7 @@ pub struct TokenSource {
     /// An ExternalSecret that fluxgen writes, reading a ClusterSecretStore.
     pub external_secret: Option<ExternalSecretSource>,
     /// The name of an existing Secret (e.g. SOPS-managed) with a `token` key.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub secret: Option<String>,
 }
 
@@ -266,7 +266,7 @@ pub struct TokenSource {
 #[serde(deny_unknown_fields)]
 pub struct ExternalSecretSource {
     /// The ClusterSecretStore.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub store: String,
     /// The store key (for 1Password: the item).
     #[schemars(length(min = 1))]

@@ -7,10 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::settings::RawPatch;
-use crate::tuning::{
-    HelmCache, KubeApiLimits, LogLevel, OomWatch, Quantity, Resources, SyncKustomizationTuning, Tuning,
-};
-use crate::{Component, Duration, KustomizePatch};
+use crate::tuning::{HelmCache, KubeApiLimits, LogLevel, OomWatch, SyncKustomizationTuning, Tuning};
+use crate::{Component, Duration, KustomizePatch, Quantity, Resources};
 
 /// `tuning`: controller tuning. A `preset` gives a starting list; every other key replaces
 /// what the preset sets for the same knob on the same controllers.
@@ -31,7 +29,7 @@ pub struct TuningSettings {
     /// helm-controller, or per controller.
     pub memory_limit: Option<PerController<Quantity>>,
     /// Limits and requests per controller.
-    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
+    #[schemars(extend("propertyNames" = { "enum": Component::ALL }))]
     pub resources: BTreeMap<Component, Resources>,
     /// kustomize-controller builds in memory (its `temp` volume on tmpfs).
     pub in_memory_builds: Option<bool>,
@@ -40,12 +38,12 @@ pub struct TuningSettings {
     /// helm-controller's near-OOM detection.
     pub oom_watch: Option<OomWatch>,
     /// Feature gates per controller, e.g. `helm-controller: { DisableChartDigestTracking: true }`.
-    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
+    #[schemars(extend("propertyNames" = { "enum": Component::ALL }))]
     pub feature_gates: BTreeMap<Component, BTreeMap<String, bool>>,
     /// `--watch-configs-label-selector` on kustomize- and helm-controller, e.g. `owner!=helm`.
     pub watch_configs_selector: Option<String>,
     /// `--sops-age-secret` on kustomize-controller: the default SOPS age key Secret.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub sops_age_secret: Option<String>,
     /// `--log-level`: one level for every controller, or per controller.
     pub log_level: Option<PerController<LogLevel>>,
@@ -72,7 +70,7 @@ pub enum PerController<T> {
     /// The same value for the knob's usual controllers.
     All(T),
     /// A value per controller.
-    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
+    #[schemars(extend("propertyNames" = { "enum": Component::ALL }))]
     Each(BTreeMap<Component, T>),
 }
 
@@ -85,13 +83,6 @@ impl<T> PerController<T> {
         }
     }
 }
-
-/// The controllers a value meant for "the usual controllers" applies to.
-const SCALING: [Component; 3] = [
-    Component::SourceController,
-    Component::KustomizeController,
-    Component::HelmController,
-];
 
 /// `(controllers, value)` pairs of a per-controller setting; `usual` for a value for all.
 fn each<'a, T>(value: &'a PerController<T>, usual: &[Component]) -> Vec<(Vec<Component>, &'a T)> {
@@ -107,7 +98,7 @@ impl TuningSettings {
     pub fn tunings(&self, components: &[Component]) -> Vec<Tuning> {
         let enabled =
             |set: &[Component]| -> Vec<Component> { set.iter().copied().filter(|c| components.contains(c)).collect() };
-        let scaling = enabled(&SCALING);
+        let scaling = enabled(&Component::SCALING);
         let mut own: Vec<Tuning> = Vec::new();
         if let Some(workers) = &self.workers {
             own.extend(

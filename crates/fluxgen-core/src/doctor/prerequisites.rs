@@ -147,7 +147,7 @@ fn oci_chart(url: &str) -> &str {
 /// `chart.spec`, and the operator's own chartRef releases, are not a migration.
 pub(super) fn sequencing(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
-    let own = |chart: &str| matches!(chart, "flux-operator" | "flux-instance");
+    let own = |chart: &str| [crate::facts::OPERATOR_CHART_NAME, crate::facts::INSTANCE_CHART_NAME].contains(&chart);
     // OCIRepositories of charts: not the sources of Kustomizations (manifest artifacts).
     let manifest_sources: BTreeSet<&str> = repository
         .kustomizations

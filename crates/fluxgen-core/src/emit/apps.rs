@@ -3,33 +3,22 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::Resource as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::memo::Memo;
-use super::tree::MARKER_LINE;
 use super::{IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
+use crate::facts::{
+    INSTANCE_CHART, INSTANCE_CHART_NAME as INSTANCE, OPERATOR_CHART, OPERATOR_CHART_NAME as OPERATOR, PRUNE_ANNOTATION,
+};
 use crate::instance::{ClusterSettings, CommonMetadata, KustomizeSettings, Sync};
 use crate::overrides::Overrides;
 use crate::{
     Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
-    OciRef, OciRepository, Receiver, ReceiverResource, Resource, SourceRef,
+    Manifest, OciRef, OciRepository, Receiver, ReceiverResource, SourceRef,
 };
-
-/// The chart of the operator.
-pub const OPERATOR_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
-/// The chart of the instance.
-pub const INSTANCE_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance";
-/// Schema of kustomize's `kustomization.yaml`.
-pub const KUSTOMIZATION_SCHEMA: &str = "https://json.schemastore.org/kustomization";
-/// The annotation that keeps Flux from pruning an object.
-pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
-
-const OPERATOR: &str = "flux-operator";
-const INSTANCE: &str = "flux-instance";
-/// The app directories fluxgen owns below a cluster's `path`.
-pub(crate) const APP_DIRS: [&str; 2] = [OPERATOR, INSTANCE];
 
 /// Plans the files of several clusters, on every core, in the order of `clusters`. The
 /// result is what [`plan`] gives for each.
@@ -41,10 +30,12 @@ pub(crate) const APP_DIRS: [&str; 2] = [OPERATOR, INSTANCE];
 /// assert_eq!(trees[0], fluxgen_core::plan(&config, &names[0]).unwrap());
 /// ```
 pub fn plan_all(config: &Config, clusters: &[String]) -> Result<Vec<Tree>, Error> {
+    crate::config::validate_for_use(config)?;
     crate::parallel::map_with(clusters, Memo::default, |memo, name| plan_with(config, name, memo))
 }
 
-/// Plans the files of one cluster. Pure: the same config gives the same bytes.
+/// Plans the files of one cluster. Pure: the same config gives the same bytes. The config is
+/// [checked](Config::validate) first (at once when it was loaded and not changed since).
 ///
 /// ```
 /// let config = fluxgen_core::Config::example();
@@ -53,6 +44,7 @@ pub fn plan_all(config: &Config, clusters: &[String]) -> Result<Vec<Tree>, Error
 /// assert!(tree.files["flux-instance/app/helmrelease.yaml"].starts_with("---\n# yaml-language-server:"));
 /// ```
 pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
+    crate::config::validate_for_use(config)?;
     plan_with(config, cluster, &mut Memo::default())
 }
 
@@ -78,9 +70,9 @@ pub(crate) fn plan_with(config: &Config, cluster: &str, memo: &mut Memo) -> Resu
         content: if entries.is_empty() {
             String::new()
         } else {
-            kustomization_file(
-                &KustomizationFile::new(entries.iter().cloned()).with_namespace(cluster.settings.namespace.clone()),
-            )
+            KustomizationFile::new(entries.iter().cloned())
+                .with_namespace(cluster.settings.namespace.clone())
+                .render()
         },
         entries,
     };
@@ -147,22 +139,9 @@ impl<'a, 'm> Files<'a, 'm> {
         &self.cluster.settings
     }
 
-    fn add<R: Resource>(&mut self, path: String, object: &R) -> Result<(), Error> {
-        let violations = object.violations();
-        if !violations.is_empty() {
-            return Err(Error::InvalidObject {
-                cluster: self.cluster.name.clone(),
-                kind: R::KIND,
-                name: object.name().to_owned(),
-                violations,
-            });
-        }
-        let url = format!(
-            "{}/{}",
-            self.settings().schema_base_url.trim_end_matches('/'),
-            R::SCHEMA
-        );
-        let mut value = serde_json::to_value(object).expect("fluxgen's objects serialize to JSON");
+    fn add<R: Manifest>(&mut self, path: String, object: &R) -> Result<(), Error> {
+        let mut value = crate::render::checked_value(object, &self.cluster.name)?;
+        let url = R::schema_url(&self.settings().schema_base_url);
         self.overrides.apply(&path, &mut value)?;
         let text = self.memo.document(&path, value, &url);
         self.files.insert(path, text);
@@ -173,7 +152,7 @@ impl<'a, 'm> Files<'a, 'm> {
         let path = format!("{app}/app/kustomization.yaml");
         let mut value = KustomizationFile::new(resources.iter().map(|r| format!("./{r}"))).to_value();
         self.overrides.apply(&path, &mut value)?;
-        let text = self.memo.document(&path, value, KUSTOMIZATION_SCHEMA);
+        let text = self.memo.document(&path, value, KustomizationFile::SCHEMA_URL);
         self.files.insert(path, text);
         Ok(())
     }
@@ -194,10 +173,6 @@ impl<'a, 'm> Files<'a, 'm> {
             .with_source(SourceRef::git_repository(source).in_namespace(settings.namespace.clone()))
             .with_target_namespace(settings.namespace.clone())
     }
-}
-
-fn kustomization_file(file: &KustomizationFile) -> String {
-    crate::yaml::document(&file.to_value(), KUSTOMIZATION_SCHEMA, MARKER_LINE)
 }
 
 fn chart_source(name: &str, url: &str, settings: &Settings) -> OciRepository {

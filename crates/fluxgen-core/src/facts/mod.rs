@@ -24,6 +24,7 @@
 mod build;
 mod crds;
 mod flags;
+mod names;
 mod operator;
 mod profiles;
 mod releases;
@@ -34,13 +35,17 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::Component;
-use crate::tuning::Resources;
+use crate::Resources;
 
 pub use build::{BuildOptions, events_address, gate_patches, shard_patches, sharded, template_patches};
 pub use crds::Crd;
 pub use flags::{
     DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, LOG_LEVELS, Minor, accepts_flag, default_concurrency,
     default_requeue_dependency, feature_gate_for_flag, feature_gates, flag_name, gate_since,
+};
+pub use names::{
+    DEFAULT_NAMESPACE, INSTANCE_CHART, INSTANCE_CHART_NAME, OPERATOR_CHART, OPERATOR_CHART_NAME, PROFILE_ANNOTATION,
+    PRUNE_ANNOTATION, SUBSTITUTE_ANNOTATION,
 };
 pub use operator::{MANIFESTS_ARTIFACT, NEWEST_OPERATOR, OperatorTooOld, SHIPPED_IN, operator_ships, pinned_artifact};
 pub use profiles::{multitenant_profile, size_profile, type_profile};

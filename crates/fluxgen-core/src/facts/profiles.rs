@@ -18,7 +18,7 @@ use crate::{KustomizePatch, PatchTarget};
 /// annotates the Deployment with `fluxcd.controlplane.io/profile`.
 fn metadata_patch(size: Option<&str>) -> String {
     let profile = size.map_or_else(String::new, |size| {
-        format!("  annotations:\n    fluxcd.controlplane.io/profile: \"{size}\"\n")
+        format!("  annotations:\n    {}: \"{size}\"\n", super::PROFILE_ANNOTATION)
     });
     format!(
         "apiVersion: apps/v1\n\

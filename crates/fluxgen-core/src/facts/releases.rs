@@ -20,7 +20,7 @@ use crate::Component::{
 };
 
 use super::{Controller, PodLabels, Release, Volume, VolumeMount, crds};
-use crate::tuning::{ResourceAmounts, Resources};
+use crate::{ResourceAmounts, Resources};
 
 /// The operator commit the tables are read from.
 pub const OPERATOR_COMMIT: &str = "17c6aeaddd8dacd5fbd4dd9e1bfe23a0a59df1fb";

@@ -11,17 +11,15 @@ use super::settings::minor;
 use super::sync::{sync_kustomization, sync_patch};
 use super::tuning::translate;
 use crate::config::{InstanceSettings, Settings};
-use crate::scan::{FluxBootstrap, Location, Patch, Repository};
-use crate::{Component, Duration};
+use crate::scan::{FluxBootstrap, Location, Patch, ScannedRepository};
+use crate::{Component, DEFAULT_REGISTRY, Duration};
 
-/// The registry the Flux release manifests pull from (the FluxInstance's default too).
-const DEFAULT_REGISTRY: &str = "ghcr.io/fluxcd";
 /// The cluster domain Flux assumes unless told otherwise.
 const DEFAULT_DOMAIN: &str = "cluster.local";
 
 /// The settings of a cluster installed by `flux bootstrap`.
 pub(super) fn settings(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
     bootstrap: &FluxBootstrap,
     settings: &mut Settings,
@@ -85,7 +83,7 @@ pub(super) fn settings(
     if let Some(source) = found.source {
         settings.apps.source_name = Some(source.name.clone());
     }
-    if bootstrap.namespace != "flux-system" {
+    if bootstrap.namespace != crate::facts::DEFAULT_NAMESPACE {
         settings.namespace = bootstrap.namespace.clone();
     }
     let kustomization = bootstrap
@@ -215,7 +213,7 @@ fn distribution(
 /// The components: the header's (the install's controllers), else the four defaults and the
 /// controllers the repository's objects need.
 fn components(
-    repository: &Repository,
+    repository: &ScannedRepository,
     bootstrap: &FluxBootstrap,
     cluster: Option<&str>,
     report: &mut ImportReport,

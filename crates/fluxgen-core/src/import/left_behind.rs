@@ -5,12 +5,17 @@
 use super::clusters::{Found, inside};
 use super::report::{EntryKind, ImportReport};
 use crate::config::Settings;
-use crate::scan::Repository;
+use crate::scan::ScannedRepository;
 
 /// What stays in the repository and what changes at cutover: the bootstrap install, the
 /// `flux` Kustomization, the root objects, the GitRepository fields the FluxInstance cannot
 /// express, Receivers and Alerts naming root objects, SOPS files.
-pub(super) fn left_behind(repository: &Repository, found: &Found<'_>, settings: &Settings, report: &mut ImportReport) {
+pub(super) fn left_behind(
+    repository: &ScannedRepository,
+    found: &Found<'_>,
+    settings: &Settings,
+    report: &mut ImportReport,
+) {
     let cluster = Some(found.name.as_str());
     if let Some(bootstrap) = found.bootstrap {
         report.push(

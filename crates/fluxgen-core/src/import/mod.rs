@@ -47,7 +47,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::{Cluster, RepositorySettings};
-use crate::scan::{Note, Repository};
+use crate::scan::{Note, ScannedRepository};
 use crate::yaml::Node;
 use crate::{Component, Phase};
 
@@ -244,7 +244,7 @@ pub enum ImportError {
 /// assert_eq!(edge.settings.instance.sync.path, "kubernetes/edge/sync");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Imported, ImportError> {
+pub fn import(repository: &ScannedRepository, options: &ImportOptions) -> Result<Imported, ImportError> {
     let root = repository.root.display().to_string();
     let unreadable: Vec<Note> = repository
         .notes
@@ -263,7 +263,7 @@ pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Import
         return Err(ImportError::NoClusters { root });
     }
     for cluster in found.values() {
-        if let Err(reason) = crate::validation::check_dns_label(&cluster.name, 63, false) {
+        if let Err(reason) = crate::patterns::DNS_LABEL.check(&cluster.name) {
             return Err(ImportError::ClusterName {
                 dir: cluster.dir.clone(),
                 name: cluster.name.clone(),
@@ -331,7 +331,7 @@ fn unreadable_message(root: &str, notes: &[Note]) -> String {
 
 /// The controllers the FluxInstance runs: the four defaults, and the image automation
 /// controllers the GOTK install also ran when the repository has image automation objects.
-fn components(repository: &Repository, report: &mut ImportReport) -> Vec<Component> {
+fn components(repository: &ScannedRepository, report: &mut ImportReport) -> Vec<Component> {
     let image_objects: Vec<&crate::scan::ObjectRef> = repository
         .objects
         .iter()

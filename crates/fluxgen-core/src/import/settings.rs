@@ -7,18 +7,16 @@ use super::report::{EntryKind, ImportReport};
 use super::sync::sync_kustomization;
 use super::tuning::translate;
 use crate::config::Settings;
-use crate::scan::{FluxInstance, Patch, Repository, normalize_repo_path};
+use crate::facts::DEFAULT_NAMESPACE as FLUX_NAMESPACE;
+use crate::scan::{Patch, ScannedFluxInstance, ScannedRepository, normalize_repo_path};
 use crate::{Component, Duration, Phase};
-
-/// The namespace Flux runs in unless the repository says otherwise.
-const FLUX_NAMESPACE: &str = "flux-system";
 
 /// The operator chart version import writes: the newest fluxgen knows.
 pub(super) const OPERATOR_VERSION: &str = crate::facts::NEWEST_OPERATOR;
 
 /// A cluster's phase and settings.
 pub(super) fn cluster(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
     components: &[Component],
     report: &mut ImportReport,
@@ -185,7 +183,7 @@ fn gotk_settings(found: &Found<'_>, components: &[Component], settings: &mut Set
 /// A cluster that already runs a FluxInstance: its settings come from the instance.
 fn migrated(
     found: &Found<'_>,
-    instance: &FluxInstance,
+    instance: &ScannedFluxInstance,
     phase: Phase,
     settings: &mut Settings,
     report: &mut ImportReport,
@@ -288,7 +286,7 @@ enum InstanceSourceKind {
 }
 
 impl InstanceSourceKind {
-    fn of(instance: &FluxInstance) -> Self {
+    fn of(instance: &ScannedFluxInstance) -> Self {
         match &instance.source {
             crate::scan::InstanceSource::HelmRelease { release, .. } => InstanceSourceKind::Chart(release.clone()),
             crate::scan::InstanceSource::Manifest => InstanceSourceKind::Manifest,

@@ -4,13 +4,13 @@
 use super::clusters::Found;
 use super::report::{EntryKind, ImportReport};
 use crate::config::{RawPatch, TuningSettings};
-use crate::scan::Kustomization;
+use crate::scan::ScannedKustomization;
 use crate::{Duration, PatchTarget, SubstituteFrom, SubstituteKind, SyncKustomizationTuning};
 
 /// The root Kustomization's SOPS decryption, `postBuild`, `wait` and `timeout` on the sync
 /// Kustomization; `prune: false` and inline variables as raw patches of it.
 pub(super) fn sync_kustomization(
-    root: &Kustomization,
+    root: &ScannedKustomization,
     found: &Found<'_>,
     tuning: &mut TuningSettings,
     report: &mut ImportReport,

@@ -29,14 +29,6 @@ pub(super) struct Translation {
     pub(super) object_level_workload_identity: Option<bool>,
 }
 
-/// The controllers "the usual controllers" means for workers, dependency requeue, API limits
-/// and memory.
-pub(super) const SCALING: [Component; 3] = [
-    Component::SourceController,
-    Component::KustomizeController,
-    Component::HelmController,
-];
-
 /// One value a flag (or gate) was set to, and where.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Set {

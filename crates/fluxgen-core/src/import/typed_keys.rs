@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 
 use super::report::{EntryKind, ImportReport};
-use super::tuning::{Folded, SCALING, Set, list};
+use super::tuning::{Folded, Set, list};
 use crate::config::{PerController, RawPatch, TuningSettings};
 use crate::duration::is_flux_duration;
 use crate::scan::Location;
-use crate::tuning::{HelmCache, KubeApiLimits, OomWatch, Quantity, ResourceAmounts, Resources};
+use crate::tuning::{HelmCache, KubeApiLimits, OomWatch};
 use crate::{Component, Duration, LogLevel, PatchTarget, facts};
+use crate::{Quantity, ResourceAmounts, Resources};
 
 /// One value for `usual`, when exactly those controllers have the same value; else a value
 /// per controller.
@@ -81,7 +82,10 @@ impl ArgKeys<'_> {
 
     /// The usual controllers the FluxInstance runs.
     fn scaling(&self) -> Vec<Component> {
-        SCALING.into_iter().filter(|c| self.enabled.contains(c)).collect()
+        Component::SCALING
+            .into_iter()
+            .filter(|c| self.enabled.contains(c))
+            .collect()
     }
 
     fn translated(&mut self, key: &str, what: String, from: &str, at: &Location) {
@@ -476,7 +480,7 @@ pub(super) fn typed_resources(
             .iter()
             .filter_map(|(c, slots)| Some((*c, Quantity::from(slots[1].as_ref()?.value.clone()))))
             .collect();
-        let scaling: Vec<Component> = SCALING.into_iter().filter(|c| enabled.contains(c)).collect();
+        let scaling: Vec<Component> = Component::SCALING.into_iter().filter(|c| enabled.contains(c)).collect();
         let limit = per_controller(&values, &scaling);
         report.push(
             Some(cluster),

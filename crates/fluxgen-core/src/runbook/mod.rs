@@ -150,6 +150,7 @@ const PHASES: [Phase; 5] = [
 /// layout, roots and sync decision `doctor` uses, and the cutover's file changes
 /// ([`CutoverSteps`]). Refused like [`runbook`] when the sync would repoint a root.
 pub fn runbook_findings(config: &Config, cluster: &str, repo_root: &Path) -> Result<Findings, Error> {
+    crate::config::validate_for_use(config)?;
     let this = config.cluster(cluster).ok_or_else(|| Error::UnknownCluster {
         name: cluster.to_owned(),
         origin: config.origin.to_string(),

@@ -4,8 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::parameters::{HelmCache, KubeApiLimits, OomWatch, Quantity, ResourceAmounts, Resources};
+use super::parameters::{HelmCache, KubeApiLimits, OomWatch};
 use crate::{Component, Duration, KustomizePatch};
+use crate::{Quantity, ResourceAmounts, Resources};
 
 /// One controller tuning. Values compare, so conflicts can be found; a preset is a
 /// `Vec<Tuning>`.
@@ -120,7 +121,7 @@ impl LogLevel {
 pub struct SyncKustomizationTuning {
     /// SOPS decryption of the sync path with the age key in this Secret (e.g. `sops-age`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub decryption_secret: Option<String>,
     /// ConfigMaps and Secrets of `postBuild` substitution variables.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -140,7 +141,7 @@ pub struct SubstituteFrom {
     /// `ConfigMap` or `Secret`.
     pub kind: SubstituteKind,
     /// Its name.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub name: String,
     /// Whether it may be missing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -364,6 +365,7 @@ impl Tuning {
     /// This tuning with what `replacing` sets removed: `None` when nothing is left. A tuning
     /// replaces another of the same knob on the same controllers (a feature gate: the same
     /// gate); raw patches are never replaced.
+    #[cfg(feature = "generator")]
     pub(crate) fn without(&self, replacing: &Tuning) -> Option<Tuning> {
         if self.key() != replacing.key() || matches!(self, Tuning::Custom(_)) {
             return Some(self.clone());

@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{HelmCache, OomWatch, Resources, SyncKustomizationTuning, Tuning};
+use super::{HelmCache, OomWatch, SyncKustomizationTuning, Tuning};
+use crate::Resources;
 use crate::patch::{JsonPatchOp, apply_strategic, render_ops};
+use crate::patterns::QUANTITY;
 use crate::{Component, KustomizePatch, PatchTarget, facts};
 
 /// One container argument a tuning sets on one controller.
@@ -357,27 +359,14 @@ fn check_values(tuning: &Tuning) -> Result<(), TuningError> {
                 .into_iter()
                 .flatten()
             {
-                if !is_quantity(amount.as_str()) {
-                    return Err(invalid(format!(
-                        "`{amount}` is not a Kubernetes quantity such as 500m or 2Gi"
-                    )));
+                if !QUANTITY.matches(amount.as_str()) {
+                    return Err(invalid(QUANTITY.complaint(&crate::url::quoted(amount.as_str()))));
                 }
             }
             Ok(())
         }
         _ => Ok(()),
     }
-}
-
-fn is_quantity(text: &str) -> bool {
-    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &text[digits.len()..];
-    !digits.is_empty()
-        && digits.parse::<f64>().is_ok()
-        && [
-            "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-        ]
-        .contains(&suffix)
 }
 
 /// Lowers tunings to kustomize patches for FluxInstance `spec.kustomize.patches`.

@@ -12,7 +12,8 @@ mod parameters;
 mod preset;
 
 pub use knob::{LogLevel, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
+#[cfg(feature = "generator")]
 pub(crate) use lower::check as check_tunings;
 pub use lower::{Setting, TuningError, lower, settings_of};
-pub use parameters::{HelmCache, KubeApiLimits, OomWatch, Quantity, ResourceAmounts, Resources};
+pub use parameters::{HelmCache, KubeApiLimits, OomWatch};
 pub use preset::{PRESETS, preset};
