@@ -26,9 +26,9 @@ pub const DEFAULT_FLUX_VERSION: &str = "2.9.x";
 /// A `FluxInstance`, always named `flux`.
 ///
 /// ```
-/// use fluxgen_core::{FluxInstance, Manifest, Sync};
+/// use fluxgen_core::{FluxInstance, InstanceSync, Manifest};
 /// let instance = FluxInstance::new("2.9.x")
-///     .with_sync(Sync::git("https://github.com/example/haynes-ops", "refs/heads/main", "kubernetes/edge/flux"))
+///     .with_sync(InstanceSync::git("https://github.com/example/haynes-ops", "refs/heads/main", "kubernetes/edge/flux"))
 ///     .without_network_policy();
 /// assert_eq!(instance.name(), "flux");
 /// assert!(instance.violations().is_empty());
@@ -71,7 +71,7 @@ pub struct FluxInstanceSpec {
     pub storage: Option<Storage>,
     /// The source and Kustomization the instance creates to sync the cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sync: Option<Sync>,
+    pub sync: Option<InstanceSync>,
     /// Wait for the controllers to be ready (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
@@ -370,7 +370,7 @@ pub struct Storage {
 /// `spec.sync`: the source and root Kustomization the instance creates.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Sync {
+pub struct InstanceSync {
     /// Reconciliation interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Duration>,
@@ -428,11 +428,11 @@ impl SyncProvider {
     }
 }
 
-impl Sync {
+impl InstanceSync {
     /// Syncs a Git repository at a full ref.
     ///
     /// ```
-    /// let sync = fluxgen_core::Sync::git("ssh://git@github.com/x/y", "refs/heads/main", "kubernetes/flux");
+    /// let sync = fluxgen_core::InstanceSync::git("ssh://git@github.com/x/y", "refs/heads/main", "kubernetes/flux");
     /// assert_eq!(sync.kind, "GitRepository");
     /// ```
     pub fn git(url: impl Into<String>, reference: impl Into<String>, path: impl Into<String>) -> Self {
@@ -472,7 +472,7 @@ impl FluxInstance {
 
     /// Sets the Git (or OCI, Bucket) sync.
     #[must_use]
-    pub fn with_sync(mut self, sync: Sync) -> Self {
+    pub fn with_sync(mut self, sync: InstanceSync) -> Self {
         self.spec.sync = Some(sync);
         self
     }
@@ -597,7 +597,7 @@ fn check_cluster(cluster: &ClusterSettings, found: &mut Violations) {
     }
 }
 
-fn check_sync(sync: &Sync, found: &mut Violations) {
+fn check_sync(sync: &InstanceSync, found: &mut Violations) {
     one_of(found, "spec.sync.kind", &sync.kind, &SYNC_KINDS);
     found.not_empty("spec.sync.url", &sync.url);
     found.not_empty("spec.sync.path", &sync.path);

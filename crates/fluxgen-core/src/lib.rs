@@ -220,8 +220,8 @@ pub use helm::{
 pub use import::{ImportError, ImportOptions, ImportReport, Imported, import};
 pub use instance::{
     ClusterSettings, ClusterSize, ClusterType, CommonMetadata, DEFAULT_FLUX_VERSION, DEFAULT_REGISTRY, Distribution,
-    FluxInstance, FluxInstanceSpec, INSTANCE_NAME, KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage,
-    Sync, SyncProvider, Variant,
+    FluxInstance, FluxInstanceSpec, INSTANCE_NAME, InstanceSync, KustomizePatch, KustomizeSettings, PatchTarget,
+    Sharding, Storage, SyncProvider, Variant,
 };
 pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceRef};
 pub use manifest::Manifest;

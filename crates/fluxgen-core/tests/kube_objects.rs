@@ -6,8 +6,8 @@
 use std::fmt::Debug;
 
 use fluxgen_core::{
-    Component, ExternalSecret, FluxInstance, HelmRelease, Kustomization, Manifest, OciRef, OciRepository, Receiver,
-    ReceiverResource, SourceRef, Sync,
+    Component, ExternalSecret, FluxInstance, HelmRelease, InstanceSync, Kustomization, Manifest, OciRef, OciRepository,
+    Receiver, ReceiverResource, SourceRef,
 };
 use k8s_openapi::NamespaceResourceScope;
 use kube_core::{ApiResource, DynamicObject, Resource};
@@ -45,7 +45,7 @@ fn objects() -> (
         .with_depends_on("cilium");
     let instance = FluxInstance::new("2.9.x")
         .with_components(Component::DEFAULTS)
-        .with_sync(Sync::git(
+        .with_sync(InstanceSync::git(
             "ssh://git@github.com/example/haynes-ops",
             "refs/heads/main",
             "kubernetes/edge/sync",

@@ -13,7 +13,7 @@ use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
 use crate::facts::{
     INSTANCE_CHART, INSTANCE_CHART_NAME as INSTANCE, OPERATOR_CHART, OPERATOR_CHART_NAME as OPERATOR, PRUNE_ANNOTATION,
 };
-use crate::instance::{ClusterSettings, CommonMetadata, KustomizeSettings, Sync};
+use crate::instance::{ClusterSettings, CommonMetadata, InstanceSync, KustomizeSettings};
 use crate::overrides::Overrides;
 use crate::{
     Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
@@ -340,7 +340,7 @@ pub(crate) fn flux_instance(
         (wanted.common_metadata != CommonMetadata::default()).then(|| wanted.common_metadata.clone());
     instance.spec.sharding = wanted.sharding.clone();
     instance.spec.storage = wanted.storage.clone();
-    instance.spec.sync = Some(Sync {
+    instance.spec.sync = Some(InstanceSync {
         kind: "GitRepository".to_owned(),
         url: repository.url.clone(),
         r#ref: repository.reference.clone(),

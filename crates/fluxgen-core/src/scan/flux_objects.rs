@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use super::fields::is_duration;
 use super::model::{
-    Chart, Decryption, Dependency, GitReference, InstanceSource, InstanceSync, Location, ObjectRef, ObjectReference,
-    Patch, PostBuild, ScannedAlert, ScannedCommonMetadata, ScannedExternalSecret, ScannedFluxInstance,
-    ScannedGitRepository, ScannedHelmRelease, ScannedKustomization, ScannedOciRepository, ScannedProvider,
+    Chart, Decryption, Dependency, GitReference, InstanceSource, Location, ObjectRef, ObjectReference, Patch,
+    PostBuild, ScannedAlert, ScannedCommonMetadata, ScannedExternalSecret, ScannedFluxInstance, ScannedGitRepository,
+    ScannedHelmRelease, ScannedInstanceSync, ScannedKustomization, ScannedOciRepository, ScannedProvider,
     ScannedReceiver, SubstituteSource, ValuesReference,
 };
 use crate::PatchTarget;
@@ -331,7 +331,7 @@ pub(super) fn flux_instance(
     values_file: &str,
     at: Location,
 ) -> ScannedFluxInstance {
-    let sync = spec.get("sync").map(|sync| InstanceSync {
+    let sync = spec.get("sync").map(|sync| ScannedInstanceSync {
         kind: text(sync, &["kind"]),
         url: text(sync, &["url"]).map(uncredentialed),
         reference: text(sync, &["ref"]),

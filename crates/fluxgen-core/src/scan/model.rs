@@ -397,7 +397,7 @@ pub struct ScannedFluxInstance {
     /// `cluster.networkPolicy`.
     pub network_policy: Option<bool>,
     /// `sync`.
-    pub sync: Option<InstanceSync>,
+    pub sync: Option<ScannedInstanceSync>,
     /// `kustomize.patches`.
     pub patches: Vec<Patch>,
     /// The whole spec, for what the typed fields do not cover.
@@ -409,7 +409,7 @@ pub struct ScannedFluxInstance {
 /// `FluxInstance.spec.sync`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InstanceSync {
+pub struct ScannedInstanceSync {
     /// `kind`, e.g. `GitRepository`.
     pub kind: Option<String>,
     /// `url`.
