@@ -200,6 +200,7 @@ mod patch;
 #[cfg_attr(not(feature = "generator"), allow(dead_code))]
 mod patterns;
 mod render;
+mod resources;
 #[cfg(feature = "migration")]
 pub mod runbook;
 #[cfg(feature = "migration")]
@@ -236,6 +237,7 @@ pub use objects::{
     ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, OciRepository, Receiver,
 };
 pub use render::{DEFAULT_SCHEMA_BASE_URL, render};
+pub use resources::{Quantity, ResourceAmounts, Resources};
 #[cfg(feature = "migration")]
 pub use runbook::{Findings, runbook, runbook_findings};
 #[cfg(feature = "migration")]

@@ -18,4 +18,5 @@ pub use crate::kustomize::*;
 pub use crate::notification::*;
 #[cfg(feature = "tuning")]
 pub use crate::patch::{JsonPatchOp, PatchError};
+pub use crate::resources::*;
 pub use crate::source::*;

@@ -196,7 +196,7 @@ fn two_values_of_one_resource_amount_conflict() {
     }
     // Different amounts of one controller, or the same amount twice, compose.
     let cpu = ResourceAmounts {
-        cpu: Some("2".to_owned()),
+        cpu: Some("2".into()),
         memory: None,
     };
     let patches = lowered(&[

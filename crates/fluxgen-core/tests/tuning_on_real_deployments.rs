@@ -109,8 +109,8 @@ fn case(name: &str, tunings: Vec<Tuning>, changes: Vec<Change>) -> Case {
 
 fn amounts(cpu: Option<&str>, memory: Option<&str>) -> ResourceAmounts {
     ResourceAmounts {
-        cpu: cpu.map(str::to_owned),
-        memory: memory.map(str::to_owned),
+        cpu: cpu.map(Into::into),
+        memory: memory.map(Into::into),
     }
 }
 

@@ -10,6 +10,8 @@ mod cluster_paths;
 mod conformance;
 mod diagnostic;
 mod file;
+#[cfg(feature = "migration")]
+mod layer;
 mod load;
 mod schema;
 mod settings;
@@ -28,6 +30,8 @@ pub use crate::yaml::Position;
 pub(crate) use checked::validate_for_use;
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
+#[cfg(feature = "migration")]
+pub(crate) use layer::factor;
 pub use schema::config_schema;
 pub use settings::*;
 pub use tuning::*;
@@ -118,22 +122,22 @@ pub struct Repository {
 }
 
 /// `repository` as written in the file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RepositorySettings {
     /// Clone URL, e.g. `ssh://git@github.com/example/haynes-ops`.
     #[schemars(pattern(crate::patterns::GIT_URL.regex))]
     pub url: String,
     /// Branch to sync (becomes `refs/heads/<branch>`); the default is `main`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub branch: Option<String>,
     /// A full ref instead of `branch`, e.g. `refs/tags/v1`.
-    #[serde(default, rename = "ref")]
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(crate::patterns::GIT_REF.regex))]
     pub reference: Option<String>,
     /// Name of the Secret with the deploy key or token (a reference, never the key itself).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub pull_secret: Option<String>,
 }

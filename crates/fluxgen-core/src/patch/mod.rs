@@ -7,7 +7,7 @@
 //! fluxgen deals with:
 //!
 //! - `apply_operations`: an RFC 6902 list (the `args/-` additions), through the `json-patch`
-//!   crate; operations are built with [`JsonPatchOp`] and rendered with [`render_ops`];
+//!   crate; operations are built with [`JsonPatchOp`] and rendered with [`JsonPatchOp::render_all`];
 //! - [`apply_strategic`]: the strategic-merge subset used on Deployments (see its docs for what
 //!   it merges and what it refuses);
 //! - [`matches()`]: whether a [`PatchTarget`] selects an object, with kustomize's anchored
