@@ -40,10 +40,12 @@ pub const CONFIG_FILE_NAME: &str = "fluxgen.yaml";
 pub const EXAMPLE_CONFIG: &str = include_str!("example.yaml");
 
 /// The comment above `operator.version` that the Renovate preset `renovate/fluxgen.json` reads:
-/// the version is a tag of the operator chart, `oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator`,
+/// the version is a tag of the operator chart, [`OPERATOR_CHART`](crate::facts::OPERATOR_CHART),
 /// which Renovate looks up with its docker datasource. `fluxgen init` and `fluxgen import` write it.
-pub const OPERATOR_RENOVATE_ANNOTATION: &str =
-    "# renovate: datasource=docker depName=ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
+pub const OPERATOR_RENOVATE_ANNOTATION: &str = concat!(
+    "# renovate: datasource=docker depName=",
+    crate::facts::operator_chart_path!()
+);
 
 /// The URL `fluxgen import` writes where a repository states none (placeholder gotk files, no
 /// `origin` remote): no host answers it (`.invalid` is reserved, RFC 2606), and a config with it
