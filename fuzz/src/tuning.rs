@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use arbitrary::{Result, Unstructured};
 use fluxgen_core::{
-    Component, FluxInstance, KustomizePatch, LogLevel, PatchTarget, Resource, ResourceAmounts, SubstituteFrom,
+    Component, FluxInstance, KustomizePatch, LogLevel, Manifest, PatchTarget, ResourceAmounts, SubstituteFrom,
     SubstituteKind, SyncKustomizationTuning, Tuning, facts, lower, settings_of,
 };
 use serde_json::{Map, Value, json};

@@ -2,19 +2,23 @@
 
 use std::path::PathBuf;
 
-use crate::{ConfigErrors, Violation};
+#[cfg(feature = "generator")]
+use crate::ConfigErrors;
+use crate::Violation;
 
 /// Everything that can go wrong while loading, planning or writing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The config file has errors; all of them are listed.
+    #[cfg(feature = "generator")]
     #[error(transparent)]
     Config(#[from] ConfigErrors),
     /// A cluster name that the config does not define.
+    #[cfg(feature = "generator")]
     #[error(
         "unknown cluster `{name}` in {origin}: {}",
-        crate::config::suggest(name, known, "known clusters are")
+        crate::suggest::suggest(name, known, "known clusters are")
     )]
     UnknownCluster {
         /// The name asked for.
@@ -25,9 +29,9 @@ pub enum Error {
         known: Vec<String>,
     },
     /// A generated object breaks a rule of its CRD.
-    #[error("cluster `{cluster}`: {kind} `{name}` is invalid: {}", list(violations))]
+    #[error("{}{kind} `{name}` is invalid: {}", in_cluster(cluster), list(violations))]
     InvalidObject {
-        /// The cluster being generated.
+        /// The cluster being generated (empty for an object [rendered](crate::render) on its own).
         cluster: String,
         /// The object's kind.
         kind: &'static str,
@@ -37,6 +41,7 @@ pub enum Error {
         violations: Vec<Violation>,
     },
     /// An override of the config selects no object, or its patch does not apply.
+    #[cfg(feature = "generator")]
     #[error("cluster `{cluster}`: {place} ({target}): {reason}")]
     Override {
         /// The cluster being generated.
@@ -52,6 +57,7 @@ pub enum Error {
         reason: String,
     },
     /// The cluster's tunings cannot be lowered to patches.
+    #[cfg(feature = "tuning")]
     #[error("cluster `{cluster}`: tuning")]
     Tuning {
         /// The cluster being generated.
@@ -61,6 +67,7 @@ pub enum Error {
         source: Box<crate::TuningError>,
     },
     /// The effective settings of a controller cannot be computed.
+    #[cfg(feature = "generator")]
     #[error("cluster `{cluster}`: cannot explain the controllers: {reason}")]
     Explain {
         /// The cluster.
@@ -70,9 +77,11 @@ pub enum Error {
     },
     /// The cluster's sync would adopt an existing Kustomization of the same name and repoint it
     /// at a path that does not hold what it applies today: kustomize-controller would prune it all.
+    #[cfg(feature = "migration")]
     #[error("{0}")]
     SyncRepointsRoot(Box<crate::scan::RepointedRoot>),
     /// The runbook cannot be rendered.
+    #[cfg(feature = "migration")]
     #[error("cluster `{cluster}`: cannot render the runbook: {reason}")]
     Runbook {
         /// The cluster.
@@ -135,6 +144,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `cluster `name`: ` before a message about one of the cluster's objects; nothing for an
+/// object on its own.
+fn in_cluster(cluster: &str) -> String {
+    if cluster.is_empty() {
+        String::new()
+    } else {
+        format!("cluster `{cluster}`: ")
+    }
 }
 
 fn list(violations: &[Violation]) -> String {

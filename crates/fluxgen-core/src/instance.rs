@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::resource::{named, serialize_resource};
-use crate::{Component, Duration, Resource, Violation, validation::Violations};
+use crate::manifest::{kubernetes_object, named};
+use crate::{Component, Duration, Manifest, Violation, validation::Violations};
 
 /// The only name the operator accepts for a FluxInstance.
 pub const INSTANCE_NAME: &str = "flux";
@@ -17,7 +17,7 @@ pub const DEFAULT_REGISTRY: &str = "ghcr.io/fluxcd";
 /// A `FluxInstance`, always named `flux`.
 ///
 /// ```
-/// use fluxgen_core::{FluxInstance, Resource, Sync};
+/// use fluxgen_core::{FluxInstance, Manifest, Sync};
 /// let instance = FluxInstance::new("2.9.x")
 ///     .with_sync(Sync::git("https://github.com/example/haynes-ops", "refs/heads/main", "kubernetes/edge/flux"))
 ///     .without_network_policy();
@@ -31,154 +31,154 @@ pub struct FluxInstance {
     /// The desired state.
     pub spec: FluxInstanceSpec,
 }
-serialize_resource!(FluxInstance);
+kubernetes_object!(FluxInstance, FluxInstanceSpec, group: "fluxcd.controlplane.io", version: "v1", kind: "FluxInstance", plural: "fluxinstances");
 
 /// `FluxInstance.spec`: every field of the v1 CRD.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FluxInstanceSpec {
     /// Cluster-wide settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterSettings>,
     /// Labels and annotations for every object the operator creates.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common_metadata: Option<CommonMetadata>,
     /// The controllers to run (empty: the four defaults).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<Component>,
     /// The Flux version and where its images come from (required).
     pub distribution: Distribution,
     /// Kustomize patches applied to the generated controller manifests.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kustomize: Option<KustomizeSettings>,
     /// Migrate stored Flux objects to the newest API version on upgrade (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migrate_resources: Option<bool>,
     /// Controller sharding.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sharding: Option<Sharding>,
     /// A persistent volume for source-controller's artifacts.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
     /// The source and Kustomization the instance creates to sync the cluster.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<Sync>,
     /// Wait for the controllers to be ready (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
 }
 
 /// `spec.distribution`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Distribution {
     /// The manifests artifact; maintainers advise leaving it unset.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact: Option<String>,
     /// Secret to pull the artifact.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_pull_secret: Option<String>,
     /// Secret to pull the images.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_pull_secret: Option<String>,
     /// Image registry (required), e.g. `ghcr.io/fluxcd`.
     pub registry: String,
     /// Image variant, e.g. `upstream-alpine`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     /// Flux version or range (required), e.g. `2.9.x`.
     pub version: String,
 }
 
 /// `spec.cluster`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterSettings {
     /// Cluster DNS domain.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Lock down cross-namespace references.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multitenant: Option<bool>,
     /// Workload identity per tenant (needs `objectLevelWorkloadIdentity`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multitenant_workload_identity: Option<bool>,
     /// Create the Flux NetworkPolicies (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_policy: Option<bool>,
     /// Workload identity per object.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_level_workload_identity: Option<bool>,
     /// Controller sizing profile: `small`, `medium` or `large`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// Default service account for decryption in tenant namespaces.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_default_decryption_service_account: Option<String>,
     /// Default service account for remote kubeconfigs in tenant namespaces.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_default_kube_config_service_account: Option<String>,
     /// Default service account in tenant namespaces.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_default_service_account: Option<String>,
     /// `kubernetes`, `openshift`, `aws`, `azure` or `gcp`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
 
 /// `spec.commonMetadata`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommonMetadata {
     /// Annotations for every object.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
     /// Labels for every object.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 
 /// `spec.kustomize`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KustomizeSettings {
     /// Patches applied after the operator's own.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patches: Vec<KustomizePatch>,
 }
 
 /// A kustomize patch (JSON 6902 list or strategic merge) with its target.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct KustomizePatch {
     /// The patch, YAML text.
     pub patch: String,
     /// What the patch applies to.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<PatchTarget>,
 }
 
 /// Selects the objects a patch applies to; `name` may be a regex like `(a|b)`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchTarget {
     /// Annotation selector.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotation_selector: Option<String>,
     /// API group.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// Kind, e.g. `Deployment`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Label selector.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_selector: Option<String>,
     /// Name or name regex.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Namespace: the operator refuses targets that set it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// API version.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 
@@ -199,20 +199,20 @@ impl PatchTarget {
 }
 
 /// `spec.sharding`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sharding {
     /// Label key used to assign objects to shards.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Shard names (required).
     pub shards: Vec<String>,
     /// `ephemeral` or `persistent` shard storage.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<String>,
 }
 
 /// `spec.storage`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Storage {
     /// Storage class (required).
     pub class: String,
@@ -221,24 +221,24 @@ pub struct Storage {
 }
 
 /// `spec.sync`: the source and root Kustomization the instance creates.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sync {
     /// Reconciliation interval.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Duration>,
     /// `GitRepository`, `OCIRepository` or `Bucket` (required).
     pub kind: String,
     /// Name of the source and Kustomization (defaults to the namespace; immutable).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Path inside the source to apply (required).
     pub path: String,
     /// `generic`, `aws`, `azure`, `gcp` or `github`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// Secret with the source's credentials.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_secret: Option<String>,
     /// Full Git ref (`refs/heads/main`) or OCI tag (required).
     pub r#ref: String,
@@ -334,14 +334,8 @@ impl FluxInstance {
     }
 }
 
-impl Resource for FluxInstance {
-    const API_VERSION: &'static str = "fluxcd.controlplane.io/v1";
-    const KIND: &'static str = "FluxInstance";
+impl Manifest for FluxInstance {
     const SCHEMA: &'static str = "fluxcd.controlplane.io/fluxinstance_v1.json";
-
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
 
     fn violations(&self) -> Vec<Violation> {
         let mut found = Violations::default();

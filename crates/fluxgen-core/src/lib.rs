@@ -67,7 +67,7 @@
 //! Markdown runbook of a cluster's phase from the templates in the crate's `templates/`, checked against
 //! the repository; [`check`] compares a committed tree with what the config generates.
 //! [`scan()`] reads a repository into the one repository model that `import`, `plan` and
-//! `doctor` all read ([`scan::Repository`]: Flux sources and Kustomizations, the kustomize graph,
+//! `doctor` all read ([`scan::ScannedRepository`]: Flux sources and Kustomizations, the kustomize graph,
 //! FluxInstances, bootstrap installs, the directories `flux bootstrap` writes
 //! ([`scan::FluxBootstrap`]: one cluster per bootstrap path, at any depth), ExternalSecrets, every object with its labels and
 //! annotations, `${VAR}` references; of Secrets, generators and SOPS files only kinds, names and
@@ -142,28 +142,40 @@
 //! ```
 
 mod component;
+#[cfg(feature = "generator")]
 pub mod config;
+#[cfg(feature = "generator")]
 pub mod crd;
+#[cfg(feature = "migration")]
 pub mod doctor;
 mod duration;
 mod emit;
 mod error;
+#[cfg(feature = "generator")]
 mod explain;
 mod external_secret;
 pub mod facts;
 mod helm;
+#[cfg(feature = "migration")]
 pub mod import;
 mod instance;
 mod kustomize;
+mod manifest;
 mod notification;
+#[cfg(feature = "generator")]
 mod overrides;
 mod parallel;
+#[cfg(feature = "tuning")]
 pub mod patch;
 mod patterns;
-mod resource;
+mod render;
+#[cfg(feature = "migration")]
 mod runbook;
+#[cfg(feature = "migration")]
 pub mod scan;
 mod source;
+mod suggest;
+#[cfg(feature = "tuning")]
 mod tuning;
 mod url;
 mod validation;
@@ -175,18 +187,24 @@ mod yaml;
 struct ReadmeExamples;
 
 pub use component::Component;
+#[cfg(feature = "generator")]
 pub use config::{
     CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_BOOTSTRAP_CONFIG, EXAMPLE_CONFIG,
     LoadOptions, Origin, Phase, config_schema, write_config_file,
 };
+#[cfg(feature = "generator")]
 pub use crd::{CrdCheck, CrdError, CrdSchemas};
+#[cfg(feature = "migration")]
 pub use doctor::{Finding, Severity, doctor};
 pub use duration::Duration;
 pub use emit::{
-    Drift, DriftKind, Durability, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, check_clusters, is_generated,
-    plan, plan_all, tree_dir, write, write_clusters, write_clusters_with, write_with,
+    Drift, DriftKind, Durability, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, is_generated, tree_dir, write,
+    write_with,
 };
+#[cfg(feature = "generator")]
+pub use emit::{check_clusters, plan, plan_all, write_clusters, write_clusters_with};
 pub use error::Error;
+#[cfg(feature = "generator")]
 pub use explain::{ControllerReport, EffectiveArg, EffectiveValue, Explanation, FluxRelease, explain};
 pub use external_secret::{
     DataFrom, ExternalSecret, ExternalSecretSpec, ExtractKey, SecretStoreRef, SecretTarget, SecretTemplate,
@@ -195,24 +213,31 @@ pub use helm::{
     ChartRef, CrdPolicy, DependsOn, DriftDetection, DriftMode, HelmRelease, HelmReleaseSpec, Install, Remediation,
     Rollback, Strategy, StrategyName, Upgrade,
 };
+#[cfg(feature = "migration")]
 pub use import::{ImportError, ImportOptions, ImportReport, Imported, import};
 pub use instance::{
     ClusterSettings, CommonMetadata, DEFAULT_REGISTRY, Distribution, FluxInstance, FluxInstanceSpec, INSTANCE_NAME,
     KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage, Sync,
 };
 pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceRef};
+pub use manifest::Manifest;
 pub use notification::{Receiver, ReceiverResource, ReceiverSpec};
+#[cfg(feature = "tuning")]
 pub use patch::{JsonPatchOp, PatchError};
-pub use resource::Resource;
+pub use render::{DEFAULT_SCHEMA_BASE_URL, render};
+#[cfg(feature = "migration")]
 pub use runbook::{CutoverSteps, Findings, runbook, runbook_findings};
+#[cfg(feature = "migration")]
 pub use scan::scan;
 pub use source::{
     HELM_CHART_MEDIA_TYPE, LayerOperation, LayerSelector, OciProvider, OciRef, OciRepository, OciRepositorySpec,
     OidcIdentity, SecretRef, Verification, VerificationProvider,
 };
+#[cfg(feature = "tuning")]
 pub use tuning::{
     LogLevel, PRESETS, ResourceAmounts, Setting, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning,
     TuningError, lower, preset, settings_of,
 };
 pub use validation::Violation;
+#[cfg(feature = "generator")]
 pub use yaml::Position;

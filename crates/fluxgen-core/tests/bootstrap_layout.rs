@@ -8,7 +8,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use fluxgen_core::scan::Repository;
+use fluxgen_core::scan::ScannedRepository;
 use fluxgen_core::{Config, ImportOptions, Imported, Origin, Phase};
 
 /// A repository of `refs-flux-bootstrap/`.
@@ -16,7 +16,7 @@ fn reference(name: &str) -> PathBuf {
     support::shared_dir().join("refs-flux-bootstrap").join(name)
 }
 
-fn scanned(path: &Path) -> Repository {
+fn scanned(path: &Path) -> ScannedRepository {
     fluxgen_core::scan(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -16,7 +16,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use fluxgen_core::scan::Repository;
+use fluxgen_core::scan::ScannedRepository;
 use fluxgen_core::{Component, Config, ImportOptions, Imported, KustomizePatch, Origin, Phase, plan};
 use serde_json::Value;
 use support::flux;
@@ -40,7 +40,7 @@ const REPOS: [(&str, &[(&str, Phase)]); 4] = [
     ),
 ];
 
-fn imported(name: &str) -> (Repository, Imported) {
+fn imported(name: &str) -> (ScannedRepository, Imported) {
     let dir = support::shared_dir().join("refs").join(name);
     let repository = fluxgen_core::scan(&dir).unwrap_or_else(|e| panic!("scanning {}: {e}", dir.display()));
     let imported =
@@ -203,7 +203,7 @@ fn every_cluster_at_phase_instance_emits_valid_objects() {
 /// The controller patches the repository itself applies to a cluster: its FluxInstance's
 /// where it has one, else the bootstrap kustomization's then the `flux` Kustomization's, in
 /// that order (found here by path, independently of import).
-fn gotk_patches(repository: &Repository, cluster: &str) -> Vec<KustomizePatch> {
+fn gotk_patches(repository: &ScannedRepository, cluster: &str) -> Vec<KustomizePatch> {
     // `kubernetes/<cluster>/`, or `kubernetes/` in a single-cluster repository.
     let dir = if repository.root.join("kubernetes").join(cluster).is_dir() {
         format!("kubernetes/{cluster}/")
@@ -237,7 +237,7 @@ const INTENTIONAL: &[(&str, &str, &str, &str, &str)] = &[];
 
 /// Every controller whose effective settings under fluxgen's patches differ from those under
 /// the repository's own, other than the [`INTENTIONAL`] ones; and how many were compared.
-fn differences(name: &str, repository: &Repository, config: &Config) -> (Vec<String>, usize) {
+fn differences(name: &str, repository: &ScannedRepository, config: &Config) -> (Vec<String>, usize) {
     let manifests = flux::manifests();
     let mut differences = Vec::new();
     let mut compared = 0;

@@ -2,8 +2,8 @@
 //! the violation must name the field.
 
 use fluxgen_core::{
-    ClusterSettings, Component, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizePatch, OciRef,
-    OciRepository, PatchTarget, Receiver, Resource, Sharding, SourceRef, Storage, Sync,
+    ClusterSettings, Component, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizePatch, Manifest,
+    OciRef, OciRepository, PatchTarget, Receiver, Sharding, SourceRef, Storage, Sync,
 };
 
 fn fields(violations: Vec<fluxgen_core::Violation>) -> Vec<String> {

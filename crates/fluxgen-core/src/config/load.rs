@@ -314,20 +314,7 @@ fn type_phrase(schema: &Value) -> &'static str {
     }
 }
 
-/// The known name closest to `name`, when it is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|candidate| {
-            (
-                strsim::jaro_winkler(&name.to_ascii_lowercase(), &candidate.to_ascii_lowercase()),
-                candidate,
-            )
-        })
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate.as_str())
-}
+pub(crate) use crate::suggest::did_you_mean;
 
 /// Builds the typed config from a structurally valid tree, adding semantic errors to `errors`.
 fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec<ConfigError>) -> Config {
@@ -720,22 +707,7 @@ fn check_overrides(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Conf
     }
 }
 
-/// A generated path must stay inside the repository: relative, no `..`, no empty segments.
-pub(crate) fn check_relative_path(path: &str) -> Result<(), String> {
-    if path.starts_with('/') || path.contains('\\') {
-        return Err(format!(
-            "{} must be a relative path with `/` separators",
-            crate::url::quoted(path)
-        ));
-    }
-    if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-        return Err(format!(
-            "{} must be a directory below the repository root: no `.`, `..` or empty segments",
-            crate::url::quoted(path)
-        ));
-    }
-    Ok(())
-}
+pub(crate) use crate::emit::check_relative_path;
 
 /// The stand-in URL `fluxgen import` writes where the repository states none (placeholder
 /// gotk files) may stay while every cluster is at `prepare` or `operator`: from `instance` on

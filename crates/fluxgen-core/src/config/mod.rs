@@ -27,7 +27,6 @@ use serde::{Deserialize, Serialize};
 pub(crate) use checked::validate_for_use;
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
-pub(crate) use load::check_relative_path;
 pub use schema::config_schema;
 pub use settings::*;
 pub use tuning::*;
@@ -161,22 +160,7 @@ impl Cluster {
     }
 }
 
-/// What to tell someone who typed `name` where one of `known` belongs: `` did you mean `x`? ``
-/// when one is close enough to be a likely typo, else `<lead> a, b, c` (or `there are none`).
-///
-/// ```
-/// use fluxgen_core::config::suggest;
-/// let known = vec!["edge".to_owned(), "main".to_owned()];
-/// assert_eq!(suggest("egde", &known, "known clusters are"), "did you mean `edge`?");
-/// assert_eq!(suggest("nope", &known, "known clusters are"), "known clusters are edge, main");
-/// ```
-pub fn suggest(name: &str, known: &[String], lead: &str) -> String {
-    match load::did_you_mean(name, known) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None if known.is_empty() => format!("{lead} none"),
-        None => format!("{lead} {}", known.join(", ")),
-    }
-}
+pub use crate::suggest::suggest;
 
 /// The migration phases of a cluster, in order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]

@@ -45,7 +45,7 @@ impl Default for Settings {
         Self {
             path: "kubernetes/{cluster}/apps/flux-system".to_owned(),
             namespace: crate::facts::DEFAULT_NAMESPACE.to_owned(),
-            schema_base_url: "https://k8s-schemas.home-operations.com".to_owned(),
+            schema_base_url: crate::DEFAULT_SCHEMA_BASE_URL.to_owned(),
             apps: AppSettings::default(),
             operator: OperatorSettings::default(),
             instance: InstanceSettings::default(),

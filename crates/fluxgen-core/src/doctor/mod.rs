@@ -12,7 +12,7 @@
 //! which Kustomization applies which: objects with two owners, cycles and paths that do not
 //! exist come from it, and [`Graph::mermaid`] draws it.
 //!
-//! Doctor judges the scanner's model alone ([`Repository`]: objects with their labels,
+//! Doctor judges the scanner's model alone ([`ScannedRepository`]: objects with their labels,
 //! annotations and data key names, kustomizations, `${VAR}` references): it reads no file of
 //! the repository itself. Nothing in a report comes from a SOPS-encrypted file except the
 //! kind, name and data key names of its documents: no value of such a file can reach any
@@ -58,7 +58,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::config::{Config, Phase};
-use crate::scan::Repository;
+use crate::scan::ScannedRepository;
 use crate::{Error, Origin};
 
 pub use graph::{Graph, GraphEdge, GraphNode, NodeKind};
@@ -326,7 +326,7 @@ pub fn doctor(repo_root: &Path, config: Option<&Config>) -> Result<Report, Error
 /// Judges a scanned repository. Everything comes from the scanner's model (labels,
 /// annotations, data key names, `${VAR}` references included): no file of the repository is
 /// read again.
-pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
+pub fn diagnose(repository: &ScannedRepository, config: Option<&Config>) -> Report {
     let graph = &repository.graph;
     let config_file = config.and_then(|c| match &c.origin {
         Origin::File(path) => Some(config_display(&repository.root, path)),

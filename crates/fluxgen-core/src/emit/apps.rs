@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::Resource as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::memo::Memo;
-use super::tree::MARKER_LINE;
 use super::{IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
 use crate::facts::{
@@ -17,14 +17,8 @@ use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSe
 use crate::overrides::Overrides;
 use crate::{
     Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
-    OciRef, OciRepository, Receiver, ReceiverResource, Resource, SourceRef,
+    Manifest, OciRef, OciRepository, Receiver, ReceiverResource, SourceRef,
 };
-
-/// Schema of kustomize's `kustomization.yaml`.
-pub const KUSTOMIZATION_SCHEMA: &str = "https://json.schemastore.org/kustomization";
-
-/// The app directories fluxgen owns below a cluster's `path`.
-pub(crate) const APP_DIRS: [&str; 2] = [OPERATOR, INSTANCE];
 
 /// Plans the files of several clusters, on every core, in the order of `clusters`. The
 /// result is what [`plan`] gives for each.
@@ -76,9 +70,9 @@ pub(crate) fn plan_with(config: &Config, cluster: &str, memo: &mut Memo) -> Resu
         content: if entries.is_empty() {
             String::new()
         } else {
-            kustomization_file(
-                &KustomizationFile::new(entries.iter().cloned()).with_namespace(cluster.settings.namespace.clone()),
-            )
+            KustomizationFile::new(entries.iter().cloned())
+                .with_namespace(cluster.settings.namespace.clone())
+                .render()
         },
         entries,
     };
@@ -145,22 +139,9 @@ impl<'a, 'm> Files<'a, 'm> {
         &self.cluster.settings
     }
 
-    fn add<R: Resource>(&mut self, path: String, object: &R) -> Result<(), Error> {
-        let violations = object.violations();
-        if !violations.is_empty() {
-            return Err(Error::InvalidObject {
-                cluster: self.cluster.name.clone(),
-                kind: R::KIND,
-                name: object.name().to_owned(),
-                violations,
-            });
-        }
-        let url = format!(
-            "{}/{}",
-            self.settings().schema_base_url.trim_end_matches('/'),
-            R::SCHEMA
-        );
-        let mut value = serde_json::to_value(object).expect("fluxgen's objects serialize to JSON");
+    fn add<R: Manifest>(&mut self, path: String, object: &R) -> Result<(), Error> {
+        let mut value = crate::render::checked_value(object, &self.cluster.name)?;
+        let url = R::schema_url(&self.settings().schema_base_url);
         self.overrides.apply(&path, &mut value)?;
         let text = self.memo.document(&path, value, &url);
         self.files.insert(path, text);
@@ -171,7 +152,7 @@ impl<'a, 'm> Files<'a, 'm> {
         let path = format!("{app}/app/kustomization.yaml");
         let mut value = KustomizationFile::new(resources.iter().map(|r| format!("./{r}"))).to_value();
         self.overrides.apply(&path, &mut value)?;
-        let text = self.memo.document(&path, value, KUSTOMIZATION_SCHEMA);
+        let text = self.memo.document(&path, value, KustomizationFile::SCHEMA_URL);
         self.files.insert(path, text);
         Ok(())
     }
@@ -192,10 +173,6 @@ impl<'a, 'm> Files<'a, 'm> {
             .with_source(SourceRef::git_repository(source).in_namespace(settings.namespace.clone()))
             .with_target_namespace(settings.namespace.clone())
     }
-}
-
-fn kustomization_file(file: &KustomizationFile) -> String {
-    crate::yaml::document(&file.to_value(), KUSTOMIZATION_SCHEMA, MARKER_LINE)
 }
 
 fn chart_source(name: &str, url: &str, settings: &Settings) -> OciRepository {

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use similar::TextDiff;
 
 use super::Tree;
-use super::write::{Change, Pending, each_cluster, pending};
-use crate::{Config, Error};
+use super::write::{Change, Pending, pending};
+use crate::Error;
+#[cfg(feature = "generator")]
+use crate::{Config, emit::write::each_cluster};
 
 /// One way a committed tree differs from what the config generates.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,6 +98,7 @@ pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
 /// assert_eq!(fluxgen_core::check_clusters(&config, &names, root.path())?, vec![]);
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
+#[cfg(feature = "generator")]
 pub fn check_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<Vec<Drift>, Error> {
     let mut drifts: Vec<Drift> = each_cluster(config, clusters, root, |pending| drifts(pending, root))?
         .into_iter()

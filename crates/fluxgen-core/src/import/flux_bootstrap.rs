@@ -17,14 +17,14 @@ use super::written::{
 use crate::Component;
 use crate::DEFAULT_REGISTRY;
 use crate::config::DurationText;
-use crate::scan::{FluxBootstrap, Location, Patch, Repository};
+use crate::scan::{FluxBootstrap, Location, Patch, ScannedRepository};
 
 /// The cluster domain Flux assumes unless told otherwise.
 const DEFAULT_DOMAIN: &str = "cluster.local";
 
 /// The settings of a cluster installed by `flux bootstrap`.
 pub(super) fn settings(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
     bootstrap: &FluxBootstrap,
     settings: &mut ImportedSettings,
@@ -219,7 +219,7 @@ fn distribution(bootstrap: &FluxBootstrap, cluster: Option<&str>, report: &mut I
 /// The components: the header's (the install's controllers), else the four defaults and the
 /// controllers the repository's objects need.
 fn components(
-    repository: &Repository,
+    repository: &ScannedRepository,
     bootstrap: &FluxBootstrap,
     cluster: Option<&str>,
     report: &mut ImportReport,

@@ -8,7 +8,7 @@ use super::report::{EntryKind, ImportReport};
 use super::settings::OPERATOR_VERSION;
 use super::written::ImportedRepository;
 use crate::config::{STAND_IN_URL, SyncProvider};
-use crate::scan::{GitRepository, Location};
+use crate::scan::{Location, ScannedGitRepository};
 
 /// `repository`: from the root GitRepository of the first cluster in rollout order that has
 /// one, else from a FluxInstance's sync.
@@ -156,7 +156,7 @@ pub(super) fn shared_decisions(found: &BTreeMap<String, Found<'_>>, report: &mut
 /// template repository): the given URL, else the checkout's `origin` remote, else a stand-in.
 /// The branch is `main`, as `flux bootstrap` writes it by default.
 pub(super) fn unstated(
-    repository: &crate::scan::Repository,
+    repository: &crate::scan::ScannedRepository,
     given: Option<&str>,
     found: &BTreeMap<String, Found<'_>>,
     report: &mut ImportReport,
@@ -223,7 +223,7 @@ fn origin_remote(root: &std::path::Path) -> Option<String> {
 
 /// [`sync_provider`] of the GitRepository a cluster's sync reads, if any.
 pub(super) fn source_sync_provider(
-    source: Option<&GitRepository>,
+    source: Option<&ScannedGitRepository>,
     cluster: Option<&str>,
     report: &mut ImportReport,
 ) -> Option<SyncProvider> {

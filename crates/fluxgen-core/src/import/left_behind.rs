@@ -5,13 +5,13 @@
 use super::clusters::{Found, inside};
 use super::report::{EntryKind, ImportReport};
 use super::written::ImportedInstance;
-use crate::scan::Repository;
+use crate::scan::ScannedRepository;
 
 /// What stays in the repository and what changes at cutover: the bootstrap install, the
 /// `flux` Kustomization, the root objects, the GitRepository fields the FluxInstance cannot
 /// express, Receivers and Alerts naming root objects, SOPS files.
 pub(super) fn left_behind(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
     instance: Option<&ImportedInstance>,
     report: &mut ImportReport,

@@ -45,7 +45,7 @@ mod written;
 
 use std::collections::BTreeMap;
 
-use crate::scan::{Note, Repository};
+use crate::scan::{Note, ScannedRepository};
 use crate::{Component, Phase};
 
 pub use report::{EntryKind, ImportReport, ReportEntry};
@@ -184,7 +184,7 @@ pub enum ImportError {
 /// assert_eq!(edge.settings.instance.sync.path, "kubernetes/edge/sync");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Imported, ImportError> {
+pub fn import(repository: &ScannedRepository, options: &ImportOptions) -> Result<Imported, ImportError> {
     let root = repository.root.display().to_string();
     let unreadable: Vec<Note> = repository
         .notes
@@ -265,7 +265,7 @@ fn unreadable_message(root: &str, notes: &[Note]) -> String {
 
 /// The controllers the FluxInstance runs: the four defaults, and the image automation
 /// controllers the GOTK install also ran when the repository has image automation objects.
-fn components(repository: &Repository, report: &mut ImportReport) -> Vec<Component> {
+fn components(repository: &ScannedRepository, report: &mut ImportReport) -> Vec<Component> {
     let image_objects: Vec<&crate::scan::ObjectRef> = repository
         .objects
         .iter()

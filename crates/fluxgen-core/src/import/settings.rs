@@ -12,7 +12,7 @@ use super::written::{
 };
 use crate::config::DurationText;
 use crate::facts::DEFAULT_NAMESPACE as FLUX_NAMESPACE;
-use crate::scan::{FluxInstance, Patch, Repository, normalize_repo_path};
+use crate::scan::{Patch, ScannedFluxInstance, ScannedRepository, normalize_repo_path};
 use crate::{Component, Phase};
 
 /// The operator chart version import writes: the newest fluxgen knows.
@@ -20,7 +20,7 @@ pub(super) const OPERATOR_VERSION: &str = crate::facts::NEWEST_OPERATOR;
 
 /// A cluster's phase and settings.
 pub(super) fn cluster(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
     components: &[Component],
     report: &mut ImportReport,
@@ -210,7 +210,7 @@ fn gotk_settings(
 /// A cluster that already runs a FluxInstance: its settings come from the instance.
 fn migrated(
     found: &Found<'_>,
-    instance: &FluxInstance,
+    instance: &ScannedFluxInstance,
     phase: Phase,
     settings: &mut ImportedSettings,
     report: &mut ImportReport,
@@ -322,7 +322,7 @@ enum InstanceSourceKind {
 }
 
 impl InstanceSourceKind {
-    fn of(instance: &FluxInstance) -> Self {
+    fn of(instance: &ScannedFluxInstance) -> Self {
         match &instance.source {
             crate::scan::InstanceSource::HelmRelease { release, .. } => InstanceSourceKind::Chart(release.clone()),
             crate::scan::InstanceSource::Manifest => InstanceSourceKind::Manifest,

@@ -5,13 +5,13 @@ use super::clusters::Found;
 use super::report::{EntryKind, ImportReport};
 use super::written::{ImportedPatch, ImportedPatchTarget, ImportedSyncKustomization, ImportedTuning};
 use crate::config::DurationText;
-use crate::scan::Kustomization;
+use crate::scan::ScannedKustomization;
 use crate::{SubstituteFrom, SubstituteKind};
 
 /// The root Kustomization's SOPS decryption, `postBuild`, `wait` and `timeout` on the sync
 /// Kustomization; `prune: false` and inline variables as raw patches of it.
 pub(super) fn sync_kustomization(
-    root: &Kustomization,
+    root: &ScannedKustomization,
     found: &Found<'_>,
     tuning: &mut ImportedTuning,
     report: &mut ImportReport,

@@ -7,14 +7,14 @@ use std::path::Path;
 use super::boundary::read_text;
 use super::flux_objects::flux_instance;
 use super::kustomize_graph::{EntryTarget, KustomizeFile};
-use super::model::{Chart, FluxInstance, HelmRelease, InstanceSource, OciRepository};
+use super::model::{Chart, InstanceSource, ScannedFluxInstance, ScannedHelmRelease, ScannedOciRepository};
 use crate::yaml::{self, Node};
 
 /// The chart's name, and the last segment of its OCI URL.
 const CHART: &str = crate::facts::INSTANCE_CHART_NAME;
 
 /// Whether a HelmRelease installs the flux-instance chart.
-pub(super) fn is_instance_chart(release: &HelmRelease, oci: &[OciRepository]) -> bool {
+pub(super) fn is_instance_chart(release: &ScannedHelmRelease, oci: &[ScannedOciRepository]) -> bool {
     match &release.chart {
         Chart::Spec { chart, .. } => chart == CHART,
         Chart::Ref(reference) if reference.kind == "OCIRepository" => oci.iter().any(|source| {
@@ -38,10 +38,10 @@ pub(super) fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
 /// instance of its `valuesFrom` ConfigMaps (as Helm merges them), `None` when neither has one.
 pub(super) fn chart_instance(
     root: &Path,
-    release: &HelmRelease,
+    release: &ScannedHelmRelease,
     inline_values: Option<&Node>,
     kustomize_files: &[&KustomizeFile],
-) -> Option<FluxInstance> {
+) -> Option<ScannedFluxInstance> {
     let mut merged: Option<Node> = None;
     let mut values_file = None;
     for reference in release.values_from.iter().filter(|v| v.kind == "ConfigMap") {
@@ -81,7 +81,12 @@ pub(super) fn chart_instance(
 
 /// The file a `configMapGenerator` named `name` reads `key` from, in a kustomization that
 /// lists the HelmRelease's file.
-fn generated_file(release: &HelmRelease, name: &str, key: &str, kustomize_files: &[&KustomizeFile]) -> Option<String> {
+fn generated_file(
+    release: &ScannedHelmRelease,
+    name: &str,
+    key: &str,
+    kustomize_files: &[&KustomizeFile],
+) -> Option<String> {
     kustomize_files
         .iter()
         .filter(|k| {

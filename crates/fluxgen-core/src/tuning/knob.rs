@@ -183,6 +183,7 @@ pub enum SubstituteKind {
 }
 
 /// Whether two sets of amounts set the same resource.
+#[cfg(feature = "generator")]
 fn overlaps(a: &ResourceAmounts, b: &ResourceAmounts) -> bool {
     (a.cpu.is_some() && b.cpu.is_some()) || (a.memory.is_some() && b.memory.is_some())
 }
@@ -395,6 +396,7 @@ impl Tuning {
     /// This tuning with what `replacing` sets removed: `None` when nothing is left. A tuning
     /// replaces another of the same knob on the same controllers (a feature gate: the same
     /// gate); raw patches are never replaced.
+    #[cfg(feature = "generator")]
     pub(crate) fn without(&self, replacing: &Tuning) -> Option<Tuning> {
         if self.key() != replacing.key() || matches!(self, Tuning::Custom(_)) {
             return Some(self.clone());

@@ -11,6 +11,7 @@ mod lower;
 mod preset;
 
 pub use knob::{LogLevel, ResourceAmounts, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
+#[cfg(feature = "generator")]
 pub(crate) use lower::check as check_tunings;
 pub use lower::{Setting, TuningError, lower, settings_of};
 pub use preset::{PRESETS, preset};
