@@ -44,10 +44,12 @@ pub const CONFIG_FILE_NAME: &str = "fluxgen.yaml";
 pub const EXAMPLE_CONFIG: &str = include_str!("example.yaml");
 
 /// The comment above `operator.version` that the Renovate preset `renovate/fluxgen.json` reads:
-/// the version is a tag of the operator chart, `oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator`,
+/// the version is a tag of the operator chart, [`OPERATOR_CHART`](crate::facts::OPERATOR_CHART),
 /// which Renovate looks up with its docker datasource. `fluxgen init` and `fluxgen import` write it.
-pub const OPERATOR_RENOVATE_ANNOTATION: &str =
-    "# renovate: datasource=docker depName=ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
+pub const OPERATOR_RENOVATE_ANNOTATION: &str = concat!(
+    "# renovate: datasource=docker depName=",
+    crate::facts::operator_chart_path!()
+);
 
 /// The URL `fluxgen import` writes where a repository states none (placeholder gotk files, no
 /// `origin` remote): no host answers it (`.invalid` is reserved, RFC 2606), and a config with it
@@ -301,5 +303,28 @@ mod tests {
         assert_eq!(staging.settings.instance.sync.name, "flux-system");
         assert_eq!(staging.settings.instance.sync.path, "clusters/staging");
         assert_eq!(staging.settings.path, "clusters/staging/flux-system");
+    }
+
+    /// Names follow Kubernetes' DNS-1123 subdomain (no empty or `-`-edged part between dots)
+    /// and quantities Kubernetes' grammar, the same for every field of the kind.
+    #[test]
+    fn names_and_quantities_are_checked_as_kubernetes_checks_them() {
+        let with = |from: &str, to: &str| {
+            assert!(EXAMPLE_CONFIG.contains(from), "{from}");
+            Config::from_yaml(&EXAMPLE_CONFIG.replacen(from, to, 1), Origin::BuiltIn)
+        };
+        for name in ["github..deploy-key", "github.-deploy-key", "github-.deploy-key"] {
+            let errors = with("pullSecret: github-deploy-key", &format!("pullSecret: {name}")).unwrap_err();
+            assert!(errors.to_string().contains("is not a DNS-1123 name"), "{errors}");
+        }
+        assert!(with("pullSecret: github-deploy-key", "pullSecret: github.deploy-key").is_ok());
+        for quantity in ["1.5Gi", "1e9", "2048M", ".5Gi"] {
+            let loaded = with("memoryLimit: 2Gi", &format!("memoryLimit: \"{quantity}\""));
+            assert!(loaded.is_ok(), "{quantity}: {:?}", loaded.err());
+        }
+        for quantity in ["-1Gi", "2GB", "1e3Mi"] {
+            let errors = with("memoryLimit: 2Gi", &format!("memoryLimit: \"{quantity}\"")).unwrap_err();
+            assert!(errors.to_string().contains("is not a Kubernetes quantity"), "{errors}");
+        }
     }
 }
