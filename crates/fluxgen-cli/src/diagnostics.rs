@@ -67,10 +67,16 @@ pub(crate) fn printable(message: &str) -> String {
     out
 }
 
-/// An error and its causes, one `caused by:` line each.
+/// An error and its causes, one `caused by:` line each, but for a cause the message above it
+/// already says (fluxgen's errors display their detail and keep it as their source too).
 pub(crate) fn error(error: &anyhow::Error) {
-    labelled(BOLD_RED, "error", error);
+    let mut said = error.to_string();
+    labelled(BOLD_RED, "error", &said);
     for cause in error.chain().skip(1) {
-        labelled(BOLD_RED, "caused by", cause);
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            labelled(BOLD_RED, "caused by", &text);
+        }
+        said = text;
     }
 }

@@ -13,7 +13,7 @@ use crate::patterns::{DURATION, Pattern, TIMEOUT};
 /// malformed value.
 ///
 /// ```
-/// use fluxgen_core::Duration;
+/// use fluxgen_core::objects::Duration;
 /// assert!(Duration::from("1h30m").check().is_ok());
 /// assert!(Duration::from("90 minutes").check().is_err());
 /// assert_eq!(Duration::from("60m").to_string(), "60m");

@@ -26,7 +26,7 @@ pub const DEFAULT_FLUX_VERSION: &str = "2.9.x";
 /// A `FluxInstance`, always named `flux`.
 ///
 /// ```
-/// use fluxgen_core::{FluxInstance, InstanceSync, Manifest};
+/// use fluxgen_core::{FluxInstance, objects::InstanceSync, Manifest};
 /// let instance = FluxInstance::new("2.9.x")
 ///     .with_sync(InstanceSync::git("https://github.com/example/haynes-ops", "refs/heads/main", "kubernetes/edge/flux"))
 ///     .without_network_policy();
@@ -324,7 +324,7 @@ impl PatchTarget {
     /// A target of one kind and name (or name regex).
     ///
     /// ```
-    /// let target = fluxgen_core::PatchTarget::kind_name("Deployment", "helm-controller");
+    /// let target = fluxgen_core::objects::PatchTarget::kind_name("Deployment", "helm-controller");
     /// assert_eq!(target.kind.as_deref(), Some("Deployment"));
     /// ```
     pub fn kind_name(kind: impl Into<String>, name: impl Into<String>) -> Self {
@@ -432,7 +432,7 @@ impl InstanceSync {
     /// Syncs a Git repository at a full ref.
     ///
     /// ```
-    /// let sync = fluxgen_core::InstanceSync::git("ssh://git@github.com/x/y", "refs/heads/main", "kubernetes/flux");
+    /// let sync = fluxgen_core::objects::InstanceSync::git("ssh://git@github.com/x/y", "refs/heads/main", "kubernetes/flux");
     /// assert_eq!(sync.kind, "GitRepository");
     /// ```
     pub fn git(url: impl Into<String>, reference: impl Into<String>, path: impl Into<String>) -> Self {

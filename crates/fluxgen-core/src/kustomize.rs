@@ -11,7 +11,7 @@ use crate::{Manifest, Violation, objects::Duration, objects::KustomizePatch, val
 /// A Flux `Kustomization`: applies a path of a source to the cluster (an app's `ks.yaml`).
 ///
 /// ```
-/// use fluxgen_core::{Kustomization, Manifest, SourceRef};
+/// use fluxgen_core::{Kustomization, Manifest, objects::SourceRef};
 /// let ks = Kustomization::new("flux-operator", "./kubernetes/edge/apps/flux-system/flux-operator/app")
 ///     .with_source(SourceRef::git_repository("flux-system").in_namespace("flux-system"))
 ///     .with_target_namespace("flux-system")
@@ -83,7 +83,7 @@ impl SourceRef {
     /// A `GitRepository` in the same namespace.
     ///
     /// ```
-    /// assert_eq!(fluxgen_core::SourceRef::git_repository("flux-system").kind, "GitRepository");
+    /// assert_eq!(fluxgen_core::objects::SourceRef::git_repository("flux-system").kind, "GitRepository");
     /// ```
     pub fn git_repository(name: impl Into<String>) -> Self {
         Self {

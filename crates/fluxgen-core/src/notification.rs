@@ -9,7 +9,7 @@ use crate::{Manifest, Violation, objects::SecretRef, validation::Violations};
 /// A Flux webhook `Receiver`.
 ///
 /// ```
-/// use fluxgen_core::{Receiver, ReceiverResource, Manifest};
+/// use fluxgen_core::{Receiver, objects::ReceiverResource, Manifest};
 /// let receiver = Receiver::new("github-webhook", "github", "github-webhook-token-secret")
 ///     .with_events(["ping", "push"])
 ///     .with_resource(ReceiverResource::new("source.toolkit.fluxcd.io/v1", "GitRepository", "flux-system"));

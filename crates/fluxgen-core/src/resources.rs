@@ -11,7 +11,7 @@ use serde_json::Value;
 /// A Kubernetes quantity such as `512Mi`, `2Gi` or `500m`, kept as written.
 ///
 /// ```
-/// let memory = fluxgen_core::Quantity::from("2Gi");
+/// let memory = fluxgen_core::objects::Quantity::from("2Gi");
 /// assert_eq!(memory.as_str(), "2Gi");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

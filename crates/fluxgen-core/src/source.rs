@@ -12,7 +12,7 @@ pub const HELM_CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content
 /// A Flux `OCIRepository`: an OCI artifact (here a Helm chart) polled at an interval.
 ///
 /// ```
-/// use fluxgen_core::{OciRef, OciRepository, Manifest};
+/// use fluxgen_core::{objects::OciRef, OciRepository, Manifest};
 /// let repo = OciRepository::new("flux-operator", "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator")
 ///     .with_interval("15m")
 ///     .with_ref(OciRef::tag("0.58.1"))
@@ -79,7 +79,7 @@ impl OciRef {
     /// A fixed tag.
     ///
     /// ```
-    /// assert_eq!(fluxgen_core::OciRef::tag("0.58.1").tag.as_deref(), Some("0.58.1"));
+    /// assert_eq!(fluxgen_core::objects::OciRef::tag("0.58.1").tag.as_deref(), Some("0.58.1"));
     /// ```
     pub fn tag(tag: impl Into<String>) -> Self {
         Self {
@@ -91,7 +91,7 @@ impl OciRef {
     /// A semver range.
     ///
     /// ```
-    /// assert!(fluxgen_core::OciRef::semver(">=0.58.0").semver.is_some());
+    /// assert!(fluxgen_core::objects::OciRef::semver(">=0.58.0").semver.is_some());
     /// ```
     pub fn semver(range: impl Into<String>) -> Self {
         Self {
@@ -103,7 +103,7 @@ impl OciRef {
     /// A content digest.
     ///
     /// ```
-    /// assert!(fluxgen_core::OciRef::digest("sha256:0123").digest.is_some());
+    /// assert!(fluxgen_core::objects::OciRef::digest("sha256:0123").digest.is_some());
     /// ```
     pub fn digest(digest: impl Into<String>) -> Self {
         Self {

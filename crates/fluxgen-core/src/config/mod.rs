@@ -212,7 +212,7 @@ impl Config {
     /// Loads and checks a configuration from YAML text, reporting every error of the file.
     ///
     /// ```
-    /// let config = fluxgen_core::Config::from_yaml(fluxgen_core::EXAMPLE_CONFIG, fluxgen_core::Origin::BuiltIn).unwrap();
+    /// let config = fluxgen_core::Config::from_yaml(fluxgen_core::config::EXAMPLE_CONFIG, fluxgen_core::Origin::BuiltIn).unwrap();
     /// assert_eq!(config.cluster("edge").unwrap().settings.path, "kubernetes/edge/apps/flux-system");
     /// ```
     pub fn from_yaml(text: &str, origin: Origin) -> Result<Self, ConfigErrors> {

@@ -33,7 +33,7 @@ impl JsonPatchOp {
     /// `add`: inserts `value` at `path` (a JSON pointer; `-` appends to a list).
     ///
     /// ```
-    /// use fluxgen_core::JsonPatchOp;
+    /// use fluxgen_core::objects::JsonPatchOp;
     /// let op = JsonPatchOp::add("/spec/wait", true);
     /// assert_eq!((op.op(), op.path()), ("add", "/spec/wait"));
     /// assert_eq!(op.value(), Some(&serde_json::json!(true)));
@@ -49,7 +49,7 @@ impl JsonPatchOp {
     /// `replace`: sets the existing value at `path` to `value`.
     ///
     /// ```
-    /// use fluxgen_core::JsonPatchOp;
+    /// use fluxgen_core::objects::JsonPatchOp;
     /// let op = JsonPatchOp::replace("/spec/template/spec/containers/0/resources", serde_json::json!({}));
     /// assert_eq!(op.op(), "replace");
     /// ```
@@ -64,7 +64,7 @@ impl JsonPatchOp {
     /// `remove`: deletes the existing value at `path`.
     ///
     /// ```
-    /// use fluxgen_core::JsonPatchOp;
+    /// use fluxgen_core::objects::JsonPatchOp;
     /// let op = JsonPatchOp::remove("/spec/template/spec/securityContext");
     /// assert_eq!((op.op(), op.value()), ("remove", None));
     /// ```
@@ -80,7 +80,7 @@ impl JsonPatchOp {
     /// (`/spec/template/spec/containers/0/args/-`), the way the operator's profiles tune Flux.
     ///
     /// ```
-    /// use fluxgen_core::JsonPatchOp;
+    /// use fluxgen_core::objects::JsonPatchOp;
     /// let op = JsonPatchOp::add_arg("--concurrent=10");
     /// assert_eq!(op.path(), "/spec/template/spec/containers/0/args/-");
     /// assert_eq!(op.value(), Some(&serde_json::json!("--concurrent=10")));

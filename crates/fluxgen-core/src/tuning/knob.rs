@@ -196,7 +196,7 @@ impl Tuning {
     /// `--kube-api-qps` and `--kube-api-burst`.
     ///
     /// ```
-    /// use fluxgen_core::{Component, KubeApiLimits, Tuning};
+    /// use fluxgen_core::{Component, tuning::KubeApiLimits, Tuning};
     /// let tuning = Tuning::kube_api_limits([Component::KustomizeController], 500, 1000);
     /// assert!(matches!(tuning, Tuning::KubeApiLimits { limits: KubeApiLimits { qps: 500, burst: 1000 }, .. }));
     /// ```
@@ -230,7 +230,7 @@ impl Tuning {
     /// Limits and requests for the `manager` container.
     ///
     /// ```
-    /// use fluxgen_core::{Component, ResourceAmounts, Tuning};
+    /// use fluxgen_core::{Component, objects::ResourceAmounts, Tuning};
     /// let limits = ResourceAmounts::of("2", "2Gi");
     /// let tuning = Tuning::resources([Component::SourceController], limits, ResourceAmounts::default());
     /// assert!(matches!(tuning, Tuning::Resources { .. }));
@@ -264,7 +264,7 @@ impl Tuning {
     ///
     /// ```
     /// let tuning = fluxgen_core::Tuning::oom_watch(95, "500ms");
-    /// assert!(matches!(tuning, fluxgen_core::Tuning::OomWatch(fluxgen_core::OomWatch { memory_threshold: 95, .. })));
+    /// assert!(matches!(tuning, fluxgen_core::Tuning::OomWatch(fluxgen_core::tuning::OomWatch { memory_threshold: 95, .. })));
     /// ```
     pub fn oom_watch(memory_threshold: u8, interval: impl Into<Duration>) -> Self {
         Tuning::OomWatch(OomWatch {
@@ -318,7 +318,7 @@ impl Tuning {
     /// `--log-level`.
     ///
     /// ```
-    /// use fluxgen_core::{Component, LogLevel, Tuning};
+    /// use fluxgen_core::{Component, tuning::LogLevel, Tuning};
     /// let tuning = Tuning::log_level([Component::HelmController], LogLevel::Debug);
     /// assert_eq!(tuning.to_string(), "logLevel: debug on helm-controller");
     /// ```
