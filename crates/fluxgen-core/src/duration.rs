@@ -59,6 +59,21 @@ impl From<String> for Duration {
     }
 }
 
+#[cfg(feature = "generator")]
+impl schemars::JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Go duration such as 1h, 15m or 500ms.",
+            "type": "string",
+            "pattern": DURATION.regex,
+        })
+    }
+}
+
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -6,8 +6,8 @@
 use std::fmt::Debug;
 
 use fluxgen_core::{
-    Component, ExternalSecret, FluxInstance, HelmRelease, InstanceSync, Kustomization, Manifest, OciRef, OciRepository,
-    Receiver, ReceiverResource, SourceRef,
+    Component, ExternalSecret, FluxInstance, HelmRelease, Kustomization, Manifest, OciRepository, Receiver,
+    objects::InstanceSync, objects::OciRef, objects::ReceiverResource, objects::SourceRef,
 };
 use k8s_openapi::NamespaceResourceScope;
 use kube_core::{ApiResource, DynamicObject, Resource};
@@ -163,8 +163,11 @@ fn every_generated_file_reads_back_as_its_object() {
     }
     for config in [
         fluxgen_core::Config::example(),
-        fluxgen_core::Config::from_yaml(fluxgen_core::EXAMPLE_BOOTSTRAP_CONFIG, fluxgen_core::Origin::BuiltIn)
-            .expect("valid"),
+        fluxgen_core::Config::from_yaml(
+            fluxgen_core::config::EXAMPLE_BOOTSTRAP_CONFIG,
+            fluxgen_core::Origin::BuiltIn,
+        )
+        .expect("valid"),
     ] {
         for (name, cluster) in &config.clusters {
             let base = &cluster.settings.schema_base_url;

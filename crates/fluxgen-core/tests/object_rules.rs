@@ -2,8 +2,9 @@
 //! the violation must name the field.
 
 use fluxgen_core::{
-    ClusterSettings, Component, ExternalSecret, FluxInstance, HelmRelease, InstanceSync, Kustomization, KustomizePatch,
-    Manifest, OciRef, OciRepository, PatchTarget, Receiver, Sharding, SourceRef, Storage,
+    Component, ExternalSecret, FluxInstance, HelmRelease, Kustomization, Manifest, OciRepository, Receiver,
+    objects::ClusterSettings, objects::InstanceSync, objects::KustomizePatch, objects::OciRef, objects::PatchTarget,
+    objects::Sharding, objects::SourceRef, objects::Storage, objects::SyncProvider,
 };
 
 fn fields(violations: Vec<fluxgen_core::Violation>) -> Vec<String> {
@@ -59,30 +60,8 @@ fn flux_instance_rules() {
             "spec.distribution.artifact",
         ),
         (
-            {
-                let mut i = valid_instance();
-                i.spec.distribution.variant = Some("alpine".into());
-                i
-            },
-            "spec.distribution.variant",
-        ),
-        (
             valid_instance().with_components([Component::HelmController, Component::HelmController]),
             "spec.components",
-        ),
-        (
-            valid_instance().with_cluster(ClusterSettings {
-                size: Some("huge".into()),
-                ..Default::default()
-            }),
-            "spec.cluster.size",
-        ),
-        (
-            valid_instance().with_cluster(ClusterSettings {
-                kind: Some("k3s".into()),
-                ..Default::default()
-            }),
-            "spec.cluster.type",
         ),
         (
             valid_instance().with_cluster(ClusterSettings {
@@ -126,7 +105,7 @@ fn flux_instance_rules() {
         ),
         (
             valid_instance().with_sync(InstanceSync {
-                provider: Some("gcp".into()),
+                provider: Some(SyncProvider::Gcp),
                 ..InstanceSync::git("ssh://x", "refs/heads/main", "p")
             }),
             "spec.sync.provider",
@@ -134,7 +113,7 @@ fn flux_instance_rules() {
         (
             valid_instance().with_sync(InstanceSync {
                 kind: "OCIRepository".into(),
-                provider: Some("github".into()),
+                provider: Some(SyncProvider::Github),
                 ..InstanceSync::git("oci://x", "latest", "p")
             }),
             "spec.sync.provider",

@@ -560,16 +560,13 @@ fn check_settings(
         }
     }
     let intervals = [
-        (&["apps", "interval"][..], &settings.apps.interval.0),
-        (&["operator", "interval"][..], &settings.operator.interval.0),
-        (&["operator", "chartInterval"][..], &settings.operator.chart_interval.0),
-        (
-            &["instance", "sync", "interval"][..],
-            &settings.instance.sync.interval.0,
-        ),
+        (&["apps", "interval"][..], &settings.apps.interval),
+        (&["operator", "interval"][..], &settings.operator.interval),
+        (&["operator", "chartInterval"][..], &settings.operator.chart_interval),
+        (&["instance", "sync", "interval"][..], &settings.instance.sync.interval),
     ];
     for (keys, value) in intervals {
-        if let Err(message) = crate::Duration::from(value.as_str()).check() {
+        if let Err(message) = value.check() {
             errors.push(place.error(keys, message));
         }
     }

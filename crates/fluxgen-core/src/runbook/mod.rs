@@ -18,8 +18,9 @@ use serde::Serialize;
 
 use crate::config::{Config, InstanceMode, Phase};
 use crate::scan::sync_decision::refuse_repointing;
-use crate::{Error, IndexFile};
-pub use findings::{CutoverSteps, Findings, find};
+use crate::{Error, emit::IndexFile};
+pub(crate) use findings::find;
+pub use findings::{CutoverSteps, Findings};
 
 const TEMPLATES: [(&str, &str); 15] = [
     ("plan.md.j2", include_str!("../../templates/plan.md.j2")),
@@ -345,7 +346,7 @@ fn missing_index_lines(path: &Path, entries: &[String]) -> Vec<String> {
     let Some(text) = IndexFile::read_at(path) else {
         return Vec::new();
     };
-    if crate::is_generated(&text) {
+    if crate::emit::is_generated(&text) {
         return Vec::new();
     }
     entries
