@@ -32,7 +32,8 @@ pub const DEFAULT_SCHEMA_BASE_URL: &str = "https://k8s-schemas.home-operations.c
 /// without fluxgen's marker overwritten):
 ///
 /// ```
-/// use fluxgen_core::{HelmRelease, Kustomization, KustomizationFile, OciRef, OciRepository, SourceRef, Tree};
+/// use fluxgen_core::objects::{OciRef, SourceRef};
+/// use fluxgen_core::{HelmRelease, Kustomization, KustomizationFile, OciRepository, Tree};
 ///
 /// let chart = OciRepository::new("podinfo", "oci://ghcr.io/stefanprodan/charts/podinfo")
 ///     .with_ref(OciRef::tag("6.9.2"))
@@ -62,7 +63,7 @@ pub const DEFAULT_SCHEMA_BASE_URL: &str = "https://k8s-schemas.home-operations.c
 ///
 /// // Written with fluxgen's safe writer; a second run changes nothing.
 /// let root = tempfile::tempdir()?;
-/// let dir = fluxgen_core::tree_dir(root.path(), &tree.root);
+/// let dir = fluxgen_core::emit::tree_dir(root.path(), &tree.root);
 /// let report = fluxgen_core::write(&[(dir.clone(), tree.clone())])?;
 /// assert_eq!(report.written.len(), 4);
 /// assert_eq!(std::fs::read_to_string(dir.join("podinfo/app/helmrelease.yaml"))?, text);
