@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use fluxgen_core::config::{Cluster, Repository, Settings, TokenSource};
+use fluxgen_core::config::{Cluster, Repository, Settings};
 use fluxgen_core::{Config, Error, Origin, Phase};
 
 fn repository() -> Repository {
@@ -40,7 +40,7 @@ fn broken(outside: &Path) -> Config {
         webhook.settings.webhook.provider.receiver_type().is_some(),
         "the example's edge has a webhook"
     );
-    webhook.settings.webhook.token = TokenSource::default();
+    webhook.settings.webhook.token = None;
     for one in [escaping, absolute, namespaced, webhook] {
         config.clusters.insert(one.name.clone(), one);
     }
