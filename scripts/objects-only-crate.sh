@@ -22,7 +22,8 @@ fluxgen-core = { path = "$root/crates/fluxgen-core", default-features = false, f
 [workspace]
 TOML
 cat >"$dir/src/main.rs" <<'RUST'
-use fluxgen_core::{HelmRelease, KustomizationFile, Manifest, OciRef, OciRepository, Tree};
+use fluxgen_core::objects::OciRef;
+use fluxgen_core::{HelmRelease, KustomizationFile, Manifest, OciRepository, Tree};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let chart = OciRepository::new("podinfo", "oci://ghcr.io/stefanprodan/charts/podinfo")
@@ -39,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &KustomizationFile::new(["./helmrelease.yaml", "./ocirepository.yaml"]),
     );
     let out = std::env::args().nth(1).ok_or("usage: builds-flux-objects <dir>")?;
-    let dir = fluxgen_core::tree_dir(std::path::Path::new(&out), &tree.root);
+    let dir = fluxgen_core::emit::tree_dir(std::path::Path::new(&out), &tree.root);
     let report = fluxgen_core::write(&[(dir.clone(), tree)])?;
     assert_eq!(report.written.len(), 3);
     assert_eq!(
@@ -52,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 RUST
 # What only the config, the templates and the scanner need stays out of the build.
 heavy=$(cargo tree -q --manifest-path "$dir/Cargo.toml" -e normal,build --prefix none |
-    awk '{ print $1 }' | grep -xE 'jsonschema|minijinja|regex|regex-lite|json-patch|schemars' | sort -u || true)
+    awk '{ print $1 }' | grep -xE 'jsonschema|minijinja|regex|json-patch|schemars' | sort -u || true)
 if [ -n "$heavy" ]; then
     echo "an objects-only dependent compiles what it does not need: $heavy" >&2
     exit 1

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A Flux controller (a FluxInstance `component`), named as in its Deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "tuning", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Component {
     /// Fetches Git, OCI, Helm and bucket sources.

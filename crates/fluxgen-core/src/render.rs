@@ -32,7 +32,8 @@ pub const DEFAULT_SCHEMA_BASE_URL: &str = "https://k8s-schemas.home-operations.c
 /// without fluxgen's marker overwritten):
 ///
 /// ```
-/// use fluxgen_core::{HelmRelease, Kustomization, KustomizationFile, objects::OciRef, OciRepository, objects::SourceRef, Tree};
+/// use fluxgen_core::objects::{OciRef, SourceRef};
+/// use fluxgen_core::{HelmRelease, Kustomization, KustomizationFile, OciRepository, Tree};
 ///
 /// let chart = OciRepository::new("podinfo", "oci://ghcr.io/stefanprodan/charts/podinfo")
 ///     .with_ref(OciRef::tag("6.9.2"))

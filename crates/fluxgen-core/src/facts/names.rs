@@ -23,6 +23,7 @@ macro_rules! operator_chart_path {
         "ghcr.io/controlplaneio-fluxcd/charts/flux-operator"
     };
 }
+#[cfg(feature = "generator")]
 pub(crate) use operator_chart_path;
 
 /// The OCI repository of the operator's chart ([`OPERATOR_CHART_NAME`]).

@@ -90,7 +90,8 @@ pub enum Tuning {
 }
 
 /// Controller log levels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// Everything.
@@ -116,12 +117,13 @@ impl LogLevel {
 }
 
 /// What is added to the sync Kustomization the FluxInstance creates.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct SyncKustomizationTuning {
     /// SOPS decryption of the sync path with the age key in this Secret (e.g. `sops-age`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
+    #[cfg_attr(feature = "generator", schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length)))]
     pub decryption_secret: Option<String>,
     /// ConfigMaps and Secrets of `postBuild` substitution variables.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -135,13 +137,14 @@ pub struct SyncKustomizationTuning {
 }
 
 /// A ConfigMap or Secret of `postBuild` variables.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubstituteFrom {
     /// `ConfigMap` or `Secret`.
     pub kind: SubstituteKind,
     /// Its name.
-    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
+    #[cfg_attr(feature = "generator", schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length)))]
     pub name: String,
     /// Whether it may be missing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -149,7 +152,8 @@ pub struct SubstituteFrom {
 }
 
 /// Kinds that hold `postBuild` variables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub enum SubstituteKind {
     /// A ConfigMap.
     ConfigMap,
