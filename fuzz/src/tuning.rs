@@ -110,12 +110,12 @@ const NAMES: &[&str] = &["sops-age", "cluster-secrets", "owner!=helm", "x", "", 
 fn amounts(u: &mut Unstructured<'_>) -> Result<ResourceAmounts> {
     Ok(ResourceAmounts {
         cpu: if u.arbitrary()? {
-            Some(text(u, QUANTITIES)?)
+            Some(text(u, QUANTITIES)?.into())
         } else {
             None
         },
         memory: if u.arbitrary()? {
-            Some(text(u, QUANTITIES)?)
+            Some(text(u, QUANTITIES)?.into())
         } else {
             None
         },
