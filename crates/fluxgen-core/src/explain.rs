@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::tuning::{Tuning, settings_of};
-use crate::{Component, Error, KustomizePatch, facts, patch};
+use crate::{Component, Error, facts, objects::KustomizePatch, patch};
 
 /// What `explain` reports for a cluster: the Flux release its settings are read from, the
 /// operator profiles applied, and each controller's effective settings.
@@ -168,7 +168,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         .into_iter()
         .map(|(patch, label)| (patch, label.to_owned()))
         .collect();
-    if let Some(kind) = wanted.kind.map(crate::ClusterType::as_str) {
+    if let Some(kind) = wanted.kind.map(crate::objects::ClusterType::as_str) {
         let profile = facts::type_profile(kind);
         if !profile.is_empty() {
             profiles.push(format!(
@@ -179,7 +179,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         let label = format!("cluster.type: {kind} (operator profile, before user patches)");
         operator.extend(profile.into_iter().map(|p| (p, label.clone())));
     }
-    let size = wanted.size.map(crate::ClusterSize::as_str);
+    let size = wanted.size.map(crate::objects::ClusterSize::as_str);
     let size_label = match &size {
         Some(size) => {
             profiles.push(format!("cluster.size: {size}"));
@@ -353,7 +353,10 @@ impl Layers {
                 }
                 selected = KustomizePatch {
                     patch: patch.patch.clone(),
-                    target: Some(crate::PatchTarget::kind_name("Deployment", self.component.as_str())),
+                    target: Some(crate::objects::PatchTarget::kind_name(
+                        "Deployment",
+                        self.component.as_str(),
+                    )),
                 };
                 &selected
             }

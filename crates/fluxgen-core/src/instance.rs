@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{kubernetes_object, named};
-use crate::{Component, Duration, Manifest, Violation, validation::Violations};
+use crate::{Component, Manifest, Violation, objects::Duration, validation::Violations};
 
 /// The only name the operator accepts for a FluxInstance.
 pub const INSTANCE_NAME: &str = "flux";

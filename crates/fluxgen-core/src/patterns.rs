@@ -217,6 +217,21 @@ mod tests {
     }
 
     #[test]
+    fn tunings_check_quantities_by_the_table() {
+        use crate::{Component, Tuning};
+        for (amount, accepted) in [
+            ("2Gi", true),
+            ("1e9", true),
+            ("-1Gi", false),
+            ("1e3Mi", false),
+            ("+1Gi", false),
+        ] {
+            let tuning = Tuning::memory_limit([Component::HelmController], amount);
+            assert_eq!(crate::tuning::check_tunings(&[tuning]).is_ok(), accepted, "{amount}");
+        }
+    }
+
+    #[test]
     fn a_pattern_is_found_by_its_expression_alone() {
         assert!(Pattern::of_regex(DURATION.regex).is_some_and(|p| std::ptr::eq(p, &DURATION)));
         assert!(Pattern::of_regex("^x$").is_none());

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use fluxgen_core::scan::ScannedRepository;
-use fluxgen_core::{Component, Config, ImportOptions, Imported, KustomizePatch, Origin, Phase, plan};
+use fluxgen_core::{Component, Config, ImportOptions, Imported, Origin, Phase, objects::KustomizePatch, plan};
 use serde_json::Value;
 use support::flux;
 use support::schema::Crds;
@@ -169,7 +169,7 @@ fn planned_files(config: &Config, cluster: &str) -> BTreeMap<String, String> {
     let mut files = tree.files;
     if !tree.index.entries.is_empty() {
         files
-            .entry(fluxgen_core::IndexFile::PATH.to_owned())
+            .entry(fluxgen_core::emit::IndexFile::PATH.to_owned())
             .or_insert(tree.index.content);
     }
     files
@@ -523,7 +523,7 @@ fn raw_patches_of_other_kinds_on_the_flux_2_9_manifests() {
                 .iter()
                 .map(|o| {
                     let mut o = o.clone();
-                    fluxgen_core::patch::apply(&mut o, &patch).map_err(|e| e.to_string())
+                    patch.apply_to(&mut o).map_err(|e| e.to_string())
                 })
                 .collect();
             let applied = results.iter().filter(|r| matches!(r, Ok(true))).count();

@@ -2,8 +2,9 @@
 //! the violation must name the field.
 
 use fluxgen_core::{
-    ClusterSettings, Component, ExternalSecret, FluxInstance, HelmRelease, InstanceSync, Kustomization, KustomizePatch,
-    Manifest, OciRef, OciRepository, PatchTarget, Receiver, Sharding, SourceRef, Storage, SyncProvider,
+    Component, ExternalSecret, FluxInstance, HelmRelease, Kustomization, Manifest, OciRepository, Receiver,
+    objects::ClusterSettings, objects::InstanceSync, objects::KustomizePatch, objects::OciRef, objects::PatchTarget,
+    objects::Sharding, objects::SourceRef, objects::Storage, objects::SyncProvider,
 };
 
 fn fields(violations: Vec<fluxgen_core::Violation>) -> Vec<String> {

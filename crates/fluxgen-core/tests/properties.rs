@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use fluxgen_core::{
-    Component, Config, FluxInstance, InstanceSync, KustomizePatch, LogLevel, Origin, Phase, Tree, Tuning, facts, lower,
-    plan,
+    Component, Config, FluxInstance, Origin, Phase, Tree, Tuning, facts, lower, objects::InstanceSync,
+    objects::KustomizePatch, plan, tuning::LogLevel,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;

@@ -14,7 +14,8 @@ mod support;
 
 use fluxgen_core::Component::{self, HelmController, KustomizeController, NotificationController, SourceController};
 use fluxgen_core::{
-    KustomizePatch, LogLevel, PatchTarget, ResourceAmounts, SyncKustomizationTuning, Tuning, TuningError, lower,
+    Tuning, TuningError, lower, objects::KustomizePatch, objects::PatchTarget, tuning::LogLevel,
+    tuning::ResourceAmounts, tuning::SyncKustomizationTuning,
 };
 use serde_json::Value;
 use support::flux::{self, CONTAINER};

@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::yaml::Position;
 pub(crate) use checked::validate_for_use;
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
@@ -43,10 +44,12 @@ pub const CONFIG_FILE_NAME: &str = "fluxgen.yaml";
 pub const EXAMPLE_CONFIG: &str = include_str!("example.yaml");
 
 /// The comment above `operator.version` that the Renovate preset `renovate/fluxgen.json` reads:
-/// the version is a tag of the operator chart, `oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator`,
+/// the version is a tag of the operator chart, [`OPERATOR_CHART`](crate::facts::OPERATOR_CHART),
 /// which Renovate looks up with its docker datasource. `fluxgen init` and `fluxgen import` write it.
-pub const OPERATOR_RENOVATE_ANNOTATION: &str =
-    "# renovate: datasource=docker depName=ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
+pub const OPERATOR_RENOVATE_ANNOTATION: &str = concat!(
+    "# renovate: datasource=docker depName=",
+    crate::facts::operator_chart_path!()
+);
 
 /// The URL `fluxgen import` writes where a repository states none (placeholder gotk files, no
 /// `origin` remote): no host answers it (`.invalid` is reserved, RFC 2606), and a config with it
@@ -67,8 +70,8 @@ pub struct LoadOptions {
 
 /// A configuration: loaded from a file and checked, or built (or changed) in code. Whatever
 /// made it, [`plan`](crate::plan), [`write_clusters`](crate::write_clusters),
-/// [`check_clusters`](crate::check_clusters), [`explain`](crate::explain) and
-/// [`runbook`](crate::runbook) [check it](Config::validate) first, by the rules of a file.
+/// [`check_clusters`](crate::check_clusters), [`explain`](crate::explain()) and
+/// [`runbook`](crate::runbook()) [check it](Config::validate) first, by the rules of a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Where the configuration came from.
@@ -92,6 +95,10 @@ pub enum Origin {
     BuiltIn,
     /// Built in code by a program using the library.
     Code,
+    /// YAML text that is not a file fluxgen reads (built by a tool, received from a service),
+    /// by the name its messages give it: an error at line 3 of `Text("inventory".into())` is at
+    /// `inventory:3:5`.
+    Text(String),
 }
 
 impl fmt::Display for Origin {
@@ -100,6 +107,7 @@ impl fmt::Display for Origin {
             Origin::File(path) => write!(f, "{}", path.display()),
             Origin::BuiltIn => f.write_str("<built-in example>"),
             Origin::Code => f.write_str("<config built in code>"),
+            Origin::Text(name) => f.write_str(name),
         }
     }
 }
@@ -218,9 +226,11 @@ impl Config {
     /// let text = "repository: { url: ssh://git@github.com/x/y }\n\
     ///             clusters: { edge: { phase: prepare }, main: { phase: operator } }\n\
     ///             rollout: [edge, main]\n";
-    /// assert!(Config::from_yaml(text, Origin::BuiltIn).is_err());
+    /// let origin = Origin::Text("rollout".to_owned());
+    /// let error = Config::from_yaml(text, origin.clone()).unwrap_err();
+    /// assert!(error.to_string().starts_with("rollout:"), "{error}");
     /// let options = LoadOptions { allow_out_of_order: true };
-    /// assert!(Config::from_yaml_with(text, Origin::BuiltIn, &options).is_ok());
+    /// assert!(Config::from_yaml_with(text, origin, &options).is_ok());
     /// ```
     pub fn from_yaml_with(text: &str, origin: Origin, options: &LoadOptions) -> Result<Self, ConfigErrors> {
         load::load(text, origin, options)
@@ -238,9 +248,11 @@ impl Config {
     ///     pull_secret: None,
     /// };
     /// let mut config = Config::new(Origin::Code, repository);
-    /// let mut settings = Settings::default();
-    /// settings.path = "kubernetes/edge/apps/flux-system".into();
-    /// settings.namespace = "Not_A_Namespace".into();
+    /// let settings = Settings {
+    ///     path: "kubernetes/edge/apps/flux-system".into(),
+    ///     namespace: "Not_A_Namespace".into(),
+    ///     ..Settings::default()
+    /// };
     /// config.clusters.insert("edge".into(), Cluster::new("edge", Phase::Instance, settings));
     /// let errors = config.validate().unwrap_err();
     /// assert_eq!(errors.errors[0].key, "clusters.edge.namespace");
@@ -291,5 +303,28 @@ mod tests {
         assert_eq!(staging.settings.instance.sync.name, "flux-system");
         assert_eq!(staging.settings.instance.sync.path, "clusters/staging");
         assert_eq!(staging.settings.path, "clusters/staging/flux-system");
+    }
+
+    /// Names follow Kubernetes' DNS-1123 subdomain (no empty or `-`-edged part between dots)
+    /// and quantities Kubernetes' grammar, the same for every field of the kind.
+    #[test]
+    fn names_and_quantities_are_checked_as_kubernetes_checks_them() {
+        let with = |from: &str, to: &str| {
+            assert!(EXAMPLE_CONFIG.contains(from), "{from}");
+            Config::from_yaml(&EXAMPLE_CONFIG.replacen(from, to, 1), Origin::BuiltIn)
+        };
+        for name in ["github..deploy-key", "github.-deploy-key", "github-.deploy-key"] {
+            let errors = with("pullSecret: github-deploy-key", &format!("pullSecret: {name}")).unwrap_err();
+            assert!(errors.to_string().contains("is not a DNS-1123 name"), "{errors}");
+        }
+        assert!(with("pullSecret: github-deploy-key", "pullSecret: github.deploy-key").is_ok());
+        for quantity in ["1.5Gi", "1e9", "2048M", ".5Gi"] {
+            let loaded = with("memoryLimit: 2Gi", &format!("memoryLimit: \"{quantity}\""));
+            assert!(loaded.is_ok(), "{quantity}: {:?}", loaded.err());
+        }
+        for quantity in ["-1Gi", "2GB", "1e3Mi"] {
+            let errors = with("memoryLimit: 2Gi", &format!("memoryLimit: \"{quantity}\"")).unwrap_err();
+            assert!(errors.to_string().contains("is not a Kubernetes quantity"), "{errors}");
+        }
     }
 }

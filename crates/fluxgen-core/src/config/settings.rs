@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::tuning::TuningSettings;
 use crate::instance::{ClusterSettings, CommonMetadata, Distribution, Sharding, Storage};
 pub use crate::instance::{ClusterSize, ClusterType, SyncProvider, Variant};
-use crate::{Component, Duration, PatchTarget};
+use crate::{Component, objects::Duration, objects::PatchTarget};
 
 /// The settings of one cluster: `defaults`, with the cluster's own entry merged over them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -193,8 +193,11 @@ pub struct RawPatch {
 pub struct WebhookSettings {
     /// The sender, or `none` for no webhook.
     pub provider: WebhookProvider,
-    /// Where the webhook token comes from (a reference, never the token itself).
-    pub token: TokenSource,
+    /// Where the webhook token comes from (a reference, never the token itself); a webhook
+    /// needs one.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "TokenSource::read")]
+    #[schemars(with = "TokenFields")]
+    pub token: Option<TokenSource>,
     /// Events that trigger a reconcile, in the sender's own names; by default `ping` and `push`
     /// for GitHub, `Push Hook` and `Tag Push Hook` for GitLab, none for generic-hmac.
     pub events: Option<Vec<String>>,
@@ -218,7 +221,7 @@ impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
             provider: WebhookProvider::None,
-            token: TokenSource::default(),
+            token: None,
             events: None,
         }
     }
@@ -250,15 +253,63 @@ impl WebhookProvider {
     }
 }
 
-/// Where the webhook token comes from: exactly one of `externalSecret` or `secret`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct TokenSource {
+/// Where the webhook token comes from: written `externalSecret: {store, key, property}` or
+/// `secret: <name>`, exactly one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TokenSource {
     /// An ExternalSecret that fluxgen writes, reading a ClusterSecretStore.
-    pub external_secret: Option<ExternalSecretSource>,
+    ExternalSecret(ExternalSecretSource),
+    /// The name of an existing Secret (e.g. SOPS-managed) with a `token` key.
+    Secret(String),
+}
+
+/// The message for a token with both sources set.
+pub(crate) const TOKEN_BOTH: &str = "set one of `externalSecret` or `secret`, not both";
+
+impl TokenSource {
+    /// The ExternalSecret the token comes from, if that is its source.
+    pub fn external_secret(&self) -> Option<&ExternalSecretSource> {
+        match self {
+            TokenSource::ExternalSecret(source) => Some(source),
+            TokenSource::Secret(_) => None,
+        }
+    }
+
+    /// The existing Secret the token comes from, if that is its source.
+    pub fn secret(&self) -> Option<&str> {
+        match self {
+            TokenSource::Secret(name) => Some(name),
+            TokenSource::ExternalSecret(_) => None,
+        }
+    }
+
+    /// Reads `token` as the file has it: a mapping with one of the two keys (none set is no
+    /// token, which the loader reports for a webhook).
+    fn read<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<TokenSource>, D::Error> {
+        let fields = TokenFields::deserialize(deserializer)?;
+        match (fields.external_secret, fields.secret) {
+            (Some(source), None) => Ok(Some(TokenSource::ExternalSecret(source))),
+            (None, Some(secret)) => Ok(Some(TokenSource::Secret(secret))),
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(serde::de::Error::custom(TOKEN_BOTH)),
+        }
+    }
+}
+
+/// `token` as the file writes it, for its schema and reading.
+#[derive(Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(
+    rename = "TokenSource",
+    description = "Where the webhook token comes from: exactly one of `externalSecret` or `secret`."
+)]
+struct TokenFields {
+    /// An ExternalSecret that fluxgen writes, reading a ClusterSecretStore.
+    external_secret: Option<ExternalSecretSource>,
     /// The name of an existing Secret (e.g. SOPS-managed) with a `token` key.
     #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
-    pub secret: Option<String>,
+    secret: Option<String>,
 }
 
 /// An ExternalSecret-sourced token.
@@ -276,28 +327,90 @@ pub struct ExternalSecretSource {
     pub property: String,
 }
 
-/// A change to the objects fluxgen emits, applied after generation: a target and exactly one
-/// of `merge`, `json` or `strategic`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to the objects fluxgen emits, applied after generation: the objects it targets and
+/// the patch it applies to each.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "OverrideFields")]
 pub struct Override {
     /// The objects to change.
     pub target: OverrideTarget,
+    /// The patch, written as one of the keys `merge`, `json` or `strategic`.
+    #[serde(flatten)]
+    pub patch: OverridePatch,
+}
+
+/// An override's patch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OverridePatch {
+    /// An RFC 7396 JSON merge patch: mappings merge, `null` deletes a key, anything else
+    /// (lists too) replaces.
+    Merge(Value),
+    /// RFC 6902 JSON patch operations (`add`, `remove`, `replace`, `move`, `copy`, `test`).
+    Json(Vec<Value>),
+    /// A strategic-merge patch, merged as `kubectl kustomize` merges one into a custom
+    /// resource: mappings merge, `null` deletes a key, lists are replaced, `$patch: delete` or
+    /// `replace` acts on a mapping.
+    Strategic(Value),
+}
+
+impl OverridePatch {
+    /// The keys an override writes its patch under, one of which it sets.
+    pub(crate) const KEYS: [&'static str; 3] = ["merge", "json", "strategic"];
+}
+
+/// An override as the file writes it, for its schema and reading.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    rename = "Override",
+    description = "A change to the objects fluxgen emits, applied after generation: a target and exactly one\nof `merge`, `json` or `strategic`."
+)]
+struct OverrideFields {
+    /// The objects to change.
+    target: OverrideTarget,
     /// An RFC 7396 JSON merge patch: mappings merge, `null` deletes a key, anything else
     /// (lists too) replaces.
     #[serde(default)]
     #[schemars(extend("type" = "object"))]
-    pub merge: Option<Value>,
+    merge: Option<Value>,
     /// RFC 6902 JSON patch operations (`add`, `remove`, `replace`, `move`, `copy`, `test`).
     #[serde(default)]
     #[schemars(length(min = 1), extend("items" = {"type": "object", "required": ["op", "path"]}))]
-    pub json: Option<Vec<Value>>,
+    json: Option<Vec<Value>>,
     /// A strategic-merge patch, merged as `kubectl kustomize` merges one into a custom
     /// resource: mappings merge, `null` deletes a key, lists are replaced, `$patch: delete` or
     /// `replace` acts on a mapping.
     #[serde(default)]
     #[schemars(extend("type" = "object"))]
-    pub strategic: Option<Value>,
+    strategic: Option<Value>,
+}
+
+impl TryFrom<OverrideFields> for Override {
+    type Error = &'static str;
+
+    fn try_from(fields: OverrideFields) -> Result<Self, Self::Error> {
+        let patch = match (fields.merge, fields.json, fields.strategic) {
+            (Some(patch), None, None) => OverridePatch::Merge(patch),
+            (None, Some(operations), None) => OverridePatch::Json(operations),
+            (None, None, Some(patch)) => OverridePatch::Strategic(patch),
+            _ => return Err("set exactly one of `merge`, `json` or `strategic`"),
+        };
+        Ok(Override {
+            target: fields.target,
+            patch,
+        })
+    }
+}
+
+impl JsonSchema for Override {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        OverrideFields::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        OverrideFields::json_schema(generator)
+    }
 }
 
 /// What an override changes: every emitted object with this `kind` and, where set, API

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::settings::RawPatch;
 use crate::tuning::{HelmCache, KubeApiLimits, LogLevel, OomWatch, SyncKustomizationTuning, Tuning};
-use crate::{Component, Duration, KustomizePatch, Quantity, Resources};
+use crate::{Component, Quantity, Resources, objects::Duration, objects::KustomizePatch};
 
 /// `tuning`: controller tuning. A `preset` gives a starting list; every other key replaces
 /// what the preset sets for the same knob on the same controllers.

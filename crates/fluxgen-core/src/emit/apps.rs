@@ -9,15 +9,15 @@ use serde_json::{Value, json};
 
 use super::memo::Memo;
 use super::{IndexFile, Tree};
-use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
+use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings, TokenSource};
 use crate::facts::{
     INSTANCE_CHART, INSTANCE_CHART_NAME as INSTANCE, OPERATOR_CHART, OPERATOR_CHART_NAME as OPERATOR, PRUNE_ANNOTATION,
 };
 use crate::instance::{ClusterSettings, CommonMetadata, InstanceSync, KustomizeSettings};
 use crate::overrides::Overrides;
 use crate::{
-    Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
-    Manifest, OciRef, OciRepository, Receiver, ReceiverResource, SourceRef,
+    Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, Manifest,
+    OciRepository, Receiver, objects::KustomizePatch, objects::OciRef, objects::ReceiverResource, objects::SourceRef,
 };
 
 /// Plans the files of several clusters, on every core, in the order of `clusters`. The
@@ -254,8 +254,8 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
         }
     }
     if let Some(kind) = settings.webhook.provider.receiver_type() {
-        let secret = match (&settings.webhook.token.external_secret, &settings.webhook.token.secret) {
-            (Some(source), _) => {
+        let secret = match &settings.webhook.token {
+            Some(TokenSource::ExternalSecret(source)) => {
                 let name = format!("{kind}-webhook-token");
                 let target = format!("{name}-secret");
                 let external = ExternalSecret::new(name, source.store.clone(), target.clone())
@@ -265,9 +265,9 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
                 resources.push("externalsecret.yaml");
                 target
             }
-            (None, Some(secret)) => secret.clone(),
+            Some(TokenSource::Secret(secret)) => secret.clone(),
             // The loader refuses this; a config built in code may not have been loaded.
-            (None, None) => {
+            None => {
                 return Err(Error::InvalidObject {
                     cluster: files.cluster.name.clone(),
                     kind: Receiver::KIND,
@@ -319,9 +319,9 @@ pub(crate) fn controller_patches(cluster: &Cluster) -> Result<Vec<KustomizePatch
 /// [`controller_patches`], reusing the last lowering `memo` kept when the tunings are equal.
 fn lowered_patches(cluster: &Cluster, memo: &mut Memo) -> Result<Vec<KustomizePatch>, Error> {
     let tunings = cluster.settings.tuning.tunings(&components(&cluster.settings));
-    memo.patches(tunings).map_err(|source| Error::Tuning {
+    memo.patches(tunings).map_err(|error| Error::Tuning {
         cluster: cluster.name.clone(),
-        source: Box::new(source),
+        error: Box::new(error),
     })
 }
 

@@ -43,6 +43,7 @@ pub use flags::{
     DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, LOG_LEVELS, Minor, accepts_flag, default_concurrency,
     default_requeue_dependency, feature_gate_for_flag, feature_gates, flag_name, gate_since,
 };
+pub(crate) use names::operator_chart_path;
 pub use names::{
     DEFAULT_NAMESPACE, INSTANCE_CHART, INSTANCE_CHART_NAME, OPERATOR_CHART, OPERATOR_CHART_NAME, PROFILE_ANNOTATION,
     PRUNE_ANNOTATION, SUBSTITUTE_ANNOTATION,

@@ -17,8 +17,16 @@ pub const OPERATOR_CHART_NAME: &str = "flux-operator";
 /// OCIRepository (`cmd/cli/distro_mirror.go`: `ghcr.io/controlplaneio-fluxcd/charts/flux-instance`).
 pub const INSTANCE_CHART_NAME: &str = "flux-instance";
 
+/// The image path of the operator's chart, for `concat!` (a `const` cannot be concatenated).
+macro_rules! operator_chart_path {
+    () => {
+        "ghcr.io/controlplaneio-fluxcd/charts/flux-operator"
+    };
+}
+pub(crate) use operator_chart_path;
+
 /// The OCI repository of the operator's chart ([`OPERATOR_CHART_NAME`]).
-pub const OPERATOR_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
+pub const OPERATOR_CHART: &str = concat!("oci://", operator_chart_path!());
 
 /// The OCI repository of the flux-instance chart ([`INSTANCE_CHART_NAME`]).
 pub const INSTANCE_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance";

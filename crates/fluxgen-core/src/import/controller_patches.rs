@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::config::RawPatch;
 use crate::scan::Patch;
-use crate::{Component, PatchTarget, facts, patch};
+use crate::{Component, facts, objects::PatchTarget, patch};
 
 /// The pointer of an appended container argument.
 const ARGS_END: &str = "/spec/template/spec/containers/0/args/-";

@@ -12,7 +12,7 @@ use super::sync::{sync_kustomization, sync_patch};
 use super::tuning::translate;
 use crate::config::{InstanceSettings, Settings};
 use crate::scan::{FluxBootstrap, Location, Patch, ScannedRepository};
-use crate::{Component, DEFAULT_REGISTRY, Duration};
+use crate::{Component, objects::DEFAULT_REGISTRY, objects::Duration};
 
 /// The cluster domain Flux assumes unless told otherwise.
 const DEFAULT_DOMAIN: &str = "cluster.local";

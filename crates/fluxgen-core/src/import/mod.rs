@@ -235,7 +235,8 @@ pub enum ImportError {
 /// )?;
 /// let repository = fluxgen_core::scan(dir.path())?;
 /// let imported = fluxgen_core::import(&repository, &fluxgen_core::ImportOptions::default())?;
-/// let config = fluxgen_core::Config::from_yaml(&imported.text, fluxgen_core::Origin::BuiltIn)?;
+/// let origin = fluxgen_core::Origin::Text("imported fluxgen.yaml".to_owned());
+/// let config = fluxgen_core::Config::from_yaml(&imported.text, origin)?;
 /// let edge = config.cluster("edge").unwrap();
 /// assert_eq!(edge.phase, fluxgen_core::Phase::Prepare);
 /// assert_eq!(edge.settings.instance.distribution.version, "2.4.x");

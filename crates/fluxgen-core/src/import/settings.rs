@@ -9,7 +9,7 @@ use super::tuning::translate;
 use crate::config::Settings;
 use crate::facts::DEFAULT_NAMESPACE as FLUX_NAMESPACE;
 use crate::scan::{Patch, ScannedFluxInstance, ScannedRepository, normalize_repo_path};
-use crate::{Component, Duration, Phase};
+use crate::{Component, Phase, objects::Duration};
 
 /// The operator chart version import writes: the newest fluxgen knows.
 pub(super) const OPERATOR_VERSION: &str = crate::facts::NEWEST_OPERATOR;

@@ -5,7 +5,10 @@ use super::clusters::Found;
 use super::report::{EntryKind, ImportReport};
 use crate::config::{RawPatch, TuningSettings};
 use crate::scan::ScannedKustomization;
-use crate::{Duration, PatchTarget, SubstituteFrom, SubstituteKind, SyncKustomizationTuning};
+use crate::{
+    objects::Duration, objects::PatchTarget, tuning::SubstituteFrom, tuning::SubstituteKind,
+    tuning::SyncKustomizationTuning,
+};
 
 /// The root Kustomization's SOPS decryption, `postBuild`, `wait` and `timeout` on the sync
 /// Kustomization; `prune: false` and inline variables as raw patches of it.

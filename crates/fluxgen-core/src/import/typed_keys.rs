@@ -11,7 +11,7 @@ use crate::config::{PerController, RawPatch, TuningSettings};
 use crate::duration::is_flux_duration;
 use crate::scan::Location;
 use crate::tuning::{HelmCache, KubeApiLimits, OomWatch};
-use crate::{Component, Duration, LogLevel, PatchTarget, facts};
+use crate::{Component, facts, objects::Duration, objects::PatchTarget, tuning::LogLevel};
 use crate::{Quantity, ResourceAmounts, Resources};
 
 /// One value for `usual`, when exactly those controllers have the same value; else a value

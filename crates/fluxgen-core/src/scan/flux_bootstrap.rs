@@ -299,7 +299,7 @@ fn components_file(
         .cloned();
     let cluster_domain = controllers
         .iter()
-        .filter(|c| c.name == "source-controller")
+        .filter(|c| c.name == crate::Component::SourceController.as_str())
         .flat_map(|c| &c.args)
         .find_map(|arg| {
             let address = arg.strip_prefix("--storage-adv-addr=")?;

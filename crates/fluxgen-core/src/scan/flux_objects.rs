@@ -11,7 +11,7 @@ use super::model::{
     ScannedHelmRelease, ScannedInstanceSync, ScannedKustomization, ScannedOciRepository, ScannedProvider,
     ScannedReceiver, SubstituteSource, ValuesReference,
 };
-use crate::PatchTarget;
+use crate::objects::PatchTarget;
 use crate::yaml::{Node, NodeValue};
 
 /// The text of a scalar at a path (numbers and booleans as written).

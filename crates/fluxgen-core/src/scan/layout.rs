@@ -543,7 +543,14 @@ fn committed_installs(repository: &ScannedRepository) -> Vec<String> {
         if object.kind == "CustomResourceDefinition" && object.name.ends_with(".toolkit.fluxcd.io") {
             crds.insert(&object.at.file);
         }
-        if object.kind == "Deployment" && matches!(object.name.as_str(), "source-controller" | "kustomize-controller") {
+        if object.kind == "Deployment"
+            && [
+                crate::Component::SourceController,
+                crate::Component::KustomizeController,
+            ]
+            .iter()
+            .any(|c| c.as_str() == object.name)
+        {
             controllers.insert(&object.at.file);
         }
     }

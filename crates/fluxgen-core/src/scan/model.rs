@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{KustomizePatch, PatchTarget};
+use crate::{objects::KustomizePatch, objects::PatchTarget};
 
 /// Where something was read: a file relative to the repository root (`/`-separated) and the
 /// 1-based line its document or entry starts on.

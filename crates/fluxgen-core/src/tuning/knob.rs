@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::parameters::{HelmCache, KubeApiLimits, OomWatch};
-use crate::{Component, Duration, KustomizePatch};
+use crate::{Component, objects::Duration, objects::KustomizePatch};
 use crate::{Quantity, ResourceAmounts, Resources};
 
 /// One controller tuning. Values compare, so conflicts can be found; a preset is a

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use super::{HelmCache, OomWatch, SyncKustomizationTuning, Tuning};
 use crate::Resources;
-use crate::patch::{JsonPatchOp, apply_strategic, render_ops};
+use crate::patch::{JsonPatchOp, apply_strategic};
 use crate::patterns::QUANTITY;
-use crate::{Component, KustomizePatch, PatchTarget, facts};
+use crate::{Component, facts, objects::KustomizePatch, objects::PatchTarget};
 
 /// One container argument a tuning sets on one controller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -436,7 +436,7 @@ pub fn lower(tunings: &[Tuning]) -> Result<Vec<KustomizePatch>, TuningError> {
     for (controllers, ops) in args {
         patches.push(deployment_patch(
             &controllers,
-            crate::yaml::to_string(&render_ops(&ops)),
+            crate::yaml::to_string(&JsonPatchOp::render_all(&ops)),
         ));
     }
     for (controllers, document) in strategic {
@@ -444,7 +444,7 @@ pub fn lower(tunings: &[Tuning]) -> Result<Vec<KustomizePatch>, TuningError> {
     }
     if !sync_ops.is_empty() {
         patches.push(KustomizePatch {
-            patch: block(crate::yaml::to_string(&render_ops(&sync_ops))),
+            patch: block(crate::yaml::to_string(&JsonPatchOp::render_all(&sync_ops))),
             target: Some(PatchTarget {
                 group: Some("kustomize.toolkit.fluxcd.io".to_owned()),
                 kind: Some("Kustomization".to_owned()),

@@ -11,6 +11,7 @@ mod lower;
 mod parameters;
 mod preset;
 
+pub use crate::resources::{Quantity, ResourceAmounts, Resources};
 pub use knob::{LogLevel, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
 #[cfg(feature = "generator")]
 pub(crate) use lower::check as check_tunings;
