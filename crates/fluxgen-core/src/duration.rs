@@ -59,7 +59,7 @@ impl From<String> for Duration {
     }
 }
 
-#[cfg(feature = "generator")]
+#[cfg(feature = "tuning")]
 impl schemars::JsonSchema for Duration {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Duration".into()

@@ -88,6 +88,11 @@ fn each_config_loads_with_its_clusters_and_phases() {
         }
         // Importing twice gives the same bytes.
         assert_eq!(imported.text, self::imported(name).1.text, "{name}");
+        // The written layers (`defaults`, each cluster's entry) load back to the typed settings
+        // import decided: the sparse layer loses nothing.
+        for (cluster, decided) in &imported.config.clusters {
+            assert_eq!(config.clusters[cluster].settings, decided.settings, "{name}: {cluster}");
+        }
     }
 }
 
