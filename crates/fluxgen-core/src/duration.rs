@@ -59,6 +59,21 @@ impl From<String> for Duration {
     }
 }
 
+#[cfg(feature = "generator")]
+impl schemars::JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Go duration such as 1h, 15m or 500ms.",
+            "type": "string",
+            "pattern": DURATION.regex,
+        })
+    }
+}
+
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -67,6 +82,7 @@ impl fmt::Display for Duration {
 
 /// Whether `text` is a duration as Flux accepts it ([`DURATION`]), or without hours
 /// ([`TIMEOUT`]) when `hours` is not set.
+#[cfg(feature = "migration")]
 pub(crate) fn is_flux_duration(text: &str, hours: bool) -> bool {
     if hours {
         DURATION.matches(text)
@@ -75,7 +91,7 @@ pub(crate) fn is_flux_duration(text: &str, hours: bool) -> bool {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "migration"))]
 mod tests {
     use super::is_flux_duration;
 

@@ -58,13 +58,12 @@ pub enum Error {
     },
     /// The cluster's tunings cannot be lowered to patches.
     #[cfg(feature = "tuning")]
-    #[error("cluster `{cluster}`: tuning")]
+    #[error("cluster `{cluster}`: {error}")]
     Tuning {
         /// The cluster being generated.
         cluster: String,
-        /// What is wrong.
-        #[source]
-        source: Box<crate::TuningError>,
+        /// What is wrong (shown in the message, so not also a `source()`).
+        error: Box<crate::TuningError>,
     },
     /// The effective settings of a controller cannot be computed.
     #[cfg(feature = "generator")]
@@ -162,4 +161,54 @@ fn list(violations: &[Violation]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn an_invalid_object_names_its_cluster_only_when_it_has_one() {
+        let violations = vec![Violation {
+            field: "metadata.name".to_owned(),
+            message: "is required".to_owned(),
+        }];
+        let invalid = |cluster: &str| Error::InvalidObject {
+            cluster: cluster.to_owned(),
+            kind: "HelmRelease",
+            name: String::new(),
+            violations: violations.clone(),
+        };
+        assert_eq!(
+            invalid("edge").to_string(),
+            "cluster `edge`: HelmRelease `` is invalid: metadata.name: is required"
+        );
+        assert_eq!(
+            invalid("").to_string(),
+            "HelmRelease `` is invalid: metadata.name: is required"
+        );
+    }
+
+    #[cfg(feature = "tuning")]
+    #[test]
+    fn a_tuning_error_shows_its_detail_once() {
+        use crate::{Component, Tuning};
+        let detail = crate::lower(&[
+            Tuning::workers([Component::KustomizeController], 10),
+            Tuning::workers([Component::KustomizeController], 20),
+        ])
+        .unwrap_err();
+        let error = Error::Tuning {
+            cluster: "edge".to_owned(),
+            error: Box::new(detail.clone()),
+        };
+        assert_eq!(error.to_string(), format!("cluster `edge`: {detail}"));
+        assert!(error.to_string().contains("--concurrent=20"), "{error}");
+        assert!(
+            error.source().is_none(),
+            "the detail is in the message, not repeated as a cause"
+        );
+    }
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::tuning::{Tuning, settings_of};
-use crate::{Component, Error, KustomizePatch, facts, patch};
+use crate::{Component, Error, facts, objects::KustomizePatch, patch};
 
 /// What `explain` reports for a cluster: the Flux release its settings are read from, the
 /// operator profiles applied, and each controller's effective settings.
@@ -168,8 +168,8 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         .into_iter()
         .map(|(patch, label)| (patch, label.to_owned()))
         .collect();
-    if let Some(kind) = wanted.kind.map(|k| crate::emit::enum_text(&k)) {
-        let profile = facts::type_profile(&kind);
+    if let Some(kind) = wanted.kind.map(crate::objects::ClusterType::as_str) {
+        let profile = facts::type_profile(kind);
         if !profile.is_empty() {
             profiles.push(format!(
                 "cluster.type: {kind}: the pods' securityContext and the containers' seccompProfile and \
@@ -179,7 +179,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         let label = format!("cluster.type: {kind} (operator profile, before user patches)");
         operator.extend(profile.into_iter().map(|p| (p, label.clone())));
     }
-    let size = wanted.size.map(|s| crate::emit::enum_text(&s));
+    let size = wanted.size.map(crate::objects::ClusterSize::as_str);
     let size_label = match &size {
         Some(size) => {
             profiles.push(format!("cluster.size: {size}"));
@@ -188,7 +188,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         None => "operator default profile".to_owned(),
     };
     operator.extend(
-        facts::size_profile(size.as_deref().unwrap_or_default())
+        facts::size_profile(size.unwrap_or_default())
             .into_iter()
             .map(|p| (p, size_label.clone())),
     );
@@ -257,7 +257,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         .iter()
         .map(|raw| {
             let target = &raw.target;
-            let mut selects = vec![format!("kind: {}", target.kind)];
+            let mut selects = vec![format!("kind: {}", target.kind.as_deref().unwrap_or_default())];
             for (key, value) in [
                 ("name", &target.name),
                 ("group", &target.group),
@@ -353,7 +353,10 @@ impl Layers {
                 }
                 selected = KustomizePatch {
                     patch: patch.patch.clone(),
-                    target: Some(crate::PatchTarget::kind_name("Deployment", self.component.as_str())),
+                    target: Some(crate::objects::PatchTarget::kind_name(
+                        "Deployment",
+                        self.component.as_str(),
+                    )),
                 };
                 &selected
             }
@@ -474,9 +477,13 @@ fn credit(component: Component, tunings: &[Tuning], change: Change<'_>) -> Optio
             .rev()
             .filter(mine)
             .find(|t| match t {
-                Tuning::Resources { limits, requests, .. } => {
+                Tuning::Resources { resources, .. } => {
                     let (kind, name) = key.split_once('.').unwrap_or((key, ""));
-                    let amounts = if kind == "limits" { limits } else { requests };
+                    let amounts = if kind == "limits" {
+                        &resources.limits
+                    } else {
+                        &resources.requests
+                    };
                     (name == "cpu" && amounts.cpu.is_some()) || (name == "memory" && amounts.memory.is_some())
                 }
                 _ => false,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::manifest::{kubernetes_object, named};
-use crate::{Duration, Manifest, OciRepository, Violation, validation::Violations};
+use crate::{Manifest, OciRepository, Violation, objects::Duration, validation::Violations};
 
 /// A Flux `HelmRelease` whose chart comes from an `OCIRepository` through `chartRef`.
 ///

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::helm::DependsOn;
 use crate::manifest::{kubernetes_object, named};
-use crate::{Duration, KustomizePatch, Manifest, Violation, validation::Violations};
+use crate::{Manifest, Violation, objects::Duration, objects::KustomizePatch, validation::Violations};
 
 /// A Flux `Kustomization`: applies a path of a source to the cluster (an app's `ks.yaml`).
 ///

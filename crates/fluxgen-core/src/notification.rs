@@ -4,7 +4,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{kubernetes_object, named};
-use crate::{Manifest, SecretRef, Violation, validation::Violations};
+use crate::{Manifest, Violation, objects::SecretRef, validation::Violations};
 
 /// A Flux webhook `Receiver`.
 ///

@@ -4,7 +4,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{kubernetes_object, named};
-use crate::{Duration, Manifest, Violation, validation::Violations};
+use crate::{Manifest, Violation, objects::Duration, validation::Violations};
 
 /// Media type of a Helm chart's content layer, selected with `operation: copy`.
 pub const HELM_CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";

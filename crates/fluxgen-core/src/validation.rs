@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Duration;
+use crate::objects::Duration;
 
 /// One rule an object breaks: the field (a dotted path inside the object) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]

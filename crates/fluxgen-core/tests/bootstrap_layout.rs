@@ -421,7 +421,7 @@ fn the_effective_controller_settings_after_import_equal_the_bootstraps() {
                 .iter()
                 .find(|b| b.path == format!("clusters/{cluster}"))
                 .unwrap_or_else(|| panic!("{name}/{cluster}: its bootstrap directory"));
-            let theirs: Vec<fluxgen_core::KustomizePatch> = bootstrap
+            let theirs: Vec<fluxgen_core::objects::KustomizePatch> = bootstrap
                 .kustomization
                 .as_deref()
                 .and_then(|dir| repository.kustomize_file(dir))

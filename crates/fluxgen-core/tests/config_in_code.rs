@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use fluxgen_core::config::{Cluster, Repository, Settings, TokenSource};
+use fluxgen_core::config::{Cluster, Repository, Settings};
 use fluxgen_core::{Config, Error, Origin, Phase};
 
 fn repository() -> Repository {
@@ -17,8 +17,10 @@ fn repository() -> Repository {
 
 /// A cluster as a tool would build one: the defaults, a path, a phase.
 fn cluster(name: &str) -> Cluster {
-    let mut settings = Settings::default();
-    settings.path = format!("kubernetes/{name}/apps/flux-system");
+    let mut settings = Settings {
+        path: format!("kubernetes/{name}/apps/flux-system"),
+        ..Settings::default()
+    };
     settings.instance.sync.path = format!("kubernetes/{name}/flux");
     Cluster::new(name, Phase::Instance, settings)
 }
@@ -38,7 +40,7 @@ fn broken(outside: &Path) -> Config {
         webhook.settings.webhook.provider.receiver_type().is_some(),
         "the example's edge has a webhook"
     );
-    webhook.settings.webhook.token = TokenSource::default();
+    webhook.settings.webhook.token = None;
     for one in [escaping, absolute, namespaced, webhook] {
         config.clusters.insert(one.name.clone(), one);
     }
@@ -145,8 +147,8 @@ fn a_cluster_whose_name_is_not_its_key_is_an_error() {
 fn every_test_config_rebuilt_in_code_passes_and_plans_the_same_bytes() {
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let mut texts = vec![
-        fluxgen_core::EXAMPLE_CONFIG.to_owned(),
-        fluxgen_core::EXAMPLE_BOOTSTRAP_CONFIG.to_owned(),
+        fluxgen_core::config::EXAMPLE_CONFIG.to_owned(),
+        fluxgen_core::config::EXAMPLE_BOOTSTRAP_CONFIG.to_owned(),
     ];
     let mut pending = vec![tests];
     while let Some(dir) = pending.pop() {

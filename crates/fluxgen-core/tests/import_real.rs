@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use fluxgen_core::scan::ScannedRepository;
-use fluxgen_core::{Component, Config, ImportOptions, Imported, KustomizePatch, Origin, Phase, plan};
+use fluxgen_core::{Component, Config, ImportOptions, Imported, Origin, Phase, objects::KustomizePatch, plan};
 use serde_json::Value;
 use support::flux;
 use support::schema::Crds;
@@ -104,7 +104,7 @@ fn what_import_keeps_of_each_repository() {
     assert_eq!(main.instance.sync.name, "home-kubernetes");
     // A dedicated directory beside `kubernetes/main/flux`, which the root `cluster` applies.
     assert_eq!(main.instance.sync.path, "kubernetes/main/sync");
-    assert_eq!(main.instance.sync.interval.0, "30m");
+    assert_eq!(main.instance.sync.interval.as_str(), "30m");
     assert_eq!(main.apps.source_name.as_deref(), Some("home-kubernetes"));
     assert_eq!(main.instance.cluster.network_policy, Some(false));
     assert_eq!(main.path, "kubernetes/main/apps/flux-system");
@@ -164,7 +164,7 @@ fn planned_files(config: &Config, cluster: &str) -> BTreeMap<String, String> {
     let mut files = tree.files;
     if !tree.index.entries.is_empty() {
         files
-            .entry(fluxgen_core::IndexFile::PATH.to_owned())
+            .entry(fluxgen_core::emit::IndexFile::PATH.to_owned())
             .or_insert(tree.index.content);
     }
     files
@@ -511,19 +511,22 @@ fn raw_patches_of_other_kinds_on_the_flux_2_9_manifests() {
             .tuning
             .patches
             .iter()
-            .filter(|p| p.target.kind != "Deployment")
+            .filter(|p| p.target.kind.as_deref() != Some("Deployment"))
         {
             let patch = raw.to_patch();
             let results: Vec<Result<bool, String>> = objects
                 .iter()
                 .map(|o| {
                     let mut o = o.clone();
-                    fluxgen_core::patch::apply(&mut o, &patch).map_err(|e| e.to_string())
+                    patch.apply_to(&mut o).map_err(|e| e.to_string())
                 })
                 .collect();
             let applied = results.iter().filter(|r| matches!(r, Ok(true))).count();
             let failed = results.iter().any(Result::is_err);
-            let (kind, name) = (raw.target.kind.clone(), raw.target.name.clone().unwrap_or_default());
+            let (kind, name) = (
+                raw.target.kind.clone().unwrap_or_default(),
+                raw.target.name.clone().unwrap_or_default(),
+            );
             outcome.push((cluster.clone(), kind, name, applied, failed));
         }
     }

@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use super::schema::validation_schema;
 use super::{
-    Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, PerController, Phase, Repository,
-    RepositorySettings, Settings, conformance,
+    Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, Override, OverridePatch, PerController, Phase,
+    Repository, RepositorySettings, Settings, conformance,
 };
 use crate::yaml::{self, Key, Node, NodeValue, Position};
 use crate::{Component, Tuning};
@@ -403,7 +403,13 @@ fn cluster(
     }
     let merged = defaults.merged(&own);
     let merged_json = merged.to_json();
-    let mut settings = match Settings::deserialize(&merged_json) {
+    let place = Place {
+        defaults,
+        entry,
+        cluster: &key.name,
+        fallback: key.at,
+    };
+    let mut settings = match Settings::deserialize(readable(&merged_json, &place, errors).as_ref()) {
         Ok(settings) => settings,
         Err(error) => {
             errors.push(ConfigError {
@@ -414,18 +420,9 @@ fn cluster(
             return None;
         }
     };
-    let place = Place {
-        defaults,
-        entry,
-        cluster: &key.name,
-        fallback: key.at,
-    };
-    // In a patch `null` deletes a key: read the overrides again, keeping their `null`s.
-    if let Some(node) = merged.get("overrides").filter(|n| n.value != NodeValue::Null) {
-        match serde_json::from_value(node.to_json_with_nulls()) {
-            Ok(overrides) => settings.overrides = overrides,
-            Err(error) => errors.push(place.error(&["overrides"], error.to_string())),
-        }
+    // In a patch `null` deletes a key: read the overrides apart, keeping their `null`s.
+    if let Some(NodeValue::Seq(items)) = merged.get("overrides").map(|n| &n.value) {
+        settings.overrides = read_overrides(items, &place, errors);
     }
     expand(&mut settings, &key.name);
     check_settings(&settings, &place, passed, errors);
@@ -444,6 +441,62 @@ fn cluster(
         settings,
         override_places,
     })
+}
+
+/// The merged settings as the typed settings read them: without `overrides` (read apart, with
+/// their `null`s) and with a token that sets both sources reported here, at its key, and read
+/// as its ExternalSecret so that the other checks still run.
+fn readable<'a>(merged: &'a Value, place: &Place<'_>, errors: &mut Vec<ConfigError>) -> std::borrow::Cow<'a, Value> {
+    let both =
+        merged.pointer("/webhook/token/externalSecret").is_some() && merged.pointer("/webhook/token/secret").is_some();
+    if !both && merged.get("overrides").is_none() {
+        return std::borrow::Cow::Borrowed(merged);
+    }
+    let mut copy = merged.clone();
+    if let Some(fields) = copy.as_object_mut() {
+        fields.remove("overrides");
+    }
+    if both {
+        errors.push(place.error(&["webhook", "token"], super::settings::TOKEN_BOTH.into()));
+        if let Some(token) = copy.pointer_mut("/webhook/token").and_then(Value::as_object_mut) {
+            token.remove("secret");
+        }
+    }
+    std::borrow::Cow::Owned(copy)
+}
+
+/// Each override, read with its `null`s; one that sets no patch or more than one is reported at
+/// its index and left out.
+fn read_overrides(items: &[Node], place: &Place<'_>, errors: &mut Vec<ConfigError>) -> Vec<Override> {
+    let mut overrides = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let index = index.to_string();
+        let set: Vec<String> = OverridePatch::KEYS
+            .into_iter()
+            .filter(|name| item.get(name).is_some_and(|n| n.value != NodeValue::Null))
+            .map(|name| format!("`{name}`"))
+            .collect();
+        if set.len() != 1 {
+            let found = if set.is_empty() {
+                "none is set".to_owned()
+            } else {
+                format!("found {}", set.join(" and "))
+            };
+            errors.push(place.error(
+                &["overrides", &index],
+                format!("set exactly one of `merge`, `json` or `strategic` ({found})"),
+            ));
+            continue;
+        }
+        match serde_json::from_value(item.to_json_with_nulls()) {
+            Ok(read) => {
+                check_override(&read, &index, place, errors);
+                overrides.push(read);
+            }
+            Err(error) => errors.push(place.error(&["overrides", &index], error.to_string())),
+        }
+    }
+    overrides
 }
 
 /// Where a cluster's merged keys came from, to point errors at the right line.
@@ -512,7 +565,6 @@ fn check_settings(
     errors: &mut Vec<ConfigError>,
 ) {
     check_tuning(settings, place, passed, errors);
-    check_overrides(settings, place, errors);
     super::value_kinds::check(settings, place, errors);
     super::versions::check_versions(settings, place, errors);
     for (keys, value) in [
@@ -525,19 +577,11 @@ fn check_settings(
             errors.push(place.error(keys, message));
         }
     }
-    let webhook = &settings.webhook;
-    if webhook.provider.receiver_type().is_some() {
-        match (&webhook.token.external_secret, &webhook.token.secret) {
-            (Some(_), Some(_)) => errors.push(place.error(
-                &["webhook", "token"],
-                "set one of `externalSecret` or `secret`, not both".into(),
-            )),
-            (None, None) => errors.push(place.error(
-                &["webhook", "token"],
-                "a webhook needs a token: set `externalSecret: {store, key, property}` or `secret: <name>`".into(),
-            )),
-            _ => {}
-        }
+    if settings.webhook.provider.receiver_type().is_some() && settings.webhook.token.is_none() {
+        errors.push(place.error(
+            &["webhook", "token"],
+            "a webhook needs a token: set `externalSecret: {store, key, property}` or `secret: <name>`".into(),
+        ));
     }
     if settings.instance.mode == super::InstanceMode::Manifest && !settings.instance.chart_annotations.is_empty() {
         errors.push(place.error(
@@ -560,16 +604,13 @@ fn check_settings(
         }
     }
     let intervals = [
-        (&["apps", "interval"][..], &settings.apps.interval.0),
-        (&["operator", "interval"][..], &settings.operator.interval.0),
-        (&["operator", "chartInterval"][..], &settings.operator.chart_interval.0),
-        (
-            &["instance", "sync", "interval"][..],
-            &settings.instance.sync.interval.0,
-        ),
+        (&["apps", "interval"][..], &settings.apps.interval),
+        (&["operator", "interval"][..], &settings.operator.interval),
+        (&["operator", "chartInterval"][..], &settings.operator.chart_interval),
+        (&["instance", "sync", "interval"][..], &settings.instance.sync.interval),
     ];
     for (keys, value) in intervals {
-        if let Err(message) = crate::Duration::from(value.as_str()).check() {
+        if let Err(message) = value.check() {
             errors.push(place.error(keys, message));
         }
     }
@@ -653,56 +694,37 @@ fn check_tuning(
     }
 }
 
-/// Each override has exactly one patch, one fluxgen can apply as `kubectl kustomize` would.
-fn check_overrides(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
-    for (index, item) in settings.overrides.iter().enumerate() {
-        let index = index.to_string();
-        let set: Vec<String> = [
-            ("merge", item.merge.is_some()),
-            ("json", item.json.is_some()),
-            ("strategic", item.strategic.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| format!("`{name}`"))
-        .collect();
-        if set.len() != 1 {
-            let found = if set.is_empty() {
-                "none is set".to_owned()
-            } else {
-                format!("found {}", set.join(" and "))
-            };
-            errors.push(place.error(
-                &["overrides", &index],
-                format!("set exactly one of `merge`, `json` or `strategic` ({found})"),
-            ));
-            continue;
-        }
-        if let Some(file) = &item.target.file
-            && (file.starts_with('/') || file.contains('\\') || file.split('/').any(|s| matches!(s, "" | "." | "..")))
-        {
-            errors.push(place.error(
-                &["overrides", &index, "target", "file"],
-                format!(
-                    "{} must be a path relative to the cluster's directory, e.g. `flux-instance/app/helmrelease.yaml`",
-                    crate::url::quoted(file)
-                ),
-            ));
-        }
-        if let Some(patch) = &item.merge
-            && let Err(message) = crate::overrides::check_merge(patch)
-        {
-            errors.push(place.error(&["overrides", &index, "merge"], message));
-        }
-        for (position, operation) in item.json.iter().flatten().enumerate() {
-            if let Err(message) = crate::overrides::check_operation(operation) {
-                errors.push(place.error(&["overrides", &index, "json", &position.to_string()], message));
+/// Each override's patch is one fluxgen can apply as `kubectl kustomize` would, and its file a
+/// path below the cluster's directory.
+fn check_override(item: &Override, index: &str, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
+    if let Some(file) = &item.target.file
+        && (file.starts_with('/') || file.contains('\\') || file.split('/').any(|s| matches!(s, "" | "." | "..")))
+    {
+        errors.push(place.error(
+            &["overrides", index, "target", "file"],
+            format!(
+                "{} must be a path relative to the cluster's directory, e.g. `flux-instance/app/helmrelease.yaml`",
+                crate::url::quoted(file)
+            ),
+        ));
+    }
+    match &item.patch {
+        OverridePatch::Merge(patch) => {
+            if let Err(message) = crate::overrides::check_merge(patch) {
+                errors.push(place.error(&["overrides", index, "merge"], message));
             }
         }
-        if let Some(patch) = &item.strategic
-            && let Err(message) = crate::overrides::check_strategic(patch)
-        {
-            errors.push(place.error(&["overrides", &index, "strategic"], message));
+        OverridePatch::Json(operations) => {
+            for (position, operation) in operations.iter().enumerate() {
+                if let Err(message) = crate::overrides::check_operation(operation) {
+                    errors.push(place.error(&["overrides", index, "json", &position.to_string()], message));
+                }
+            }
+        }
+        OverridePatch::Strategic(patch) => {
+            if let Err(message) = crate::overrides::check_strategic(patch) {
+                errors.push(place.error(&["overrides", index, "strategic"], message));
+            }
         }
     }
 }

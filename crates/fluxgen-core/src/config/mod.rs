@@ -10,6 +10,8 @@ mod cluster_paths;
 mod conformance;
 mod diagnostic;
 mod file;
+#[cfg(feature = "migration")]
+mod layer;
 mod load;
 mod schema;
 mod settings;
@@ -24,9 +26,12 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::yaml::Position;
 pub(crate) use checked::validate_for_use;
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
+#[cfg(feature = "migration")]
+pub(crate) use layer::factor;
 pub use schema::config_schema;
 pub use settings::*;
 pub use tuning::*;
@@ -65,8 +70,8 @@ pub struct LoadOptions {
 
 /// A configuration: loaded from a file and checked, or built (or changed) in code. Whatever
 /// made it, [`plan`](crate::plan), [`write_clusters`](crate::write_clusters),
-/// [`check_clusters`](crate::check_clusters), [`explain`](crate::explain) and
-/// [`runbook`](crate::runbook) [check it](Config::validate) first, by the rules of a file.
+/// [`check_clusters`](crate::check_clusters), [`explain`](crate::explain()) and
+/// [`runbook`](crate::runbook()) [check it](Config::validate) first, by the rules of a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Where the configuration came from.
@@ -90,6 +95,10 @@ pub enum Origin {
     BuiltIn,
     /// Built in code by a program using the library.
     Code,
+    /// YAML text that is not a file fluxgen reads (built by a tool, received from a service),
+    /// by the name its messages give it: an error at line 3 of `Text("inventory".into())` is at
+    /// `inventory:3:5`.
+    Text(String),
 }
 
 impl fmt::Display for Origin {
@@ -98,6 +107,7 @@ impl fmt::Display for Origin {
             Origin::File(path) => write!(f, "{}", path.display()),
             Origin::BuiltIn => f.write_str("<built-in example>"),
             Origin::Code => f.write_str("<config built in code>"),
+            Origin::Text(name) => f.write_str(name),
         }
     }
 }
@@ -114,22 +124,22 @@ pub struct Repository {
 }
 
 /// `repository` as written in the file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RepositorySettings {
     /// Clone URL, e.g. `ssh://git@github.com/example/haynes-ops`.
     #[schemars(pattern(crate::patterns::GIT_URL.regex))]
     pub url: String,
     /// Branch to sync (becomes `refs/heads/<branch>`); the default is `main`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub branch: Option<String>,
     /// A full ref instead of `branch`, e.g. `refs/tags/v1`.
-    #[serde(default, rename = "ref")]
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(crate::patterns::GIT_REF.regex))]
     pub reference: Option<String>,
     /// Name of the Secret with the deploy key or token (a reference, never the key itself).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub pull_secret: Option<String>,
 }
@@ -216,9 +226,11 @@ impl Config {
     /// let text = "repository: { url: ssh://git@github.com/x/y }\n\
     ///             clusters: { edge: { phase: prepare }, main: { phase: operator } }\n\
     ///             rollout: [edge, main]\n";
-    /// assert!(Config::from_yaml(text, Origin::BuiltIn).is_err());
+    /// let origin = Origin::Text("rollout".to_owned());
+    /// let error = Config::from_yaml(text, origin.clone()).unwrap_err();
+    /// assert!(error.to_string().starts_with("rollout:"), "{error}");
     /// let options = LoadOptions { allow_out_of_order: true };
-    /// assert!(Config::from_yaml_with(text, Origin::BuiltIn, &options).is_ok());
+    /// assert!(Config::from_yaml_with(text, origin, &options).is_ok());
     /// ```
     pub fn from_yaml_with(text: &str, origin: Origin, options: &LoadOptions) -> Result<Self, ConfigErrors> {
         load::load(text, origin, options)
@@ -236,9 +248,11 @@ impl Config {
     ///     pull_secret: None,
     /// };
     /// let mut config = Config::new(Origin::Code, repository);
-    /// let mut settings = Settings::default();
-    /// settings.path = "kubernetes/edge/apps/flux-system".into();
-    /// settings.namespace = "Not_A_Namespace".into();
+    /// let settings = Settings {
+    ///     path: "kubernetes/edge/apps/flux-system".into(),
+    ///     namespace: "Not_A_Namespace".into(),
+    ///     ..Settings::default()
+    /// };
     /// config.clusters.insert("edge".into(), Cluster::new("edge", Phase::Instance, settings));
     /// let errors = config.validate().unwrap_err();
     /// assert_eq!(errors.errors[0].key, "clusters.edge.namespace");

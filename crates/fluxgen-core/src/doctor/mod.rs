@@ -330,7 +330,7 @@ pub fn diagnose(repository: &ScannedRepository, config: Option<&Config>) -> Repo
     let graph = &repository.graph;
     let config_file = config.and_then(|c| match &c.origin {
         Origin::File(path) => Some(config_display(&repository.root, path)),
-        Origin::BuiltIn | Origin::Code => None,
+        Origin::BuiltIn | Origin::Code | Origin::Text(_) => None,
     });
     let scopes = crate::scan::layout::scopes(repository, config);
     let context = risks::Context {

@@ -18,7 +18,12 @@ pub(super) fn external_secrets_baseline(context: &Context, scope: &ClusterScope)
     let mut needs: Vec<(String, String, String, Option<u32>, String)> = Vec::new();
     if let Some(cluster) = scope.cluster
         && cluster.settings.webhook.provider != crate::config::WebhookProvider::None
-        && let Some(source) = &cluster.settings.webhook.token.external_secret
+        && let Some(source) = cluster
+            .settings
+            .webhook
+            .token
+            .as_ref()
+            .and_then(crate::config::TokenSource::external_secret)
     {
         needs.push((
             "ClusterSecretStore".to_owned(),

@@ -100,7 +100,7 @@ pub(super) fn sync_target(context: &Context, scope: &ClusterScope) -> Option<Syn
             .tuning
             .patches
             .iter()
-            .any(|p| p.target.kind == "Kustomization" && p.patch.contains("decryption"));
+            .any(|p| p.target.kind.as_deref() == Some("Kustomization") && p.patch.contains("decryption"));
     Some(SyncTarget {
         decision: decide(
             repository,

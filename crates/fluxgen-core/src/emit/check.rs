@@ -85,7 +85,7 @@ pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
 }
 
 /// Plans the named clusters and compares each tree with its directory below `root`
-/// ([`tree_dir`](crate::tree_dir)): [`check`] of their [`plan`](crate::plan)s, on every core,
+/// ([`tree_dir`](crate::emit::tree_dir)): [`check`] of their [`plan`](crate::plan)s, on every core,
 /// holding only what drifts. Paths, in [`Drift::path`] and in the diff headers, are relative to
 /// `root`, however `root` is spelled (`.`, `..`, absolute).
 ///

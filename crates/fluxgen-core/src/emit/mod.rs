@@ -15,7 +15,7 @@ mod tree;
 mod write;
 
 #[cfg(feature = "generator")]
-pub(crate) use apps::{components, controller_patches, enum_text};
+pub(crate) use apps::{components, controller_patches};
 #[cfg(feature = "generator")]
 pub use apps::{plan, plan_all};
 #[cfg(feature = "generator")]

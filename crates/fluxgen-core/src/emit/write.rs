@@ -719,4 +719,26 @@ mod tests {
         let latin1 = read_existing(&dir.path().join("latin1.yaml")).unwrap().unwrap();
         assert!(!is_generated(&latin1) && !is_left_empty(&latin1), "{latin1:?}");
     }
+
+    #[test]
+    fn a_tree_built_in_code_writes_nothing_outside_its_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("repo");
+        for path in [
+            "../escaped.yaml",
+            "/abs.yaml",
+            "app/../../x.yaml",
+            "app//x.yaml",
+            "./x.yaml",
+            "a\\b.yaml",
+        ] {
+            let mut tree = Tree::new("edge", "repo");
+            tree.files.insert("app/ok.yaml".to_owned(), "---\n".to_owned());
+            tree.files.insert(path.to_owned(), "---\n".to_owned());
+            let error = write(&[(dir.clone(), tree)]).unwrap_err();
+            assert!(matches!(error, Error::Blocked { .. }), "{path}: {error}");
+            assert!(error.to_string().contains("only below its directory"), "{error}");
+        }
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0, "nothing was written");
+    }
 }

@@ -30,7 +30,7 @@
 //!   that select `!sharding.fluxcd.io/role`.
 
 use super::Release;
-use crate::{Component, KustomizePatch, PatchTarget};
+use crate::{Component, objects::KustomizePatch, objects::PatchTarget};
 
 /// What of a FluxInstance the builder reads for the Deployments.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 //! operator's, byte for byte (a `|-` block in the Go source has no final newline), in its
 //! order.
 
-use crate::{KustomizePatch, PatchTarget};
+use crate::{objects::KustomizePatch, objects::PatchTarget};
 
 /// The strategic-merge patch every size starts with (and the whole profile when no size is
 /// set): the pod template gets `app.kubernetes.io/part-of: flux` and the

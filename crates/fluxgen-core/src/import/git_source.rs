@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::clusters::Found;
 use super::report::{EntryKind, ImportReport};
 use super::settings::OPERATOR_VERSION;
-use super::written::ImportedRepository;
+use crate::config::RepositorySettings;
 use crate::config::{STAND_IN_URL, SyncProvider};
 use crate::scan::{Location, ScannedGitRepository};
 
@@ -16,17 +16,17 @@ pub(super) fn repository(
     found: &BTreeMap<String, Found<'_>>,
     rollout: &[String],
     report: &mut ImportReport,
-) -> Option<ImportedRepository> {
+) -> Option<RepositorySettings> {
     let ordered: Vec<&Found<'_>> = rollout.iter().filter_map(|n| found.get(n)).collect();
     // A placeholder `gotk-sync.yaml` stands for a GitRepository whose URL is not known yet.
     let from_source = ordered
         .iter()
         .find_map(|f| f.source.filter(|s| !s.url.is_empty()).map(|s| (f, s)));
     let chosen = if let Some((cluster, source)) = from_source {
-        let mut chosen = ImportedRepository {
+        let mut chosen = RepositorySettings {
             url: source.url.clone(),
             pull_secret: source.secret_ref.clone(),
-            ..ImportedRepository::default()
+            ..RepositorySettings::default()
         };
         let reference = &source.reference;
         if let Some(branch) = &reference.branch {
@@ -77,7 +77,7 @@ pub(super) fn repository(
         let sync = instance.sync.as_ref()?;
         let url = sync.url.clone()?;
         let reference = sync.reference.clone().unwrap_or_else(|| "refs/heads/main".to_owned());
-        let chosen = ImportedRepository {
+        let chosen = RepositorySettings {
             url,
             branch: reference.strip_prefix("refs/heads/").map(str::to_owned),
             reference: (!reference.starts_with("refs/heads/")).then_some(reference.clone()),
@@ -160,7 +160,7 @@ pub(super) fn unstated(
     given: Option<&str>,
     found: &BTreeMap<String, Found<'_>>,
     report: &mut ImportReport,
-) -> Option<ImportedRepository> {
+) -> Option<RepositorySettings> {
     found
         .values()
         .find(|f| f.source.is_some() || f.flux_bootstrap.is_some())?;
@@ -190,7 +190,7 @@ pub(super) fn unstated(
         ),
     };
     report.push(None, kind, message, None);
-    Some(ImportedRepository {
+    Some(RepositorySettings {
         url,
         branch: Some("main".to_owned()),
         reference: None,

@@ -67,7 +67,7 @@ pub(super) fn chart_instance(
     let spec = merged?;
     let file = values_file.clone().unwrap_or_else(|| release.at.file.clone());
     Some(flux_instance(
-        crate::INSTANCE_NAME.to_owned(),
+        crate::objects::INSTANCE_NAME.to_owned(),
         release.namespace.clone(),
         &spec,
         InstanceSource::HelmRelease {

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use super::fields::is_duration;
 use super::model::{
-    Chart, Decryption, Dependency, GitReference, InstanceSource, InstanceSync, Location, ObjectRef, ObjectReference,
-    Patch, PostBuild, ScannedAlert, ScannedCommonMetadata, ScannedExternalSecret, ScannedFluxInstance,
-    ScannedGitRepository, ScannedHelmRelease, ScannedKustomization, ScannedOciRepository, ScannedProvider,
+    Chart, Decryption, Dependency, GitReference, InstanceSource, Location, ObjectRef, ObjectReference, Patch,
+    PostBuild, ScannedAlert, ScannedCommonMetadata, ScannedExternalSecret, ScannedFluxInstance, ScannedGitRepository,
+    ScannedHelmRelease, ScannedInstanceSync, ScannedKustomization, ScannedOciRepository, ScannedProvider,
     ScannedReceiver, SubstituteSource, ValuesReference,
 };
-use crate::PatchTarget;
+use crate::objects::PatchTarget;
 use crate::yaml::{Node, NodeValue};
 
 /// The text of a scalar at a path (numbers and booleans as written).
@@ -331,7 +331,7 @@ pub(super) fn flux_instance(
     values_file: &str,
     at: Location,
 ) -> ScannedFluxInstance {
-    let sync = spec.get("sync").map(|sync| InstanceSync {
+    let sync = spec.get("sync").map(|sync| ScannedInstanceSync {
         kind: text(sync, &["kind"]),
         url: text(sync, &["url"]).map(uncredentialed),
         reference: text(sync, &["ref"]),

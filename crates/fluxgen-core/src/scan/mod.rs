@@ -86,9 +86,9 @@ pub use flux_bootstrap::{BootstrapController, ComponentsFile, FluxBootstrap, Syn
 pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
 pub use layout::PhaseSource;
 pub use model::{
-    BootstrapInstall, Chart, Decryption, Dependency, GitReference, InstanceSource, InstanceSync, Location, Note,
-    NoteKind, ObjectRef, ObjectReference, Patch, PostBuild, ScannedAlert, ScannedCommonMetadata, ScannedExternalSecret,
-    ScannedFluxInstance, ScannedGitRepository, ScannedHelmRelease, ScannedKustomization, ScannedOciRepository,
+    BootstrapInstall, Chart, Decryption, Dependency, GitReference, InstanceSource, Location, Note, NoteKind, ObjectRef,
+    ObjectReference, Patch, PostBuild, ScannedAlert, ScannedCommonMetadata, ScannedExternalSecret, ScannedFluxInstance,
+    ScannedGitRepository, ScannedHelmRelease, ScannedInstanceSync, ScannedKustomization, ScannedOciRepository,
     ScannedProvider, ScannedReceiver, SopsDocument, SopsFile, SubstituteSource, ValuesReference, VariableUse,
     normalize_repo_path,
 };

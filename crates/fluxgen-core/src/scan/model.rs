@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{KustomizePatch, PatchTarget};
+use crate::{objects::KustomizePatch, objects::PatchTarget};
 
 /// Where something was read: a file relative to the repository root (`/`-separated) and the
 /// 1-based line its document or entry starts on.
@@ -397,7 +397,7 @@ pub struct ScannedFluxInstance {
     /// `cluster.networkPolicy`.
     pub network_policy: Option<bool>,
     /// `sync`.
-    pub sync: Option<InstanceSync>,
+    pub sync: Option<ScannedInstanceSync>,
     /// `kustomize.patches`.
     pub patches: Vec<Patch>,
     /// The whole spec, for what the typed fields do not cover.
@@ -409,7 +409,7 @@ pub struct ScannedFluxInstance {
 /// `FluxInstance.spec.sync`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InstanceSync {
+pub struct ScannedInstanceSync {
     /// `kind`, e.g. `GitRepository`.
     pub kind: Option<String>,
     /// `url`.

@@ -26,6 +26,23 @@ pub(crate) struct Node {
     pub(crate) value: NodeValue,
 }
 
+/// A node serializes as the value it holds, mappings in the order they were written (how a
+/// settings layer is written: see `config::layer`).
+#[cfg(feature = "migration")]
+impl serde::Serialize for Node {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.value {
+            NodeValue::Null => serializer.serialize_unit(),
+            NodeValue::Bool(b) => serializer.serialize_bool(*b),
+            NodeValue::Int(i) => serializer.serialize_i64(*i),
+            NodeValue::Float(f) => serializer.serialize_f64(*f),
+            NodeValue::Str(s) => serializer.serialize_str(s),
+            NodeValue::Seq(items) => serializer.collect_seq(items),
+            NodeValue::Map(entries) => serializer.collect_map(entries.iter().map(|(k, v)| (&k.name, v))),
+        }
+    }
+}
+
 /// The shapes of a YAML node.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum NodeValue {
