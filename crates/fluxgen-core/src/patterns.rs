@@ -1,17 +1,21 @@
 //! The patterns of the values fluxgen checks, one table: each pattern (named by its static),
 //! its regular expression and what a value that does not match is told.
 //!
-//! Everything else is derived from it: the config's JSON schema (the `schemars` attributes and
-//! schemas name these statics, so `schema/*.json` holds the same text), the loader's walk of
-//! that schema ([`conformance`](crate::config)) and its error messages (the failed pattern is
-//! looked up by its regular expression), and the objects' validation ([`Pattern::check`]).
+//! Everything else is derived from it: the config's JSON schema (its `schemars` attributes and
+//! hand-written schemas name these statics, so `schema/*.json` holds the same text), the
+//! loader's walk of that schema (`config/conformance.rs`, which matches with these compiled
+//! expressions) and its error messages (the failed pattern is looked up by its expression, never
+//! recognised by searching its text), the objects' validation and [`Duration`](crate::Duration)
+//! ([`Pattern::check`]), and the tuning API's quantities.
 
 use std::sync::OnceLock;
 
 use regex_lite::Regex;
 
 /// A rule a text value must follow, as a JSON Schema `pattern` (matched anywhere in the value:
-/// the expressions that must match the whole value are anchored with `^` and `$`).
+/// the expressions that must match the whole value are anchored with `^` and `$`). Groups are
+/// non-capturing (`(?:...)`, which JSON Schema's ECMA 262 syntax has too) where a value is
+/// matched at run time: nothing reads a capture, and `regex-lite` matches faster without them.
 #[derive(Debug)]
 pub(crate) struct Pattern {
     /// The regular expression, in the syntax common to JSON Schema (ECMA 262), `regex` and
@@ -30,7 +34,7 @@ pub(crate) struct Pattern {
 /// `dns1123LabelFmt` and `DNS1123LabelMaxLength` (k8s.io/apimachinery
 /// `pkg/util/validation/validation.go`).
 pub(crate) static DNS_LABEL: Pattern = Pattern::new(
-    "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+    "^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$",
     Some(63),
     Some("is not a DNS-1123 name: use lower-case letters, digits and `-`, starting and ending with a letter or digit"),
 );
@@ -39,7 +43,7 @@ pub(crate) static DNS_LABEL: Pattern = Pattern::new(
 /// `dns1123SubdomainFmt` and `DNS1123SubdomainMaxLength` (k8s.io/apimachinery
 /// `pkg/util/validation/validation.go`).
 pub(crate) static DNS_SUBDOMAIN: Pattern = Pattern::new(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$",
     Some(253),
     Some(
         "is not a DNS-1123 name: use lower-case letters, digits, `-` and `.`, each `.`-separated part starting and \
@@ -53,7 +57,7 @@ pub(crate) static DNS_SUBDOMAIN: Pattern = Pattern::new(
 /// controller-gen writes for a `resource.Quantity`, without the leading sign: every quantity
 /// fluxgen writes is an amount or a size, which Kubernetes refuses below zero.
 pub(crate) static QUANTITY: Pattern = Pattern::new(
-    r"^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$",
+    r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))?$",
     None,
     Some("is not a Kubernetes quantity such as 512Mi or 10Gi"),
 );
@@ -62,7 +66,7 @@ pub(crate) static QUANTITY: Pattern = Pattern::new(
 /// `Sync.Interval` in controlplaneio-fluxcd/flux-operator `api/v1/fluxinstance_types.go` (at
 /// [`OPERATOR_COMMIT`](crate::facts::OPERATOR_COMMIT)), and of every Flux `interval`.
 pub(crate) static DURATION: Pattern = Pattern::new(
-    r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$",
+    r"^(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+$",
     None,
     Some("is not a duration: use a number and a unit (ms, s, m, h), e.g. 30s, 5m, 1h30m"),
 );
@@ -70,7 +74,7 @@ pub(crate) static DURATION: Pattern = Pattern::new(
 /// A Go duration without hours, as an `OCIRepository`'s `spec.timeout` accepts it (the
 /// source-controller CRD in controlplaneio-fluxcd/flux-operator `config/data/flux/v2.9.4/`).
 pub(crate) static TIMEOUT: Pattern = Pattern::new(
-    r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$",
+    r"^(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m))+$",
     None,
     Some("is not a timeout: use a number and a unit (ms, s, m), e.g. 60s, 5m"),
 );
@@ -78,7 +82,7 @@ pub(crate) static TIMEOUT: Pattern = Pattern::new(
 /// A chart version: a semantic version without a leading `v`, as the operator's charts are
 /// tagged.
 pub(crate) static CHART_VERSION: Pattern = Pattern::new(
-    r"^[0-9]+\.[0-9]+\.[0-9]+([-+].*)?$",
+    r"^[0-9]+\.[0-9]+\.[0-9]+(?:[-+].*)?$",
     None,
     Some("is not a chart version such as 0.58.1 (no leading `v`)"),
 );
