@@ -21,6 +21,7 @@ use crate::{Component, Error, facts, objects::KustomizePatch, patch};
 /// What `explain` reports for a cluster: the Flux release its settings are read from, the
 /// operator profiles applied, and each controller's effective settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Explanation {
     /// The Flux release the controllers' defaults come from.
     pub flux: FluxRelease,
@@ -43,6 +44,7 @@ pub struct Explanation {
 
 /// The Flux release `explain` used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct FluxRelease {
     /// The cluster's `instance.distribution.version`, as written (`2.7.x`).
     pub requested: String,
@@ -57,6 +59,7 @@ pub struct FluxRelease {
 
 /// The effective settings of one controller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ControllerReport {
     /// The controller.
     pub controller: Component,
@@ -80,6 +83,7 @@ pub struct ControllerReport {
 
 /// One flag's effective value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct EffectiveArg {
     /// The flag, e.g. `--concurrent`.
     pub flag: String,
@@ -94,6 +98,7 @@ pub struct EffectiveArg {
 
 /// A named value and what set it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct EffectiveValue {
     /// The name (gate, resource key, volume).
     pub name: String,

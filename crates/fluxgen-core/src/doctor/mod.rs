@@ -245,6 +245,7 @@ pub struct Related {
 
 /// One risk found in the repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// How much it matters.
     pub severity: Severity,
@@ -290,6 +291,7 @@ pub struct ClusterSummary {
 /// Everything `doctor` found.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Report {
     /// The repository, as given.
     pub repository: String,

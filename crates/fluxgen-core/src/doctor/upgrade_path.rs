@@ -30,6 +30,7 @@ pub(crate) struct Running {
 
 /// One minor of an upgrade path, and what it changes that the repository uses.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct UpgradeStep {
     /// The minor upgraded from, `2.6`.
     pub from: String,

@@ -13,6 +13,7 @@ use crate::{Config, emit::write::each_cluster};
 
 /// One way a committed tree differs from what the config generates.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Drift {
     /// The file: below the `root` given to [`check_clusters`], relative to it (as a reviewer
     /// reads it: join it to the root to open the file); from [`check`], as the tree's directory

@@ -19,6 +19,7 @@ use crate::Error;
 
 /// What a write did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WriteReport {
     /// Files created or changed.
     pub written: Vec<PathBuf>,

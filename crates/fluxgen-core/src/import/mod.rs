@@ -145,6 +145,7 @@ impl Default for ImportOptions {
 
 /// The result of an import.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Imported {
     /// The config, as data.
     pub config: ImportedConfig,

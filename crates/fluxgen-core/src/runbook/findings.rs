@@ -11,6 +11,7 @@ use crate::scan::{ScannedRepository, normalize_repo_path};
 
 /// Paths (relative to the repository root) and names found for a cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Findings {
     /// The cluster's directory, e.g. `kubernetes/edge`.
     pub cluster_root: String,
@@ -80,6 +81,7 @@ pub struct Findings {
 
 /// The file changes of the cutover commit, relative to the repository root.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CutoverSteps {
     /// Files and directories to `git mv` into the sync directory (what the old root applies
     /// that stays: `flux/apps.yaml`, `flux/vars/`, ...).
