@@ -67,16 +67,10 @@ pub(crate) fn printable(message: &str) -> String {
     out
 }
 
-/// An error and its causes, one `caused by:` line each, but for a cause the message above it
-/// already says (fluxgen's errors display their detail and keep it as their source too).
+/// An error and its causes, one `caused by:` line each.
 pub(crate) fn error(error: &anyhow::Error) {
-    let mut said = error.to_string();
-    labelled(BOLD_RED, "error", &said);
+    labelled(BOLD_RED, "error", error);
     for cause in error.chain().skip(1) {
-        let text = cause.to_string();
-        if !said.contains(&text) {
-            labelled(BOLD_RED, "caused by", &text);
-        }
-        said = text;
+        labelled(BOLD_RED, "caused by", cause);
     }
 }

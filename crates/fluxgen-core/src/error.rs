@@ -109,7 +109,7 @@ pub enum Error {
         reason: String,
     },
     /// Reading a file or directory failed.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         /// The path.
         path: PathBuf,
@@ -120,8 +120,8 @@ pub enum Error {
     /// A write failed after the first file was renamed into place: the tree is partly
     /// updated (each file whole, old or new), and running the same command again finishes it.
     #[error(
-        "cannot finish writing: {} file(s) were already written when {} failed ({source}); the tree is \
-         partly updated (every file is whole): fix the cause and run the same command again to finish",
+        "cannot finish writing: {} file(s) were already written when {} failed; the tree is partly updated \
+         (every file is whole): fix the cause and run the same command again to finish",
         written.len(),
         path.display()
     )]
@@ -135,7 +135,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Writing a file or directory failed.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write {
         /// The path.
         path: PathBuf,
