@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use fluxgen_core::{Config, ConfigErrors, LoadOptions, Origin, explain, is_generated, plan, runbook};
+use fluxgen_core::{Config, ConfigErrors, LoadOptions, Origin, emit::is_generated, explain, plan, runbook};
 
 use crate::signature;
 

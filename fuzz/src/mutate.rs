@@ -1,7 +1,7 @@
 //! A seeded random source and a mutator that knows YAML: byte edits, dictionary tokens,
 //! line edits, number swaps, and splices from other corpus entries.
 
-use fluxgen_core::{Component, config_schema, facts};
+use fluxgen_core::{Component, config::config_schema, facts};
 use serde_json::Value;
 
 /// The largest input the mutator produces.

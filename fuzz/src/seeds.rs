@@ -62,7 +62,7 @@ fn read_all(paths: &[PathBuf]) -> Vec<Vec<u8>> {
 /// the reference repositories (for their shapes).
 pub fn config() -> Vec<Vec<u8>> {
     let core = workspace_root().join("crates/fluxgen-core");
-    let mut seeds = vec![fluxgen_core::EXAMPLE_CONFIG.as_bytes().to_vec()];
+    let mut seeds = vec![fluxgen_core::config::EXAMPLE_CONFIG.as_bytes().to_vec()];
     for dir in ["tests/config_errors", "tests/scenarios", "tests/reference"] {
         seeds.extend(read_all(&files_below(&core.join(dir), is_yaml)));
     }

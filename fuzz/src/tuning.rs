@@ -5,8 +5,9 @@ use std::sync::OnceLock;
 
 use arbitrary::{Result, Unstructured};
 use fluxgen_core::{
-    Component, FluxInstance, KustomizePatch, LogLevel, PatchTarget, Resource, ResourceAmounts, SubstituteFrom,
-    SubstituteKind, SyncKustomizationTuning, Tuning, facts, lower, settings_of,
+    Component, FluxInstance, Manifest, Tuning, facts, lower, objects::KustomizePatch, objects::PatchTarget,
+    tuning::LogLevel, tuning::ResourceAmounts, tuning::SubstituteFrom, tuning::SubstituteKind,
+    tuning::SyncKustomizationTuning, tuning::settings_of,
 };
 use serde_json::{Map, Value, json};
 
@@ -110,12 +111,12 @@ const NAMES: &[&str] = &["sops-age", "cluster-secrets", "owner!=helm", "x", "", 
 fn amounts(u: &mut Unstructured<'_>) -> Result<ResourceAmounts> {
     Ok(ResourceAmounts {
         cpu: if u.arbitrary()? {
-            Some(text(u, QUANTITIES)?)
+            Some(text(u, QUANTITIES)?.into())
         } else {
             None
         },
         memory: if u.arbitrary()? {
-            Some(text(u, QUANTITIES)?)
+            Some(text(u, QUANTITIES)?.into())
         } else {
             None
         },

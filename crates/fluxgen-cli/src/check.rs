@@ -4,7 +4,7 @@ use std::io::Write;
 
 use std::collections::BTreeSet;
 
-use fluxgen_core::{Drift, DriftKind, check_clusters, tree_dir};
+use fluxgen_core::{Drift, DriftKind, check_clusters, emit::tree_dir};
 
 use crate::cli::{CheckArgs, CheckFormat, Cli};
 use crate::{ExitStatus, config_file, diagnostics};

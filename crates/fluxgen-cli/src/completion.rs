@@ -89,7 +89,7 @@ fn config() -> Option<Config> {
     let path = named_config(std::env::args_os()).or_else(|| {
         let cwd = std::env::current_dir().ok()?;
         cwd.ancestors()
-            .map(|dir| dir.join(fluxgen_core::CONFIG_FILE_NAME))
+            .map(|dir| dir.join(fluxgen_core::config::CONFIG_FILE_NAME))
             .find(|candidate| candidate.is_file())
     });
     let options = LoadOptions {
@@ -100,7 +100,7 @@ fn config() -> Option<Config> {
             let text = std::fs::read_to_string(&path).ok()?;
             Config::from_yaml_with(&text, Origin::File(path), &options).ok()
         }
-        None => Config::from_yaml_with(fluxgen_core::EXAMPLE_CONFIG, Origin::BuiltIn, &options).ok(),
+        None => Config::from_yaml_with(fluxgen_core::config::EXAMPLE_CONFIG, Origin::BuiltIn, &options).ok(),
     }
 }
 

@@ -5,7 +5,9 @@ use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
-use fluxgen_core::{CONFIG_FILE_NAME, Config, EXAMPLE_BOOTSTRAP_CONFIG, EXAMPLE_CONFIG, LoadOptions, Origin};
+use fluxgen_core::{
+    Config, LoadOptions, Origin, config::CONFIG_FILE_NAME, config::EXAMPLE_BOOTSTRAP_CONFIG, config::EXAMPLE_CONFIG,
+};
 
 use crate::cli::{Cli, InitArgs, Layout};
 use crate::{ExitStatus, diagnostics};
@@ -171,7 +173,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<ExitStatus> {
         Layout::HomeOps => EXAMPLE_CONFIG,
         Layout::FluxBootstrap => EXAMPLE_BOOTSTRAP_CONFIG,
     };
-    fluxgen_core::write_config_file(&args.output, example, false).map_err(|error| match &error {
+    fluxgen_core::config::write_config_file(&args.output, example, false).map_err(|error| match &error {
         fluxgen_core::Error::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => exists(),
         _ => error.into(),
     })?;
@@ -184,7 +186,8 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<ExitStatus> {
 
 /// `fluxgen schema`.
 pub(crate) fn schema(out: &mut impl Write) -> anyhow::Result<ExitStatus> {
-    let text = serde_json::to_string_pretty(&fluxgen_core::config_schema()).context("cannot render the schema")?;
+    let text =
+        serde_json::to_string_pretty(&fluxgen_core::config::config_schema()).context("cannot render the schema")?;
     writeln!(out, "{text}")?;
     Ok(ExitStatus::Success)
 }

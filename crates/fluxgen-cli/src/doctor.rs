@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use fluxgen_core::{CONFIG_FILE_NAME, Config, LoadOptions, Origin};
+use fluxgen_core::{Config, LoadOptions, Origin, config::CONFIG_FILE_NAME};
 
 use crate::cli::{Cli, Color, DoctorArgs, DoctorFormat, GraphFormat};
 use crate::{ExitStatus, config_file, diagnostics};

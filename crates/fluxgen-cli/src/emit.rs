@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::Context;
 use fluxgen_core::scan::check_sync;
 use fluxgen_core::{
-    Config, Durability, IndexFile, Phase, Tree, WriteReport, plan, tree_dir, write_clusters_with, write_with,
+    Config, Durability, Phase, Tree, WriteReport, emit::IndexFile, emit::tree_dir, plan, write_clusters_with,
+    write_with,
 };
 
 use crate::cli::{Cli, EmitArgs};

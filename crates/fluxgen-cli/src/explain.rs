@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use fluxgen_core::{EffectiveValue, Explanation, explain};
+use fluxgen_core::{Explanation, explain, explain::EffectiveValue};
 
 use crate::ExitStatus;
 use crate::cli::{Cli, ExplainArgs, ExplainFormat};

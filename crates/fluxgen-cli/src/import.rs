@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use fluxgen_core::scan::{Note, NoteKind};
-use fluxgen_core::{CONFIG_FILE_NAME, Config, ImportError, ImportOptions, Origin, Phase, import, scan};
+use fluxgen_core::{Config, ImportOptions, Origin, Phase, config::CONFIG_FILE_NAME, import, import::ImportError, scan};
 
 use crate::cli::ImportArgs;
 use crate::{ExitStatus, diagnostics};
@@ -110,7 +110,7 @@ fn write(path: &PathBuf, text: &str, force: bool) -> anyhow::Result<()> {
             path.display()
         );
     }
-    fluxgen_core::write_config_file(path, text, force).map_err(|error| match &error {
+    fluxgen_core::config::write_config_file(path, text, force).map_err(|error| match &error {
         fluxgen_core::Error::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
             anyhow::anyhow!(
                 "{} already exists: fluxgen import never overwrites a file (use --force, or -o another path)",

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::Context;
-use fluxgen_core::{CrdCheck, CrdSchemas, Error, plan, tree_dir};
+use fluxgen_core::{Error, crd::CrdCheck, crd::CrdSchemas, emit::tree_dir, plan};
 
 use crate::cli::{Cli, ValidateArgs};
 use crate::{ExitStatus, config_file, diagnostics};

@@ -298,7 +298,7 @@ fn emit_removes_generated_files_the_config_no_longer_produces_and_keeps_the_user
     // Then a config without the webhook: its ExternalSecret and Receiver are stale.
     write(
         dir.path().join("fluxgen.yaml"),
-        &fluxgen_core::EXAMPLE_CONFIG.replace(
+        &fluxgen_core::config::EXAMPLE_CONFIG.replace(
             "  webhook:\n    provider: github\n    token:\n      externalSecret:\n        store: onepassword-connect\n        key: flux\n        property: FLUX_GITHUB_WEBHOOK_TOKEN\n",
             "  webhook:\n    provider: none\n",
         ),
@@ -508,7 +508,7 @@ fn init_writes_the_example_once_and_emit_then_uses_it() {
     let dir = workdir();
     snapshot!("init", fluxgen(dir.path(), &["init"]));
     let config = dir.path().join("fluxgen.yaml");
-    assert_eq!(read(&config), fluxgen_core::EXAMPLE_CONFIG);
+    assert_eq!(read(&config), fluxgen_core::config::EXAMPLE_CONFIG);
 
     let before = state(dir.path());
     sleep(Duration::from_millis(1100));
@@ -548,7 +548,7 @@ fn init_starts_the_flux_bootstrap_layout_too() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(
         read(dir.path().join("fluxgen.yaml")),
-        fluxgen_core::EXAMPLE_BOOTSTRAP_CONFIG
+        fluxgen_core::config::EXAMPLE_BOOTSTRAP_CONFIG
     );
     let config = fs::read_to_string(dir.path().join("fluxgen.yaml")).unwrap();
     fs::write(

@@ -19,7 +19,7 @@ const MARKER: &str =
 
 /// The built-in example with the webhook (ExternalSecret and Receiver) turned off.
 fn without_webhook() -> String {
-    fluxgen_core::EXAMPLE_CONFIG.replace(
+    fluxgen_core::config::EXAMPLE_CONFIG.replace(
         "  webhook:\n    provider: github\n    token:\n      externalSecret:\n        store: onepassword-connect\n        \
          key: flux\n        property: FLUX_GITHUB_WEBHOOK_TOKEN\n",
         "  webhook:\n    provider: none\n",

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// A Flux controller (a FluxInstance `component`), named as in its Deployment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Component {
     /// Fetches Git, OCI, Helm and bucket sources.
@@ -43,6 +44,16 @@ impl Component {
         Component::KustomizeController,
         Component::HelmController,
         Component::NotificationController,
+    ];
+
+    /// The controllers that scale with the objects they reconcile, the ones a value for "the
+    /// usual controllers" (`workers`, `requeueDependency`, `kubeApiLimits`, `memoryLimit`)
+    /// applies to: those whose concurrency the operator's size profiles raise
+    /// (controlplaneio-fluxcd/flux-operator `internal/builder/profiles.go`).
+    pub const SCALING: [Component; 3] = [
+        Component::SourceController,
+        Component::KustomizeController,
+        Component::HelmController,
     ];
 
     /// The Deployment (and component) name.
@@ -91,7 +102,7 @@ impl FromStr for Component {
             let known: Vec<String> = Component::ALL.iter().map(|c| c.as_str().to_owned()).collect();
             format!(
                 "`{name}` is not a Flux component: {}",
-                crate::config::suggest(name, &known, "the components are")
+                crate::suggest::suggest(name, &known, "the components are")
             )
         })
     }

@@ -285,8 +285,8 @@ pub fn metadata_schema() -> Value {
         "properties": {
             "name": {
                 "type": "string",
-                "maxLength": 253,
-                "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+                "maxLength": crate::patterns::DNS_SUBDOMAIN.max_length,
+                "pattern": crate::patterns::DNS_SUBDOMAIN.regex,
             },
             "namespace": { "type": "string", "minLength": 1 },
             "labels": strings,

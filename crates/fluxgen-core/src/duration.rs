@@ -4,14 +4,16 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::patterns::{DURATION, Pattern, TIMEOUT};
+
 /// A Go-style duration that keeps the spelling the user wrote (`1h` stays `1h`).
 ///
-/// Flux CRDs accept the pattern `^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`. Construction never fails, so
+/// Flux CRDs accept a number and a unit (ms, s, m, h), repeated. Construction never fails, so
 /// builders stay short; [`Duration::check`] (called by every object's `validate`) reports a
 /// malformed value.
 ///
 /// ```
-/// use fluxgen_core::Duration;
+/// use fluxgen_core::objects::Duration;
 /// assert!(Duration::from("1h30m").check().is_ok());
 /// assert!(Duration::from("90 minutes").check().is_err());
 /// assert_eq!(Duration::from("60m").to_string(), "60m");
@@ -28,25 +30,19 @@ impl Duration {
 
     /// Checks the Flux duration pattern; the error explains what is accepted.
     pub fn check(&self) -> Result<(), String> {
-        if is_flux_duration(&self.0, true) {
-            Ok(())
-        } else {
-            Err(format!(
-                "`{}` is not a duration: use a number and a unit (ms, s, m, h), e.g. 30s, 5m, 1h30m",
-                self.0
-            ))
-        }
+        self.check_against(&DURATION)
     }
 
     /// Like [`Duration::check`] but without hours, as `OCIRepository.spec.timeout` requires.
     pub fn check_without_hours(&self) -> Result<(), String> {
-        if is_flux_duration(&self.0, false) {
+        self.check_against(&TIMEOUT)
+    }
+
+    fn check_against(&self, pattern: &Pattern) -> Result<(), String> {
+        if pattern.matches(&self.0) {
             Ok(())
         } else {
-            Err(format!(
-                "`{}` is not a timeout: use a number and a unit (ms, s, m), e.g. 60s, 5m",
-                self.0
-            ))
+            Err(pattern.complaint(&crate::url::quoted(&self.0)))
         }
     }
 }
@@ -63,43 +59,39 @@ impl From<String> for Duration {
     }
 }
 
+#[cfg(feature = "tuning")]
+impl schemars::JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Go duration such as 1h, 15m or 500ms.",
+            "type": "string",
+            "pattern": DURATION.regex,
+        })
+    }
+}
+
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-/// Matches `^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$` (with `h` only when `hours` is set).
+/// Whether `text` is a duration as Flux accepts it ([`DURATION`]), or without hours
+/// ([`TIMEOUT`]) when `hours` is not set.
+#[cfg(feature = "migration")]
 pub(crate) fn is_flux_duration(text: &str, hours: bool) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    if bytes.is_empty() {
-        return false;
+    if hours {
+        DURATION.matches(text)
+    } else {
+        TIMEOUT.matches(text)
     }
-    while i < bytes.len() {
-        let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 {
-            return false;
-        }
-        i += digits;
-        if bytes.get(i) == Some(&b'.') {
-            let fraction = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
-            if fraction == 0 {
-                return false;
-            }
-            i += 1 + fraction;
-        }
-        match (bytes.get(i), bytes.get(i + 1)) {
-            (Some(b'm'), Some(b's')) => i += 2,
-            (Some(b's'), _) | (Some(b'm'), _) => i += 1,
-            (Some(b'h'), _) if hours => i += 1,
-            _ => return false,
-        }
-    }
-    true
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "migration"))]
 mod tests {
     use super::is_flux_duration;
 

@@ -2,19 +2,23 @@
 
 use std::path::PathBuf;
 
-use crate::{ConfigErrors, Violation};
+#[cfg(feature = "generator")]
+use crate::ConfigErrors;
+use crate::Violation;
 
 /// Everything that can go wrong while loading, planning or writing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The config file has errors; all of them are listed.
+    #[cfg(feature = "generator")]
     #[error(transparent)]
     Config(#[from] ConfigErrors),
     /// A cluster name that the config does not define.
+    #[cfg(feature = "generator")]
     #[error(
         "unknown cluster `{name}` in {origin}: {}",
-        crate::config::suggest(name, known, "known clusters are")
+        crate::suggest::suggest(name, known, "known clusters are")
     )]
     UnknownCluster {
         /// The name asked for.
@@ -25,9 +29,9 @@ pub enum Error {
         known: Vec<String>,
     },
     /// A generated object breaks a rule of its CRD.
-    #[error("cluster `{cluster}`: {kind} `{name}` is invalid: {}", list(violations))]
+    #[error("{}{kind} `{name}` is invalid: {}", in_cluster(cluster), list(violations))]
     InvalidObject {
-        /// The cluster being generated.
+        /// The cluster being generated (empty for an object [rendered](crate::render) on its own).
         cluster: String,
         /// The object's kind.
         kind: &'static str,
@@ -37,6 +41,7 @@ pub enum Error {
         violations: Vec<Violation>,
     },
     /// An override of the config selects no object, or its patch does not apply.
+    #[cfg(feature = "generator")]
     #[error("cluster `{cluster}`: {place} ({target}): {reason}")]
     Override {
         /// The cluster being generated.
@@ -52,15 +57,16 @@ pub enum Error {
         reason: String,
     },
     /// The cluster's tunings cannot be lowered to patches.
-    #[error("cluster `{cluster}`: tuning")]
+    #[cfg(feature = "tuning")]
+    #[error("cluster `{cluster}`: {error}")]
     Tuning {
         /// The cluster being generated.
         cluster: String,
-        /// What is wrong.
-        #[source]
-        source: Box<crate::TuningError>,
+        /// What is wrong (shown in the message, so not also a `source()`).
+        error: Box<crate::TuningError>,
     },
     /// The effective settings of a controller cannot be computed.
+    #[cfg(feature = "generator")]
     #[error("cluster `{cluster}`: cannot explain the controllers: {reason}")]
     Explain {
         /// The cluster.
@@ -70,9 +76,11 @@ pub enum Error {
     },
     /// The cluster's sync would adopt an existing Kustomization of the same name and repoint it
     /// at a path that does not hold what it applies today: kustomize-controller would prune it all.
+    #[cfg(feature = "migration")]
     #[error("{0}")]
     SyncRepointsRoot(Box<crate::scan::RepointedRoot>),
     /// The runbook cannot be rendered.
+    #[cfg(feature = "migration")]
     #[error("cluster `{cluster}`: cannot render the runbook: {reason}")]
     Runbook {
         /// The cluster.
@@ -137,10 +145,70 @@ pub enum Error {
     },
 }
 
+/// `cluster `name`: ` before a message about one of the cluster's objects; nothing for an
+/// object on its own.
+fn in_cluster(cluster: &str) -> String {
+    if cluster.is_empty() {
+        String::new()
+    } else {
+        format!("cluster `{cluster}`: ")
+    }
+}
+
 fn list(violations: &[Violation]) -> String {
     violations
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn an_invalid_object_names_its_cluster_only_when_it_has_one() {
+        let violations = vec![Violation {
+            field: "metadata.name".to_owned(),
+            message: "is required".to_owned(),
+        }];
+        let invalid = |cluster: &str| Error::InvalidObject {
+            cluster: cluster.to_owned(),
+            kind: "HelmRelease",
+            name: String::new(),
+            violations: violations.clone(),
+        };
+        assert_eq!(
+            invalid("edge").to_string(),
+            "cluster `edge`: HelmRelease `` is invalid: metadata.name: is required"
+        );
+        assert_eq!(
+            invalid("").to_string(),
+            "HelmRelease `` is invalid: metadata.name: is required"
+        );
+    }
+
+    #[cfg(feature = "tuning")]
+    #[test]
+    fn a_tuning_error_shows_its_detail_once() {
+        use crate::{Component, Tuning};
+        let detail = crate::lower(&[
+            Tuning::workers([Component::KustomizeController], 10),
+            Tuning::workers([Component::KustomizeController], 20),
+        ])
+        .unwrap_err();
+        let error = Error::Tuning {
+            cluster: "edge".to_owned(),
+            error: Box::new(detail.clone()),
+        };
+        assert_eq!(error.to_string(), format!("cluster `edge`: {detail}"));
+        assert!(error.to_string().contains("--concurrent=20"), "{error}");
+        assert!(
+            error.source().is_none(),
+            "the detail is in the message, not repeated as a cause"
+        );
+    }
 }

@@ -16,11 +16,12 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::tuning::{Tuning, settings_of};
-use crate::{Component, Error, KustomizePatch, facts, patch};
+use crate::{Component, Error, facts, objects::KustomizePatch, patch};
 
 /// What `explain` reports for a cluster: the Flux release its settings are read from, the
 /// operator profiles applied, and each controller's effective settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Explanation {
     /// The Flux release the controllers' defaults come from.
     pub flux: FluxRelease,
@@ -43,6 +44,7 @@ pub struct Explanation {
 
 /// The Flux release `explain` used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct FluxRelease {
     /// The cluster's `instance.distribution.version`, as written (`2.7.x`).
     pub requested: String,
@@ -57,6 +59,7 @@ pub struct FluxRelease {
 
 /// The effective settings of one controller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ControllerReport {
     /// The controller.
     pub controller: Component,
@@ -80,6 +83,7 @@ pub struct ControllerReport {
 
 /// One flag's effective value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct EffectiveArg {
     /// The flag, e.g. `--concurrent`.
     pub flag: String,
@@ -94,6 +98,7 @@ pub struct EffectiveArg {
 
 /// A named value and what set it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct EffectiveValue {
     /// The name (gate, resource key, volume).
     pub name: String,
@@ -123,6 +128,7 @@ const MULTITENANT: &str = "cluster.multitenant (operator profile, before user pa
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
 pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
+    crate::config::validate_for_use(config)?;
     let tree_cluster = config.cluster(cluster).ok_or_else(|| Error::UnknownCluster {
         name: cluster.to_owned(),
         origin: config.origin.to_string(),
@@ -167,8 +173,8 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         .into_iter()
         .map(|(patch, label)| (patch, label.to_owned()))
         .collect();
-    if let Some(kind) = wanted.kind.map(|k| crate::emit::enum_text(&k)) {
-        let profile = facts::type_profile(&kind);
+    if let Some(kind) = wanted.kind.map(crate::objects::ClusterType::as_str) {
+        let profile = facts::type_profile(kind);
         if !profile.is_empty() {
             profiles.push(format!(
                 "cluster.type: {kind}: the pods' securityContext and the containers' seccompProfile and \
@@ -178,7 +184,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         let label = format!("cluster.type: {kind} (operator profile, before user patches)");
         operator.extend(profile.into_iter().map(|p| (p, label.clone())));
     }
-    let size = wanted.size.map(|s| crate::emit::enum_text(&s));
+    let size = wanted.size.map(crate::objects::ClusterSize::as_str);
     let size_label = match &size {
         Some(size) => {
             profiles.push(format!("cluster.size: {size}"));
@@ -187,7 +193,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         None => "operator default profile".to_owned(),
     };
     operator.extend(
-        facts::size_profile(size.as_deref().unwrap_or_default())
+        facts::size_profile(size.unwrap_or_default())
             .into_iter()
             .map(|p| (p, size_label.clone())),
     );
@@ -256,7 +262,7 @@ pub fn explain(config: &Config, cluster: &str) -> Result<Explanation, Error> {
         .iter()
         .map(|raw| {
             let target = &raw.target;
-            let mut selects = vec![format!("kind: {}", target.kind)];
+            let mut selects = vec![format!("kind: {}", target.kind.as_deref().unwrap_or_default())];
             for (key, value) in [
                 ("name", &target.name),
                 ("group", &target.group),
@@ -352,7 +358,10 @@ impl Layers {
                 }
                 selected = KustomizePatch {
                     patch: patch.patch.clone(),
-                    target: Some(crate::PatchTarget::kind_name("Deployment", self.component.as_str())),
+                    target: Some(crate::objects::PatchTarget::kind_name(
+                        "Deployment",
+                        self.component.as_str(),
+                    )),
                 };
                 &selected
             }
@@ -473,9 +482,13 @@ fn credit(component: Component, tunings: &[Tuning], change: Change<'_>) -> Optio
             .rev()
             .filter(mine)
             .find(|t| match t {
-                Tuning::Resources { limits, requests, .. } => {
+                Tuning::Resources { resources, .. } => {
                     let (kind, name) = key.split_once('.').unwrap_or((key, ""));
-                    let amounts = if kind == "limits" { limits } else { requests };
+                    let amounts = if kind == "limits" {
+                        &resources.limits
+                    } else {
+                        &resources.requests
+                    };
                     (name == "cpu" && amounts.cpu.is_some()) || (name == "memory" && amounts.memory.is_some())
                 }
                 _ => false,

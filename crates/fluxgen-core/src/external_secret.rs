@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::resource::{named, serialize_resource};
-use crate::{Resource, Violation, validation::Violations};
+use crate::manifest::{kubernetes_object, named};
+use crate::{Manifest, Violation, validation::Violations};
 
 /// An External Secrets `ExternalSecret` that renders one Secret from one store entry.
 ///
 /// ```
-/// use fluxgen_core::{ExternalSecret, Resource};
+/// use fluxgen_core::{ExternalSecret, Manifest};
 /// let secret = ExternalSecret::new("github-webhook-token", "onepassword-connect", "github-webhook-token-secret")
 ///     .with_template_key("token", "FLUX_GITHUB_WEBHOOK_TOKEN")
 ///     .extracting("flux");
@@ -24,14 +24,14 @@ pub struct ExternalSecret {
     /// The desired state.
     pub spec: ExternalSecretSpec,
 }
-serialize_resource!(ExternalSecret);
+kubernetes_object!(ExternalSecret, ExternalSecretSpec, group: "external-secrets.io", version: "v1", kind: "ExternalSecret", plural: "externalsecrets");
 
 /// `ExternalSecret.spec`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalSecretSpec {
     /// Store entries whose properties all become template variables.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_from: Vec<DataFrom>,
     /// The store to read from.
     pub secret_store_ref: SecretStoreRef,
@@ -40,21 +40,21 @@ pub struct ExternalSecretSpec {
 }
 
 /// `dataFrom[]`: one store entry.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataFrom {
     /// Extract every property of a store key.
     pub extract: ExtractKey,
 }
 
 /// `dataFrom[].extract`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExtractKey {
     /// The store key (for 1Password: the item).
     pub key: String,
 }
 
 /// `secretStoreRef`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretStoreRef {
     /// `ClusterSecretStore` or `SecretStore`.
     pub kind: String,
@@ -63,17 +63,17 @@ pub struct SecretStoreRef {
 }
 
 /// `target`: the Secret written.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretTarget {
     /// The Secret's name.
     pub name: String,
     /// How the Secret's data is rendered.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<SecretTemplate>,
 }
 
 /// `target.template`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretTemplate {
     /// Secret keys and their Go templates, e.g. `token: "{{ .FLUX_GITHUB_WEBHOOK_TOKEN }}"`.
     pub data: BTreeMap<String, String>,
@@ -153,14 +153,8 @@ fn template_reference(property: &str) -> String {
     format!("{{{{ index . {quoted} }}}}")
 }
 
-impl Resource for ExternalSecret {
-    const API_VERSION: &'static str = "external-secrets.io/v1";
-    const KIND: &'static str = "ExternalSecret";
+impl Manifest for ExternalSecret {
     const SCHEMA: &'static str = "external-secrets.io/externalsecret_v1.json";
-
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
 
     fn violations(&self) -> Vec<Violation> {
         let mut found = Violations::default();

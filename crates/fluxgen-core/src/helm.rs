@@ -2,17 +2,18 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::Resource as _;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::resource::{named, serialize_resource};
-use crate::{Duration, OciRepository, Resource, Violation, validation::Violations};
+use crate::manifest::{kubernetes_object, named};
+use crate::{Manifest, OciRepository, Violation, objects::Duration, validation::Violations};
 
 /// A Flux `HelmRelease` whose chart comes from an `OCIRepository` through `chartRef`.
 ///
 /// ```
-/// use fluxgen_core::{HelmRelease, Resource};
+/// use fluxgen_core::{HelmRelease, Manifest};
 /// let release = HelmRelease::from_oci_repository("flux-operator")
 ///     .with_interval("1h")
 ///     .with_value("serviceMonitor", serde_json::json!({ "create": true }));
@@ -26,50 +27,50 @@ pub struct HelmRelease {
     /// The desired state.
     pub spec: HelmReleaseSpec,
 }
-serialize_resource!(HelmRelease);
+kubernetes_object!(HelmRelease, HelmReleaseSpec, group: "helm.toolkit.fluxcd.io", version: "v2", kind: "HelmRelease", plural: "helmreleases");
 
 /// `HelmRelease.spec` (the fields home-ops repositories use).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HelmReleaseSpec {
     /// The chart source (required here: fluxgen never uses the inline `chart` template).
     pub chart_ref: ChartRef,
     /// Other HelmReleases that must be ready first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<DependsOn>,
     /// Drift detection and correction.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift_detection: Option<DriftDetection>,
     /// Install behaviour.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub install: Option<Install>,
     /// Reconciliation interval (required).
     pub interval: Duration,
     /// The Helm release name, when it differs from the object's.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release_name: Option<String>,
     /// Rollback behaviour.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<Rollback>,
     /// Stops reconciliation while true.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspend: bool,
     /// Namespace the chart is installed into.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_namespace: Option<String>,
     /// Timeout of Helm actions.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
     /// Upgrade behaviour.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<Upgrade>,
     /// Inline chart values.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, Value>,
 }
 
 /// `chartRef`: the source object that holds the chart.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChartRef {
     /// `OCIRepository`, `HelmChart` or `ExternalArtifact`.
@@ -77,17 +78,17 @@ pub struct ChartRef {
     /// The source's name.
     pub name: String,
     /// The source's namespace, when not the release's.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }
 
 /// A dependency on another object of the same kind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DependsOn {
     /// The dependency's name.
     pub name: String,
     /// The dependency's namespace, when not the dependent's.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }
 
@@ -102,7 +103,7 @@ impl DependsOn {
 }
 
 /// How CRDs of the chart are handled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CrdPolicy {
     /// Leave CRDs alone.
     Skip,
@@ -113,7 +114,7 @@ pub enum CrdPolicy {
 }
 
 /// Failure handling strategy of install and upgrade.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StrategyName {
     /// Remediate (rollback or uninstall) on failure.
     RemediateOnFailure,
@@ -122,72 +123,72 @@ pub enum StrategyName {
 }
 
 /// `install.strategy` / `upgrade.strategy`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Strategy {
     /// The strategy.
     pub name: StrategyName,
     /// Time between retries, for `RetryOnFailure`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_interval: Option<Duration>,
 }
 
 /// `install.remediation` / `upgrade.remediation`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Remediation {
     /// Remediate the last failure too, when retries are exhausted.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remediate_last_failure: Option<bool>,
     /// Number of retries; `-1` retries forever.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<i64>,
 }
 
 /// `spec.install`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Install {
     /// CRD policy on install.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crds: Option<CrdPolicy>,
     /// Failure remediation.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remediation: Option<Remediation>,
     /// Failure strategy.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<Strategy>,
 }
 
 /// `spec.upgrade`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Upgrade {
     /// Delete new resources created by a failed upgrade.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup_on_fail: Option<bool>,
     /// CRD policy on upgrade.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crds: Option<CrdPolicy>,
     /// Failure remediation.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remediation: Option<Remediation>,
     /// Failure strategy.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<Strategy>,
 }
 
 /// `spec.rollback`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rollback {
     /// Delete new resources created by a failed rollback.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup_on_fail: Option<bool>,
 }
 
 /// `driftDetection.mode`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DriftMode {
     /// Detect and correct drift.
@@ -199,7 +200,7 @@ pub enum DriftMode {
 }
 
 /// `spec.driftDetection`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriftDetection {
     /// What to do on drift.
     pub mode: DriftMode,
@@ -274,14 +275,8 @@ impl HelmRelease {
     }
 }
 
-impl Resource for HelmRelease {
-    const API_VERSION: &'static str = "helm.toolkit.fluxcd.io/v2";
-    const KIND: &'static str = "HelmRelease";
+impl Manifest for HelmRelease {
     const SCHEMA: &'static str = "helm.toolkit.fluxcd.io/helmrelease_v2.json";
-
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
 
     fn violations(&self) -> Vec<Violation> {
         let mut found = Violations::default();

@@ -2,16 +2,16 @@
 //! `kustomization.yaml` file (`kustomize.config.k8s.io/v1beta1`).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::helm::DependsOn;
-use crate::resource::{named, serialize_resource};
-use crate::{Duration, KustomizePatch, Resource, Violation, validation::Violations};
+use crate::manifest::{kubernetes_object, named};
+use crate::{Manifest, Violation, objects::Duration, objects::KustomizePatch, validation::Violations};
 
 /// A Flux `Kustomization`: applies a path of a source to the cluster (an app's `ks.yaml`).
 ///
 /// ```
-/// use fluxgen_core::{Kustomization, Resource, SourceRef};
+/// use fluxgen_core::{Kustomization, Manifest, objects::SourceRef};
 /// let ks = Kustomization::new("flux-operator", "./kubernetes/edge/apps/flux-system/flux-operator/app")
 ///     .with_source(SourceRef::git_repository("flux-system").in_namespace("flux-system"))
 ///     .with_target_namespace("flux-system")
@@ -25,49 +25,49 @@ pub struct Kustomization {
     /// The desired state.
     pub spec: KustomizationSpec,
 }
-serialize_resource!(Kustomization);
+kubernetes_object!(Kustomization, KustomizationSpec, group: "kustomize.toolkit.fluxcd.io", version: "v1", kind: "Kustomization", plural: "kustomizations");
 
 /// `Kustomization.spec` (the fields home-ops app `ks.yaml` files use).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KustomizationSpec {
     /// What happens to applied objects when the Kustomization is deleted.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_policy: Option<String>,
     /// Kustomizations that must be ready first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<DependsOn>,
     /// Reconciliation interval (required).
     pub interval: Duration,
     /// Patches applied to the built objects.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patches: Vec<KustomizePatch>,
     /// The directory inside the source.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Delete objects removed from the source (required).
     pub prune: bool,
     /// Interval between retries after a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_interval: Option<Duration>,
     /// The source (required).
     pub source_ref: SourceRef,
     /// Stops reconciliation while true.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspend: bool,
     /// Namespace set on every applied object.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_namespace: Option<String>,
     /// Timeout of apply and health checks.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
     /// Wait for the applied objects to become ready.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
 }
 
 /// A reference to a Flux source.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceRef {
     /// `GitRepository`, `OCIRepository`, `Bucket` or `ExternalArtifact`.
@@ -75,7 +75,7 @@ pub struct SourceRef {
     /// The source's name.
     pub name: String,
     /// The source's namespace.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }
 
@@ -83,7 +83,7 @@ impl SourceRef {
     /// A `GitRepository` in the same namespace.
     ///
     /// ```
-    /// assert_eq!(fluxgen_core::SourceRef::git_repository("flux-system").kind, "GitRepository");
+    /// assert_eq!(fluxgen_core::objects::SourceRef::git_repository("flux-system").kind, "GitRepository");
     /// ```
     pub fn git_repository(name: impl Into<String>) -> Self {
         Self {
@@ -170,14 +170,8 @@ impl Kustomization {
     }
 }
 
-impl Resource for Kustomization {
-    const API_VERSION: &'static str = "kustomize.toolkit.fluxcd.io/v1";
-    const KIND: &'static str = "Kustomization";
+impl Manifest for Kustomization {
     const SCHEMA: &'static str = "kustomize.toolkit.fluxcd.io/kustomization_v1.json";
-
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
 
     fn violations(&self) -> Vec<Violation> {
         let mut found = Violations::default();
@@ -218,7 +212,7 @@ impl Resource for Kustomization {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct KustomizationFile {
     /// The namespace set on every namespaced resource.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// Relative paths of the resources, in order.
     pub resources: Vec<String>,

@@ -20,7 +20,7 @@
 //! let config = Config::from_yaml(
 //!     "repository: { url: ssh://git@github.com/example/haynes-ops, branch: main }\n\
 //!      clusters: { edge: { phase: instance } }\n",
-//!     fluxgen_core::Origin::BuiltIn,
+//!     fluxgen_core::Origin::Text("inventory".to_owned()),
 //! )?;
 //! let tree = plan(&config, "edge")?;
 //! assert_eq!(tree.root, "kubernetes/edge/apps/flux-system");
@@ -28,13 +28,27 @@
 //! # Ok::<(), fluxgen_core::Error>(())
 //! ```
 //!
+//! ## The map of the crate
+//!
+//! The crate root holds what a tool needs: the objects, tuning, the config, `plan`/`write`/
+//! `check`, and the entry points and reports of `doctor`, `import`, `explain` and the runbook.
+//! Each module holds its whole vocabulary: [`objects`] (every part of every object),
+//! [`tuning`], [`config`], [`emit`] (trees and the writer's markers), [`explain`](mod@explain), [`scan`](mod@scan)
+//! (the repository model, read-side types named `Scanned*`), [`doctor`](mod@doctor), [`import`](mod@import),
+//! [`runbook`](mod@runbook), [`crd`] (checks against real CRD schemas) and [`facts`] (what fluxgen knows of
+//! each Flux release and of the operator, with their sources). The layers build on each other
+//! in that order, objects first, and the Cargo features follow them (below).
+//!
 //! ## The object model
 //!
 //! Objects are plain data with public fields and a few `with_*` setters: [`OciRepository`],
 //! [`HelmRelease`], [`FluxInstance`], [`Kustomization`] (Flux), [`KustomizationFile`]
-//! (kustomize), [`ExternalSecret`] and [`Receiver`]. Each implements [`Resource`]: constant
-//! `apiVersion`/`kind` written first, and [`Resource::violations`], which checks the CRD's rules
-//! (patterns, enums, required fields, CEL rules) and reports all of them.
+//! (kustomize), [`ExternalSecret`] and [`Receiver`]. Each Kubernetes object implements
+//! k8s-openapi's `Resource` and `Metadata` (so kube's `Resource`, `Api` and `DynamicObject`
+//! take it), serde both ways (reading checks `apiVersion` and `kind`), and [`Manifest`]: its
+//! schema and [`Manifest::violations`], which checks the CRD's rules (patterns, enums, required
+//! fields, CEL rules) and reports all of them. [`render()`] gives the exact bytes fluxgen writes
+//! for one, [`Tree::insert`] collects them, and [`write()`] writes a tree safely.
 //!
 //! ## Controller tuning
 //!
@@ -45,10 +59,10 @@
 //! list into FluxInstance patches: order-independent, same-target entries merged, one
 //! `--feature-gates` per controller, and a [`TuningError::Conflict`] naming both tunings when
 //! two set one flag to different values. [`preset`] gives named lists (`home-ops`).
-//! [`explain`] resolves the cluster's `distribution.version` to the Flux release fluxgen knows
+//! [`explain()`] resolves the cluster's `distribution.version` to the Flux release fluxgen knows
 //! the Deployments of (2.4 to 2.9, [`facts`]), applies the operator's `cluster.type`,
 //! `cluster.size` and `cluster.multitenant` profiles and then the patches to them with the
-//! in-process kustomize subset of [`patch`], and reports the release used and each
+//! in-process kustomize subset ([`KustomizePatch::apply_to`](objects::KustomizePatch::apply_to)), and reports the release used and each
 //! controller's effective settings and what set them.
 //!
 //! ```
@@ -63,11 +77,11 @@
 //!
 //! ## The migration
 //!
-//! Each cluster has a [`Phase`]; `rollout` orders them, edge first. [`runbook`] renders the
+//! Each cluster has a [`Phase`]; `rollout` orders them, edge first. [`runbook()`] renders the
 //! Markdown runbook of a cluster's phase from the templates in the crate's `templates/`, checked against
 //! the repository; [`check`] compares a committed tree with what the config generates.
 //! [`scan()`] reads a repository into the one repository model that `import`, `plan` and
-//! `doctor` all read ([`scan::Repository`]: Flux sources and Kustomizations, the kustomize graph,
+//! `doctor` all read ([`scan::ScannedRepository`]: Flux sources and Kustomizations, the kustomize graph,
 //! FluxInstances, bootstrap installs, the directories `flux bootstrap` writes
 //! ([`scan::FluxBootstrap`]: one cluster per bootstrap path, at any depth), ExternalSecrets, every object with its labels and
 //! annotations, `${VAR}` references; of Secrets, generators and SOPS files only kinds, names and
@@ -75,7 +89,7 @@
 //! what each Kustomization applies, built as kustomize-controller builds a path; the clusters,
 //! their roots and installs), and one sync decision: a sync named like an existing Kustomization
 //! adopts it, and one that would repoint it at a directory lacking what it applies is refused by
-//! [`scan::check_sync`] (called by `emit` and [`runbook`]). [`import()`] turns a GOTK-era
+//! [`scan::check_sync`] (called by `emit` and [`runbook()`]). [`import()`] turns a GOTK-era
 //! repository, home-ops or `flux bootstrap` layout, into a `fluxgen.yaml` that keeps what its controllers run, with an [`ImportReport`]
 //! of every translation and of what is left. [`doctor()`] judges a scanned repository, reading nothing but
 //! the scan, against each cluster's phase (from `fluxgen.yaml`, or inferred): every risk of the migration is a
@@ -86,7 +100,7 @@
 //! owners, cycles, unapplied Kustomizations and missing paths), reported as [`Finding`]s with a
 //! [`Severity`], the files involved, why and how to fix, as text, JSON or Markdown, with the
 //! ownership graph in Mermaid. [`runbook_findings`] gives a runbook's facts as data, the
-//! cutover's file changes included ([`CutoverSteps`]).
+//! cutover's file changes included ([`runbook::CutoverSteps`]).
 //!
 //! A cluster `flux bootstrap` installed (`<path>/flux-system/` with the gotk files) follows the
 //! Flux Operator's migration guide instead: the FluxInstance adopts the bootstrap install and
@@ -95,7 +109,7 @@
 //! remove at cutover, an error from then on) and what the FluxInstance changes from the
 //! bootstrap (`bootstrap-drift`: components, NetworkPolicies, intervals, ref); the runbook's
 //! cutover deletes `gotk-components.yaml` and `gotk-sync.yaml` and their lines
-//! ([`CutoverSteps::unlists`]) and never adds a `<path>/kustomization.yaml`.
+//! ([`runbook::CutoverSteps::unlists`]) and never adds a `<path>/kustomization.yaml`.
 //!
 //! A cluster whose install runs Flux more than one minor below its `distribution.version`
 //! gets `upgrade-path`, and its runbook the minor-by-minor path ([`doctor::UpgradeStep`]):
@@ -137,33 +151,64 @@
 //!
 //! ```toml
 //! [dependencies]
-//! fluxgen-core = { version = "0.1", default-features = false }
+//! fluxgen-core = { version = "0.1", default-features = false, features = ["migration"] }
 //! k8s-openapi = { version = "0.29", features = ["v1_34"] } # in the application only
 //! ```
+//!
+//! The other features choose how much of fluxgen is built; each includes the ones before it, and
+//! the default is all of them:
+//!
+//! - none: the typed objects and their checks, [`render()`], [`Tree`], [`write()`] and
+//!   [`check()`], and the Flux release facts;
+//! - `tuning`: [`Tuning`], [`lower`], [`preset`] and the kustomize patches
+//!   (`patch`);
+//! - `generator`: the config (`fluxgen.yaml`: loader, validator, schema), `plan`,
+//!   `write_clusters`, `check_clusters`, `explain`, overrides and CRD schema checks;
+//! - `migration`: the repository scanner, `doctor`, `import` and the runbooks.
+//!
+//! A tool that only builds objects depends on
+//! `fluxgen-core = { version = "0.1", default-features = false, features = ["k8s-openapi-latest"] }`.
 
 mod component;
+#[cfg(feature = "generator")]
 pub mod config;
+#[cfg(feature = "generator")]
 pub mod crd;
+#[cfg(feature = "migration")]
 pub mod doctor;
 mod duration;
-mod emit;
+pub mod emit;
 mod error;
-mod explain;
+#[cfg(feature = "generator")]
+pub mod explain;
 mod external_secret;
 pub mod facts;
 mod helm;
+#[cfg(feature = "migration")]
 pub mod import;
 mod instance;
 mod kustomize;
+mod manifest;
 mod notification;
+pub mod objects;
+#[cfg(feature = "generator")]
 mod overrides;
 mod parallel;
-pub mod patch;
-mod resource;
-mod runbook;
+#[cfg(feature = "tuning")]
+mod patch;
+// The table serves the config too: without it, some rows serve nobody.
+#[cfg_attr(not(feature = "generator"), allow(dead_code))]
+mod patterns;
+mod render;
+mod resources;
+#[cfg(feature = "migration")]
+pub mod runbook;
+#[cfg(feature = "migration")]
 pub mod scan;
 mod source;
-mod tuning;
+mod suggest;
+#[cfg(feature = "tuning")]
+pub mod tuning;
 mod url;
 mod validation;
 mod yaml;
@@ -173,45 +218,30 @@ mod yaml;
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 
+// The crate root holds what a tool needs; each module holds its whole vocabulary.
 pub use component::Component;
-pub use config::{
-    CONFIG_FILE_NAME, Cluster, Config, ConfigError, ConfigErrors, EXAMPLE_BOOTSTRAP_CONFIG, EXAMPLE_CONFIG,
-    LoadOptions, Origin, Phase, config_schema, write_config_file,
-};
-pub use crd::{CrdCheck, CrdError, CrdSchemas};
+#[cfg(feature = "generator")]
+pub use config::{Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, Phase};
+#[cfg(feature = "migration")]
 pub use doctor::{Finding, Severity, doctor};
-pub use duration::Duration;
-pub use emit::{
-    Drift, DriftKind, Durability, GENERATED_MARKER, IndexFile, Tree, WriteReport, check, check_clusters, is_generated,
-    plan, plan_all, tree_dir, write, write_clusters, write_clusters_with, write_with,
-};
+pub use emit::{Drift, DriftKind, Durability, Tree, WriteReport, check, write, write_with};
+#[cfg(feature = "generator")]
+pub use emit::{check_clusters, plan, plan_all, write_clusters, write_clusters_with};
 pub use error::Error;
-pub use explain::{ControllerReport, EffectiveArg, EffectiveValue, Explanation, FluxRelease, explain};
-pub use external_secret::{
-    DataFrom, ExternalSecret, ExternalSecretSpec, ExtractKey, SecretStoreRef, SecretTarget, SecretTemplate,
+#[cfg(feature = "generator")]
+pub use explain::{Explanation, explain};
+#[cfg(feature = "migration")]
+pub use import::{ImportOptions, ImportReport, Imported, import};
+pub use manifest::Manifest;
+pub use objects::{
+    ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, OciRepository, Receiver,
 };
-pub use helm::{
-    ChartRef, CrdPolicy, DependsOn, DriftDetection, DriftMode, HelmRelease, HelmReleaseSpec, Install, Remediation,
-    Rollback, Strategy, StrategyName, Upgrade,
-};
-pub use import::{ImportError, ImportOptions, ImportReport, Imported, import};
-pub use instance::{
-    ClusterSettings, CommonMetadata, DEFAULT_REGISTRY, Distribution, FluxInstance, FluxInstanceSpec, INSTANCE_NAME,
-    KustomizePatch, KustomizeSettings, PatchTarget, Sharding, Storage, Sync,
-};
-pub use kustomize::{Kustomization, KustomizationFile, KustomizationSpec, SourceRef};
-pub use notification::{Receiver, ReceiverResource, ReceiverSpec};
-pub use patch::{JsonPatchOp, PatchError};
-pub use resource::Resource;
-pub use runbook::{CutoverSteps, Findings, runbook, runbook_findings};
+pub use render::{DEFAULT_SCHEMA_BASE_URL, render};
+pub use resources::{Quantity, ResourceAmounts, Resources};
+#[cfg(feature = "migration")]
+pub use runbook::{Findings, runbook, runbook_findings};
+#[cfg(feature = "migration")]
 pub use scan::scan;
-pub use source::{
-    HELM_CHART_MEDIA_TYPE, LayerOperation, LayerSelector, OciProvider, OciRef, OciRepository, OciRepositorySpec,
-    OidcIdentity, SecretRef, Verification, VerificationProvider,
-};
-pub use tuning::{
-    LogLevel, PRESETS, ResourceAmounts, Setting, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning,
-    TuningError, lower, preset, settings_of,
-};
+#[cfg(feature = "tuning")]
+pub use tuning::{Tuning, TuningError, lower, preset};
 pub use validation::Violation;
-pub use yaml::Position;

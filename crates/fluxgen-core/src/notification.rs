@@ -1,15 +1,15 @@
 //! `Receiver` (`notification.toolkit.fluxcd.io/v1`): the webhook that triggers a reconcile.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::resource::{named, serialize_resource};
-use crate::{Resource, SecretRef, Violation, validation::Violations};
+use crate::manifest::{kubernetes_object, named};
+use crate::{Manifest, Violation, objects::SecretRef, validation::Violations};
 
 /// A Flux webhook `Receiver`.
 ///
 /// ```
-/// use fluxgen_core::{Receiver, ReceiverResource, Resource};
+/// use fluxgen_core::{Receiver, objects::ReceiverResource, Manifest};
 /// let receiver = Receiver::new("github-webhook", "github", "github-webhook-token-secret")
 ///     .with_events(["ping", "push"])
 ///     .with_resource(ReceiverResource::new("source.toolkit.fluxcd.io/v1", "GitRepository", "flux-system"));
@@ -22,19 +22,19 @@ pub struct Receiver {
     /// The desired state.
     pub spec: ReceiverSpec,
 }
-serialize_resource!(Receiver);
+kubernetes_object!(Receiver, ReceiverSpec, group: "notification.toolkit.fluxcd.io", version: "v1", kind: "Receiver", plural: "receivers");
 
 /// `Receiver.spec`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiverSpec {
     /// Events that trigger a reconcile (`push`, `ping`, ...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<String>,
     /// Objects to reconcile (required).
     pub resources: Vec<ReceiverResource>,
     /// Secret holding the webhook `token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<SecretRef>,
     /// The sender: `github`, `gitlab`, `generic-hmac`, ... (required).
     #[serde(rename = "type")]
@@ -42,18 +42,18 @@ pub struct ReceiverSpec {
 }
 
 /// An object a Receiver reconciles.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiverResource {
     /// The object's apiVersion.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     /// The object's kind (required).
     pub kind: String,
     /// The object's name (required).
     pub name: String,
     /// The object's namespace.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }
 
@@ -113,14 +113,8 @@ impl Receiver {
     }
 }
 
-impl Resource for Receiver {
-    const API_VERSION: &'static str = "notification.toolkit.fluxcd.io/v1";
-    const KIND: &'static str = "Receiver";
+impl Manifest for Receiver {
     const SCHEMA: &'static str = "notification.toolkit.fluxcd.io/receiver_v1.json";
-
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
 
     fn violations(&self) -> Vec<Violation> {
         let mut found = Violations::default();

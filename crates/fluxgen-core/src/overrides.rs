@@ -30,7 +30,7 @@ use json_patch::{PatchErrorKind, PatchOperation};
 use serde_json::Value;
 
 use crate::Error;
-use crate::config::{Override, OverrideTarget};
+use crate::config::{Override, OverridePatch, OverrideTarget};
 pub(crate) use strategic::check_strategic;
 use strategic::strategic_merge;
 
@@ -70,29 +70,26 @@ impl Override {
     /// Applies the override's patch to `object`; the error says why it cannot.
     ///
     /// ```
-    /// use fluxgen_core::config::{Override, OverrideTarget};
+    /// use fluxgen_core::config::{Override, OverridePatch, OverrideTarget};
     /// use serde_json::json;
     ///
     /// let change = Override {
     ///     target: OverrideTarget { kind: "HelmRelease".into(), group: None, name: None, file: None },
-    ///     merge: Some(json!({"spec": {"timeout": "10m"}})),
-    ///     json: None,
-    ///     strategic: None,
+    ///     patch: OverridePatch::Merge(json!({"spec": {"timeout": "10m"}})),
     /// };
     /// let mut object = json!({"kind": "HelmRelease", "spec": {"interval": "1h"}});
     /// change.apply(&mut object).unwrap();
     /// assert_eq!(object["spec"], json!({"interval": "1h", "timeout": "10m"}));
     /// ```
     pub fn apply(&self, object: &mut Value) -> Result<(), String> {
-        match (&self.merge, &self.json, &self.strategic) {
-            (Some(patch), None, None) => {
+        match &self.patch {
+            OverridePatch::Merge(patch) => {
                 check_merge(patch)?;
                 json_patch::merge(object, patch);
                 Ok(())
             }
-            (None, Some(operations), None) => apply_operations(object, operations),
-            (None, None, Some(patch)) => strategic_merge(object, patch),
-            _ => Err("set exactly one of `merge`, `json` or `strategic`".to_owned()),
+            OverridePatch::Json(operations) => apply_operations(object, operations),
+            OverridePatch::Strategic(patch) => strategic_merge(object, patch),
         }
     }
 }
@@ -345,9 +342,9 @@ mod tests {
     fn merge_patches_follow_rfc_7396() {
         let change = Override {
             target: target("HelmRelease", None),
-            merge: Some(json!({"spec": {"install": null, "values": {"named": [{"name": "z"}]}, "timeout": "5m"}})),
-            json: None,
-            strategic: None,
+            patch: OverridePatch::Merge(
+                json!({"spec": {"install": null, "values": {"named": [{"name": "z"}]}, "timeout": "5m"}}),
+            ),
         };
         let mut object = release();
         change.apply(&mut object).unwrap();
@@ -356,7 +353,7 @@ mod tests {
         assert_eq!(object["spec"]["timeout"], "5m");
         assert_eq!(object["spec"]["interval"], "1h");
         let whole = Override {
-            merge: Some(json!("x")),
+            patch: OverridePatch::Merge(json!("x")),
             ..change
         };
         assert!(whole.apply(&mut release()).unwrap_err().contains("must be a mapping"));
@@ -404,21 +401,15 @@ mod tests {
         let list = vec![
             Override {
                 target: target("HelmRelease", Some("flux-instance")),
-                merge: Some(json!({"spec": {"interval": "2h"}})),
-                json: None,
-                strategic: None,
+                patch: OverridePatch::Merge(json!({"spec": {"interval": "2h"}})),
             },
             Override {
                 target: target("HelmRelease", None),
-                merge: None,
-                json: Some(vec![json!({"op": "test", "path": "/spec/interval", "value": "2h"})]),
-                strategic: None,
+                patch: OverridePatch::Json(vec![json!({"op": "test", "path": "/spec/interval", "value": "2h"})]),
             },
             Override {
                 target: target("OCIRepository", None),
-                merge: Some(json!({})),
-                json: None,
-                strategic: None,
+                patch: OverridePatch::Merge(json!({})),
             },
         ];
         let mut overrides = Overrides::new("edge", &list, &[]);
@@ -438,9 +429,7 @@ mod tests {
 
         let failing = [Override {
             target: target("HelmRelease", None),
-            merge: None,
-            json: Some(vec![json!({"op": "remove", "path": "/spec/nope"})]),
-            strategic: None,
+            patch: OverridePatch::Json(vec![json!({"op": "remove", "path": "/spec/nope"})]),
         }];
         let mut overrides = Overrides::new("edge", &failing, &[]);
         let error = overrides.apply("a.yaml", &mut release()).unwrap_err().to_string();

@@ -1,10 +1,10 @@
 //! Sources: `OCIRepository` (`source.toolkit.fluxcd.io/v1`), the chart source of both apps.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::resource::{named, serialize_resource};
-use crate::{Duration, Resource, Violation, validation::Violations};
+use crate::manifest::{kubernetes_object, named};
+use crate::{Manifest, Violation, objects::Duration, validation::Violations};
 
 /// Media type of a Helm chart's content layer, selected with `operation: copy`.
 pub const HELM_CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
@@ -12,7 +12,7 @@ pub const HELM_CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content
 /// A Flux `OCIRepository`: an OCI artifact (here a Helm chart) polled at an interval.
 ///
 /// ```
-/// use fluxgen_core::{OciRef, OciRepository, Resource};
+/// use fluxgen_core::{objects::OciRef, OciRepository, Manifest};
 /// let repo = OciRepository::new("flux-operator", "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator")
 ///     .with_interval("15m")
 ///     .with_ref(OciRef::tag("0.58.1"))
@@ -26,52 +26,52 @@ pub struct OciRepository {
     /// The desired state.
     pub spec: OciRepositorySpec,
 }
-serialize_resource!(OciRepository);
+kubernetes_object!(OciRepository, OciRepositorySpec, group: "source.toolkit.fluxcd.io", version: "v1", kind: "OCIRepository", plural: "ocirepositories");
 
 /// `OCIRepository.spec`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OciRepositorySpec {
     /// How often the artifact is checked for changes (required).
     pub interval: Duration,
     /// Which layer of the artifact is used and how.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer_selector: Option<LayerSelector>,
     /// The credentials provider (`generic`, `aws`, `azure`, `gcp`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<OciProvider>,
     /// Which version of the artifact to pull.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#ref: Option<OciRef>,
     /// A Secret with registry credentials.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<SecretRef>,
     /// Stops reconciliation while true.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspend: bool,
     /// Timeout of registry operations (no hours: `60s`, `5m`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
     /// The artifact's address, `oci://...` (required).
     pub url: String,
     /// Signature verification of the artifact.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<Verification>,
 }
 
 /// The version of an OCI artifact: build it with [`OciRef::tag`], [`OciRef::semver`] or
 /// [`OciRef::digest`]. The `tag` is where Renovate's flux manager finds chart versions.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OciRef {
     /// A digest, `sha256:...`; takes precedence over the others.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     /// A semver range, e.g. `>=0.58.0 <1.0.0`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub semver: Option<String>,
     /// A tag, e.g. `0.58.1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
 }
 
@@ -79,7 +79,7 @@ impl OciRef {
     /// A fixed tag.
     ///
     /// ```
-    /// assert_eq!(fluxgen_core::OciRef::tag("0.58.1").tag.as_deref(), Some("0.58.1"));
+    /// assert_eq!(fluxgen_core::objects::OciRef::tag("0.58.1").tag.as_deref(), Some("0.58.1"));
     /// ```
     pub fn tag(tag: impl Into<String>) -> Self {
         Self {
@@ -91,7 +91,7 @@ impl OciRef {
     /// A semver range.
     ///
     /// ```
-    /// assert!(fluxgen_core::OciRef::semver(">=0.58.0").semver.is_some());
+    /// assert!(fluxgen_core::objects::OciRef::semver(">=0.58.0").semver.is_some());
     /// ```
     pub fn semver(range: impl Into<String>) -> Self {
         Self {
@@ -103,7 +103,7 @@ impl OciRef {
     /// A content digest.
     ///
     /// ```
-    /// assert!(fluxgen_core::OciRef::digest("sha256:0123").digest.is_some());
+    /// assert!(fluxgen_core::objects::OciRef::digest("sha256:0123").digest.is_some());
     /// ```
     pub fn digest(digest: impl Into<String>) -> Self {
         Self {
@@ -114,7 +114,7 @@ impl OciRef {
 }
 
 /// Which layer of an OCI artifact to use.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LayerSelector {
     /// The layer's media type.
@@ -124,7 +124,7 @@ pub struct LayerSelector {
 }
 
 /// `layerSelector.operation`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LayerOperation {
     /// Unpack the layer.
@@ -134,7 +134,7 @@ pub enum LayerOperation {
 }
 
 /// Cloud credential providers of an `OCIRepository`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OciProvider {
     /// Plain registry credentials (the default).
@@ -148,7 +148,7 @@ pub enum OciProvider {
 }
 
 /// A reference to a Secret in the object's namespace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRef {
     /// The Secret's name.
     pub name: String,
@@ -162,21 +162,21 @@ impl SecretRef {
 }
 
 /// Signature verification of an OCI artifact.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Verification {
     /// Keyless identities to accept (cosign).
-    #[serde(rename = "matchOIDCIdentity", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "matchOIDCIdentity", default, skip_serializing_if = "Vec::is_empty")]
     pub match_oidc_identity: Vec<OidcIdentity>,
     /// `cosign` or `notation`.
     pub provider: VerificationProvider,
     /// A Secret with public keys or trust policy.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<SecretRef>,
 }
 
 /// Signature verifiers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VerificationProvider {
     /// Sigstore cosign.
@@ -186,7 +186,7 @@ pub enum VerificationProvider {
 }
 
 /// A keyless signing identity: regular expressions for the OIDC issuer and subject.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OidcIdentity {
     /// Regular expression of the issuer.
     pub issuer: String,
@@ -267,14 +267,8 @@ impl OciRepository {
     }
 }
 
-impl Resource for OciRepository {
-    const API_VERSION: &'static str = "source.toolkit.fluxcd.io/v1";
-    const KIND: &'static str = "OCIRepository";
+impl Manifest for OciRepository {
     const SCHEMA: &'static str = "source.toolkit.fluxcd.io/ocirepository_v1.json";
-
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
 
     fn violations(&self) -> Vec<Violation> {
         let mut found = Violations::default();

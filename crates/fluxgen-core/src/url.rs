@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 /// What is wrong with the characters of `url`: whitespace or a control character (the URL is
 /// not repeated).
+#[cfg(feature = "generator")]
 pub(crate) fn check_characters(url: &str) -> Result<(), String> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Duration;
+use crate::objects::Duration;
 
 /// One rule an object breaks: the field (a dotted path inside the object) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl Violations {
     }
 
     pub(crate) fn name(&mut self, field: &str, value: &str) {
-        if let Err(message) = check_dns_label(value, 253, true) {
+        if let Err(message) = crate::patterns::DNS_SUBDOMAIN.check(value) {
             self.push(field, message);
         }
     }
@@ -58,29 +58,4 @@ impl Violations {
     pub(crate) fn into_vec(self) -> Vec<Violation> {
         self.0
     }
-}
-
-/// Checks a DNS-1123 name: lower-case alphanumerics and `-` (and `.` when `dots` is set),
-/// starting and ending with an alphanumeric, at most `max` characters.
-pub(crate) fn check_dns_label(value: &str, max: usize, dots: bool) -> Result<(), String> {
-    let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (dots && c == '.');
-    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if value.is_empty() {
-        return Err("must not be empty".into());
-    }
-    if value.len() > max {
-        return Err(format!("{} is longer than {max} characters", crate::url::quoted(value)));
-    }
-    if !value.chars().all(valid_char) || !edge_ok(value.chars().next()) || !edge_ok(value.chars().last()) {
-        let allowed = if dots {
-            "lower-case letters, digits, `-` and `.`"
-        } else {
-            "lower-case letters, digits and `-`"
-        };
-        return Err(format!(
-            "{} is not a DNS-1123 name: use {allowed}, starting and ending with a letter or digit",
-            crate::url::quoted(value)
-        ));
-    }
-    Ok(())
 }

@@ -8,7 +8,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use fluxgen_core::scan::Repository;
+use fluxgen_core::scan::ScannedRepository;
 use fluxgen_core::{Config, ImportOptions, Imported, Origin, Phase};
 
 /// A repository of `refs-flux-bootstrap/`.
@@ -16,7 +16,7 @@ fn reference(name: &str) -> PathBuf {
     support::shared_dir().join("refs-flux-bootstrap").join(name)
 }
 
-fn scanned(path: &Path) -> Repository {
+fn scanned(path: &Path) -> ScannedRepository {
     fluxgen_core::scan(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -213,10 +213,7 @@ fn every_imported_cluster_emits_trees_that_pass_the_crd_schemas_and_kubectl_kust
     let mut failures = Vec::new();
     let mut checked = 0;
     for (name, _) in REFERENCES {
-        let mut config = loaded(name, &imported(&reference(name)));
-        for cluster in config.clusters.values_mut() {
-            cluster.phase = Phase::Instance;
-        }
+        let config = with_phase(&loaded(name, &imported(&reference(name))), Phase::Instance);
         for cluster in config.clusters.keys() {
             let tree = fluxgen_core::plan(&config, cluster).unwrap_or_else(|e| panic!("{name}/{cluster}: {e}"));
             let (found, count) =
@@ -377,10 +374,15 @@ const D1_DIFFERENCES: [(&str, &str); 6] = [
     ),
 ];
 
+/// `config` with every cluster at `phase`; from `instance` on, a repository that did not say its
+/// URL gets one, as the loader asks of the user before that phase.
 fn with_phase(config: &Config, phase: Phase) -> Config {
     let mut config = config.clone();
     for cluster in config.clusters.values_mut() {
         cluster.phase = phase;
+    }
+    if phase >= Phase::Instance && config.repository.url == fluxgen_core::config::STAND_IN_URL {
+        config.repository.url = "ssh://git@github.com/example/fleet".to_owned();
     }
     config
 }
@@ -421,7 +423,7 @@ fn the_effective_controller_settings_after_import_equal_the_bootstraps() {
                 .iter()
                 .find(|b| b.path == format!("clusters/{cluster}"))
                 .unwrap_or_else(|| panic!("{name}/{cluster}: its bootstrap directory"));
-            let theirs: Vec<fluxgen_core::KustomizePatch> = bootstrap
+            let theirs: Vec<fluxgen_core::objects::KustomizePatch> = bootstrap
                 .kustomization
                 .as_deref()
                 .and_then(|dir| repository.kustomize_file(dir))

@@ -23,8 +23,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fluxgen_core::patch::{self, render_ops};
-use fluxgen_core::{Component, JsonPatchOp, KustomizePatch, PatchError, PatchTarget, facts};
+use fluxgen_core::{
+    Component, facts, objects::JsonPatchOp, objects::KustomizePatch, objects::PatchError, objects::PatchTarget,
+};
 use serde_json::{Value, json};
 use support::flux;
 
@@ -150,7 +151,7 @@ fn every_release_s_facts_are_its_real_deployments() {
 /// A JSON 6902 patch of `ops` on the Deployments whose name matches `name`.
 fn ops_patch(name: &str, ops: &[JsonPatchOp]) -> KustomizePatch {
     KustomizePatch {
-        patch: serde_saphyr::to_string(&render_ops(ops)).expect("a JSON value serializes"),
+        patch: serde_saphyr::to_string(&JsonPatchOp::render_all(ops)).expect("a JSON value serializes"),
         target: Some(PatchTarget::kind_name("Deployment", name)),
     }
 }
@@ -258,7 +259,7 @@ fn cases() -> Vec<(&'static str, Vec<KustomizePatch>)> {
 fn patched(deployment: &Value, patches: &[KustomizePatch]) -> Result<Value, PatchError> {
     let mut deployment = deployment.clone();
     for patch in patches {
-        patch::apply(&mut deployment, patch)?;
+        patch.apply_to(&mut deployment)?;
     }
     Ok(deployment)
 }

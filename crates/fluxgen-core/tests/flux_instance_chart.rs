@@ -195,7 +195,7 @@ fn differences(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
 fn the_chart_renders_the_flux_instance_fluxgen_writes_in_manifest_mode() {
     let Some(helm) = support::tool("helm") else { return };
     let crds = Crds::load();
-    let example = fluxgen_core::EXAMPLE_CONFIG;
+    let example = fluxgen_core::config::EXAMPLE_CONFIG;
     for (name, text) in [
         ("the built-in example", example),
         ("every field", EVERY_FIELD),

@@ -16,8 +16,8 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use fluxgen_core::scan::Repository;
-use fluxgen_core::{Component, Config, ImportOptions, Imported, KustomizePatch, Origin, Phase, plan};
+use fluxgen_core::scan::ScannedRepository;
+use fluxgen_core::{Component, Config, ImportOptions, Imported, Origin, Phase, objects::KustomizePatch, plan};
 use serde_json::Value;
 use support::flux;
 use support::schema::Crds;
@@ -40,7 +40,7 @@ const REPOS: [(&str, &[(&str, Phase)]); 4] = [
     ),
 ];
 
-fn imported(name: &str) -> (Repository, Imported) {
+fn imported(name: &str) -> (ScannedRepository, Imported) {
     let dir = support::shared_dir().join("refs").join(name);
     let repository = fluxgen_core::scan(&dir).unwrap_or_else(|e| panic!("scanning {}: {e}", dir.display()));
     let imported =
@@ -88,6 +88,11 @@ fn each_config_loads_with_its_clusters_and_phases() {
         }
         // Importing twice gives the same bytes.
         assert_eq!(imported.text, self::imported(name).1.text, "{name}");
+        // The written layers (`defaults`, each cluster's entry) load back to the typed settings
+        // import decided: the sparse layer loses nothing.
+        for (cluster, decided) in &imported.config.clusters {
+            assert_eq!(config.clusters[cluster].settings, decided.settings, "{name}: {cluster}");
+        }
     }
 }
 
@@ -104,7 +109,7 @@ fn what_import_keeps_of_each_repository() {
     assert_eq!(main.instance.sync.name, "home-kubernetes");
     // A dedicated directory beside `kubernetes/main/flux`, which the root `cluster` applies.
     assert_eq!(main.instance.sync.path, "kubernetes/main/sync");
-    assert_eq!(main.instance.sync.interval.0, "30m");
+    assert_eq!(main.instance.sync.interval.as_str(), "30m");
     assert_eq!(main.apps.source_name.as_deref(), Some("home-kubernetes"));
     assert_eq!(main.instance.cluster.network_policy, Some(false));
     assert_eq!(main.path, "kubernetes/main/apps/flux-system");
@@ -164,7 +169,7 @@ fn planned_files(config: &Config, cluster: &str) -> BTreeMap<String, String> {
     let mut files = tree.files;
     if !tree.index.entries.is_empty() {
         files
-            .entry(fluxgen_core::IndexFile::PATH.to_owned())
+            .entry(fluxgen_core::emit::IndexFile::PATH.to_owned())
             .or_insert(tree.index.content);
     }
     files
@@ -203,7 +208,7 @@ fn every_cluster_at_phase_instance_emits_valid_objects() {
 /// The controller patches the repository itself applies to a cluster: its FluxInstance's
 /// where it has one, else the bootstrap kustomization's then the `flux` Kustomization's, in
 /// that order (found here by path, independently of import).
-fn gotk_patches(repository: &Repository, cluster: &str) -> Vec<KustomizePatch> {
+fn gotk_patches(repository: &ScannedRepository, cluster: &str) -> Vec<KustomizePatch> {
     // `kubernetes/<cluster>/`, or `kubernetes/` in a single-cluster repository.
     let dir = if repository.root.join("kubernetes").join(cluster).is_dir() {
         format!("kubernetes/{cluster}/")
@@ -237,7 +242,7 @@ const INTENTIONAL: &[(&str, &str, &str, &str, &str)] = &[];
 
 /// Every controller whose effective settings under fluxgen's patches differ from those under
 /// the repository's own, other than the [`INTENTIONAL`] ones; and how many were compared.
-fn differences(name: &str, repository: &Repository, config: &Config) -> (Vec<String>, usize) {
+fn differences(name: &str, repository: &ScannedRepository, config: &Config) -> (Vec<String>, usize) {
     let manifests = flux::manifests();
     let mut differences = Vec::new();
     let mut compared = 0;
@@ -511,19 +516,22 @@ fn raw_patches_of_other_kinds_on_the_flux_2_9_manifests() {
             .tuning
             .patches
             .iter()
-            .filter(|p| p.target.kind != "Deployment")
+            .filter(|p| p.target.kind.as_deref() != Some("Deployment"))
         {
             let patch = raw.to_patch();
             let results: Vec<Result<bool, String>> = objects
                 .iter()
                 .map(|o| {
                     let mut o = o.clone();
-                    fluxgen_core::patch::apply(&mut o, &patch).map_err(|e| e.to_string())
+                    patch.apply_to(&mut o).map_err(|e| e.to_string())
                 })
                 .collect();
             let applied = results.iter().filter(|r| matches!(r, Ok(true))).count();
             let failed = results.iter().any(Result::is_err);
-            let (kind, name) = (raw.target.kind.clone(), raw.target.name.clone().unwrap_or_default());
+            let (kind, name) = (
+                raw.target.kind.clone().unwrap_or_default(),
+                raw.target.name.clone().unwrap_or_default(),
+            );
             outcome.push((cluster.clone(), kind, name, applied, failed));
         }
     }

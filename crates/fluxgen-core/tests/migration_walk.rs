@@ -47,7 +47,7 @@ fn add_index_lines(file: &Path, entries: &[String]) {
     let Ok(text) = fs::read_to_string(file) else {
         return;
     };
-    if fluxgen_core::is_generated(&text) {
+    if fluxgen_core::emit::is_generated(&text) {
         return;
     }
     let lists = |entry: &str| {
@@ -96,7 +96,7 @@ fn is_object(document: &str, kind: &str, name: &str) -> bool {
 }
 
 /// Does what the cutover of the runbook says, with the files it names.
-fn follow_cutover(root: &Path, steps: &fluxgen_core::CutoverSteps, sync_dir: &str) {
+fn follow_cutover(root: &Path, steps: &fluxgen_core::runbook::CutoverSteps, sync_dir: &str) {
     let sync = root.join(sync_dir);
     fs::create_dir_all(&sync).unwrap();
     for path in &steps.moves {

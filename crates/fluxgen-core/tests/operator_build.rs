@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fluxgen_core::config::InstanceMode;
-use fluxgen_core::{Config, ControllerReport, Origin, Phase, explain, plan};
+use fluxgen_core::{Config, Origin, Phase, explain, explain::ControllerReport, plan};
 use serde_json::{Value, json};
 use support::flux;
 use support::gotemplate::render;
@@ -289,7 +289,7 @@ fn flattened(resources: &Value) -> BTreeMap<String, String> {
 }
 
 const CASES: &[(&str, &str)] = &[
-    ("the built-in example", fluxgen_core::EXAMPLE_CONFIG),
+    ("the built-in example", fluxgen_core::config::EXAMPLE_CONFIG),
     (
         "multi-tenant, small",
         "repository: { url: ssh://git@github.com/example/fleet }\nclusters:\n  edge:\n    instance:\n      \

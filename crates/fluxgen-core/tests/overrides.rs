@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
 
+use fluxgen_core::config::OverridePatch;
 use fluxgen_core::{Config, Error, Origin, Phase, plan};
 use serde_json::{Value, json};
 
@@ -176,16 +177,15 @@ fn overrides_give_what_kubectl_kustomize_gives() {
         let target = json!({"kind": change.target.kind, "name": change.target.name});
         // kustomize has no RFC 7396 form: a merge patch goes in as a strategic-merge patch,
         // which for these objects (custom resources) merges the same way.
-        let patch = match (&change.merge, &change.json, &change.strategic) {
-            (Some(patch), None, None) | (None, None, Some(patch)) => {
+        let patch = match &change.patch {
+            OverridePatch::Merge(patch) | OverridePatch::Strategic(patch) => {
                 let mut document = patch.clone();
                 document["apiVersion"] = parsed["apiVersion"].clone();
                 document["kind"] = parsed["kind"].clone();
                 document["metadata"]["name"] = parsed["metadata"]["name"].clone();
                 document.to_string()
             }
-            (None, Some(operations), None) => Value::Array(operations.clone()).to_string(),
-            _ => unreachable!("the loader checks that an override has one patch"),
+            OverridePatch::Json(operations) => Value::Array(operations.clone()).to_string(),
         };
         let oracle = kustomize(&kubectl, object, &patch, &target);
         let ours = parse(&overridden.files[path]);
@@ -432,9 +432,7 @@ fn strategic_patches_merge_as_kubectl_kustomize_merges_them() {
                 name: None,
                 file: None,
             },
-            merge: None,
-            json: None,
-            strategic: Some(patch.clone()),
+            patch: OverridePatch::Strategic(patch.clone()),
         };
         let mut result = object.clone();
         ours.push(change.apply(&mut result).map(|()| result));

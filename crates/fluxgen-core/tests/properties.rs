@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use fluxgen_core::{
-    Component, Config, FluxInstance, KustomizePatch, LogLevel, Origin, Phase, Sync, Tree, Tuning, facts, lower, plan,
+    Component, Config, FluxInstance, Origin, Phase, Tree, Tuning, facts, lower, objects::InstanceSync,
+    objects::KustomizePatch, plan, tuning::LogLevel,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
@@ -162,11 +163,11 @@ impl Model {
     /// The FluxInstance spec the model describes for a cluster.
     fn instance_spec(&self, cluster: &ClusterModel) -> Value {
         let patches: Vec<KustomizePatch> = lower(&self.tunings(cluster)).expect("the model's tunings lower");
-        let mut instance = FluxInstance::new(self.flux_version.clone()).with_sync(Sync {
+        let mut instance = FluxInstance::new(self.flux_version.clone()).with_sync(InstanceSync {
             interval: Some(self.sync_interval.into()),
             name: Some(self.sync_name.clone()),
             pull_secret: self.pull_secret.clone(),
-            ..Sync::git(
+            ..InstanceSync::git(
                 self.url.clone(),
                 format!("refs/heads/{}", self.branch),
                 self.sync_path.replace("{cluster}", &cluster.name),

@@ -25,7 +25,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use fluxgen_core::{Component, Config, KustomizePatch, Origin, PatchTarget, Tree, explain, facts, plan};
+use fluxgen_core::{
+    Component, Config, Origin, Tree, explain, facts, objects::KustomizePatch, objects::PatchTarget, plan,
+};
 use serde_json::Value;
 use support::flux::{self, Effective};
 

@@ -47,9 +47,15 @@ fn findings_of(report: &Report, cluster: &str) -> Vec<(Severity, Code, String)> 
         .collect()
 }
 
+/// `config` with one cluster moved to `phase`, ahead of the rollout as a user may move one with
+/// `--allow-out-of-order` (the options the config is then checked with, and used under).
 fn with_phase(config: &Config, cluster: &str, phase: Phase) -> Config {
     let mut config = config.clone();
     config.clusters.get_mut(cluster).unwrap().phase = phase;
+    let options = fluxgen_core::LoadOptions {
+        allow_out_of_order: true,
+    };
+    config.validate_with(&options).unwrap_or_else(|e| panic!("{e}"));
     config
 }
 

@@ -14,8 +14,8 @@ fn repo() -> PathBuf {
 /// The built-in example with `edge` at `phase` (main stays at prepare, so later phases of
 /// edge are in rollout order).
 fn example_at(phase: &str) -> Config {
-    let text =
-        fluxgen_core::EXAMPLE_CONFIG.replace("edge:\n    phase: instance", &format!("edge:\n    phase: {phase}"));
+    let text = fluxgen_core::config::EXAMPLE_CONFIG
+        .replace("edge:\n    phase: instance", &format!("edge:\n    phase: {phase}"));
     assert!(text.contains(&format!("phase: {phase}")));
     Config::from_yaml_with(&text, Origin::BuiltIn, &LoadOptions::default()).unwrap()
 }
@@ -112,7 +112,7 @@ fn each_runbook_is_concrete_to_the_repository() {
 
 #[test]
 fn a_sync_path_inside_the_old_root_is_called_out() {
-    let text = fluxgen_core::EXAMPLE_CONFIG.replace(
+    let text = fluxgen_core::config::EXAMPLE_CONFIG.replace(
         "path: kubernetes/{cluster}/sync",
         "path: kubernetes/{cluster}/flux/cluster",
     );

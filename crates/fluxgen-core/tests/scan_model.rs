@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use fluxgen_core::scan::{Location, Repository};
+use fluxgen_core::scan::{Location, ScannedRepository};
 
 fn write(root: &Path, files: &[(&str, &str)]) {
     for (path, text) in files {
@@ -29,7 +29,7 @@ fn at(file: &str, line: u32) -> Location {
 }
 
 /// The model as Debug and JSON, where no value may appear.
-fn rendered(repository: &Repository) -> String {
+fn rendered(repository: &ScannedRepository) -> String {
     format!("{repository:?}\n{}", serde_json::to_string(repository).unwrap())
 }
 

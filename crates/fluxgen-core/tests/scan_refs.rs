@@ -10,19 +10,19 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 
-use fluxgen_core::scan::{EntryTarget, InstanceSource, NoteKind, Repository};
+use fluxgen_core::scan::{EntryTarget, InstanceSource, NoteKind, ScannedRepository};
 
 fn refs() -> PathBuf {
     support::shared_dir().join("refs")
 }
 
-fn scanned(name: &str) -> Repository {
+fn scanned(name: &str) -> ScannedRepository {
     let dir = refs().join(name);
     fluxgen_core::scan(&dir).unwrap_or_else(|e| panic!("scanning {}: {e}", dir.display()))
 }
 
 /// `(file, sync path)` of every FluxInstance.
-fn instances(repository: &Repository) -> Vec<(String, Option<String>)> {
+fn instances(repository: &ScannedRepository) -> Vec<(String, Option<String>)> {
     repository
         .flux_instances
         .iter()
@@ -30,7 +30,7 @@ fn instances(repository: &Repository) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-fn git(repository: &Repository, name: &str) -> (String, String, Option<String>) {
+fn git(repository: &ScannedRepository, name: &str) -> (String, String, Option<String>) {
     let source = repository
         .git_repositories
         .iter()
@@ -44,7 +44,7 @@ fn git(repository: &Repository, name: &str) -> (String, String, Option<String>) 
 }
 
 /// `(file, version)` of every bootstrap install.
-fn bootstraps(repository: &Repository) -> Vec<(String, Option<String>)> {
+fn bootstraps(repository: &ScannedRepository) -> Vec<(String, Option<String>)> {
     repository
         .bootstrap_installs
         .iter()
@@ -52,12 +52,12 @@ fn bootstraps(repository: &Repository) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-fn template_notes(repository: &Repository) -> usize {
+fn template_notes(repository: &ScannedRepository) -> usize {
     repository.notes.iter().filter(|n| n.kind == NoteKind::Template).count()
 }
 
 /// What an expert sees in each reference repository.
-fn expectations(name: &str, r: &Repository) {
+fn expectations(name: &str, r: &ScannedRepository) {
     let s = |v: &str| v.to_owned();
     match name {
         "onedr0p__home-ops@aadf263" => {
@@ -365,7 +365,7 @@ fn count_files(name: &str, suffix: &str) -> usize {
 }
 
 /// Every location names a file of the repository and a line inside it.
-fn locations_are_real(name: &str, r: &Repository) {
+fn locations_are_real(name: &str, r: &ScannedRepository) {
     let root = refs().join(name);
     let mut locations = Vec::new();
     locations.extend(r.objects.iter().map(|o| &o.at));

@@ -57,7 +57,7 @@ fn scenarios() {
 fn planning_twice_gives_the_same_bytes() {
     let config = Config::example();
     assert_eq!(plan(&config, "edge").unwrap(), plan(&config, "edge").unwrap());
-    let again = Config::from_yaml(fluxgen_core::EXAMPLE_CONFIG, Origin::BuiltIn).unwrap();
+    let again = Config::from_yaml(fluxgen_core::config::EXAMPLE_CONFIG, Origin::BuiltIn).unwrap();
     assert_eq!(
         plan(&config, "edge").unwrap().stream(),
         plan(&again, "edge").unwrap().stream()

@@ -14,7 +14,8 @@ mod support;
 
 use fluxgen_core::Component::{self, HelmController, KustomizeController, NotificationController, SourceController};
 use fluxgen_core::{
-    KustomizePatch, LogLevel, PatchTarget, ResourceAmounts, SyncKustomizationTuning, Tuning, TuningError, lower,
+    Tuning, TuningError, lower, objects::KustomizePatch, objects::PatchTarget, tuning::LogLevel,
+    tuning::ResourceAmounts, tuning::SyncKustomizationTuning,
 };
 use serde_json::Value;
 use support::flux::{self, CONTAINER};
@@ -195,7 +196,7 @@ fn two_values_of_one_resource_amount_conflict() {
     }
     // Different amounts of one controller, or the same amount twice, compose.
     let cpu = ResourceAmounts {
-        cpu: Some("2".to_owned()),
+        cpu: Some("2".into()),
         memory: None,
     };
     let patches = lowered(&[

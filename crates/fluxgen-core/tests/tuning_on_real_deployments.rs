@@ -28,8 +28,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use fluxgen_core::Component::{self, HelmController, KustomizeController, NotificationController, SourceController};
 use fluxgen_core::config::TuningSettings;
 use fluxgen_core::{
-    KustomizePatch, LogLevel, PRESETS, PatchTarget, ResourceAmounts, SubstituteFrom, SubstituteKind,
-    SyncKustomizationTuning, Tuning, facts, lower, patch, preset,
+    Tuning, facts, lower, objects::KustomizePatch, objects::PatchTarget, preset, tuning::LogLevel, tuning::PRESETS,
+    tuning::ResourceAmounts, tuning::SubstituteFrom, tuning::SubstituteKind, tuning::SyncKustomizationTuning,
 };
 use serde_json::{Value, json};
 use support::flux::{self, CONTAINER, Manifest};
@@ -109,8 +109,8 @@ fn case(name: &str, tunings: Vec<Tuning>, changes: Vec<Change>) -> Case {
 
 fn amounts(cpu: Option<&str>, memory: Option<&str>) -> ResourceAmounts {
     ResourceAmounts {
-        cpu: cpu.map(str::to_owned),
-        memory: memory.map(str::to_owned),
+        cpu: cpu.map(Into::into),
+        memory: memory.map(Into::into),
     }
 }
 
@@ -530,7 +530,8 @@ fn apply_in_process(
     for (key, original) in objects {
         let mut object = original.clone();
         for (index, kustomize_patch) in patches.iter().enumerate() {
-            let applied = patch::apply(&mut object, kustomize_patch)
+            let applied = kustomize_patch
+                .apply_to(&mut object)
                 .unwrap_or_else(|e| panic!("{}: patch #{} on {}: {e}", case.name, index + 1, key.1));
             if applied {
                 selected[index].insert(key.clone());
@@ -649,7 +650,7 @@ fn a_target_that_does_not_match_leaves_the_object_untouched() {
     assert_eq!(kustomize_only.len(), 1);
     for (component, manifest) in &manifests {
         let mut deployment = manifest.deployment.clone();
-        let applied = patch::apply(&mut deployment, &kustomize_only[0]).unwrap();
+        let applied = kustomize_only[0].apply_to(&mut deployment).unwrap();
         assert_eq!(applied, *component == KustomizeController, "{component}");
         if *component != KustomizeController {
             assert_eq!(deployment, manifest.deployment, "{component} is untouched");
@@ -659,11 +660,11 @@ fn a_target_that_does_not_match_leaves_the_object_untouched() {
     let sync_case = knob_cases().into_iter().find(|c| c.sync_spec.is_some()).unwrap();
     let sync_patch = lowered(&sync_case);
     let mut sync = sync_kustomization();
-    assert!(!patch::apply(&mut sync, &kustomize_only[0]).unwrap());
+    assert!(!kustomize_only[0].apply_to(&mut sync).unwrap());
     assert_eq!(sync, sync_kustomization());
     for manifest in manifests.values() {
         let mut deployment = manifest.deployment.clone();
-        assert!(!patch::apply(&mut deployment, &sync_patch[0]).unwrap());
+        assert!(!sync_patch[0].apply_to(&mut deployment).unwrap());
         assert_eq!(deployment, manifest.deployment);
     }
     // And by kubectl: the other Deployments come out as they went in.

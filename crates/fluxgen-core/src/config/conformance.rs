@@ -11,10 +11,7 @@
 //! thousands of mutations of them.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
-use regex_lite::Regex;
 use serde_json::Value;
 
 /// A JSON value known when fluxgen is built: the kinds of value the validation schema holds
@@ -229,21 +226,11 @@ fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Whether `text` matches `pattern` anywhere (JSON Schema patterns are not anchored). Each
-/// pattern is compiled once, when a value first needs it, with `regex-lite` (a fifth of `regex`'s
-/// compile time for these patterns, and they are small); one that does not compile is no match,
-/// so the validator decides.
+/// Whether `text` matches `pattern` anywhere (JSON Schema patterns are not anchored). Every
+/// pattern of the schema is one of [`crate::patterns`]' (a test in `schema.rs` keeps it so),
+/// which compiles each once; another would be no match, so the validator decides.
 fn matches(pattern: &str, text: &str) -> bool {
-    static COMPILED: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
-    let mut compiled = COMPILED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    compiled
-        .entry(pattern.to_owned())
-        .or_insert_with(|| Regex::new(pattern).ok())
-        .as_ref()
-        .is_some_and(|regex| regex.is_match(text))
+    crate::patterns::Pattern::of_regex(pattern).is_some_and(|rule| rule.matches(text))
 }
 
 #[cfg(test)]

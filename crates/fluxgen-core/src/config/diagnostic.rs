@@ -7,7 +7,7 @@ use crate::yaml::Position;
 /// One problem in a config file: where it is, which key, and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
-    /// Line and column in the file.
+    /// Line and column in the file; 0:0 for a config built in code.
     pub at: Position,
     /// Dotted key path, e.g. `clusters.edge.instance.sync.interval`.
     pub key: String,
@@ -34,7 +34,12 @@ impl fmt::Display for ConfigErrors {
             if count == 1 { "" } else { "s" }
         )?;
         for error in &self.errors {
-            write!(f, "\n  {}:{}:{}: ", self.file, error.at.line, error.at.column)?;
+            // A config built in code has no lines: its errors are placed by key alone.
+            if error.at.line == 0 {
+                write!(f, "\n  {}: ", self.file)?;
+            } else {
+                write!(f, "\n  {}:{}:{}: ", self.file, error.at.line, error.at.column)?;
+            }
             if !error.key.is_empty() {
                 write!(f, "{}: ", one_line(&error.key))?;
             }

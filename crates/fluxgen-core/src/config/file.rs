@@ -14,9 +14,9 @@ use crate::Error;
 /// ```
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("fluxgen.yaml");
-/// fluxgen_core::write_config_file(&path, "a: 1\n", false)?;
-/// assert!(fluxgen_core::write_config_file(&path, "a: 2\n", false).is_err());
-/// fluxgen_core::write_config_file(&path, "a: 2\n", true)?;
+/// fluxgen_core::config::write_config_file(&path, "a: 1\n", false)?;
+/// assert!(fluxgen_core::config::write_config_file(&path, "a: 2\n", false).is_err());
+/// fluxgen_core::config::write_config_file(&path, "a: 2\n", true)?;
 /// assert_eq!(std::fs::read_to_string(&path)?, "a: 2\n");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -12,10 +12,9 @@ use serde_json::Value;
 
 use super::schema::validation_schema;
 use super::{
-    Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, PerController, Phase, Repository,
-    RepositorySettings, Settings, conformance,
+    Cluster, Config, ConfigError, ConfigErrors, LoadOptions, Origin, Override, OverridePatch, PerController, Phase,
+    Repository, RepositorySettings, Settings, conformance,
 };
-use crate::duration::is_flux_duration;
 use crate::yaml::{self, Key, Node, NodeValue, Position};
 use crate::{Component, Tuning};
 
@@ -43,16 +42,23 @@ pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<
             message,
         }])
     })?;
-    let mut errors = structural_errors(&root);
+    check_document(&root, origin, options)
+}
+
+/// Checks a parsed document (from a file, or written out from a [`Config`] built in code) and
+/// builds the config from it, reporting every error.
+pub(super) fn check_document(root: &Node, origin: Origin, options: &LoadOptions) -> Result<Config, ConfigErrors> {
+    let file = origin.to_string();
+    let mut errors = structural_errors(root);
     // Semantic checks need a well-formed tree; structural errors are reported on their own.
-    let config = errors.is_empty().then(|| assemble(&root, origin, options, &mut errors));
+    let config = errors.is_empty().then(|| assemble(root, origin, options, &mut errors));
     match config {
         Some(config) if errors.is_empty() => Ok(config),
         _ => {
             errors.sort_by_key(|e| e.at);
             // A mistake in `defaults` shows up once per cluster: report it once.
             errors.dedup_by(|b, a| a.at == b.at && a.key == b.key);
-            Err(fail(errors))
+            Err(ConfigErrors { file, errors })
         }
     }
 }
@@ -206,31 +212,10 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
             one(at, key, message)
         }
         ValidationErrorKind::Pattern { pattern } => {
-            let message = if pattern.contains("(ms|s|m|h)") {
-                let text = error.instance().as_str().unwrap_or_default();
-                crate::Duration::from(text).check().err().unwrap_or_default()
-            } else if pattern == super::schema::CLUSTER_NAME_PATTERN || pattern.contains("[-a-z0-9") {
-                format!(
-                    "{} is not a DNS-1123 name: use lower-case letters, digits and `-`",
-                    shown(error.instance())
-                )
-            } else if pattern.contains("Ki|Mi") {
-                format!(
-                    "{} is not a Kubernetes quantity such as 512Mi or 10Gi",
-                    shown(error.instance())
-                )
-            } else if pattern.starts_with("^[0-9]+\\.") {
-                format!(
-                    "{} is not a chart version such as 0.58.1 (no leading `v`)",
-                    shown(error.instance())
-                )
-            } else if pattern == "^refs/" {
-                format!(
-                    "{} must be a full Git ref such as refs/heads/main",
-                    shown(error.instance())
-                )
-            } else {
-                format!("{} does not match the pattern {pattern}", shown(error.instance()))
+            // Every pattern of the schema is one of the table's, found by its expression.
+            let message = match crate::patterns::Pattern::of_regex(pattern) {
+                Some(rule) => rule.complaint(&shown(error.instance())),
+                None => format!("{} does not match the pattern {pattern}", shown(error.instance())),
             };
             one(at, key, message)
         }
@@ -270,7 +255,7 @@ fn describe(root: &Node, error: &ValidationError<'_>) -> Vec<ConfigError> {
                 }
                 return one(key_at, format!("{key}.{name}"), message);
             }
-            let reason = match crate::validation::check_dns_label(&name, 63, false) {
+            let reason = match crate::patterns::DNS_LABEL.check(&name) {
                 Err(reason) => reason,
                 Ok(()) => "is not a valid cluster name".to_owned(),
             };
@@ -329,20 +314,7 @@ fn type_phrase(schema: &Value) -> &'static str {
     }
 }
 
-/// The known name closest to `name`, when it is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|candidate| {
-            (
-                strsim::jaro_winkler(&name.to_ascii_lowercase(), &candidate.to_ascii_lowercase()),
-                candidate,
-            )
-        })
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate.as_str())
-}
+pub(crate) use crate::suggest::did_you_mean;
 
 /// Builds the typed config from a structurally valid tree, adding semantic errors to `errors`.
 fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec<ConfigError>) -> Config {
@@ -396,12 +368,15 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
     check_rollout(root, &rollout, &clusters, options, errors);
     super::cluster_paths::check(root, &clusters, errors);
     check_stand_in_url(repository_node, &repository, &clusters, errors);
-    Config {
+    let mut config = Config {
         origin,
         repository,
         clusters,
         rollout,
-    }
+        checked: super::checked::Checked::default(),
+    };
+    config.checked = super::checked::Checked::of(&config, options);
+    config
 }
 
 /// One cluster's settings: its entry merged over `defaults`, read, expanded and checked.
@@ -428,7 +403,13 @@ fn cluster(
     }
     let merged = defaults.merged(&own);
     let merged_json = merged.to_json();
-    let mut settings = match Settings::deserialize(&merged_json) {
+    let place = Place {
+        defaults,
+        entry,
+        cluster: &key.name,
+        fallback: key.at,
+    };
+    let mut settings = match Settings::deserialize(readable(&merged_json, &place, errors).as_ref()) {
         Ok(settings) => settings,
         Err(error) => {
             errors.push(ConfigError {
@@ -439,18 +420,9 @@ fn cluster(
             return None;
         }
     };
-    let place = Place {
-        defaults,
-        entry,
-        cluster: &key.name,
-        fallback: key.at,
-    };
-    // In a patch `null` deletes a key: read the overrides again, keeping their `null`s.
-    if let Some(node) = merged.get("overrides").filter(|n| n.value != NodeValue::Null) {
-        match serde_json::from_value(node.to_json_with_nulls()) {
-            Ok(overrides) => settings.overrides = overrides,
-            Err(error) => errors.push(place.error(&["overrides"], error.to_string())),
-        }
+    // In a patch `null` deletes a key: read the overrides apart, keeping their `null`s.
+    if let Some(NodeValue::Seq(items)) = merged.get("overrides").map(|n| &n.value) {
+        settings.overrides = read_overrides(items, &place, errors);
     }
     expand(&mut settings, &key.name);
     check_settings(&settings, &place, passed, errors);
@@ -469,6 +441,62 @@ fn cluster(
         settings,
         override_places,
     })
+}
+
+/// The merged settings as the typed settings read them: without `overrides` (read apart, with
+/// their `null`s) and with a token that sets both sources reported here, at its key, and read
+/// as its ExternalSecret so that the other checks still run.
+fn readable<'a>(merged: &'a Value, place: &Place<'_>, errors: &mut Vec<ConfigError>) -> std::borrow::Cow<'a, Value> {
+    let both =
+        merged.pointer("/webhook/token/externalSecret").is_some() && merged.pointer("/webhook/token/secret").is_some();
+    if !both && merged.get("overrides").is_none() {
+        return std::borrow::Cow::Borrowed(merged);
+    }
+    let mut copy = merged.clone();
+    if let Some(fields) = copy.as_object_mut() {
+        fields.remove("overrides");
+    }
+    if both {
+        errors.push(place.error(&["webhook", "token"], super::settings::TOKEN_BOTH.into()));
+        if let Some(token) = copy.pointer_mut("/webhook/token").and_then(Value::as_object_mut) {
+            token.remove("secret");
+        }
+    }
+    std::borrow::Cow::Owned(copy)
+}
+
+/// Each override, read with its `null`s; one that sets no patch or more than one is reported at
+/// its index and left out.
+fn read_overrides(items: &[Node], place: &Place<'_>, errors: &mut Vec<ConfigError>) -> Vec<Override> {
+    let mut overrides = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let index = index.to_string();
+        let set: Vec<String> = OverridePatch::KEYS
+            .into_iter()
+            .filter(|name| item.get(name).is_some_and(|n| n.value != NodeValue::Null))
+            .map(|name| format!("`{name}`"))
+            .collect();
+        if set.len() != 1 {
+            let found = if set.is_empty() {
+                "none is set".to_owned()
+            } else {
+                format!("found {}", set.join(" and "))
+            };
+            errors.push(place.error(
+                &["overrides", &index],
+                format!("set exactly one of `merge`, `json` or `strategic` ({found})"),
+            ));
+            continue;
+        }
+        match serde_json::from_value(item.to_json_with_nulls()) {
+            Ok(read) => {
+                check_override(&read, &index, place, errors);
+                overrides.push(read);
+            }
+            Err(error) => errors.push(place.error(&["overrides", &index], error.to_string())),
+        }
+    }
+    overrides
 }
 
 /// Where a cluster's merged keys came from, to point errors at the right line.
@@ -537,7 +565,6 @@ fn check_settings(
     errors: &mut Vec<ConfigError>,
 ) {
     check_tuning(settings, place, passed, errors);
-    check_overrides(settings, place, errors);
     super::value_kinds::check(settings, place, errors);
     super::versions::check_versions(settings, place, errors);
     for (keys, value) in [
@@ -550,19 +577,11 @@ fn check_settings(
             errors.push(place.error(keys, message));
         }
     }
-    let webhook = &settings.webhook;
-    if webhook.provider.receiver_type().is_some() {
-        match (&webhook.token.external_secret, &webhook.token.secret) {
-            (Some(_), Some(_)) => errors.push(place.error(
-                &["webhook", "token"],
-                "set one of `externalSecret` or `secret`, not both".into(),
-            )),
-            (None, None) => errors.push(place.error(
-                &["webhook", "token"],
-                "a webhook needs a token: set `externalSecret: {store, key, property}` or `secret: <name>`".into(),
-            )),
-            _ => {}
-        }
+    if settings.webhook.provider.receiver_type().is_some() && settings.webhook.token.is_none() {
+        errors.push(place.error(
+            &["webhook", "token"],
+            "a webhook needs a token: set `externalSecret: {store, key, property}` or `secret: <name>`".into(),
+        ));
     }
     if settings.instance.mode == super::InstanceMode::Manifest && !settings.instance.chart_annotations.is_empty() {
         errors.push(place.error(
@@ -585,17 +604,14 @@ fn check_settings(
         }
     }
     let intervals = [
-        (&["apps", "interval"][..], &settings.apps.interval.0),
-        (&["operator", "interval"][..], &settings.operator.interval.0),
-        (&["operator", "chartInterval"][..], &settings.operator.chart_interval.0),
-        (
-            &["instance", "sync", "interval"][..],
-            &settings.instance.sync.interval.0,
-        ),
+        (&["apps", "interval"][..], &settings.apps.interval),
+        (&["operator", "interval"][..], &settings.operator.interval),
+        (&["operator", "chartInterval"][..], &settings.operator.chart_interval),
+        (&["instance", "sync", "interval"][..], &settings.instance.sync.interval),
     ];
     for (keys, value) in intervals {
-        if !is_flux_duration(value, true) {
-            errors.push(place.error(keys, crate::Duration::from(value.as_str()).check().unwrap_err()));
+        if let Err(message) = value.check() {
+            errors.push(place.error(keys, message));
         }
     }
 }
@@ -678,76 +694,42 @@ fn check_tuning(
     }
 }
 
-/// Each override has exactly one patch, one fluxgen can apply as `kubectl kustomize` would.
-fn check_overrides(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
-    for (index, item) in settings.overrides.iter().enumerate() {
-        let index = index.to_string();
-        let set: Vec<String> = [
-            ("merge", item.merge.is_some()),
-            ("json", item.json.is_some()),
-            ("strategic", item.strategic.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| format!("`{name}`"))
-        .collect();
-        if set.len() != 1 {
-            let found = if set.is_empty() {
-                "none is set".to_owned()
-            } else {
-                format!("found {}", set.join(" and "))
-            };
-            errors.push(place.error(
-                &["overrides", &index],
-                format!("set exactly one of `merge`, `json` or `strategic` ({found})"),
-            ));
-            continue;
-        }
-        if let Some(file) = &item.target.file
-            && (file.starts_with('/') || file.contains('\\') || file.split('/').any(|s| matches!(s, "" | "." | "..")))
-        {
-            errors.push(place.error(
-                &["overrides", &index, "target", "file"],
-                format!(
-                    "{} must be a path relative to the cluster's directory, e.g. `flux-instance/app/helmrelease.yaml`",
-                    crate::url::quoted(file)
-                ),
-            ));
-        }
-        if let Some(patch) = &item.merge
-            && let Err(message) = crate::overrides::check_merge(patch)
-        {
-            errors.push(place.error(&["overrides", &index, "merge"], message));
-        }
-        for (position, operation) in item.json.iter().flatten().enumerate() {
-            if let Err(message) = crate::overrides::check_operation(operation) {
-                errors.push(place.error(&["overrides", &index, "json", &position.to_string()], message));
+/// Each override's patch is one fluxgen can apply as `kubectl kustomize` would, and its file a
+/// path below the cluster's directory.
+fn check_override(item: &Override, index: &str, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
+    if let Some(file) = &item.target.file
+        && (file.starts_with('/') || file.contains('\\') || file.split('/').any(|s| matches!(s, "" | "." | "..")))
+    {
+        errors.push(place.error(
+            &["overrides", index, "target", "file"],
+            format!(
+                "{} must be a path relative to the cluster's directory, e.g. `flux-instance/app/helmrelease.yaml`",
+                crate::url::quoted(file)
+            ),
+        ));
+    }
+    match &item.patch {
+        OverridePatch::Merge(patch) => {
+            if let Err(message) = crate::overrides::check_merge(patch) {
+                errors.push(place.error(&["overrides", index, "merge"], message));
             }
         }
-        if let Some(patch) = &item.strategic
-            && let Err(message) = crate::overrides::check_strategic(patch)
-        {
-            errors.push(place.error(&["overrides", &index, "strategic"], message));
+        OverridePatch::Json(operations) => {
+            for (position, operation) in operations.iter().enumerate() {
+                if let Err(message) = crate::overrides::check_operation(operation) {
+                    errors.push(place.error(&["overrides", index, "json", &position.to_string()], message));
+                }
+            }
+        }
+        OverridePatch::Strategic(patch) => {
+            if let Err(message) = crate::overrides::check_strategic(patch) {
+                errors.push(place.error(&["overrides", index, "strategic"], message));
+            }
         }
     }
 }
 
-/// A generated path must stay inside the repository: relative, no `..`, no empty segments.
-pub(crate) fn check_relative_path(path: &str) -> Result<(), String> {
-    if path.starts_with('/') || path.contains('\\') {
-        return Err(format!(
-            "{} must be a relative path with `/` separators",
-            crate::url::quoted(path)
-        ));
-    }
-    if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-        return Err(format!(
-            "{} must be a directory below the repository root: no `.`, `..` or empty segments",
-            crate::url::quoted(path)
-        ));
-    }
-    Ok(())
-}
+pub(crate) use crate::emit::check_relative_path;
 
 /// The stand-in URL `fluxgen import` writes where the repository states none (placeholder
 /// gotk files) may stay while every cluster is at `prepare` or `operator`: from `instance` on

@@ -5,10 +5,13 @@
 //! mappings merge deeply, lists replace) and `rollout` (the migration order, edge first).
 //! `{cluster}` in `path` and `instance.sync.path` expands to the cluster's name.
 
+mod checked;
 mod cluster_paths;
 mod conformance;
 mod diagnostic;
 mod file;
+#[cfg(feature = "migration")]
+mod layer;
 mod load;
 mod schema;
 mod settings;
@@ -23,9 +26,12 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::yaml::Position;
+pub(crate) use checked::validate_for_use;
 pub use diagnostic::{ConfigError, ConfigErrors};
 pub use file::write_config_file;
-pub(crate) use load::check_relative_path;
+#[cfg(feature = "migration")]
+pub(crate) use layer::factor;
 pub use schema::config_schema;
 pub use settings::*;
 pub use tuning::*;
@@ -38,10 +44,12 @@ pub const CONFIG_FILE_NAME: &str = "fluxgen.yaml";
 pub const EXAMPLE_CONFIG: &str = include_str!("example.yaml");
 
 /// The comment above `operator.version` that the Renovate preset `renovate/fluxgen.json` reads:
-/// the version is a tag of the operator chart, `oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator`,
+/// the version is a tag of the operator chart, [`OPERATOR_CHART`](crate::facts::OPERATOR_CHART),
 /// which Renovate looks up with its docker datasource. `fluxgen init` and `fluxgen import` write it.
-pub const OPERATOR_RENOVATE_ANNOTATION: &str =
-    "# renovate: datasource=docker depName=ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
+pub const OPERATOR_RENOVATE_ANNOTATION: &str = concat!(
+    "# renovate: datasource=docker depName=",
+    crate::facts::operator_chart_path!()
+);
 
 /// The URL `fluxgen import` writes where a repository states none (placeholder gotk files, no
 /// `origin` remote): no host answers it (`.invalid` is reserved, RFC 2606), and a config with it
@@ -60,7 +68,10 @@ pub struct LoadOptions {
     pub allow_out_of_order: bool,
 }
 
-/// A loaded and checked configuration.
+/// A configuration: loaded from a file and checked, or built (or changed) in code. Whatever
+/// made it, [`plan`](crate::plan), [`write_clusters`](crate::write_clusters),
+/// [`check_clusters`](crate::check_clusters), [`explain`](crate::explain()) and
+/// [`runbook`](crate::runbook()) [check it](Config::validate) first, by the rules of a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Where the configuration came from.
@@ -71,6 +82,8 @@ pub struct Config {
     pub clusters: BTreeMap<String, Cluster>,
     /// The migration order.
     pub rollout: Vec<String>,
+    /// What the last check passed, so that a config used unchanged is not checked again.
+    checked: checked::Checked,
 }
 
 /// Where a configuration came from.
@@ -80,6 +93,12 @@ pub enum Origin {
     File(PathBuf),
     /// The built-in example.
     BuiltIn,
+    /// Built in code by a program using the library.
+    Code,
+    /// YAML text that is not a file fluxgen reads (built by a tool, received from a service),
+    /// by the name its messages give it: an error at line 3 of `Text("inventory".into())` is at
+    /// `inventory:3:5`.
+    Text(String),
 }
 
 impl fmt::Display for Origin {
@@ -87,6 +106,8 @@ impl fmt::Display for Origin {
         match self {
             Origin::File(path) => write!(f, "{}", path.display()),
             Origin::BuiltIn => f.write_str("<built-in example>"),
+            Origin::Code => f.write_str("<config built in code>"),
+            Origin::Text(name) => f.write_str(name),
         }
     }
 }
@@ -103,23 +124,23 @@ pub struct Repository {
 }
 
 /// `repository` as written in the file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RepositorySettings {
     /// Clone URL, e.g. `ssh://git@github.com/example/haynes-ops`.
-    #[schemars(pattern(r"^(ssh|https?)://"))]
+    #[schemars(pattern(crate::patterns::GIT_URL.regex))]
     pub url: String,
     /// Branch to sync (becomes `refs/heads/<branch>`); the default is `main`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub branch: Option<String>,
     /// A full ref instead of `branch`, e.g. `refs/tags/v1`.
-    #[serde(default, rename = "ref")]
-    #[schemars(pattern(r"^refs/"))]
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(crate::patterns::GIT_REF.regex))]
     pub reference: Option<String>,
     /// Name of the Secret with the deploy key or token (a reference, never the key itself).
-    #[serde(default)]
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub pull_secret: Option<String>,
 }
 
@@ -137,22 +158,19 @@ pub struct Cluster {
     pub override_places: Vec<String>,
 }
 
-/// What to tell someone who typed `name` where one of `known` belongs: `` did you mean `x`? ``
-/// when one is close enough to be a likely typo, else `<lead> a, b, c` (or `there are none`).
-///
-/// ```
-/// use fluxgen_core::config::suggest;
-/// let known = vec!["edge".to_owned(), "main".to_owned()];
-/// assert_eq!(suggest("egde", &known, "known clusters are"), "did you mean `edge`?");
-/// assert_eq!(suggest("nope", &known, "known clusters are"), "known clusters are edge, main");
-/// ```
-pub fn suggest(name: &str, known: &[String], lead: &str) -> String {
-    match load::did_you_mean(name, known) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None if known.is_empty() => format!("{lead} none"),
-        None => format!("{lead} {}", known.join(", ")),
+impl Cluster {
+    /// A cluster built in code, with its settings in full (`{cluster}` already expanded).
+    pub fn new(name: impl Into<String>, phase: Phase, settings: Settings) -> Self {
+        Self {
+            name: name.into(),
+            phase,
+            settings,
+            override_places: Vec::new(),
+        }
     }
 }
+
+pub use crate::suggest::suggest;
 
 /// The migration phases of a cluster, in order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -194,7 +212,7 @@ impl Config {
     /// Loads and checks a configuration from YAML text, reporting every error of the file.
     ///
     /// ```
-    /// let config = fluxgen_core::Config::from_yaml(fluxgen_core::EXAMPLE_CONFIG, fluxgen_core::Origin::BuiltIn).unwrap();
+    /// let config = fluxgen_core::Config::from_yaml(fluxgen_core::config::EXAMPLE_CONFIG, fluxgen_core::Origin::BuiltIn).unwrap();
     /// assert_eq!(config.cluster("edge").unwrap().settings.path, "kubernetes/edge/apps/flux-system");
     /// ```
     pub fn from_yaml(text: &str, origin: Origin) -> Result<Self, ConfigErrors> {
@@ -208,12 +226,59 @@ impl Config {
     /// let text = "repository: { url: ssh://git@github.com/x/y }\n\
     ///             clusters: { edge: { phase: prepare }, main: { phase: operator } }\n\
     ///             rollout: [edge, main]\n";
-    /// assert!(Config::from_yaml(text, Origin::BuiltIn).is_err());
+    /// let origin = Origin::Text("rollout".to_owned());
+    /// let error = Config::from_yaml(text, origin.clone()).unwrap_err();
+    /// assert!(error.to_string().starts_with("rollout:"), "{error}");
     /// let options = LoadOptions { allow_out_of_order: true };
-    /// assert!(Config::from_yaml_with(text, Origin::BuiltIn, &options).is_ok());
+    /// assert!(Config::from_yaml_with(text, origin, &options).is_ok());
     /// ```
     pub fn from_yaml_with(text: &str, origin: Origin, options: &LoadOptions) -> Result<Self, ConfigErrors> {
         load::load(text, origin, options)
+    }
+
+    /// An empty configuration (no clusters yet) syncing from `repository`, to fill in code.
+    ///
+    /// ```
+    /// use fluxgen_core::config::{Cluster, Repository, Settings};
+    /// use fluxgen_core::{Config, Origin, Phase};
+    ///
+    /// let repository = Repository {
+    ///     url: "ssh://git@github.com/example/fleet".into(),
+    ///     reference: "refs/heads/main".into(),
+    ///     pull_secret: None,
+    /// };
+    /// let mut config = Config::new(Origin::Code, repository);
+    /// let settings = Settings {
+    ///     path: "kubernetes/edge/apps/flux-system".into(),
+    ///     namespace: "Not_A_Namespace".into(),
+    ///     ..Settings::default()
+    /// };
+    /// config.clusters.insert("edge".into(), Cluster::new("edge", Phase::Instance, settings));
+    /// let errors = config.validate().unwrap_err();
+    /// assert_eq!(errors.errors[0].key, "clusters.edge.namespace");
+    /// assert!(fluxgen_core::plan(&config, "edge").is_err());
+    /// ```
+    pub fn new(origin: Origin, repository: Repository) -> Self {
+        Self {
+            origin,
+            repository,
+            clusters: BTreeMap::new(),
+            rollout: Vec::new(),
+            checked: checked::Checked::default(),
+        }
+    }
+
+    /// Checks the configuration by the rules a file is loaded with, whatever made it: every
+    /// problem, each with its key path (`clusters.edge.namespace`). A config loaded from a file
+    /// and not changed since passes at once.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        checked::validate(self, &LoadOptions::default())
+    }
+
+    /// Like [`Config::validate`], with options (a cluster may lead the rollout out of order).
+    /// The calls that use the config afterwards keep these options while it is unchanged.
+    pub fn validate_with(&self, options: &LoadOptions) -> Result<(), ConfigErrors> {
+        checked::validate(self, options)
     }
 
     /// The built-in example configuration.
@@ -238,5 +303,28 @@ mod tests {
         assert_eq!(staging.settings.instance.sync.name, "flux-system");
         assert_eq!(staging.settings.instance.sync.path, "clusters/staging");
         assert_eq!(staging.settings.path, "clusters/staging/flux-system");
+    }
+
+    /// Names follow Kubernetes' DNS-1123 subdomain (no empty or `-`-edged part between dots)
+    /// and quantities Kubernetes' grammar, the same for every field of the kind.
+    #[test]
+    fn names_and_quantities_are_checked_as_kubernetes_checks_them() {
+        let with = |from: &str, to: &str| {
+            assert!(EXAMPLE_CONFIG.contains(from), "{from}");
+            Config::from_yaml(&EXAMPLE_CONFIG.replacen(from, to, 1), Origin::BuiltIn)
+        };
+        for name in ["github..deploy-key", "github.-deploy-key", "github-.deploy-key"] {
+            let errors = with("pullSecret: github-deploy-key", &format!("pullSecret: {name}")).unwrap_err();
+            assert!(errors.to_string().contains("is not a DNS-1123 name"), "{errors}");
+        }
+        assert!(with("pullSecret: github-deploy-key", "pullSecret: github.deploy-key").is_ok());
+        for quantity in ["1.5Gi", "1e9", "2048M", ".5Gi"] {
+            let loaded = with("memoryLimit: 2Gi", &format!("memoryLimit: \"{quantity}\""));
+            assert!(loaded.is_ok(), "{quantity}: {:?}", loaded.err());
+        }
+        for quantity in ["-1Gi", "2GB", "1e3Mi"] {
+            let errors = with("memoryLimit: 2Gi", &format!("memoryLimit: \"{quantity}\"")).unwrap_err();
+            assert!(errors.to_string().contains("is not a Kubernetes quantity"), "{errors}");
+        }
     }
 }

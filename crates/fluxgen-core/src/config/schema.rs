@@ -9,9 +9,6 @@
 
 use serde_json::Value;
 
-/// The pattern a cluster name must match (a DNS-1123 label: it becomes a path segment).
-pub(crate) const CLUSTER_NAME_PATTERN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
-
 /// The committed editor schema (see the module's documentation).
 const COMMITTED_SCHEMA: &str = include_str!("../../schema/fluxgen.schema.json");
 
@@ -122,7 +119,7 @@ mod generation {
 
     use super::super::settings::Settings;
     use super::super::{Phase, RepositorySettings};
-    use super::CLUSTER_NAME_PATTERN;
+    use crate::patterns::DNS_LABEL;
 
     /// The schema the config's types generate: what `schema/fluxgen.schema.json` must hold.
     pub(super) fn generated_config_schema() -> Value {
@@ -145,7 +142,8 @@ mod generation {
                     "description": "The clusters, by name (a DNS-1123 label).",
                     "type": "object",
                     "minProperties": 1,
-                    "propertyNames": { "pattern": CLUSTER_NAME_PATTERN, "maxLength": 63 },
+                    // A cluster name becomes a path segment.
+                    "propertyNames": { "pattern": DNS_LABEL.regex, "maxLength": DNS_LABEL.max_length },
                     "additionalProperties": cluster,
                 },
                 "rollout": {
@@ -218,6 +216,35 @@ mod tests {
                 text == committed,
                 "schema/{name} is not what the config's types generate: run \
                  `FLUXGEN_UPDATE_SCHEMA=1 cargo test -p fluxgen-core --lib schema` and review the diff"
+            );
+        }
+    }
+
+    /// Every `pattern` of the validation schema is one of the table's, which is what the walk
+    /// matches with and what the loader's messages come from.
+    #[test]
+    fn every_pattern_is_one_of_the_table() {
+        fn walk(schema: &Value, found: &mut Vec<String>) {
+            match schema {
+                Value::Object(object) => {
+                    for (key, value) in object {
+                        match (key.as_str(), value) {
+                            ("pattern", Value::String(pattern)) => found.push(pattern.clone()),
+                            _ => walk(value, found),
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        walk(&validation_schema(), &mut found);
+        assert!(found.len() >= 10, "the walk reached the patterns: {found:?}");
+        for pattern in found {
+            assert!(
+                crate::patterns::Pattern::of_regex(&pattern).is_some(),
+                "{pattern} is not in crate::patterns"
             );
         }
     }

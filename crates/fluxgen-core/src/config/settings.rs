@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::tuning::TuningSettings;
-use crate::Component;
+use crate::instance::{ClusterSettings, CommonMetadata, Distribution, Sharding, Storage};
+pub use crate::instance::{ClusterSize, ClusterType, SyncProvider, Variant};
+use crate::{Component, objects::Duration, objects::PatchTarget};
 
 /// The settings of one cluster: `defaults`, with the cluster's own entry merged over them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -21,7 +23,7 @@ pub struct Settings {
     #[schemars(length(min = 1))]
     pub path: String,
     /// Namespace of Flux and of both apps.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    #[schemars(pattern(crate::patterns::DNS_LABEL.regex), length(max = crate::patterns::DNS_LABEL.max_length))]
     pub namespace: String,
     /// Base URL of the JSON schemas named in each file's `yaml-language-server` line.
     pub schema_base_url: String,
@@ -44,8 +46,8 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             path: "kubernetes/{cluster}/apps/flux-system".to_owned(),
-            namespace: "flux-system".to_owned(),
-            schema_base_url: "https://k8s-schemas.home-operations.com".to_owned(),
+            namespace: crate::facts::DEFAULT_NAMESPACE.to_owned(),
+            schema_base_url: crate::DEFAULT_SCHEMA_BASE_URL.to_owned(),
             apps: AppSettings::default(),
             operator: OperatorSettings::default(),
             instance: InstanceSettings::default(),
@@ -56,47 +58,22 @@ impl Default for Settings {
     }
 }
 
-/// A Go duration such as `1h`, `15m` or `500ms`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DurationText(pub String);
-
-impl JsonSchema for DurationText {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Duration".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "description": "A Go duration such as 1h, 15m or 500ms.",
-            "type": "string",
-            "pattern": r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$",
-        })
-    }
-}
-
-impl DurationText {
-    fn of(text: &str) -> Self {
-        Self(text.to_owned())
-    }
-}
-
 /// Settings of the apps' Flux `Kustomization`s.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct AppSettings {
     /// Reconciliation interval of both `ks.yaml`.
-    pub interval: DurationText,
+    pub interval: Duration,
     /// The GitRepository both `ks.yaml` read from; defaults to `instance.sync.name`, the source
     /// the FluxInstance creates.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub source_name: Option<String>,
 }
 
 impl Default for AppSettings {
     fn default() -> Self {
         Self {
-            interval: DurationText::of("1h"),
+            interval: Duration::from("1h"),
             source_name: None,
         }
     }
@@ -108,12 +85,12 @@ impl Default for AppSettings {
 pub struct OperatorSettings {
     /// Chart version (tag) of both charts, without `v`; operator and flux-instance charts ship
     /// in lockstep.
-    #[schemars(pattern(r"^[0-9]+\.[0-9]+\.[0-9]+([-+].*)?$"))]
+    #[schemars(pattern(crate::patterns::CHART_VERSION.regex))]
     pub version: String,
     /// Interval of the chart `OCIRepository`s.
-    pub chart_interval: DurationText,
+    pub chart_interval: Duration,
     /// Interval of the `HelmRelease`s.
-    pub interval: DurationText,
+    pub interval: Duration,
     /// Free-form values for the flux-operator chart.
     pub values: BTreeMap<String, Value>,
 }
@@ -122,8 +99,8 @@ impl Default for OperatorSettings {
     fn default() -> Self {
         Self {
             version: crate::facts::NEWEST_OPERATOR.to_owned(),
-            chart_interval: DurationText::of("15m"),
-            interval: DurationText::of("1h"),
+            chart_interval: Duration::from("15m"),
+            interval: Duration::from("1h"),
             values: BTreeMap::new(),
         }
     }
@@ -147,21 +124,21 @@ pub struct InstanceSettings {
     /// `helmrelease` (flux-instance chart) or `manifest` (plain FluxInstance).
     pub mode: InstanceMode,
     /// Flux version and images.
-    pub distribution: DistributionSettings,
+    pub distribution: Distribution,
     /// Controllers to run (each once).
     #[schemars(extend("uniqueItems" = true))]
     pub components: Option<Vec<Component>>,
     /// Cluster-wide settings.
-    pub cluster: InstanceClusterSettings,
+    pub cluster: ClusterSettings,
     /// Labels and annotations for every object the operator creates.
-    pub common_metadata: MetadataSettings,
+    pub common_metadata: CommonMetadata,
     /// Annotations for every object the chart creates (`commonAnnotations`, helmrelease mode),
     /// e.g. `fluxcd.controlplane.io/reconcileArtifactEvery: 1h`.
     pub chart_annotations: BTreeMap<String, String>,
     /// Controller sharding.
-    pub sharding: Option<ShardingSettings>,
+    pub sharding: Option<Sharding>,
     /// Persistent storage for source-controller.
-    pub storage: Option<StorageSettings>,
+    pub storage: Option<Storage>,
     /// The sync the FluxInstance creates.
     pub sync: SyncSettings,
     /// Wait for the controllers (manifest mode only; the chart has no such value).
@@ -170,158 +147,19 @@ pub struct InstanceSettings {
     pub migrate_resources: Option<bool>,
 }
 
-/// `distribution`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct DistributionSettings {
-    /// Flux version or range, e.g. `2.9.x`.
-    #[schemars(length(min = 1))]
-    pub version: String,
-    /// Image registry.
-    #[schemars(length(min = 1))]
-    pub registry: String,
-    /// Image variant.
-    pub variant: Option<Variant>,
-    /// Manifests artifact (`oci://...`); maintainers advise leaving it unset.
-    #[schemars(pattern(r"^oci://"))]
-    pub artifact: Option<String>,
-    /// Name of a Secret to pull the artifact.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
-    pub artifact_pull_secret: Option<String>,
-    /// Name of a Secret to pull the images.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
-    pub image_pull_secret: Option<String>,
-}
-
-impl Default for DistributionSettings {
-    fn default() -> Self {
-        Self {
-            version: "2.9.x".to_owned(),
-            registry: crate::instance::DEFAULT_REGISTRY.to_owned(),
-            variant: None,
-            artifact: None,
-            artifact_pull_secret: None,
-            image_pull_secret: None,
-        }
-    }
-}
-
-/// Flux image variants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Variant {
-    /// Upstream images on Alpine.
-    UpstreamAlpine,
-    /// Enterprise images on Alpine.
-    EnterpriseAlpine,
-    /// Enterprise distroless images.
-    EnterpriseDistroless,
-    /// Enterprise distroless FIPS images.
-    EnterpriseDistrolessFips,
-}
-
-/// `cluster`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct InstanceClusterSettings {
-    /// Cluster flavour.
-    #[serde(rename = "type")]
-    pub kind: Option<ClusterType>,
-    /// Sizing profile applied before user patches.
-    pub size: Option<ClusterSize>,
-    /// Cluster DNS domain.
-    pub domain: Option<String>,
-    /// Create the Flux NetworkPolicies.
-    pub network_policy: Option<bool>,
-    /// Lock down cross-namespace references.
-    pub multitenant: Option<bool>,
-    /// Default service account in tenant namespaces.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
-    pub tenant_default_service_account: Option<String>,
-    /// Object-level workload identity (`spec.cluster.objectLevelWorkloadIdentity`, Flux 2.6 and
-    /// later): objects name their own service account for cloud authentication. For Flux 2.7
-    /// and later the operator turns this into `--feature-gates=ObjectLevelWorkloadIdentity=<it>`
-    /// on every controller that has the gate and, when it is not true, removes the
-    /// controllers' permission to create service account tokens; so the gate is set here, never
-    /// in `tuning.featureGates`.
-    pub object_level_workload_identity: Option<bool>,
-}
-
-/// Cluster flavours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ClusterType {
-    /// Any conformant Kubernetes.
-    Kubernetes,
-    /// OpenShift.
-    Openshift,
-    /// EKS.
-    Aws,
-    /// AKS.
-    Azure,
-    /// GKE.
-    Gcp,
-}
-
-/// Sizing profiles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ClusterSize {
-    /// Few objects.
-    Small,
-    /// Hundreds of objects.
-    Medium,
-    /// Thousands of objects.
-    Large,
-}
-
-/// Labels and annotations.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct MetadataSettings {
-    /// Labels.
-    pub labels: BTreeMap<String, String>,
-    /// Annotations.
-    pub annotations: BTreeMap<String, String>,
-}
-
-/// `sharding`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShardingSettings {
-    /// Label key that assigns objects to shards.
-    #[serde(default)]
-    pub key: Option<String>,
-    /// Shard names.
-    #[schemars(length(min = 1))]
-    pub shards: Vec<String>,
-}
-
-/// `storage`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StorageSettings {
-    /// Storage class.
-    #[schemars(length(min = 1))]
-    pub class: String,
-    /// Volume size, a Kubernetes quantity such as `10Gi`.
-    #[schemars(pattern(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"))]
-    pub size: String,
-}
-
 /// `sync`: the GitRepository and Kustomization the FluxInstance creates.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct SyncSettings {
     /// Name of the sync GitRepository and Kustomization; immutable once created. Keep it equal
     /// to the existing root GitRepository's name so no `sourceRef` has to change.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    #[schemars(pattern(crate::patterns::DNS_LABEL.regex), length(max = crate::patterns::DNS_LABEL.max_length))]
     pub name: String,
     /// Directory the sync applies; `{cluster}` expands to the cluster's name.
     #[schemars(length(min = 1))]
     pub path: String,
     /// Reconciliation interval.
-    pub interval: DurationText,
+    pub interval: Duration,
     /// How the sync GitRepository authenticates (`spec.sync.provider`; unset is `generic`, the
     /// `repository.pullSecret`'s SSH key or basic auth).
     pub provider: Option<SyncProvider>,
@@ -330,33 +168,12 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            name: "flux-system".to_owned(),
+            name: crate::facts::DEFAULT_NAMESPACE.to_owned(),
             path: "kubernetes/{cluster}/sync".to_owned(),
-            interval: DurationText::of("1h"),
+            interval: Duration::from("1h"),
             provider: None,
         }
     }
-}
-
-/// `sync.provider`: the FluxInstance CRD's values (flux-operator v0.58.1,
-/// `api/v1/fluxinstance_types.go`, `Sync.Provider`). fluxgen syncs a GitRepository, and the
-/// CRD's rules allow `github` only for a GitRepository and `gcp` only for an OCIRepository or a
-/// Bucket; the GitRepository takes `aws` from Flux 2.9 on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SyncProvider {
-    /// No cloud identity: `repository.pullSecret` holds an SSH key (`identity`, `known_hosts`)
-    /// or HTTPS credentials (`username`/`password` or `bearerToken`).
-    Generic,
-    /// AWS CodeCommit through the source-controller's IAM role (Flux 2.9 and later).
-    Aws,
-    /// Azure DevOps through the source-controller's workload identity (no secret).
-    Azure,
-    /// GCP (refused for a GitRepository by the CRD; listed to say so).
-    Gcp,
-    /// A GitHub App: `repository.pullSecret` holds `githubAppID`, `githubAppInstallationID`
-    /// and `githubAppPrivateKey` (and `githubAppBaseURL` for GitHub Enterprise).
-    Github,
 }
 
 /// A raw kustomize patch.
@@ -367,30 +184,7 @@ pub struct RawPatch {
     #[schemars(length(min = 1))]
     pub patch: String,
     /// What the patch applies to.
-    pub target: RawPatchTarget,
-}
-
-/// The target of a raw patch; the operator refuses `namespace`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawPatchTarget {
-    /// Kind, usually `Deployment`.
-    pub kind: String,
-    /// Name or `(a|b)` regex.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// API group.
-    #[serde(default)]
-    pub group: Option<String>,
-    /// API version.
-    #[serde(default)]
-    pub version: Option<String>,
-    /// Label selector.
-    #[serde(default)]
-    pub label_selector: Option<String>,
-    /// Annotation selector.
-    #[serde(default)]
-    pub annotation_selector: Option<String>,
+    pub target: PatchTarget,
 }
 
 /// `webhook`.
@@ -399,8 +193,11 @@ pub struct RawPatchTarget {
 pub struct WebhookSettings {
     /// The sender, or `none` for no webhook.
     pub provider: WebhookProvider,
-    /// Where the webhook token comes from (a reference, never the token itself).
-    pub token: TokenSource,
+    /// Where the webhook token comes from (a reference, never the token itself); a webhook
+    /// needs one.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "TokenSource::read")]
+    #[schemars(with = "TokenFields")]
+    pub token: Option<TokenSource>,
     /// Events that trigger a reconcile, in the sender's own names; by default `ping` and `push`
     /// for GitHub, `Push Hook` and `Tag Push Hook` for GitLab, none for generic-hmac.
     pub events: Option<Vec<String>>,
@@ -424,7 +221,7 @@ impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
             provider: WebhookProvider::None,
-            token: TokenSource::default(),
+            token: None,
             events: None,
         }
     }
@@ -456,15 +253,63 @@ impl WebhookProvider {
     }
 }
 
-/// Where the webhook token comes from: exactly one of `externalSecret` or `secret`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct TokenSource {
+/// Where the webhook token comes from: written `externalSecret: {store, key, property}` or
+/// `secret: <name>`, exactly one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TokenSource {
     /// An ExternalSecret that fluxgen writes, reading a ClusterSecretStore.
-    pub external_secret: Option<ExternalSecretSource>,
+    ExternalSecret(ExternalSecretSource),
     /// The name of an existing Secret (e.g. SOPS-managed) with a `token` key.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
-    pub secret: Option<String>,
+    Secret(String),
+}
+
+/// The message for a token with both sources set.
+pub(crate) const TOKEN_BOTH: &str = "set one of `externalSecret` or `secret`, not both";
+
+impl TokenSource {
+    /// The ExternalSecret the token comes from, if that is its source.
+    pub fn external_secret(&self) -> Option<&ExternalSecretSource> {
+        match self {
+            TokenSource::ExternalSecret(source) => Some(source),
+            TokenSource::Secret(_) => None,
+        }
+    }
+
+    /// The existing Secret the token comes from, if that is its source.
+    pub fn secret(&self) -> Option<&str> {
+        match self {
+            TokenSource::Secret(name) => Some(name),
+            TokenSource::ExternalSecret(_) => None,
+        }
+    }
+
+    /// Reads `token` as the file has it: a mapping with one of the two keys (none set is no
+    /// token, which the loader reports for a webhook).
+    fn read<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<TokenSource>, D::Error> {
+        let fields = TokenFields::deserialize(deserializer)?;
+        match (fields.external_secret, fields.secret) {
+            (Some(source), None) => Ok(Some(TokenSource::ExternalSecret(source))),
+            (None, Some(secret)) => Ok(Some(TokenSource::Secret(secret))),
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(serde::de::Error::custom(TOKEN_BOTH)),
+        }
+    }
+}
+
+/// `token` as the file writes it, for its schema and reading.
+#[derive(Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(
+    rename = "TokenSource",
+    description = "Where the webhook token comes from: exactly one of `externalSecret` or `secret`."
+)]
+struct TokenFields {
+    /// An ExternalSecret that fluxgen writes, reading a ClusterSecretStore.
+    external_secret: Option<ExternalSecretSource>,
+    /// The name of an existing Secret (e.g. SOPS-managed) with a `token` key.
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
+    secret: Option<String>,
 }
 
 /// An ExternalSecret-sourced token.
@@ -472,7 +317,7 @@ pub struct TokenSource {
 #[serde(deny_unknown_fields)]
 pub struct ExternalSecretSource {
     /// The ClusterSecretStore.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub store: String,
     /// The store key (for 1Password: the item).
     #[schemars(length(min = 1))]
@@ -482,28 +327,90 @@ pub struct ExternalSecretSource {
     pub property: String,
 }
 
-/// A change to the objects fluxgen emits, applied after generation: a target and exactly one
-/// of `merge`, `json` or `strategic`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to the objects fluxgen emits, applied after generation: the objects it targets and
+/// the patch it applies to each.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "OverrideFields")]
 pub struct Override {
     /// The objects to change.
     pub target: OverrideTarget,
+    /// The patch, written as one of the keys `merge`, `json` or `strategic`.
+    #[serde(flatten)]
+    pub patch: OverridePatch,
+}
+
+/// An override's patch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OverridePatch {
+    /// An RFC 7396 JSON merge patch: mappings merge, `null` deletes a key, anything else
+    /// (lists too) replaces.
+    Merge(Value),
+    /// RFC 6902 JSON patch operations (`add`, `remove`, `replace`, `move`, `copy`, `test`).
+    Json(Vec<Value>),
+    /// A strategic-merge patch, merged as `kubectl kustomize` merges one into a custom
+    /// resource: mappings merge, `null` deletes a key, lists are replaced, `$patch: delete` or
+    /// `replace` acts on a mapping.
+    Strategic(Value),
+}
+
+impl OverridePatch {
+    /// The keys an override writes its patch under, one of which it sets.
+    pub(crate) const KEYS: [&'static str; 3] = ["merge", "json", "strategic"];
+}
+
+/// An override as the file writes it, for its schema and reading.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    rename = "Override",
+    description = "A change to the objects fluxgen emits, applied after generation: a target and exactly one\nof `merge`, `json` or `strategic`."
+)]
+struct OverrideFields {
+    /// The objects to change.
+    target: OverrideTarget,
     /// An RFC 7396 JSON merge patch: mappings merge, `null` deletes a key, anything else
     /// (lists too) replaces.
     #[serde(default)]
     #[schemars(extend("type" = "object"))]
-    pub merge: Option<Value>,
+    merge: Option<Value>,
     /// RFC 6902 JSON patch operations (`add`, `remove`, `replace`, `move`, `copy`, `test`).
     #[serde(default)]
     #[schemars(length(min = 1), extend("items" = {"type": "object", "required": ["op", "path"]}))]
-    pub json: Option<Vec<Value>>,
+    json: Option<Vec<Value>>,
     /// A strategic-merge patch, merged as `kubectl kustomize` merges one into a custom
     /// resource: mappings merge, `null` deletes a key, lists are replaced, `$patch: delete` or
     /// `replace` acts on a mapping.
     #[serde(default)]
     #[schemars(extend("type" = "object"))]
-    pub strategic: Option<Value>,
+    strategic: Option<Value>,
+}
+
+impl TryFrom<OverrideFields> for Override {
+    type Error = &'static str;
+
+    fn try_from(fields: OverrideFields) -> Result<Self, Self::Error> {
+        let patch = match (fields.merge, fields.json, fields.strategic) {
+            (Some(patch), None, None) => OverridePatch::Merge(patch),
+            (None, Some(operations), None) => OverridePatch::Json(operations),
+            (None, None, Some(patch)) => OverridePatch::Strategic(patch),
+            _ => return Err("set exactly one of `merge`, `json` or `strategic`"),
+        };
+        Ok(Override {
+            target: fields.target,
+            patch,
+        })
+    }
+}
+
+impl JsonSchema for Override {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        OverrideFields::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        OverrideFields::json_schema(generator)
+    }
 }
 
 /// What an override changes: every emitted object with this `kind` and, where set, API

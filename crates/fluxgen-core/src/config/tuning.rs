@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::settings::{DurationText, RawPatch};
-use crate::tuning::{LogLevel, ResourceAmounts, SubstituteFrom, SyncKustomizationTuning, Tuning};
-use crate::{Component, KustomizePatch, PatchTarget};
+use super::settings::RawPatch;
+use crate::tuning::{HelmCache, KubeApiLimits, LogLevel, OomWatch, SyncKustomizationTuning, Tuning};
+use crate::{Component, Quantity, Resources, objects::Duration, objects::KustomizePatch};
 
 /// `tuning`: controller tuning. A `preset` gives a starting list; every other key replaces
 /// what the preset sets for the same knob on the same controllers.
@@ -22,35 +22,35 @@ pub struct TuningSettings {
     pub workers: Option<PerController<u32>>,
     /// `--requeue-dependency`: a duration for source-, kustomize- and helm-controller, or per
     /// controller.
-    pub requeue_dependency: Option<PerController<DurationText>>,
+    pub requeue_dependency: Option<PerController<Duration>>,
     /// `--kube-api-qps` and `--kube-api-burst` for source-, kustomize- and helm-controller.
-    pub kube_api_limits: Option<KubeApiLimitsSettings>,
+    pub kube_api_limits: Option<KubeApiLimits>,
     /// The `manager` container's memory limit: one for source-, kustomize- and
     /// helm-controller, or per controller.
     pub memory_limit: Option<PerController<Quantity>>,
     /// Limits and requests per controller.
-    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
-    pub resources: BTreeMap<Component, ResourcesSettings>,
+    #[schemars(extend("propertyNames" = { "enum": Component::ALL }))]
+    pub resources: BTreeMap<Component, Resources>,
     /// kustomize-controller builds in memory (its `temp` volume on tmpfs).
     pub in_memory_builds: Option<bool>,
     /// source-controller's Helm index cache.
-    pub helm_cache: Option<HelmCacheSettings>,
+    pub helm_cache: Option<HelmCache>,
     /// helm-controller's near-OOM detection.
-    pub oom_watch: Option<OomWatchSettings>,
+    pub oom_watch: Option<OomWatch>,
     /// Feature gates per controller, e.g. `helm-controller: { DisableChartDigestTracking: true }`.
-    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
+    #[schemars(extend("propertyNames" = { "enum": Component::ALL }))]
     pub feature_gates: BTreeMap<Component, BTreeMap<String, bool>>,
     /// `--watch-configs-label-selector` on kustomize- and helm-controller, e.g. `owner!=helm`.
     pub watch_configs_selector: Option<String>,
     /// `--sops-age-secret` on kustomize-controller: the default SOPS age key Secret.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length))]
     pub sops_age_secret: Option<String>,
     /// `--log-level`: one level for every controller, or per controller.
     pub log_level: Option<PerController<LogLevel>>,
     /// Run every controller on control-plane nodes.
     pub control_plane: Option<bool>,
     /// Additions to the sync Kustomization the FluxInstance creates.
-    pub sync_kustomization: Option<SyncKustomizationSettings>,
+    pub sync_kustomization: Option<SyncKustomizationTuning>,
     /// Raw kustomize patches for the controllers, the escape hatch; applied after the rest.
     pub patches: Vec<RawPatch>,
 }
@@ -70,7 +70,7 @@ pub enum PerController<T> {
     /// The same value for the knob's usual controllers.
     All(T),
     /// A value per controller.
-    #[schemars(extend("propertyNames" = { "enum": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"] }))]
+    #[schemars(extend("propertyNames" = { "enum": Component::ALL }))]
     Each(BTreeMap<Component, T>),
 }
 
@@ -83,112 +83,6 @@ impl<T> PerController<T> {
         }
     }
 }
-
-/// A Kubernetes quantity such as `512Mi`, `2Gi` or `500m`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Quantity(pub String);
-
-impl JsonSchema for Quantity {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Quantity".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "description": "A Kubernetes quantity such as 512Mi, 2Gi or 500m.",
-            "type": "string",
-            "pattern": r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$",
-        })
-    }
-}
-
-/// `kubeApiLimits`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KubeApiLimitsSettings {
-    /// Sustained queries per second.
-    #[schemars(range(min = 1))]
-    pub qps: u32,
-    /// Burst.
-    #[schemars(range(min = 1))]
-    pub burst: u32,
-}
-
-/// Limits and requests.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct ResourcesSettings {
-    /// Limits.
-    pub limits: AmountsSettings,
-    /// Requests.
-    pub requests: AmountsSettings,
-}
-
-/// CPU and memory.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct AmountsSettings {
-    /// CPU, e.g. `2000m`.
-    pub cpu: Option<Quantity>,
-    /// Memory, e.g. `2Gi`.
-    pub memory: Option<Quantity>,
-}
-
-impl AmountsSettings {
-    fn amounts(&self) -> ResourceAmounts {
-        ResourceAmounts {
-            cpu: self.cpu.as_ref().map(|q| q.0.clone()),
-            memory: self.memory.as_ref().map(|q| q.0.clone()),
-        }
-    }
-}
-
-/// `helmCache`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct HelmCacheSettings {
-    /// Maximum number of cached indexes.
-    #[schemars(range(min = 1))]
-    pub max_size: u32,
-    /// How long an index stays cached.
-    pub ttl: DurationText,
-    /// How often expired entries are purged.
-    pub purge_interval: DurationText,
-}
-
-/// `oomWatch`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct OomWatchSettings {
-    /// Percentage of the memory limit that counts as near OOM.
-    #[schemars(range(min = 1, max = 100))]
-    pub memory_threshold: u8,
-    /// How often memory is checked.
-    pub interval: DurationText,
-}
-
-/// `syncKustomization`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct SyncKustomizationSettings {
-    /// SOPS decryption of the sync path with the age key in this Secret (e.g. `sops-age`).
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
-    pub decryption_secret: Option<String>,
-    /// ConfigMaps and Secrets of `postBuild` substitution variables.
-    pub substitute_from: Vec<SubstituteFrom>,
-    /// Wait for the applied objects.
-    pub wait: Option<bool>,
-    /// Timeout of apply and health checks.
-    pub timeout: Option<DurationText>,
-}
-
-/// The controllers a value meant for "the usual controllers" applies to.
-const SCALING: [Component; 3] = [
-    Component::SourceController,
-    Component::KustomizeController,
-    Component::HelmController,
-];
 
 /// `(controllers, value)` pairs of a per-controller setting; `usual` for a value for all.
 fn each<'a, T>(value: &'a PerController<T>, usual: &[Component]) -> Vec<(Vec<Component>, &'a T)> {
@@ -204,7 +98,7 @@ impl TuningSettings {
     pub fn tunings(&self, components: &[Component]) -> Vec<Tuning> {
         let enabled =
             |set: &[Component]| -> Vec<Component> { set.iter().copied().filter(|c| components.contains(c)).collect() };
-        let scaling = enabled(&SCALING);
+        let scaling = enabled(&Component::SCALING);
         let mut own: Vec<Tuning> = Vec::new();
         if let Some(workers) = &self.workers {
             own.extend(
@@ -217,38 +111,36 @@ impl TuningSettings {
             own.extend(
                 each(requeue, &scaling)
                     .into_iter()
-                    .map(|(cs, d)| Tuning::requeue_dependency(cs, d.0.as_str())),
+                    .map(|(cs, d)| Tuning::requeue_dependency(cs, d.clone())),
             );
         }
         if let Some(limits) = &self.kube_api_limits {
-            own.push(Tuning::kube_api_limits(scaling.clone(), limits.qps, limits.burst));
+            own.push(Tuning::KubeApiLimits {
+                controllers: scaling.clone(),
+                limits: *limits,
+            });
         }
         if let Some(memory) = &self.memory_limit {
             own.extend(
                 each(memory, &scaling)
                     .into_iter()
-                    .map(|(cs, q)| Tuning::memory_limit(cs, q.0.clone())),
+                    .map(|(cs, q)| Tuning::memory_limit(cs, q.clone())),
             );
         }
         for (controller, resources) in &self.resources {
-            own.push(Tuning::resources(
-                [*controller],
-                resources.limits.amounts(),
-                resources.requests.amounts(),
-            ));
+            own.push(Tuning::Resources {
+                controllers: vec![*controller],
+                resources: resources.clone(),
+            });
         }
         if self.in_memory_builds == Some(true) {
             own.push(Tuning::InMemoryBuilds);
         }
         if let Some(cache) = &self.helm_cache {
-            own.push(Tuning::helm_cache(
-                cache.max_size,
-                cache.ttl.0.as_str(),
-                cache.purge_interval.0.as_str(),
-            ));
+            own.push(Tuning::HelmCache(cache.clone()));
         }
         if let Some(oom) = &self.oom_watch {
-            own.push(Tuning::oom_watch(oom.memory_threshold, oom.interval.0.as_str()));
+            own.push(Tuning::OomWatch(oom.clone()));
         }
         for (controller, gates) in &self.feature_gates {
             own.extend(
@@ -275,12 +167,7 @@ impl TuningSettings {
             own.push(Tuning::control_plane_scheduling(components.iter().copied()));
         }
         if let Some(sync) = &self.sync_kustomization {
-            own.push(Tuning::SyncKustomization(SyncKustomizationTuning {
-                decryption_secret: sync.decryption_secret.clone(),
-                substitute_from: sync.substitute_from.clone(),
-                wait: sync.wait,
-                timeout: sync.timeout.as_ref().map(|t| t.0.as_str().into()),
-            }));
+            own.push(Tuning::SyncKustomization(sync.clone()));
         }
 
         let mut tunings: Vec<Tuning> = match self.preset {
@@ -304,15 +191,7 @@ impl RawPatch {
     pub fn to_patch(&self) -> KustomizePatch {
         KustomizePatch {
             patch: self.patch.clone(),
-            target: Some(PatchTarget {
-                kind: Some(self.target.kind.clone()),
-                name: self.target.name.clone(),
-                group: self.target.group.clone(),
-                version: self.target.version.clone(),
-                label_selector: self.target.label_selector.clone(),
-                annotation_selector: self.target.annotation_selector.clone(),
-                namespace: None,
-            }),
+            target: Some(self.target.clone()),
         }
     }
 }

@@ -26,7 +26,11 @@ pub(super) fn check(settings: &Settings, place: &Place<'_>, errors: &mut Vec<Con
         }
     }
     let sharding = settings.instance.sharding.as_ref();
-    let token = settings.webhook.token.external_secret.as_ref();
+    let token = settings
+        .webhook
+        .token
+        .as_ref()
+        .and_then(super::TokenSource::external_secret);
     let mut one_line: Vec<(Vec<String>, &str)> = vec![
         (
             keys(&["instance", "distribution", "registry"]),

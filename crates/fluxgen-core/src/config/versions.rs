@@ -127,7 +127,11 @@ pub(super) fn gate_problem(release: &Release, controller: Component, gate: &str)
 /// controller) a place the release's objects do not have, a flag the release's controller no
 /// longer accepts, or a CRD patch that selects no CRD of the release. Kustomize refuses the first (the operator's build fails) and skips the second
 /// (the patch silently does nothing). Strategic-merge patches and the other paths are not judged.
-fn raw_patch_problem(release: &Release, components: &[Component], patch: &crate::KustomizePatch) -> Option<String> {
+fn raw_patch_problem(
+    release: &Release,
+    components: &[Component],
+    patch: &crate::objects::KustomizePatch,
+) -> Option<String> {
     let target = patch.target.as_ref()?;
     let ops = crate::yaml::parse_value(&patch.patch).ok()?;
     let paths: Vec<(&str, &str)> = ops

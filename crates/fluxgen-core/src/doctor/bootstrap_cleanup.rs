@@ -180,7 +180,7 @@ fn cleanup_fix(cutover: &crate::scan::BootstrapCutover) -> String {
 }
 
 /// The line of a `resources` entry of a `kustomization.yaml`.
-fn entry_line(repository: &crate::scan::Repository, file: &str, entry: &str) -> Option<u32> {
+fn entry_line(repository: &crate::scan::ScannedRepository, file: &str, entry: &str) -> Option<u32> {
     repository
         .kustomize_files
         .values()

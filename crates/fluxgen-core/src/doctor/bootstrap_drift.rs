@@ -76,13 +76,13 @@ fn wanted(context: &Context, scope: &ClusterScope) -> Option<Wanted> {
             None => defaults(),
         },
         network_policy: settings.instance.cluster.network_policy.unwrap_or(true),
-        source_interval: settings.instance.sync.interval.0.clone(),
+        source_interval: settings.instance.sync.interval.to_string(),
         kustomization_interval: patched_interval(
             settings
                 .tuning
                 .patches
                 .iter()
-                .map(|p| (Some(p.target.kind.clone()), p.patch.as_str())),
+                .map(|p| (p.target.kind.clone(), p.patch.as_str())),
         )
         .unwrap_or_else(|| SYNC_KUSTOMIZATION_INTERVAL.to_owned()),
         reference: context.config.map(|c| c.repository.reference.clone()),

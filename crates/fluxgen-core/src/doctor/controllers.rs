@@ -5,12 +5,10 @@
 use super::risks::{Context, by_phase, phase_words};
 use super::{Code, Finding, Severity};
 use crate::config::Phase;
+use crate::facts::PRUNE_ANNOTATION;
 use crate::scan::build_graph::Origin;
 use crate::scan::layout::ClusterScope;
 use crate::scan::{Chart, EntryTarget, InstanceSource};
-
-/// The annotation that keeps kustomize-controller (and the operator) from deleting an object.
-const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
 
 /// The phase a cluster is judged at: its phase, but at least `instance` when a FluxInstance
 /// is already in the repository.
@@ -48,7 +46,7 @@ fn old_managers(context: &Context, scope: &ClusterScope) -> Vec<Manager> {
             .values()
             .find(|k| k.at == install.at)
             .and_then(|k| k.namespace.clone())
-            .unwrap_or_else(|| "flux-system".to_owned());
+            .unwrap_or_else(|| crate::facts::DEFAULT_NAMESPACE.to_owned());
         managers.push(Manager {
             label: format!("the bootstrap install (`{}`)", install.url),
             file: install.at.file.clone(),
@@ -67,7 +65,7 @@ fn old_managers(context: &Context, scope: &ClusterScope) -> Vec<Manager> {
             namespace: kustomization
                 .target_namespace
                 .clone()
-                .unwrap_or_else(|| "flux-system".to_owned()),
+                .unwrap_or_else(|| crate::facts::DEFAULT_NAMESPACE.to_owned()),
             prunes: kustomization.prune == Some(true),
             gotk: false,
         });
@@ -83,7 +81,7 @@ fn old_managers(context: &Context, scope: &ClusterScope) -> Vec<Manager> {
             label: format!("the Flux install committed in `{file}`"),
             file: file.clone(),
             line: None,
-            namespace: bootstrap.map_or_else(|| "flux-system".to_owned(), |b| b.namespace.clone()),
+            namespace: bootstrap.map_or_else(|| crate::facts::DEFAULT_NAMESPACE.to_owned(), |b| b.namespace.clone()),
             prunes: false,
             gotk: gotk.contains(&file.as_str()),
         });
@@ -120,7 +118,7 @@ pub(super) fn instance_namespace(context: &Context, scope: &ClusterScope, instan
 
 /// The FluxInstance's namespace, `flux-system` when nothing sets it (the default sync name).
 pub(super) fn instance_namespace_or_default(context: &Context, scope: &ClusterScope, instance: usize) -> String {
-    instance_namespace(context, scope, instance).unwrap_or_else(|| "flux-system".to_owned())
+    instance_namespace(context, scope, instance).unwrap_or_else(|| crate::facts::DEFAULT_NAMESPACE.to_owned())
 }
 
 /// Double-managed controllers: an old install still present from `cutover` on (or next to a

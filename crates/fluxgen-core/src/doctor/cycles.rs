@@ -83,7 +83,9 @@ pub(super) fn depends_on_cycles(context: &Context, scope: &ClusterScope) -> Vec<
             Origin::Sync(_) => None,
         })
         .collect();
-    let key = |name: &str, namespace: Option<&str>| format!("{}/{name}", namespace.unwrap_or("flux-system"));
+    let key = |name: &str, namespace: Option<&str>| {
+        format!("{}/{name}", namespace.unwrap_or(crate::facts::DEFAULT_NAMESPACE))
+    };
     let index: HashMap<String, usize> = kustomizations
         .iter()
         .enumerate()

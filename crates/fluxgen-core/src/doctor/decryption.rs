@@ -8,12 +8,12 @@ use super::risks::Context;
 use super::{Code, Finding, Severity};
 use crate::scan::build_graph::Origin;
 use crate::scan::layout::ClusterScope;
-use crate::scan::{Kustomization, Patch, Repository};
+use crate::scan::{Patch, ScannedKustomization, ScannedRepository};
 
 /// Whether a patch adds decryption to `kustomization` (its target, if any, matched as kustomize
 /// matches it against the object's kind, group, version, name and namespace; a patch without a
 /// target by the name its own document carries).
-fn adds_decryption(patch: &Patch, kustomization: &Kustomization) -> bool {
+fn adds_decryption(patch: &Patch, kustomization: &ScannedKustomization) -> bool {
     if !patch.patch.contains("decryption") {
         return false;
     }
@@ -29,7 +29,7 @@ fn adds_decryption(patch: &Patch, kustomization: &Kustomization) -> bool {
         "kind": "Kustomization",
         "metadata": {
             "name": kustomization.name,
-            "namespace": kustomization.namespace.as_deref().unwrap_or("flux-system"),
+            "namespace": kustomization.namespace.as_deref().unwrap_or(crate::facts::DEFAULT_NAMESPACE),
         },
     });
     // A selector fluxgen cannot evaluate here (labels) is given the benefit of the doubt.
@@ -41,7 +41,7 @@ fn adds_decryption(patch: &Patch, kustomization: &Kustomization) -> bool {
 /// Whether the Kustomization of graph node `node` gets decryption: its own, or a patch of what
 /// applies it (a Kustomization's `patches`, or a `kustomization.yaml` in its
 /// build): patches reach only the objects of that build, not what those apply in turn.
-fn decrypts(repository: &Repository, node: usize) -> bool {
+fn decrypts(repository: &ScannedRepository, node: usize) -> bool {
     let graph = &repository.graph;
     let own = match graph.nodes[node].origin {
         Origin::Kustomization(index) => repository.kustomizations[index].decryption.is_some(),

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::scan::Repository;
+use crate::scan::ScannedRepository;
 use crate::scan::build_graph::{BuildGraph, Origin};
 use crate::scan::layout::ClusterScope;
 use crate::scan::sync_decision::decide;
@@ -73,7 +73,7 @@ pub struct GraphEdge {
 }
 
 /// Draws the ownership graph of every cluster.
-pub(super) fn draw(repository: &Repository, ownership: &BuildGraph, scopes: &[ClusterScope]) -> Graph {
+pub(super) fn draw(repository: &ScannedRepository, ownership: &BuildGraph, scopes: &[ClusterScope]) -> Graph {
     let mut graph = Graph::default();
     let mut ids: BTreeMap<usize, String> = BTreeMap::new();
     let mut next = 0usize;
@@ -91,7 +91,7 @@ pub(super) fn draw(repository: &Repository, ownership: &BuildGraph, scopes: &[Cl
                 continue;
             };
             let instance = &repository.flux_instances[instance];
-            let namespace = instance.namespace.as_deref().unwrap_or("flux-system");
+            let namespace = instance.namespace.as_deref().unwrap_or(crate::facts::DEFAULT_NAMESPACE);
             let node = &ownership.nodes[index];
             let Some(path) = &node.dir else { continue };
             if let Some(adopted) = decide(repository, scope, &node.name, namespace, path).adopted() {

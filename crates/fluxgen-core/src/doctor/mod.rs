@@ -12,7 +12,7 @@
 //! which Kustomization applies which: objects with two owners, cycles and paths that do not
 //! exist come from it, and [`Graph::mermaid`] draws it.
 //!
-//! Doctor judges the scanner's model alone ([`Repository`]: objects with their labels,
+//! Doctor judges the scanner's model alone ([`ScannedRepository`]: objects with their labels,
 //! annotations and data key names, kustomizations, `${VAR}` references): it reads no file of
 //! the repository itself. Nothing in a report comes from a SOPS-encrypted file except the
 //! kind, name and data key names of its documents: no value of such a file can reach any
@@ -58,7 +58,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::config::{Config, Phase};
-use crate::scan::Repository;
+use crate::scan::ScannedRepository;
 use crate::{Error, Origin};
 
 pub use graph::{Graph, GraphEdge, GraphNode, NodeKind};
@@ -245,6 +245,7 @@ pub struct Related {
 
 /// One risk found in the repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// How much it matters.
     pub severity: Severity,
@@ -290,6 +291,7 @@ pub struct ClusterSummary {
 /// Everything `doctor` found.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Report {
     /// The repository, as given.
     pub repository: String,
@@ -326,11 +328,11 @@ pub fn doctor(repo_root: &Path, config: Option<&Config>) -> Result<Report, Error
 /// Judges a scanned repository. Everything comes from the scanner's model (labels,
 /// annotations, data key names, `${VAR}` references included): no file of the repository is
 /// read again.
-pub fn diagnose(repository: &Repository, config: Option<&Config>) -> Report {
+pub fn diagnose(repository: &ScannedRepository, config: Option<&Config>) -> Report {
     let graph = &repository.graph;
     let config_file = config.and_then(|c| match &c.origin {
         Origin::File(path) => Some(config_display(&repository.root, path)),
-        Origin::BuiltIn => None,
+        Origin::BuiltIn | Origin::Code | Origin::Text(_) => None,
     });
     let scopes = crate::scan::layout::scopes(repository, config);
     let context = risks::Context {

@@ -18,7 +18,12 @@ pub(super) fn external_secrets_baseline(context: &Context, scope: &ClusterScope)
     let mut needs: Vec<(String, String, String, Option<u32>, String)> = Vec::new();
     if let Some(cluster) = scope.cluster
         && cluster.settings.webhook.provider != crate::config::WebhookProvider::None
-        && let Some(source) = &cluster.settings.webhook.token.external_secret
+        && let Some(source) = cluster
+            .settings
+            .webhook
+            .token
+            .as_ref()
+            .and_then(crate::config::TokenSource::external_secret)
     {
         needs.push((
             "ClusterSecretStore".to_owned(),
@@ -147,7 +152,7 @@ fn oci_chart(url: &str) -> &str {
 /// `chart.spec`, and the operator's own chartRef releases, are not a migration.
 pub(super) fn sequencing(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
     let repository = context.repository;
-    let own = |chart: &str| matches!(chart, "flux-operator" | "flux-instance");
+    let own = |chart: &str| [crate::facts::OPERATOR_CHART_NAME, crate::facts::INSTANCE_CHART_NAME].contains(&chart);
     // OCIRepositories of charts: not the sources of Kustomizations (manifest artifacts).
     let manifest_sources: BTreeSet<&str> = repository
         .kustomizations

@@ -13,11 +13,11 @@ use super::{
 use crate::config::{Config, Phase};
 use crate::scan::build_graph::{BuildGraph, Origin};
 use crate::scan::layout::{ClusterScope, inside};
-use crate::scan::{Note, NoteKind, Repository};
+use crate::scan::{Note, NoteKind, ScannedRepository};
 
 /// Everything a risk reads.
 pub(super) struct Context<'a> {
-    pub(super) repository: &'a Repository,
+    pub(super) repository: &'a ScannedRepository,
     pub(super) config: Option<&'a Config>,
     /// `fluxgen.yaml` as findings name it.
     pub(super) config_file: Option<String>,

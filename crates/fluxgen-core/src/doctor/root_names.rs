@@ -155,7 +155,7 @@ pub(super) fn root_names(context: &Context, scope: &ClusterScope, sync: Option<&
             (true, Some(definition)) => (definition.at.file.clone(), Some(definition.at.line)),
             (true, None) => (using[0].1.clone(), Some(using[0].2)),
         };
-        let named = if sync.default && sync.name != "flux-system" {
+        let named = if sync.default && sync.name != crate::facts::DEFAULT_NAMESPACE {
             format!("the repository's other FluxInstances sync as `{}`", sync.name)
         } else if sync.default {
             format!(
@@ -274,5 +274,8 @@ fn usual_sync_name(context: &Context) -> String {
     counts
         .into_iter()
         .find(|(_, count)| *count == best && best > 0)
-        .map_or_else(|| "flux-system".to_owned(), |(name, _)| name.to_owned())
+        .map_or_else(
+            || crate::facts::DEFAULT_NAMESPACE.to_owned(),
+            |(name, _)| name.to_owned(),
+        )
 }

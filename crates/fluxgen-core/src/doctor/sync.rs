@@ -72,7 +72,7 @@ pub(super) fn sync_target(context: &Context, scope: &ClusterScope) -> Option<Syn
             Some(name) => name.clone(),
             None => super::controllers::instance_namespace_or_default(context, scope, index),
         };
-        let namespace = instance.namespace.as_deref().unwrap_or("flux-system");
+        let namespace = instance.namespace.as_deref().unwrap_or(crate::facts::DEFAULT_NAMESPACE);
         let decision = decide(repository, scope, &name, namespace, path);
         return Some(SyncTarget {
             decision,
@@ -100,7 +100,7 @@ pub(super) fn sync_target(context: &Context, scope: &ClusterScope) -> Option<Syn
             .tuning
             .patches
             .iter()
-            .any(|p| p.target.kind == "Kustomization" && p.patch.contains("decryption"));
+            .any(|p| p.target.kind.as_deref() == Some("Kustomization") && p.patch.contains("decryption"));
     Some(SyncTarget {
         decision: decide(
             repository,

@@ -16,7 +16,7 @@
 use super::risks::Context;
 use super::{Code, Finding, Severity};
 use crate::facts::{self, Release};
-use crate::scan::Repository;
+use crate::scan::ScannedRepository;
 use crate::scan::layout::ClusterScope;
 
 /// The running version of a cluster, as its install pins it, and where.
@@ -30,6 +30,7 @@ pub(crate) struct Running {
 
 /// One minor of an upgrade path, and what it changes that the repository uses.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct UpgradeStep {
     /// The minor upgraded from, `2.6`.
     pub from: String,
@@ -47,7 +48,7 @@ fn parse(version: &str) -> Option<(u32, u32, u32)> {
 
 /// The Flux version the cluster's current install pins: a bootstrap install's `ref`, the
 /// `gotk-components.yaml` header, or the tag of the `flux-manifests` OCIRepository.
-pub(crate) fn running(repository: &Repository, scope: &ClusterScope) -> Option<Running> {
+pub(crate) fn running(repository: &ScannedRepository, scope: &ClusterScope) -> Option<Running> {
     let mut found = Vec::new();
     for &index in &scope.bootstraps {
         let install = &repository.bootstrap_installs[index];
@@ -96,7 +97,7 @@ fn release_of(minor: (u32, u32)) -> Option<&'static Release> {
 /// The minor-by-minor path from `running` to `target`, each step with what it changes that the
 /// cluster's files use; empty when the target is at most one minor ahead.
 pub(crate) fn path(
-    repository: &Repository,
+    repository: &ScannedRepository,
     scope: &ClusterScope,
     running: (u32, u32, u32),
     target: &Release,
@@ -199,7 +200,7 @@ type Setting = (crate::Component, String);
 
 /// The feature gates and the flags (bare names) the cluster's current controller patches set,
 /// per controller.
-fn patch_settings(repository: &Repository, scope: &ClusterScope) -> (Vec<Setting>, Vec<Setting>) {
+fn patch_settings(repository: &ScannedRepository, scope: &ClusterScope) -> (Vec<Setting>, Vec<Setting>) {
     let patches = scope
         .bootstraps
         .iter()

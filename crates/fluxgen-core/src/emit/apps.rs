@@ -3,33 +3,22 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::Resource as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::memo::Memo;
-use super::tree::MARKER_LINE;
 use super::{IndexFile, Tree};
-use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings};
-use crate::instance::{ClusterSettings, CommonMetadata, Distribution, KustomizeSettings, Sharding, Storage, Sync};
+use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings, TokenSource};
+use crate::facts::{
+    INSTANCE_CHART, INSTANCE_CHART_NAME as INSTANCE, OPERATOR_CHART, OPERATOR_CHART_NAME as OPERATOR, PRUNE_ANNOTATION,
+};
+use crate::instance::{ClusterSettings, CommonMetadata, InstanceSync, KustomizeSettings};
 use crate::overrides::Overrides;
 use crate::{
-    Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, KustomizePatch,
-    OciRef, OciRepository, Receiver, ReceiverResource, Resource, SourceRef,
+    Component, Error, ExternalSecret, FluxInstance, HelmRelease, Kustomization, KustomizationFile, Manifest,
+    OciRepository, Receiver, objects::KustomizePatch, objects::OciRef, objects::ReceiverResource, objects::SourceRef,
 };
-
-/// The chart of the operator.
-pub const OPERATOR_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
-/// The chart of the instance.
-pub const INSTANCE_CHART: &str = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance";
-/// Schema of kustomize's `kustomization.yaml`.
-pub const KUSTOMIZATION_SCHEMA: &str = "https://json.schemastore.org/kustomization";
-/// The annotation that keeps Flux from pruning an object.
-pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
-
-const OPERATOR: &str = "flux-operator";
-const INSTANCE: &str = "flux-instance";
-/// The app directories fluxgen owns below a cluster's `path`.
-pub(crate) const APP_DIRS: [&str; 2] = [OPERATOR, INSTANCE];
 
 /// Plans the files of several clusters, on every core, in the order of `clusters`. The
 /// result is what [`plan`] gives for each.
@@ -41,10 +30,12 @@ pub(crate) const APP_DIRS: [&str; 2] = [OPERATOR, INSTANCE];
 /// assert_eq!(trees[0], fluxgen_core::plan(&config, &names[0]).unwrap());
 /// ```
 pub fn plan_all(config: &Config, clusters: &[String]) -> Result<Vec<Tree>, Error> {
+    crate::config::validate_for_use(config)?;
     crate::parallel::map_with(clusters, Memo::default, |memo, name| plan_with(config, name, memo))
 }
 
-/// Plans the files of one cluster. Pure: the same config gives the same bytes.
+/// Plans the files of one cluster. Pure: the same config gives the same bytes. The config is
+/// [checked](Config::validate) first (at once when it was loaded and not changed since).
 ///
 /// ```
 /// let config = fluxgen_core::Config::example();
@@ -53,6 +44,7 @@ pub fn plan_all(config: &Config, clusters: &[String]) -> Result<Vec<Tree>, Error
 /// assert!(tree.files["flux-instance/app/helmrelease.yaml"].starts_with("---\n# yaml-language-server:"));
 /// ```
 pub fn plan(config: &Config, cluster: &str) -> Result<Tree, Error> {
+    crate::config::validate_for_use(config)?;
     plan_with(config, cluster, &mut Memo::default())
 }
 
@@ -78,9 +70,9 @@ pub(crate) fn plan_with(config: &Config, cluster: &str, memo: &mut Memo) -> Resu
         content: if entries.is_empty() {
             String::new()
         } else {
-            kustomization_file(
-                &KustomizationFile::new(entries.iter().cloned()).with_namespace(cluster.settings.namespace.clone()),
-            )
+            KustomizationFile::new(entries.iter().cloned())
+                .with_namespace(cluster.settings.namespace.clone())
+                .render()
         },
         entries,
     };
@@ -147,22 +139,9 @@ impl<'a, 'm> Files<'a, 'm> {
         &self.cluster.settings
     }
 
-    fn add<R: Resource>(&mut self, path: String, object: &R) -> Result<(), Error> {
-        let violations = object.violations();
-        if !violations.is_empty() {
-            return Err(Error::InvalidObject {
-                cluster: self.cluster.name.clone(),
-                kind: R::KIND,
-                name: object.name().to_owned(),
-                violations,
-            });
-        }
-        let url = format!(
-            "{}/{}",
-            self.settings().schema_base_url.trim_end_matches('/'),
-            R::SCHEMA
-        );
-        let mut value = serde_json::to_value(object).expect("fluxgen's objects serialize to JSON");
+    fn add<R: Manifest>(&mut self, path: String, object: &R) -> Result<(), Error> {
+        let mut value = crate::render::checked_value(object, &self.cluster.name)?;
+        let url = R::schema_url(&self.settings().schema_base_url);
         self.overrides.apply(&path, &mut value)?;
         let text = self.memo.document(&path, value, &url);
         self.files.insert(path, text);
@@ -173,7 +152,7 @@ impl<'a, 'm> Files<'a, 'm> {
         let path = format!("{app}/app/kustomization.yaml");
         let mut value = KustomizationFile::new(resources.iter().map(|r| format!("./{r}"))).to_value();
         self.overrides.apply(&path, &mut value)?;
-        let text = self.memo.document(&path, value, KUSTOMIZATION_SCHEMA);
+        let text = self.memo.document(&path, value, KustomizationFile::SCHEMA_URL);
         self.files.insert(path, text);
         Ok(())
     }
@@ -190,19 +169,15 @@ impl<'a, 'm> Files<'a, 'm> {
         // `flux bootstrap` layout's `flux-system/kustomization.yaml` does not).
         Kustomization::new(app, format!("./{}/{app}/app", settings.path))
             .with_namespace(settings.namespace.clone())
-            .with_interval(settings.apps.interval.0.as_str())
+            .with_interval(settings.apps.interval.as_str())
             .with_source(SourceRef::git_repository(source).in_namespace(settings.namespace.clone()))
             .with_target_namespace(settings.namespace.clone())
     }
 }
 
-fn kustomization_file(file: &KustomizationFile) -> String {
-    crate::yaml::document(&file.to_value(), KUSTOMIZATION_SCHEMA, MARKER_LINE)
-}
-
 fn chart_source(name: &str, url: &str, settings: &Settings) -> OciRepository {
     OciRepository::new(name, url)
-        .with_interval(settings.operator.chart_interval.0.as_str())
+        .with_interval(settings.operator.chart_interval.as_str())
         .with_ref(OciRef::tag(settings.operator.version.clone()))
         .with_helm_chart_layer()
 }
@@ -216,7 +191,7 @@ fn operator_app(files: &mut Files<'_, '_>) -> Result<(), Error> {
         &chart_source(OPERATOR, OPERATOR_CHART, settings),
     )?;
     let release = HelmRelease::from_oci_repository(OPERATOR)
-        .with_interval(settings.operator.interval.0.as_str())
+        .with_interval(settings.operator.interval.as_str())
         .with_values(settings.operator.values.clone());
     files.add(format!("{OPERATOR}/app/helmrelease.yaml"), &release)?;
     files.add_kustomization(OPERATOR, &["helmrelease.yaml", "ocirepository.yaml"])?;
@@ -267,7 +242,7 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
                 );
             }
             let mut release = HelmRelease::from_oci_repository(INSTANCE)
-                .with_interval(settings.operator.interval.0.as_str())
+                .with_interval(settings.operator.interval.as_str())
                 .with_values(values);
             release.metadata.annotations = Some(protect);
             files.add(
@@ -279,8 +254,8 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
         }
     }
     if let Some(kind) = settings.webhook.provider.receiver_type() {
-        let secret = match (&settings.webhook.token.external_secret, &settings.webhook.token.secret) {
-            (Some(source), _) => {
+        let secret = match &settings.webhook.token {
+            Some(TokenSource::ExternalSecret(source)) => {
                 let name = format!("{kind}-webhook-token");
                 let target = format!("{name}-secret");
                 let external = ExternalSecret::new(name, source.store.clone(), target.clone())
@@ -290,9 +265,9 @@ fn instance_app(files: &mut Files<'_, '_>, repository: &Repository) -> Result<()
                 resources.push("externalsecret.yaml");
                 target
             }
-            (None, Some(secret)) => secret.clone(),
+            Some(TokenSource::Secret(secret)) => secret.clone(),
             // The loader refuses this; a config built in code may not have been loaded.
-            (None, None) => {
+            None => {
                 return Err(Error::InvalidObject {
                     cluster: files.cluster.name.clone(),
                     kind: Receiver::KIND,
@@ -344,9 +319,9 @@ pub(crate) fn controller_patches(cluster: &Cluster) -> Result<Vec<KustomizePatch
 /// [`controller_patches`], reusing the last lowering `memo` kept when the tunings are equal.
 fn lowered_patches(cluster: &Cluster, memo: &mut Memo) -> Result<Vec<KustomizePatch>, Error> {
     let tunings = cluster.settings.tuning.tunings(&components(&cluster.settings));
-    memo.patches(tunings).map_err(|source| Error::Tuning {
+    memo.patches(tunings).map_err(|error| Error::Tuning {
         cluster: cluster.name.clone(),
-        source: Box::new(source),
+        error: Box::new(error),
     })
 }
 
@@ -358,53 +333,22 @@ pub(crate) fn flux_instance(
 ) -> FluxInstance {
     let wanted = &settings.instance;
     let mut instance = FluxInstance::new(wanted.distribution.version.clone());
-    instance.spec.distribution = Distribution {
-        version: wanted.distribution.version.clone(),
-        registry: wanted.distribution.registry.clone(),
-        artifact: wanted.distribution.artifact.clone(),
-        artifact_pull_secret: wanted.distribution.artifact_pull_secret.clone(),
-        image_pull_secret: wanted.distribution.image_pull_secret.clone(),
-        variant: wanted.distribution.variant.map(|v| enum_text(&v)),
-    };
+    instance.spec.distribution = wanted.distribution.clone();
     instance.spec.components = wanted.components.clone().unwrap_or_default();
-    let cluster = ClusterSettings {
-        kind: wanted.cluster.kind.map(|k| enum_text(&k)),
-        size: wanted.cluster.size.map(|s| enum_text(&s)),
-        domain: wanted.cluster.domain.clone(),
-        network_policy: wanted.cluster.network_policy,
-        multitenant: wanted.cluster.multitenant,
-        tenant_default_service_account: wanted.cluster.tenant_default_service_account.clone(),
-        object_level_workload_identity: wanted.cluster.object_level_workload_identity,
-        ..ClusterSettings::default()
-    };
-    if cluster != ClusterSettings::default() {
-        instance.spec.cluster = Some(cluster);
-    }
-    let metadata = CommonMetadata {
-        labels: wanted.common_metadata.labels.clone(),
-        annotations: wanted.common_metadata.annotations.clone(),
-    };
-    if metadata != CommonMetadata::default() {
-        instance.spec.common_metadata = Some(metadata);
-    }
-    instance.spec.sharding = wanted.sharding.as_ref().map(|s| Sharding {
-        key: s.key.clone(),
-        shards: s.shards.clone(),
-        storage: None,
-    });
-    instance.spec.storage = wanted.storage.as_ref().map(|s| Storage {
-        class: s.class.clone(),
-        size: s.size.clone(),
-    });
-    instance.spec.sync = Some(Sync {
+    instance.spec.cluster = (wanted.cluster != ClusterSettings::default()).then(|| wanted.cluster.clone());
+    instance.spec.common_metadata =
+        (wanted.common_metadata != CommonMetadata::default()).then(|| wanted.common_metadata.clone());
+    instance.spec.sharding = wanted.sharding.clone();
+    instance.spec.storage = wanted.storage.clone();
+    instance.spec.sync = Some(InstanceSync {
         kind: "GitRepository".to_owned(),
         url: repository.url.clone(),
         r#ref: repository.reference.clone(),
         path: wanted.sync.path.clone(),
-        interval: Some(wanted.sync.interval.0.as_str().into()),
+        interval: Some(wanted.sync.interval.as_str().into()),
         name: Some(wanted.sync.name.clone()),
         pull_secret: repository.pull_secret.clone(),
-        provider: wanted.sync.provider.map(|p| enum_text(&p)),
+        provider: wanted.sync.provider,
     });
     if !patches.is_empty() {
         instance.spec.kustomize = Some(KustomizeSettings { patches });
@@ -416,9 +360,4 @@ pub(crate) fn flux_instance(
 
 fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("fluxgen's objects serialize to JSON")
-}
-
-/// The wire spelling of a config enum.
-pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
-    to_value(value).as_str().unwrap_or_default().to_owned()
 }

@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use similar::TextDiff;
 
 use super::Tree;
-use super::write::{Change, Pending, each_cluster, pending};
-use crate::{Config, Error};
+use super::write::{Change, Pending, pending};
+use crate::Error;
+#[cfg(feature = "generator")]
+use crate::{Config, emit::write::each_cluster};
 
 /// One way a committed tree differs from what the config generates.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Drift {
     /// The file: below the `root` given to [`check_clusters`], relative to it (as a reviewer
     /// reads it: join it to the root to open the file); from [`check`], as the tree's directory
@@ -83,7 +86,7 @@ pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
 }
 
 /// Plans the named clusters and compares each tree with its directory below `root`
-/// ([`tree_dir`](crate::tree_dir)): [`check`] of their [`plan`](crate::plan)s, on every core,
+/// ([`tree_dir`](crate::emit::tree_dir)): [`check`] of their [`plan`](crate::plan)s, on every core,
 /// holding only what drifts. Paths, in [`Drift::path`] and in the diff headers, are relative to
 /// `root`, however `root` is spelled (`.`, `..`, absolute).
 ///
@@ -96,6 +99,7 @@ pub fn check(trees: &[(PathBuf, Tree)]) -> Result<Vec<Drift>, Error> {
 /// assert_eq!(fluxgen_core::check_clusters(&config, &names, root.path())?, vec![]);
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
+#[cfg(feature = "generator")]
 pub fn check_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<Vec<Drift>, Error> {
     let mut drifts: Vec<Drift> = each_cluster(config, clusters, root, |pending| drifts(pending, root))?
         .into_iter()

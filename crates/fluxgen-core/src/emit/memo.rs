@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::tree::MARKER_LINE;
-use crate::KustomizePatch;
+use crate::objects::KustomizePatch;
 use crate::tuning::{Tuning, TuningError};
 
 /// The last input and output of each reusable step (one thread's worth).

@@ -6,15 +6,20 @@ use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "generator")]
 use super::apps::plan_with;
+#[cfg(feature = "generator")]
 use super::memo::Memo;
 use super::staging::{Durability, Staging, is_abandoned, is_temporary};
 use super::tree::{GENERATED_NAMES, is_generated_file};
 use super::{IndexFile, Tree, is_generated};
-use crate::{Config, Error};
+#[cfg(feature = "generator")]
+use crate::Config;
+use crate::Error;
 
 /// What a write did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WriteReport {
     /// Files created or changed.
     pub written: Vec<PathBuf>,
@@ -83,11 +88,13 @@ pub(crate) fn pending(trees: &[(PathBuf, Tree)]) -> Result<Pending, Error> {
 /// Plans each cluster, compares its tree with its directory below `root` ([`tree_dir`]) and
 /// hands what it found to `then`, on every core; a tree's unchanged files are dropped as soon
 /// as they are compared. Results in the clusters' order.
+#[cfg(feature = "generator")]
 pub(crate) fn each_cluster<R, F>(config: &Config, clusters: &[String], root: &Path, then: F) -> Result<Vec<R>, Error>
 where
     R: Send,
     F: Fn(Pending) -> R + Sync,
 {
+    crate::config::validate_for_use(config)?;
     let real_root = fs::canonicalize(root).ok();
     crate::parallel::map_with(clusters, Memo::default, |memo, name| {
         let tree = plan_with(config, name, memo)?;
@@ -100,12 +107,13 @@ where
 /// Refuses a cluster's `path` (relative to `root`) through which a write would leave `root`: a
 /// symbolic link among its existing directories that leads outside (`kubernetes/edge ->
 /// ../../elsewhere`). A link that stays below `root` is followed, as the repository has it.
-/// A `path` the config loader would refuse ([`check_relative_path`](crate::config::check_relative_path):
+/// A `path` the config loader would refuse ([`check_relative_path`]:
 /// absolute, or with `.`, `..` or empty segments, as a config built in code may have) is refused
 /// before anything is looked at. `real_root` is `root` resolved (`None` when it does not exist
 /// yet: then no link below it can exist either).
+#[cfg(feature = "generator")]
 fn check_resolves_below(root: &Path, real_root: Option<&Path>, path: &str) -> Result<(), Error> {
-    if let Err(reason) = crate::config::check_relative_path(path) {
+    if let Err(reason) = check_relative_path(path) {
         return Err(Error::Blocked {
             path: PathBuf::from(path),
             reason: format!("{reason}: fluxgen writes only below the root it is given"),
@@ -144,6 +152,25 @@ fn check_resolves_below(root: &Path, real_root: Option<&Path>, path: &str) -> Re
     Ok(())
 }
 
+/// A path fluxgen writes must stay below the root it is given: relative, with `/` separators,
+/// no `.`, `..` or empty segments. The config loader judges a cluster's `path` by it, and
+/// [`write()`] each file of a tree.
+pub(crate) fn check_relative_path(path: &str) -> Result<(), String> {
+    if path.starts_with('/') || path.contains('\\') {
+        return Err(format!(
+            "{} must be a relative path with `/` separators",
+            crate::url::quoted(path)
+        ));
+    }
+    if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        return Err(format!(
+            "{} must be a directory below the repository root: no `.`, `..` or empty segments",
+            crate::url::quoted(path)
+        ));
+    }
+    Ok(())
+}
+
 /// The directory a cluster's tree belongs in: its `path` (the cluster's `path` setting, a
 /// tree's `root`) below `root` (just the path when `root` is `.`).
 pub fn tree_dir(root: &Path, path: &str) -> PathBuf {
@@ -156,6 +183,15 @@ pub fn tree_dir(root: &Path, path: &str) -> PathBuf {
 
 /// [`pending`] for one tree.
 fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
+    // A tree built in code may name any path: each must stay below `dir`.
+    for relative in tree.files.keys() {
+        if let Err(reason) = check_relative_path(relative) {
+            return Err(Error::Blocked {
+                path: dir.join(relative),
+                reason: format!("{reason}: fluxgen writes a tree's files only below its directory"),
+            });
+        }
+    }
     let mut pending = Pending::default();
     let mut checked_dirs = HashMap::new();
     check_inside(dir)?;
@@ -225,11 +261,13 @@ pub fn write_with(trees: &[(PathBuf, Tree)], durability: Durability) -> Result<W
 /// assert!(fluxgen_core::write_clusters(&config, &names, root.path())?.written.is_empty());
 /// # Ok::<(), fluxgen_core::Error>(())
 /// ```
+#[cfg(feature = "generator")]
 pub fn write_clusters(config: &Config, clusters: &[String], root: &Path) -> Result<WriteReport, Error> {
     write_clusters_with(config, clusters, root, Durability::default())
 }
 
 /// [`write_clusters`] with the [`Durability`] to keep.
+#[cfg(feature = "generator")]
 pub fn write_clusters_with(
     config: &Config,
     clusters: &[String],
@@ -681,5 +719,27 @@ mod tests {
         fs::write(dir.path().join("latin1.yaml"), b"caf\xe9").unwrap();
         let latin1 = read_existing(&dir.path().join("latin1.yaml")).unwrap().unwrap();
         assert!(!is_generated(&latin1) && !is_left_empty(&latin1), "{latin1:?}");
+    }
+
+    #[test]
+    fn a_tree_built_in_code_writes_nothing_outside_its_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("repo");
+        for path in [
+            "../escaped.yaml",
+            "/abs.yaml",
+            "app/../../x.yaml",
+            "app//x.yaml",
+            "./x.yaml",
+            "a\\b.yaml",
+        ] {
+            let mut tree = Tree::new("edge", "repo");
+            tree.files.insert("app/ok.yaml".to_owned(), "---\n".to_owned());
+            tree.files.insert(path.to_owned(), "---\n".to_owned());
+            let error = write(&[(dir.clone(), tree)]).unwrap_err();
+            assert!(matches!(error, Error::Blocked { .. }), "{path}: {error}");
+            assert!(error.to_string().contains("only below its directory"), "{error}");
+        }
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0, "nothing was written");
     }
 }

@@ -30,7 +30,7 @@
 //!   that select `!sharding.fluxcd.io/role`.
 
 use super::Release;
-use crate::{Component, KustomizePatch, PatchTarget};
+use crate::{Component, objects::KustomizePatch, objects::PatchTarget};
 
 /// What of a FluxInstance the builder reads for the Deployments.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,17 +151,17 @@ pub fn template_patches(options: &BuildOptions<'_>) -> Vec<(KustomizePatch, &'st
 
 /// The controllers sharding copies: source-watcher from Flux 2.9 on.
 pub fn sharded(release: &Release) -> Vec<&'static str> {
-    let mut names = vec![
-        "source-controller",
-        "kustomize-controller",
-        "helm-controller",
-        "image-reflector-controller",
-        "image-automation-controller",
+    let mut sharded = vec![
+        Component::SourceController,
+        Component::KustomizeController,
+        Component::HelmController,
+        Component::ImageReflectorController,
+        Component::ImageAutomationController,
     ];
     if release.minor() >= (2, 9) {
-        names.push("source-watcher");
+        sharded.push(Component::SourceWatcher);
     }
-    names
+    sharded.into_iter().map(Component::as_str).collect()
 }
 
 /// The gates the builder adds after the profiles: `ExternalArtifact=true` with source-watcher,

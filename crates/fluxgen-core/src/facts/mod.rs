@@ -24,6 +24,7 @@
 mod build;
 mod crds;
 mod flags;
+mod names;
 mod operator;
 mod profiles;
 mod releases;
@@ -34,12 +35,19 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::Component;
+use crate::Resources;
 
 pub use build::{BuildOptions, events_address, gate_patches, shard_patches, sharded, template_patches};
 pub use crds::Crd;
 pub use flags::{
     DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, LOG_LEVELS, Minor, accepts_flag, default_concurrency,
     default_requeue_dependency, feature_gate_for_flag, feature_gates, flag_name, gate_since,
+};
+#[cfg(feature = "generator")]
+pub(crate) use names::operator_chart_path;
+pub use names::{
+    DEFAULT_NAMESPACE, INSTANCE_CHART, INSTANCE_CHART_NAME, OPERATOR_CHART, OPERATOR_CHART_NAME, PROFILE_ANNOTATION,
+    PRUNE_ANNOTATION, SUBSTITUTE_ANNOTATION,
 };
 pub use operator::{MANIFESTS_ARTIFACT, NEWEST_OPERATOR, OperatorTooOld, SHIPPED_IN, operator_ships, pinned_artifact};
 pub use profiles::{multitenant_profile, size_profile, type_profile};
@@ -52,40 +60,6 @@ pub const FLUX_VERSION: &str = "v2.9.4";
 
 /// The name of every controller's single container.
 pub const CONTAINER_NAME: &str = "manager";
-
-/// CPU and memory quantities, as the manifests write them (`100m`, `64Mi`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quantities {
-    /// CPU, e.g. `1000m`.
-    pub cpu: &'static str,
-    /// Memory, e.g. `1Gi`.
-    pub memory: &'static str,
-}
-
-/// A container's resource limits and requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Resources {
-    /// `limits`.
-    pub limits: Quantities,
-    /// `requests`.
-    pub requests: Quantities,
-}
-
-impl Resources {
-    /// The `resources` value of a container spec.
-    ///
-    /// ```
-    /// use fluxgen_core::{Component, facts};
-    /// let resources = facts::default_resources(Component::HelmController).to_value();
-    /// assert_eq!(resources["limits"]["memory"], "1Gi");
-    /// ```
-    pub fn to_value(&self) -> Value {
-        json!({
-            "limits": {"cpu": self.limits.cpu, "memory": self.limits.memory},
-            "requests": {"cpu": self.requests.cpu, "memory": self.requests.memory},
-        })
-    }
-}
 
 /// A pod volume.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,7 +110,7 @@ impl VolumeMount {
 
 /// One controller's Deployment in a Flux release: its image and what its `manager` container
 /// and pod declare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Controller {
     /// The controller.
     pub component: Component,
@@ -328,7 +302,7 @@ pub fn default_args(component: Component) -> &'static [&'static str] {
 /// controller is limited to `1000m`/`1Gi`; source-controller and source-watcher request `50m`
 /// CPU, the others `100m`.
 pub fn default_resources(component: Component) -> Resources {
-    latest_controller(component).resources
+    latest_controller(component).resources.clone()
 }
 
 /// The pod volumes of a controller's Deployment in the newest release, in the manifest's

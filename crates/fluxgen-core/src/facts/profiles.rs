@@ -10,7 +10,7 @@
 //! operator's, byte for byte (a `|-` block in the Go source has no final newline), in its
 //! order.
 
-use crate::{KustomizePatch, PatchTarget};
+use crate::{objects::KustomizePatch, objects::PatchTarget};
 
 /// The strategic-merge patch every size starts with (and the whole profile when no size is
 /// set): the pod template gets `app.kubernetes.io/part-of: flux` and the
@@ -18,7 +18,7 @@ use crate::{KustomizePatch, PatchTarget};
 /// annotates the Deployment with `fluxcd.controlplane.io/profile`.
 fn metadata_patch(size: Option<&str>) -> String {
     let profile = size.map_or_else(String::new, |size| {
-        format!("  annotations:\n    fluxcd.controlplane.io/profile: \"{size}\"\n")
+        format!("  annotations:\n    {}: \"{size}\"\n", super::PROFILE_ANNOTATION)
     });
     format!(
         "apiVersion: apps/v1\n\

@@ -19,7 +19,8 @@ use crate::Component::{
     NotificationController, SourceController, SourceWatcher,
 };
 
-use super::{Controller, PodLabels, Quantities, Release, Resources, Volume, VolumeMount, crds};
+use super::{Controller, PodLabels, Release, Volume, VolumeMount, crds};
+use crate::{ResourceAmounts, Resources};
 
 /// The operator commit the tables are read from.
 pub const OPERATOR_COMMIT: &str = "17c6aeaddd8dacd5fbd4dd9e1bfe23a0a59df1fb";
@@ -76,14 +77,8 @@ const NOTIFICATION_ARGS: &[&str] = &[
 /// Limited to `1000m`/`1Gi`, requesting `cpu_request` and `64Mi`.
 const fn resources(cpu_request: &'static str) -> Resources {
     Resources {
-        limits: Quantities {
-            cpu: "1000m",
-            memory: "1Gi",
-        },
-        requests: Quantities {
-            cpu: cpu_request,
-            memory: "64Mi",
-        },
+        limits: ResourceAmounts::of("1000m", "1Gi"),
+        requests: ResourceAmounts::of(cpu_request, "64Mi"),
     }
 }
 
@@ -108,10 +103,15 @@ const TEMP_MOUNTS: &[VolumeMount] = &[mount("temp", "/tmp")];
 
 /// A controller that only needs `/tmp` (kustomize-, helm-, image-automation-controller).
 const fn temp_only(component: Component, image: &'static str) -> Controller {
+    with_temp(component, image, EVENTS_ARGS)
+}
+
+/// A controller requesting `100m` CPU with only the `temp` volume, and these args.
+const fn with_temp(component: Component, image: &'static str, args: &'static [&'static str]) -> Controller {
     Controller {
         component,
         image,
-        args: EVENTS_ARGS,
+        args,
         resources: resources("100m"),
         volumes: TEMP_VOLUMES,
         volume_mounts: TEMP_MOUNTS,
@@ -149,17 +149,17 @@ const fn helm_controller(image: &'static str) -> Controller {
 }
 
 const fn notification_controller(image: &'static str) -> Controller {
-    Controller {
-        args: NOTIFICATION_ARGS,
-        ..temp_only(NotificationController, image)
-    }
+    with_temp(NotificationController, image, NOTIFICATION_ARGS)
 }
 
 const fn image_reflector_controller(image: &'static str) -> Controller {
     Controller {
+        component: ImageReflectorController,
+        image,
+        args: EVENTS_ARGS,
+        resources: resources("100m"),
         volumes: REFLECTOR_VOLUMES,
         volume_mounts: REFLECTOR_MOUNTS,
-        ..temp_only(ImageReflectorController, image)
     }
 }
 

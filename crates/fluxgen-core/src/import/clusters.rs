@@ -9,7 +9,8 @@ pub(super) use crate::scan::layout::inside;
 use crate::scan::layout::{scopes, sync_path_clusters};
 use crate::scan::sync_decision::{Proposal, propose};
 use crate::scan::{
-    BootstrapInstall, FluxBootstrap, FluxInstance, GitRepository, Kustomization, OciRepository, Repository,
+    BootstrapInstall, FluxBootstrap, ScannedFluxInstance, ScannedGitRepository, ScannedKustomization,
+    ScannedOciRepository, ScannedRepository,
 };
 
 /// What import found for one cluster.
@@ -21,13 +22,13 @@ pub(super) struct Found<'a> {
     /// The bootstrap install.
     pub(super) bootstrap: Option<&'a BootstrapInstall>,
     /// The Kustomization applying `flux-manifests`, with its OCIRepository.
-    pub(super) flux: Option<(&'a Kustomization, &'a OciRepository)>,
+    pub(super) flux: Option<(&'a ScannedKustomization, &'a ScannedOciRepository)>,
     /// The root Kustomization (the one that applies its own directory, usually `cluster`).
-    pub(super) root: Option<&'a Kustomization>,
+    pub(super) root: Option<&'a ScannedKustomization>,
     /// The GitRepository the root Kustomization reads.
-    pub(super) source: Option<&'a GitRepository>,
+    pub(super) source: Option<&'a ScannedGitRepository>,
     /// A FluxInstance already in the repository.
-    pub(super) instance: Option<&'a FluxInstance>,
+    pub(super) instance: Option<&'a ScannedFluxInstance>,
     /// The path of the cluster's `cluster-apps` Kustomization, wherever it is defined.
     pub(super) apps_path: Option<String>,
     /// The sync that keeps what the cluster runs.
@@ -47,7 +48,7 @@ pub(super) struct Found<'a> {
 
 /// Every cluster of the scanner's layout that has a Flux install or a FluxInstance,
 /// keyed by name (`single` for a layout without a cluster name).
-pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<String, Found<'a>> {
+pub(super) fn find<'a>(repository: &'a ScannedRepository, single: &str) -> BTreeMap<String, Found<'a>> {
     let flux = repository.flux_manifest_kustomizations();
     let synced = sync_path_clusters(repository);
     scopes(repository, None)
@@ -90,7 +91,7 @@ pub(super) fn find<'a>(repository: &'a Repository, single: &str) -> BTreeMap<Str
                 root: scope.root_kustomization(repository),
                 source: scope.root_source.map(|i| &repository.git_repositories[i]),
                 instance,
-                proposal: propose(repository, scope, "flux-system"),
+                proposal: propose(repository, scope, crate::facts::DEFAULT_NAMESPACE),
                 apps_path: scope
                     .nodes
                     .iter()

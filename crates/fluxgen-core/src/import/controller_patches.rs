@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::written::{ImportedPatch, ImportedPatchTarget};
+use crate::config::RawPatch;
 use crate::scan::Patch;
-use crate::{Component, PatchTarget, facts, patch};
+use crate::{Component, facts, objects::PatchTarget, patch};
 
 /// The pointer of an appended container argument.
 const ARGS_END: &str = "/spec/template/spec/containers/0/args/-";
@@ -67,7 +67,7 @@ pub(super) enum Effect {
     /// A patch (or the operations of one that are left) kept as a raw patch.
     Raw {
         /// The patch.
-        patch: ImportedPatch,
+        patch: RawPatch,
         /// Whether it is the original text (`false`: the operations import did not translate,
         /// written again).
         verbatim: bool,
@@ -150,15 +150,13 @@ fn raw_with_text(
         return vec![Effect::OtherControllers(all)];
     }
     vec![Effect::Raw {
-        patch: ImportedPatch {
+        patch: RawPatch {
             patch: text,
-            target: ImportedPatchTarget {
-                kind,
-                name: target.name,
-                group: target.group,
-                version: target.version,
-                label_selector: target.label_selector,
-                annotation_selector: target.annotation_selector,
+            // The operator refuses a namespace: the controllers have none yet.
+            target: PatchTarget {
+                kind: Some(kind),
+                namespace: None,
+                ..target
             },
         },
         verbatim,

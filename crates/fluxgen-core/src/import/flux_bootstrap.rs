@@ -10,25 +10,19 @@ use super::report::{EntryKind, ImportReport};
 use super::settings::minor;
 use super::sync::{sync_kustomization, sync_patch};
 use super::tuning::translate;
-use super::written::{
-    ImportedApps, ImportedClusterSettings, ImportedDistribution, ImportedInstance, ImportedMetadata, ImportedSettings,
-    ImportedSync,
-};
-use crate::Component;
-use crate::config::DurationText;
-use crate::scan::{FluxBootstrap, Location, Patch, Repository};
+use crate::config::{InstanceSettings, Settings};
+use crate::scan::{FluxBootstrap, Location, Patch, ScannedRepository};
+use crate::{Component, objects::DEFAULT_REGISTRY, objects::Duration};
 
-/// The registry the Flux release manifests pull from (the FluxInstance's default too).
-const DEFAULT_REGISTRY: &str = "ghcr.io/fluxcd";
 /// The cluster domain Flux assumes unless told otherwise.
 const DEFAULT_DOMAIN: &str = "cluster.local";
 
 /// The settings of a cluster installed by `flux bootstrap`.
 pub(super) fn settings(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
     bootstrap: &FluxBootstrap,
-    settings: &mut ImportedSettings,
+    settings: &mut Settings,
     report: &mut ImportReport,
 ) {
     let cluster = Some(found.name.as_str());
@@ -45,12 +39,10 @@ pub(super) fn settings(
         );
     }
     let components = components(repository, bootstrap, cluster, report);
-    let mut instance = ImportedInstance {
-        distribution: Some(distribution(bootstrap, cluster, report)),
-        components: Some(components.clone()),
-        ..ImportedInstance::default()
-    };
-    let mut cluster_settings = ImportedClusterSettings::default();
+    let instance = &mut settings.instance;
+    distribution(bootstrap, cluster, instance, report);
+    instance.components = Some(components.clone());
+    let cluster_settings = &mut instance.cluster;
     if let Some(install) = bootstrap.components.as_ref().filter(|c| !c.placeholder) {
         let at = location(&install.file);
         cluster_settings.network_policy = Some(install.network_policies);
@@ -89,12 +81,10 @@ pub(super) fn settings(
         );
     }
     if let Some(source) = found.source {
-        settings.apps = Some(ImportedApps {
-            source_name: Some(source.name.clone()),
-        });
+        settings.apps.source_name = Some(source.name.clone());
     }
-    if bootstrap.namespace != "flux-system" {
-        settings.namespace = Some(bootstrap.namespace.clone());
+    if bootstrap.namespace != crate::facts::DEFAULT_NAMESPACE {
+        settings.namespace = bootstrap.namespace.clone();
     }
     let kustomization = bootstrap
         .kustomization
@@ -102,6 +92,8 @@ pub(super) fn settings(
         .and_then(|dir| repository.kustomize_file(dir));
     let patches: Vec<&Patch> = kustomization.iter().flat_map(|k| &k.patches).collect();
     let mut translation = translate(&patches, &components, &found.name, report);
+    let instance = &mut settings.instance;
+    let cluster_settings = &mut instance.cluster;
     if let Some(tenant) = translation.multitenant.take() {
         cluster_settings.multitenant = Some(true);
         cluster_settings.tenant_default_service_account = Some(tenant);
@@ -110,7 +102,6 @@ pub(super) fn settings(
     if translation.network_policy == Some(false) {
         cluster_settings.network_policy = Some(false);
     }
-    instance.cluster = Some(cluster_settings);
     if let Some(kustomization) = kustomization.filter(|k| !k.labels.is_empty() || !k.common_labels.is_empty()) {
         let labels: std::collections::BTreeMap<String, String> = kustomization
             .common_labels
@@ -133,9 +124,9 @@ pub(super) fn settings(
             ),
             Some(&kustomization.at),
         );
-        instance.common_metadata = Some(ImportedMetadata { labels });
+        instance.common_metadata.labels = labels;
     }
-    instance.sync = Some(sync(found, bootstrap, cluster, report));
+    sync(found, bootstrap, cluster, instance, report);
     if let Some(root) = found.root {
         sync_kustomization(root, found, &mut translation.tuning, report);
         let source_interval = found.source.and_then(|s| s.interval.as_deref());
@@ -156,10 +147,7 @@ pub(super) fn settings(
         }
     }
     left_in_place(bootstrap, kustomization, cluster, report);
-    settings.instance = Some(instance);
-    if !translation.tuning.is_empty() {
-        settings.tuning = Some(translation.tuning);
-    }
+    settings.tuning = translation.tuning;
 }
 
 fn location(file: &str) -> Location {
@@ -170,7 +158,12 @@ fn location(file: &str) -> Location {
 }
 
 /// The version: the header's minor, else the newest minor fluxgen knows for a placeholder.
-fn distribution(bootstrap: &FluxBootstrap, cluster: Option<&str>, report: &mut ImportReport) -> ImportedDistribution {
+fn distribution(
+    bootstrap: &FluxBootstrap,
+    cluster: Option<&str>,
+    instance: &mut InstanceSettings,
+    report: &mut ImportReport,
+) {
     let install = bootstrap.components.as_ref();
     let at = install.map(|c| location(&c.file));
     let version = match bootstrap.version().and_then(|v| minor(v).map(|m| (v, m))) {
@@ -211,16 +204,16 @@ fn distribution(bootstrap: &FluxBootstrap, cluster: Option<&str>, report: &mut I
             at.as_ref(),
         );
     }
-    ImportedDistribution {
-        version: Some(version),
-        registry,
+    instance.distribution.version = version;
+    if let Some(registry) = registry {
+        instance.distribution.registry = registry;
     }
 }
 
 /// The components: the header's (the install's controllers), else the four defaults and the
 /// controllers the repository's objects need.
 fn components(
-    repository: &Repository,
+    repository: &ScannedRepository,
     bootstrap: &FluxBootstrap,
     cluster: Option<&str>,
     report: &mut ImportReport,
@@ -290,8 +283,9 @@ fn sync(
     found: &Found<'_>,
     bootstrap: &FluxBootstrap,
     cluster: Option<&str>,
+    instance: &mut InstanceSettings,
     report: &mut ImportReport,
-) -> ImportedSync {
+) {
     let name = found
         .root
         .map_or_else(|| bootstrap.namespace.clone(), |r| r.name.clone());
@@ -312,12 +306,12 @@ fn sync(
     } else {
         bootstrap.path.clone()
     };
-    ImportedSync {
-        name: Some(name),
-        path: Some(path),
-        interval: found.source.and_then(|s| s.interval.clone()).map(DurationText),
-        provider: super::git_source::source_sync_provider(found.source, cluster, report),
+    instance.sync.name = name;
+    instance.sync.path = path;
+    if let Some(interval) = found.source.and_then(|s| s.interval.clone()) {
+        instance.sync.interval = Duration::from(interval);
     }
+    instance.sync.provider = super::git_source::source_sync_provider(found.source, cluster, report);
 }
 
 /// What else the `flux-system` directory holds stays where it is: reported.

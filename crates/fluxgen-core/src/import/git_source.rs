@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use super::clusters::Found;
 use super::report::{EntryKind, ImportReport};
 use super::settings::OPERATOR_VERSION;
-use super::written::ImportedRepository;
+use crate::config::RepositorySettings;
 use crate::config::{STAND_IN_URL, SyncProvider};
-use crate::scan::{GitRepository, Location};
+use crate::scan::{Location, ScannedGitRepository};
 
 /// `repository`: from the root GitRepository of the first cluster in rollout order that has
 /// one, else from a FluxInstance's sync.
@@ -16,17 +16,17 @@ pub(super) fn repository(
     found: &BTreeMap<String, Found<'_>>,
     rollout: &[String],
     report: &mut ImportReport,
-) -> Option<ImportedRepository> {
+) -> Option<RepositorySettings> {
     let ordered: Vec<&Found<'_>> = rollout.iter().filter_map(|n| found.get(n)).collect();
     // A placeholder `gotk-sync.yaml` stands for a GitRepository whose URL is not known yet.
     let from_source = ordered
         .iter()
         .find_map(|f| f.source.filter(|s| !s.url.is_empty()).map(|s| (f, s)));
     let chosen = if let Some((cluster, source)) = from_source {
-        let mut chosen = ImportedRepository {
+        let mut chosen = RepositorySettings {
             url: source.url.clone(),
             pull_secret: source.secret_ref.clone(),
-            ..ImportedRepository::default()
+            ..RepositorySettings::default()
         };
         let reference = &source.reference;
         if let Some(branch) = &reference.branch {
@@ -77,7 +77,7 @@ pub(super) fn repository(
         let sync = instance.sync.as_ref()?;
         let url = sync.url.clone()?;
         let reference = sync.reference.clone().unwrap_or_else(|| "refs/heads/main".to_owned());
-        let chosen = ImportedRepository {
+        let chosen = RepositorySettings {
             url,
             branch: reference.strip_prefix("refs/heads/").map(str::to_owned),
             reference: (!reference.starts_with("refs/heads/")).then_some(reference.clone()),
@@ -156,11 +156,11 @@ pub(super) fn shared_decisions(found: &BTreeMap<String, Found<'_>>, report: &mut
 /// template repository): the given URL, else the checkout's `origin` remote, else a stand-in.
 /// The branch is `main`, as `flux bootstrap` writes it by default.
 pub(super) fn unstated(
-    repository: &crate::scan::Repository,
+    repository: &crate::scan::ScannedRepository,
     given: Option<&str>,
     found: &BTreeMap<String, Found<'_>>,
     report: &mut ImportReport,
-) -> Option<ImportedRepository> {
+) -> Option<RepositorySettings> {
     found
         .values()
         .find(|f| f.source.is_some() || f.flux_bootstrap.is_some())?;
@@ -190,7 +190,7 @@ pub(super) fn unstated(
         ),
     };
     report.push(None, kind, message, None);
-    Some(ImportedRepository {
+    Some(RepositorySettings {
         url,
         branch: Some("main".to_owned()),
         reference: None,
@@ -223,7 +223,7 @@ fn origin_remote(root: &std::path::Path) -> Option<String> {
 
 /// [`sync_provider`] of the GitRepository a cluster's sync reads, if any.
 pub(super) fn source_sync_provider(
-    source: Option<&GitRepository>,
+    source: Option<&ScannedGitRepository>,
     cluster: Option<&str>,
     report: &mut ImportReport,
 ) -> Option<SyncProvider> {

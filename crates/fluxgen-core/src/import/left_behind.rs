@@ -4,16 +4,16 @@
 
 use super::clusters::{Found, inside};
 use super::report::{EntryKind, ImportReport};
-use super::written::ImportedInstance;
-use crate::scan::Repository;
+use crate::config::Settings;
+use crate::scan::ScannedRepository;
 
 /// What stays in the repository and what changes at cutover: the bootstrap install, the
 /// `flux` Kustomization, the root objects, the GitRepository fields the FluxInstance cannot
 /// express, Receivers and Alerts naming root objects, SOPS files.
 pub(super) fn left_behind(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
-    instance: Option<&ImportedInstance>,
+    settings: &Settings,
     report: &mut ImportReport,
 ) {
     let cluster = Some(found.name.as_str());
@@ -101,10 +101,7 @@ pub(super) fn left_behind(
                 Some(&source.at),
             );
         }
-        let sync_interval = instance
-            .and_then(|i| i.sync.as_ref())
-            .and_then(|s| s.interval.as_ref())
-            .map(|d| d.0.clone());
+        let sync_interval = Some(settings.instance.sync.interval.to_string());
         // The `flux bootstrap` import keeps the Kustomization's own interval with a patch.
         if let Some(root) = found.root.filter(|_| found.flux_bootstrap.is_none())
             && let (Some(root_interval), Some(sync_interval)) = (&root.interval, &sync_interval)
@@ -145,10 +142,7 @@ pub(super) fn left_behind(
             message.push_str(&format!(
                 "; `{}` goes away at cutover, so point that entry at the sync Kustomization `{}`",
                 found.root.map(|r| r.name.as_str()).unwrap_or_default(),
-                instance
-                    .and_then(|i| i.sync.as_ref())
-                    .and_then(|s| s.name.as_deref())
-                    .unwrap_or("flux-system")
+                settings.instance.sync.name
             ));
         }
         message.push_str(

@@ -41,19 +41,79 @@ mod settings;
 mod sync;
 mod tuning;
 mod typed_keys;
-mod written;
 
 use std::collections::BTreeMap;
 
-use crate::scan::{Note, Repository};
+use serde::Serialize;
+
+use crate::config::{Cluster, RepositorySettings};
+use crate::scan::{Note, ScannedRepository};
+use crate::yaml::Node;
 use crate::{Component, Phase};
 
 pub use report::{EntryKind, ImportReport, ReportEntry};
-pub use written::{
-    ImportedAmounts, ImportedApps, ImportedCluster, ImportedClusterSettings, ImportedConfig, ImportedDistribution,
-    ImportedInstance, ImportedMetadata, ImportedOperator, ImportedPatch, ImportedPatchTarget, ImportedRepository,
-    ImportedResources, ImportedSettings, ImportedSync, ImportedSyncKustomization, ImportedTuning,
-};
+
+/// An imported `fluxgen.yaml`, as data: each cluster with its full typed settings. Written
+/// (see [`Imported::text`]), what all clusters share goes to `defaults` and each cluster
+/// keeps what differs, in the order a person reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedConfig {
+    /// The Git source, as written.
+    pub repository: RepositorySettings,
+    /// Each cluster: its phase and settings (`override_places` empty).
+    pub clusters: BTreeMap<String, Cluster>,
+    /// The migration order.
+    pub rollout: Vec<String>,
+}
+
+/// The written file: `repository`, `defaults`, `clusters` (each its phase, then its layer),
+/// `rollout`.
+#[derive(Serialize)]
+struct Written<'a> {
+    repository: &'a RepositorySettings,
+    defaults: Node,
+    clusters: BTreeMap<&'a str, WrittenCluster>,
+    rollout: &'a [String],
+}
+
+#[derive(Serialize)]
+struct WrittenCluster {
+    phase: Phase,
+    #[serde(flatten)]
+    settings: Node,
+}
+
+impl ImportedConfig {
+    /// The file's YAML, without the header.
+    fn to_yaml(&self) -> Result<String, String> {
+        let settings = self
+            .clusters
+            .iter()
+            .map(|(name, cluster)| (name.clone(), cluster.settings.clone()))
+            .collect();
+        let (defaults, mut layers) = crate::config::factor(&settings);
+        let clusters = self
+            .clusters
+            .iter()
+            .map(|(name, cluster)| {
+                let settings = layers.remove(name).unwrap_or_else(|| defaults.clone());
+                (
+                    name.as_str(),
+                    WrittenCluster {
+                        phase: cluster.phase,
+                        settings,
+                    },
+                )
+            })
+            .collect();
+        crate::yaml::to_string_in_order(&Written {
+            repository: &self.repository,
+            defaults,
+            clusters,
+            rollout: &self.rollout,
+        })
+    }
+}
 
 /// How to import.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +145,7 @@ impl Default for ImportOptions {
 
 /// The result of an import.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Imported {
     /// The config, as data.
     pub config: ImportedConfig,
@@ -175,7 +236,8 @@ pub enum ImportError {
 /// )?;
 /// let repository = fluxgen_core::scan(dir.path())?;
 /// let imported = fluxgen_core::import(&repository, &fluxgen_core::ImportOptions::default())?;
-/// let config = fluxgen_core::Config::from_yaml(&imported.text, fluxgen_core::Origin::BuiltIn)?;
+/// let origin = fluxgen_core::Origin::Text("imported fluxgen.yaml".to_owned());
+/// let config = fluxgen_core::Config::from_yaml(&imported.text, origin)?;
 /// let edge = config.cluster("edge").unwrap();
 /// assert_eq!(edge.phase, fluxgen_core::Phase::Prepare);
 /// assert_eq!(edge.settings.instance.distribution.version, "2.4.x");
@@ -184,7 +246,7 @@ pub enum ImportError {
 /// assert_eq!(edge.settings.instance.sync.path, "kubernetes/edge/sync");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Imported, ImportError> {
+pub fn import(repository: &ScannedRepository, options: &ImportOptions) -> Result<Imported, ImportError> {
     let root = repository.root.display().to_string();
     let unreadable: Vec<Note> = repository
         .notes
@@ -203,7 +265,7 @@ pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Import
         return Err(ImportError::NoClusters { root });
     }
     for cluster in found.values() {
-        if let Err(reason) = crate::validation::check_dns_label(&cluster.name, 63, false) {
+        if let Err(reason) = crate::patterns::DNS_LABEL.check(&cluster.name) {
             return Err(ImportError::ClusterName {
                 dir: cluster.dir.clone(),
                 name: cluster.name.clone(),
@@ -223,25 +285,31 @@ pub fn import(repository: &Repository, options: &ImportOptions) -> Result<Import
         Component::DEFAULTS.to_vec()
     };
     let mut phases: BTreeMap<String, Phase> = BTreeMap::new();
-    let mut all = BTreeMap::new();
+    let mut clusters = BTreeMap::new();
     for (name, cluster) in &found {
         let (phase, settings) = settings::cluster(repository, cluster, &components, &mut report);
         phases.insert(name.clone(), phase);
-        all.insert(name.clone(), (phase, settings));
+        clusters.insert(
+            name.clone(),
+            Cluster {
+                name: name.clone(),
+                phase,
+                settings,
+                override_places: Vec::new(),
+            },
+        );
     }
     let rollout = rollout(&phases, &mut report);
     let repository_settings = git_source::repository(&found, &rollout, &mut report)
         .or_else(|| git_source::unstated(repository, options.repository_url.as_deref(), &found, &mut report))
         .ok_or(ImportError::NoRepository { root })?;
     git_source::shared_decisions(&found, &mut report);
-    let (defaults, clusters) = written::factor(&all);
     let config = ImportedConfig {
         repository: repository_settings,
-        defaults,
         clusters,
         rollout,
     };
-    let body = crate::yaml::to_string_in_order(&config).map_err(|reason| ImportError::Render { reason })?;
+    let body = config.to_yaml().map_err(|reason| ImportError::Render { reason })?;
     let text = format!("{}{}", header(&config), annotate_operator_version(&body));
     Ok(Imported { config, text, report })
 }
@@ -265,7 +333,7 @@ fn unreadable_message(root: &str, notes: &[Note]) -> String {
 
 /// The controllers the FluxInstance runs: the four defaults, and the image automation
 /// controllers the GOTK install also ran when the repository has image automation objects.
-fn components(repository: &Repository, report: &mut ImportReport) -> Vec<Component> {
+fn components(repository: &ScannedRepository, report: &mut ImportReport) -> Vec<Component> {
     let image_objects: Vec<&crate::scan::ObjectRef> = repository
         .objects
         .iter()

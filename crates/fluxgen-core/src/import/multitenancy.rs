@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use super::controller_patches::targeted;
 use super::report::{EntryKind, ImportReport};
 use super::tuning::Folded;
-use super::written::ImportedPatch;
+use crate::config::RawPatch;
 use crate::{Component, facts};
 
 /// The flags of the lockdown.
@@ -105,8 +105,8 @@ pub(super) fn lockdown(
 
 /// Whether a raw patch only sets the sync Kustomization's service account to
 /// `kustomize-controller`, which the profile does.
-pub(super) fn is_sync_service_account(patch: &ImportedPatch) -> bool {
-    if patch.target.kind != "Kustomization" {
+pub(super) fn is_sync_service_account(patch: &RawPatch) -> bool {
+    if patch.target.kind.as_deref() != Some("Kustomization") {
         return false;
     }
     let Ok(serde_json::Value::Array(ops)) = crate::yaml::parse_value(&patch.patch) else {

@@ -9,6 +9,7 @@ use crate::scan::Location;
 
 /// The import report.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ImportReport {
     /// The entries, in the order import made them.
     pub entries: Vec<ReportEntry>,
@@ -16,6 +17,7 @@ pub struct ImportReport {
 
 /// One line of the report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ReportEntry {
     /// The cluster it concerns (`None`: the whole repository).
     pub cluster: Option<String>,
@@ -30,6 +32,7 @@ pub struct ReportEntry {
 /// Kinds of report entries, in the order the report lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum EntryKind {
     /// A choice import made where the repository does not decide (with the alternative).
     Decision,

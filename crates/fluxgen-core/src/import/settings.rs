@@ -6,40 +6,30 @@ use super::left_behind::left_behind;
 use super::report::{EntryKind, ImportReport};
 use super::sync::sync_kustomization;
 use super::tuning::translate;
-use super::written::{
-    ImportedApps, ImportedClusterSettings, ImportedDistribution, ImportedInstance, ImportedOperator, ImportedSettings,
-    ImportedSync,
-};
-use crate::config::DurationText;
-use crate::scan::{FluxInstance, Patch, Repository, normalize_repo_path};
-use crate::{Component, Phase};
-
-/// The namespace Flux runs in unless the repository says otherwise.
-const FLUX_NAMESPACE: &str = "flux-system";
+use crate::config::Settings;
+use crate::facts::DEFAULT_NAMESPACE as FLUX_NAMESPACE;
+use crate::scan::{Patch, ScannedFluxInstance, ScannedRepository, normalize_repo_path};
+use crate::{Component, Phase, objects::Duration};
 
 /// The operator chart version import writes: the newest fluxgen knows.
 pub(super) const OPERATOR_VERSION: &str = crate::facts::NEWEST_OPERATOR;
 
 /// A cluster's phase and settings.
 pub(super) fn cluster(
-    repository: &Repository,
+    repository: &ScannedRepository,
     found: &Found<'_>,
     components: &[Component],
     report: &mut ImportReport,
-) -> (Phase, ImportedSettings) {
+) -> (Phase, Settings) {
     let gotk = found.bootstrap.is_some() || found.flux.is_some() || found.flux_bootstrap.is_some();
     let phase = match (found.instance, gotk) {
         (Some(_), false) => Phase::Complete,
         (Some(_), true) => Phase::Instance,
         (None, _) => Phase::Prepare,
     };
-    let mut settings = ImportedSettings {
-        operator: Some(ImportedOperator {
-            version: Some(OPERATOR_VERSION.to_owned()),
-        }),
-        ..ImportedSettings::default()
-    };
-    settings.path = Some(apps_path(found));
+    let mut settings = Settings::default();
+    settings.operator.version = OPERATOR_VERSION.to_owned();
+    settings.path = apps_path(found);
     if let Some(instance) = found.instance {
         migrated(found, instance, phase, &mut settings, report);
     } else if let Some(bootstrap) = found.flux_bootstrap {
@@ -47,7 +37,7 @@ pub(super) fn cluster(
     } else {
         gotk_settings(found, components, &mut settings, report);
     }
-    left_behind(repository, found, settings.instance.as_ref(), report);
+    left_behind(repository, found, &settings, report);
     (phase, settings)
 }
 
@@ -72,12 +62,7 @@ pub(super) fn minor(version: &str) -> Option<String> {
     Some(format!("{major}.{minor}.x"))
 }
 
-fn gotk_settings(
-    found: &Found<'_>,
-    components: &[Component],
-    settings: &mut ImportedSettings,
-    report: &mut ImportReport,
-) {
+fn gotk_settings(found: &Found<'_>, components: &[Component], settings: &mut Settings, report: &mut ImportReport) {
     let cluster = Some(found.name.as_str());
     // The Flux version: what the `flux` Kustomization keeps applying, else the bootstrap ref.
     let installed = found
@@ -137,23 +122,17 @@ fn gotk_settings(
             "2.x".to_owned()
         }
     };
-    let mut instance = ImportedInstance {
-        distribution: Some(ImportedDistribution {
-            version: Some(version),
-            ..ImportedDistribution::default()
-        }),
-        components: Some(components.to_vec()),
-        ..ImportedInstance::default()
-    };
+    let instance = &mut settings.instance;
+    instance.distribution.version = version;
+    instance.components = Some(components.to_vec());
     let source = found.source;
     if let Some(source) = source {
-        settings.apps = Some(ImportedApps {
-            source_name: Some(source.name.clone()),
-        });
+        settings.apps.source_name = Some(source.name.clone());
         if let Some(namespace) = source.namespace.as_deref().filter(|n| *n != FLUX_NAMESPACE) {
-            settings.namespace = Some(namespace.to_owned());
+            settings.namespace = namespace.to_owned();
         }
     }
+    let instance = &mut settings.instance;
     if let Some(proposal) = &found.proposal {
         report.push(
             cluster,
@@ -175,12 +154,14 @@ fn gotk_settings(
             found.root.map(|r| &r.at),
         );
     }
-    instance.sync = Some(ImportedSync {
-        name: found.proposal.as_ref().map(|p| p.name.clone()),
-        path: found.proposal.as_ref().map(|p| p.path.clone()),
-        interval: source.and_then(|s| s.interval.clone()).map(DurationText),
-        provider: super::git_source::source_sync_provider(source, cluster, report),
-    });
+    if let Some(proposal) = &found.proposal {
+        instance.sync.name = proposal.name.clone();
+        instance.sync.path = proposal.path.clone();
+    }
+    if let Some(interval) = source.and_then(|s| s.interval.clone()) {
+        instance.sync.interval = Duration::from(interval);
+    }
+    instance.sync.provider = super::git_source::source_sync_provider(source, cluster, report);
     let patches: Vec<&Patch> = found
         .bootstrap
         .iter()
@@ -191,30 +172,20 @@ fn gotk_settings(
     if let Some(root) = found.root {
         sync_kustomization(root, found, &mut translation.tuning, report);
     }
-    if translation.network_policy.is_some()
-        || translation.multitenant.is_some()
-        || translation.object_level_workload_identity.is_some()
-    {
-        instance.cluster = Some(ImportedClusterSettings {
-            network_policy: translation.network_policy,
-            multitenant: translation.multitenant.is_some().then_some(true),
-            tenant_default_service_account: translation.multitenant.take(),
-            object_level_workload_identity: translation.object_level_workload_identity,
-            ..ImportedClusterSettings::default()
-        });
-    }
-    settings.instance = Some(instance);
-    if !translation.tuning.is_empty() {
-        settings.tuning = Some(translation.tuning);
-    }
+    let cluster_settings = &mut settings.instance.cluster;
+    cluster_settings.network_policy = translation.network_policy;
+    cluster_settings.multitenant = translation.multitenant.is_some().then_some(true);
+    cluster_settings.tenant_default_service_account = translation.multitenant.take();
+    cluster_settings.object_level_workload_identity = translation.object_level_workload_identity;
+    settings.tuning = translation.tuning;
 }
 
 /// A cluster that already runs a FluxInstance: its settings come from the instance.
 fn migrated(
     found: &Found<'_>,
-    instance: &FluxInstance,
+    instance: &ScannedFluxInstance,
     phase: Phase,
-    settings: &mut ImportedSettings,
+    settings: &mut Settings,
     report: &mut ImportReport,
 ) {
     let cluster = Some(found.name.as_str());
@@ -242,9 +213,7 @@ fn migrated(
         "2.x".to_owned()
     });
     let sync_name = sync.name.clone().unwrap_or_else(|| FLUX_NAMESPACE.to_owned());
-    settings.apps = Some(ImportedApps {
-        source_name: Some(sync_name.clone()),
-    });
+    settings.apps.source_name = Some(sync_name.clone());
     let mut translation = translate(
         &instance.patches.iter().collect::<Vec<_>>(),
         &components,
@@ -264,41 +233,36 @@ fn migrated(
         .pointer("/cluster/multitenant")
         .and_then(serde_json::Value::as_bool)
         .or(translation.multitenant.is_some().then_some(true));
-    let cluster_settings = ImportedClusterSettings {
-        domain: spec_text("domain").filter(|d| d != "cluster.local"),
-        network_policy,
-        multitenant,
-        tenant_default_service_account: spec_text("tenantDefaultServiceAccount").or(translation.multitenant.take()),
-        object_level_workload_identity: instance
+    let wanted = &mut settings.instance;
+    wanted.cluster.domain = spec_text("domain").filter(|d| d != "cluster.local");
+    wanted.cluster.network_policy = network_policy;
+    wanted.cluster.multitenant = multitenant;
+    wanted.cluster.tenant_default_service_account =
+        spec_text("tenantDefaultServiceAccount").or(translation.multitenant.take());
+    wanted.cluster.object_level_workload_identity = instance
+        .spec
+        .pointer("/cluster/objectLevelWorkloadIdentity")
+        .and_then(serde_json::Value::as_bool)
+        .or(translation.object_level_workload_identity);
+    wanted.distribution.version = version;
+    wanted.components = (!components.is_empty()).then_some(components);
+    wanted.sync.name = sync_name;
+    if let Some(path) = &sync.path {
+        wanted.sync.path = normalize_repo_path(path);
+    }
+    if let Some(interval) = &sync.interval {
+        wanted.sync.interval = Duration::from(interval.clone());
+    }
+    wanted.sync.provider = super::git_source::sync_provider(
+        instance
             .spec
-            .pointer("/cluster/objectLevelWorkloadIdentity")
-            .and_then(serde_json::Value::as_bool)
-            .or(translation.object_level_workload_identity),
-    };
-    settings.instance = Some(ImportedInstance {
-        distribution: Some(ImportedDistribution {
-            version: Some(version),
-            ..ImportedDistribution::default()
-        }),
-        components: (!components.is_empty()).then_some(components),
-        cluster: (cluster_settings != ImportedClusterSettings::default()).then_some(cluster_settings),
-        common_metadata: None,
-        sync: Some(ImportedSync {
-            name: Some(sync_name),
-            path: sync.path.clone().map(|p| normalize_repo_path(&p)),
-            interval: sync.interval.clone().map(DurationText),
-            provider: super::git_source::sync_provider(
-                instance
-                    .spec
-                    .pointer("/sync/provider")
-                    .and_then(serde_json::Value::as_str),
-                "the FluxInstance's sync",
-                cluster,
-                Some(&instance.at),
-                report,
-            ),
-        }),
-    });
+            .pointer("/sync/provider")
+            .and_then(serde_json::Value::as_str),
+        "the FluxInstance's sync",
+        cluster,
+        Some(&instance.at),
+        report,
+    );
     if let InstanceSourceKind::Chart(release) = InstanceSourceKind::of(instance) {
         report.push(
             cluster,
@@ -307,14 +271,12 @@ fn migrated(
                 "the hand-written Flux Operator apps (HelmRelease `{release}` and the operator's) stay until you replace \
                  them with fluxgen's tree: fluxgen never overwrites a file it did not write, so remove them in the \
                  commit that adds fluxgen's files at {}",
-                settings.path.as_deref().unwrap_or_default()
+                settings.path
             ),
             Some(&instance.at),
         );
     }
-    if !translation.tuning.is_empty() {
-        settings.tuning = Some(std::mem::take(&mut translation.tuning));
-    }
+    settings.tuning = std::mem::take(&mut translation.tuning);
 }
 
 /// How a found instance is defined, for messages.
@@ -324,7 +286,7 @@ enum InstanceSourceKind {
 }
 
 impl InstanceSourceKind {
-    fn of(instance: &FluxInstance) -> Self {
+    fn of(instance: &ScannedFluxInstance) -> Self {
         match &instance.source {
             crate::scan::InstanceSource::HelmRelease { release, .. } => InstanceSourceKind::Chart(release.clone()),
             crate::scan::InstanceSource::Manifest => InstanceSourceKind::Manifest,

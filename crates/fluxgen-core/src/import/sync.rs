@@ -3,21 +3,23 @@
 
 use super::clusters::Found;
 use super::report::{EntryKind, ImportReport};
-use super::written::{ImportedPatch, ImportedPatchTarget, ImportedSyncKustomization, ImportedTuning};
-use crate::config::DurationText;
-use crate::scan::Kustomization;
-use crate::{SubstituteFrom, SubstituteKind};
+use crate::config::{RawPatch, TuningSettings};
+use crate::scan::ScannedKustomization;
+use crate::{
+    objects::Duration, objects::PatchTarget, tuning::SubstituteFrom, tuning::SubstituteKind,
+    tuning::SyncKustomizationTuning,
+};
 
 /// The root Kustomization's SOPS decryption, `postBuild`, `wait` and `timeout` on the sync
 /// Kustomization; `prune: false` and inline variables as raw patches of it.
 pub(super) fn sync_kustomization(
-    root: &Kustomization,
+    root: &ScannedKustomization,
     found: &Found<'_>,
-    tuning: &mut ImportedTuning,
+    tuning: &mut TuningSettings,
     report: &mut ImportReport,
 ) {
     let cluster = Some(found.name.as_str());
-    let mut sync = ImportedSyncKustomization::default();
+    let mut sync = SyncKustomizationTuning::default();
     if let Some(decryption) = &root.decryption {
         if decryption.provider == "sops" && decryption.secret_ref.is_some() {
             sync.decryption_secret = decryption.secret_ref.clone();
@@ -97,7 +99,7 @@ pub(super) fn sync_kustomization(
         sync.wait = Some(wait);
     }
     if let Some(timeout) = &root.timeout {
-        sync.timeout = Some(DurationText(timeout.clone()));
+        sync.timeout = Some(Duration::from(timeout.clone()));
     }
     if root.prune == Some(false) {
         let ops = serde_json::json!([{"op": "add", "path": "/spec/prune", "value": false}]);
@@ -112,20 +114,20 @@ pub(super) fn sync_kustomization(
             Some(&root.at),
         );
     }
-    if sync != ImportedSyncKustomization::default() {
+    if sync != SyncKustomizationTuning::default() {
         tuning.sync_kustomization = Some(sync);
     }
 }
 
 /// A raw JSON 6902 patch of the sync Kustomization (named after the root GitRepository).
-pub(super) fn sync_patch(ops: &serde_json::Value, found: &Found<'_>) -> ImportedPatch {
-    ImportedPatch {
+pub(super) fn sync_patch(ops: &serde_json::Value, found: &Found<'_>) -> RawPatch {
+    RawPatch {
         patch: crate::yaml::to_string(ops).trim_end().to_owned(),
-        target: ImportedPatchTarget {
-            kind: "Kustomization".to_owned(),
+        target: PatchTarget {
+            kind: Some("Kustomization".to_owned()),
             group: Some("kustomize.toolkit.fluxcd.io".to_owned()),
             name: found.source.map(|s| s.name.clone()),
-            ..ImportedPatchTarget::default()
+            ..PatchTarget::default()
         },
     }
 }

@@ -11,15 +11,15 @@ use std::collections::BTreeMap;
 use super::controller_patches::{Effect, classify};
 use super::report::{EntryKind, ImportReport};
 use super::typed_keys::{ArgKeys, fallback_patches, typed_gates, typed_resources};
-use super::written::{ImportedPatch, ImportedTuning};
 use crate::Component;
+use crate::config::{RawPatch, TuningSettings};
 use crate::scan::{Location, Patch};
 
 /// What the controller patches of one cluster become.
 #[derive(Debug, Default)]
 pub(super) struct Translation {
     /// The tuning keys.
-    pub(super) tuning: ImportedTuning,
+    pub(super) tuning: TuningSettings,
     /// `instance.cluster.networkPolicy`.
     pub(super) network_policy: Option<bool>,
     /// `instance.cluster.multitenant`, with the tenants' default service account.
@@ -28,14 +28,6 @@ pub(super) struct Translation {
     /// gate (the operator sets that gate from the cluster setting).
     pub(super) object_level_workload_identity: Option<bool>,
 }
-
-/// The controllers "the usual controllers" means for workers, dependency requeue, API limits
-/// and memory.
-pub(super) const SCALING: [Component; 3] = [
-    Component::SourceController,
-    Component::KustomizeController,
-    Component::HelmController,
-];
 
 /// One value a flag (or gate) was set to, and where.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,8 +72,8 @@ pub(super) fn translate(
 ) -> Translation {
     let mut translation = Translation::default();
     let mut folded = Folded::default();
-    let mut raw: Vec<ImportedPatch> = Vec::new();
-    let mut service_account: Vec<(ImportedPatch, Location)> = Vec::new();
+    let mut raw: Vec<RawPatch> = Vec::new();
+    let mut service_account: Vec<(RawPatch, Location)> = Vec::new();
     let mut note =
         |kind: EntryKind, message: String, at: &Location| report.push(Some(cluster), kind, message, Some(at));
     for patch in patches {
@@ -171,7 +163,7 @@ pub(super) fn translate(
                     let on = if controllers.is_empty() {
                         format!(
                             "{} {}",
-                            kept.target.kind,
+                            kept.target.kind.as_deref().unwrap_or_default(),
                             kept.target.name.as_deref().unwrap_or("(any name)")
                         )
                     } else {
@@ -183,7 +175,7 @@ pub(super) fn translate(
                         format!("the operations with no typed key kept as a raw `tuning.patches` entry: on {on}")
                     };
                     note(EntryKind::NotTranslated, message, &patch.at);
-                    if kept.target.kind == "CustomResourceDefinition" {
+                    if kept.target.kind.as_deref() == Some("CustomResourceDefinition") {
                         note(
                             EntryKind::Warning,
                             "this patch edits a Flux CRD by position (`/spec/versions/<n>/...`): Flux 2.9's CRDs serve \
@@ -223,7 +215,7 @@ pub(super) fn translate(
                 EntryKind::NotTranslated,
                 format!(
                     "kept verbatim as a raw `tuning.patches` entry: the sync Kustomization's service account (on {} {})",
-                    kept.target.kind,
+                    kept.target.kind.as_deref().unwrap_or_default(),
                     kept.target.name.as_deref().unwrap_or("(any name)")
                 ),
                 Some(&at),

@@ -6,14 +6,13 @@
 use std::collections::BTreeMap;
 
 use super::report::{EntryKind, ImportReport};
-use super::tuning::{Folded, SCALING, Set, list};
-use super::written::{ImportedAmounts, ImportedPatch, ImportedPatchTarget, ImportedResources, ImportedTuning};
-use crate::config::{
-    DurationText, HelmCacheSettings, KubeApiLimitsSettings, OomWatchSettings, PerController, Quantity,
-};
+use super::tuning::{Folded, Set, list};
+use crate::config::{PerController, RawPatch, TuningSettings};
 use crate::duration::is_flux_duration;
 use crate::scan::Location;
-use crate::{Component, LogLevel, facts};
+use crate::tuning::{HelmCache, KubeApiLimits, OomWatch};
+use crate::{Component, facts, objects::Duration, objects::PatchTarget, tuning::LogLevel};
+use crate::{Quantity, ResourceAmounts, Resources};
 
 /// One value for `usual`, when exactly those controllers have the same value; else a value
 /// per controller.
@@ -61,7 +60,7 @@ fn described(flag: &str, values: &BTreeMap<Component, Set>) -> String {
 pub(super) struct ArgKeys<'a> {
     pub(super) folded: &'a mut Folded,
     pub(super) enabled: &'a [Component],
-    pub(super) tuning: &'a mut ImportedTuning,
+    pub(super) tuning: &'a mut TuningSettings,
     pub(super) fallback: BTreeMap<Component, Vec<String>>,
     pub(super) cluster: &'a str,
     pub(super) report: &'a mut ImportReport,
@@ -83,7 +82,10 @@ impl ArgKeys<'_> {
 
     /// The usual controllers the FluxInstance runs.
     fn scaling(&self) -> Vec<Component> {
-        SCALING.into_iter().filter(|c| self.enabled.contains(c)).collect()
+        Component::SCALING
+            .into_iter()
+            .filter(|c| self.enabled.contains(c))
+            .collect()
     }
 
     fn translated(&mut self, key: &str, what: String, from: &str, at: &Location) {
@@ -145,7 +147,7 @@ impl ArgKeys<'_> {
                     "the controller has no such flag in Flux 2.9",
                 );
             } else if is_flux_duration(&set.value, true) {
-                typed.insert(*controller, DurationText(set.value.clone()));
+                typed.insert(*controller, Duration::from(set.value.clone()));
             } else {
                 self.keep(*controller, "requeue-dependency", set, "not a duration");
             }
@@ -177,7 +179,7 @@ impl ArgKeys<'_> {
             let same_controllers = qps.keys().eq(self.scaling().iter()) && burst.keys().eq(self.scaling().iter());
             match (parse(&qps), parse(&burst)) {
                 (Some(q), Some(b)) if same_controllers => {
-                    self.tuning.kube_api_limits = Some(KubeApiLimitsSettings { qps: q, burst: b });
+                    self.tuning.kube_api_limits = Some(KubeApiLimits { qps: q, burst: b });
                     self.translated(
                         "kubeApiLimits",
                         format!("{{qps: {q}, burst: {b}}}"),
@@ -232,10 +234,10 @@ impl ArgKeys<'_> {
                         ),
                         &first_at(&cache[0]),
                     );
-                    self.tuning.helm_cache = Some(HelmCacheSettings {
+                    self.tuning.helm_cache = Some(HelmCache {
                         max_size,
-                        ttl: DurationText(ttl),
-                        purge_interval: DurationText(purge),
+                        ttl: Duration::from(ttl),
+                        purge_interval: Duration::from(purge),
                     });
                 }
                 _ => {
@@ -286,9 +288,9 @@ impl ArgKeys<'_> {
                         ),
                         &first_at(&oom[0]),
                     );
-                    self.tuning.oom_watch = Some(OomWatchSettings {
+                    self.tuning.oom_watch = Some(OomWatch {
                         memory_threshold: threshold,
-                        interval: DurationText(interval),
+                        interval: Duration::from(interval),
                     });
                     // `oomWatch` turns the gate on itself.
                     if let Some(gates) = self.folded.gates.get_mut(&helm) {
@@ -397,7 +399,7 @@ fn first_at(values: &BTreeMap<Component, Set>) -> Location {
 pub(super) fn typed_gates(
     folded: &Folded,
     enabled: &[Component],
-    tuning: &mut ImportedTuning,
+    tuning: &mut TuningSettings,
     workload_identity: &mut Option<bool>,
     cluster: &str,
     report: &mut ImportReport,
@@ -452,7 +454,7 @@ pub(super) fn typed_gates(
 pub(super) fn typed_resources(
     folded: &Folded,
     enabled: &[Component],
-    tuning: &mut ImportedTuning,
+    tuning: &mut TuningSettings,
     cluster: &str,
     report: &mut ImportReport,
 ) {
@@ -476,9 +478,9 @@ pub(super) fn typed_resources(
         let values: BTreeMap<Component, Quantity> = folded
             .resources
             .iter()
-            .filter_map(|(c, slots)| Some((*c, Quantity(slots[1].as_ref()?.value.clone()))))
+            .filter_map(|(c, slots)| Some((*c, Quantity::from(slots[1].as_ref()?.value.clone()))))
             .collect();
-        let scaling: Vec<Component> = SCALING.into_iter().filter(|c| enabled.contains(c)).collect();
+        let scaling: Vec<Component> = Component::SCALING.into_iter().filter(|c| enabled.contains(c)).collect();
         let limit = per_controller(&values, &scaling);
         report.push(
             Some(cluster),
@@ -490,13 +492,13 @@ pub(super) fn typed_resources(
         return;
     }
     for (controller, slots) in &folded.resources {
-        let amount = |slot: &Option<Set>| slot.as_ref().map(|s| Quantity(s.value.clone()));
-        let resources = ImportedResources {
-            limits: ImportedAmounts {
+        let amount = |slot: &Option<Set>| slot.as_ref().map(|s| Quantity::from(s.value.clone()));
+        let resources = Resources {
+            limits: ResourceAmounts {
                 cpu: amount(&slots[0]),
                 memory: amount(&slots[1]),
             },
-            requests: ImportedAmounts {
+            requests: ResourceAmounts {
                 cpu: amount(&slots[2]),
                 memory: amount(&slots[3]),
             },
@@ -516,7 +518,7 @@ pub(super) fn typed_resources(
 
 /// Raw patches for the arguments that have no typed key, one per set of controllers with the
 /// same arguments.
-pub(super) fn fallback_patches(fallback: &BTreeMap<Component, Vec<String>>) -> Vec<ImportedPatch> {
+pub(super) fn fallback_patches(fallback: &BTreeMap<Component, Vec<String>>) -> Vec<RawPatch> {
     let mut grouped: BTreeMap<&Vec<String>, Vec<Component>> = BTreeMap::new();
     for (controller, args) in fallback {
         grouped.entry(args).or_default().push(*controller);
@@ -528,13 +530,9 @@ pub(super) fn fallback_patches(fallback: &BTreeMap<Component, Vec<String>>) -> V
                 .iter()
                 .map(|arg| serde_json::json!({"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": arg}))
                 .collect();
-            ImportedPatch {
+            RawPatch {
                 patch: crate::yaml::to_string(&serde_json::Value::Array(ops)),
-                target: ImportedPatchTarget {
-                    kind: "Deployment".to_owned(),
-                    name: Some(Component::target_name(&controllers)),
-                    ..ImportedPatchTarget::default()
-                },
+                target: PatchTarget::kind_name("Deployment", Component::target_name(&controllers)),
             }
         })
         .collect()

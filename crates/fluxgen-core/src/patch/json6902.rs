@@ -13,7 +13,7 @@ const ARGS_END: &str = "/spec/template/spec/containers/0/args/-";
 ///
 /// Operations are built only through the constructors ([`JsonPatchOp::add`],
 /// [`JsonPatchOp::replace`], [`JsonPatchOp::remove`], [`JsonPatchOp::add_arg`]), so a path
-/// without a value or a `remove` with one cannot be written. [`render_ops`] turns a list of
+/// without a value or a `remove` with one cannot be written. [`JsonPatchOp::render_all`] turns a list of
 /// them into the JSON value that is serialized as the patch text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JsonPatchOp {
@@ -33,7 +33,7 @@ impl JsonPatchOp {
     /// `add`: inserts `value` at `path` (a JSON pointer; `-` appends to a list).
     ///
     /// ```
-    /// use fluxgen_core::JsonPatchOp;
+    /// use fluxgen_core::objects::JsonPatchOp;
     /// let op = JsonPatchOp::add("/spec/wait", true);
     /// assert_eq!((op.op(), op.path()), ("add", "/spec/wait"));
     /// assert_eq!(op.value(), Some(&serde_json::json!(true)));
@@ -49,7 +49,7 @@ impl JsonPatchOp {
     /// `replace`: sets the existing value at `path` to `value`.
     ///
     /// ```
-    /// use fluxgen_core::JsonPatchOp;
+    /// use fluxgen_core::objects::JsonPatchOp;
     /// let op = JsonPatchOp::replace("/spec/template/spec/containers/0/resources", serde_json::json!({}));
     /// assert_eq!(op.op(), "replace");
     /// ```
@@ -64,7 +64,7 @@ impl JsonPatchOp {
     /// `remove`: deletes the existing value at `path`.
     ///
     /// ```
-    /// use fluxgen_core::JsonPatchOp;
+    /// use fluxgen_core::objects::JsonPatchOp;
     /// let op = JsonPatchOp::remove("/spec/template/spec/securityContext");
     /// assert_eq!((op.op(), op.value()), ("remove", None));
     /// ```
@@ -80,7 +80,7 @@ impl JsonPatchOp {
     /// (`/spec/template/spec/containers/0/args/-`), the way the operator's profiles tune Flux.
     ///
     /// ```
-    /// use fluxgen_core::JsonPatchOp;
+    /// use fluxgen_core::objects::JsonPatchOp;
     /// let op = JsonPatchOp::add_arg("--concurrent=10");
     /// assert_eq!(op.path(), "/spec/template/spec/containers/0/args/-");
     /// assert_eq!(op.value(), Some(&serde_json::json!("--concurrent=10")));
@@ -120,27 +120,29 @@ impl JsonPatchOp {
     }
 }
 
-/// A list of operations as the JSON value of a JSON 6902 patch, ready to be serialized as the
-/// `patch` text of a kustomize patch.
-///
-/// ```
-/// use fluxgen_core::{JsonPatchOp, patch::render_ops};
-/// use serde_json::json;
-///
-/// let ops = [JsonPatchOp::add_arg("--concurrent=10"), JsonPatchOp::remove("/spec/replicas")];
-/// assert_eq!(
-///     render_ops(&ops),
-///     json!([
-///         {"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--concurrent=10"},
-///         {"op": "remove", "path": "/spec/replicas"},
-///     ])
-/// );
-/// ```
-pub fn render_ops(ops: &[JsonPatchOp]) -> Value {
-    Value::Array(ops.iter().map(JsonPatchOp::to_value).collect())
+impl JsonPatchOp {
+    /// A list of operations as the JSON value of a JSON 6902 patch, ready to be serialized as
+    /// the `patch` text of a kustomize patch.
+    ///
+    /// ```
+    /// use fluxgen_core::objects::JsonPatchOp;
+    /// use serde_json::json;
+    ///
+    /// let ops = [JsonPatchOp::add_arg("--concurrent=10"), JsonPatchOp::remove("/spec/replicas")];
+    /// assert_eq!(
+    ///     JsonPatchOp::render_all(&ops),
+    ///     json!([
+    ///         {"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--concurrent=10"},
+    ///         {"op": "remove", "path": "/spec/replicas"},
+    ///     ])
+    /// );
+    /// ```
+    pub fn render_all(ops: &[JsonPatchOp]) -> Value {
+        Value::Array(ops.iter().map(JsonPatchOp::to_value).collect())
+    }
 }
 
-/// Applies a JSON 6902 patch, given as YAML or JSON text holding a list of operations.
+/// Applies a parsed JSON 6902 list, one operation at a time, restoring the object if one fails.
 ///
 /// Every RFC 6902 operation is accepted (`add`, `remove`, `replace`, `move`, `copy`, `test`),
 /// as kustomize accepts them, with kustomize's one leniency: a `replace` of a key missing
@@ -149,30 +151,6 @@ pub fn render_ops(ops: &[JsonPatchOp]) -> Value {
 /// a failed `test`), the object is left as it was and the error names the operation and its
 /// path, where kustomize fails the build. Unlike kustomize, negative list indices (`/args/-1`)
 /// are refused.
-///
-/// ```
-/// use fluxgen_core::{PatchError, patch::apply_json6902};
-/// use serde_json::json;
-///
-/// let mut object = json!({"spec": {"template": {"spec": {"containers": [{"args": ["--a"]}]}}}});
-/// apply_json6902(&mut object, "- {op: add, path: /spec/template/spec/containers/0/args/-, value: --b}")?;
-/// assert_eq!(object.pointer("/spec/template/spec/containers/0/args"), Some(&json!(["--a", "--b"])));
-///
-/// let error = apply_json6902(&mut object, "- {op: replace, path: /spec/strategy/type, value: Recreate}").unwrap_err();
-/// assert!(error.to_string().contains("replace /spec/strategy/type"));
-/// # Ok::<(), PatchError>(())
-/// ```
-pub fn apply_json6902(object: &mut Value, patch_text: &str) -> Result<(), PatchError> {
-    let document = crate::yaml::parse_value(patch_text).map_err(|reason| PatchError::Syntax { reason })?;
-    match document {
-        Value::Array(_) => apply_operations(object, &document),
-        other => Err(PatchError::UnknownType {
-            found: super::type_name(&other),
-        }),
-    }
-}
-
-/// Applies a parsed JSON 6902 list, one operation at a time, restoring the object if one fails.
 pub(super) fn apply_operations(object: &mut Value, operations: &Value) -> Result<(), PatchError> {
     let entries = operations.as_array().map(Vec::as_slice).unwrap_or_default();
     let mut parsed = Vec::with_capacity(entries.len());
@@ -241,6 +219,38 @@ mod tests {
 
     use super::*;
 
+    /// A JSON 6902 patch given as text, as the tests write them.
+    fn apply_json6902(object: &mut Value, text: &str) -> Result<(), PatchError> {
+        let document = crate::yaml::parse_value(text).map_err(|reason| PatchError::Syntax { reason })?;
+        match document {
+            Value::Array(_) => apply_operations(object, &document),
+            other => Err(PatchError::UnknownType {
+                found: crate::patch::type_name(&other),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_json6902_patch_applies_and_a_failing_operation_names_its_path() -> Result<(), PatchError> {
+        let mut object = json!({"spec": {"template": {"spec": {"containers": [{"args": ["--a"]}]}}}});
+        apply_json6902(
+            &mut object,
+            "- {op: add, path: /spec/template/spec/containers/0/args/-, value: --b}",
+        )?;
+        assert_eq!(
+            object.pointer("/spec/template/spec/containers/0/args"),
+            Some(&json!(["--a", "--b"]))
+        );
+
+        let error = apply_json6902(
+            &mut object,
+            "- {op: replace, path: /spec/strategy/type, value: Recreate}",
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("replace /spec/strategy/type"));
+        Ok(())
+    }
+
     fn object() -> Value {
         json!({"spec": {"template": {"spec": {"containers": [{"name": "manager", "args": ["--a"], "resources": {}}]}}}})
     }
@@ -257,7 +267,7 @@ mod tests {
             JsonPatchOp::remove("/spec/template/spec/containers/0/name"),
         ];
         let mut target = object();
-        let text = crate::yaml::to_string(&render_ops(&ops));
+        let text = crate::yaml::to_string(&JsonPatchOp::render_all(&ops));
         apply_json6902(&mut target, &text).unwrap();
         assert_eq!(
             target["spec"]["template"]["spec"]["containers"][0],

@@ -6,8 +6,8 @@
 //! that every patch it emits applies. This module does what kustomize does for the patches
 //! fluxgen deals with:
 //!
-//! - [`apply_json6902`]: an RFC 6902 list (the `args/-` additions), through the `json-patch`
-//!   crate; operations are built with [`JsonPatchOp`] and rendered with [`render_ops`];
+//! - `apply_operations`: an RFC 6902 list (the `args/-` additions), through the `json-patch`
+//!   crate; operations are built with [`JsonPatchOp`] and rendered with [`JsonPatchOp::render_all`];
 //! - [`apply_strategic`]: the strategic-merge subset used on Deployments (see its docs for what
 //!   it merges and what it refuses);
 //! - [`matches()`]: whether a [`PatchTarget`] selects an object, with kustomize's anchored
@@ -23,9 +23,9 @@ mod target;
 
 use serde_json::Value;
 
-use crate::{KustomizePatch, PatchTarget};
+use crate::{objects::KustomizePatch, objects::PatchTarget};
 
-pub use json6902::{JsonPatchOp, apply_json6902, render_ops};
+pub use json6902::JsonPatchOp;
 pub use strategic::apply_strategic;
 pub use target::matches;
 
@@ -120,26 +120,6 @@ pub enum PatchError {
 /// a strategic-merge patch selects by its own `kind`, `apiVersion` and `metadata.name` (and
 /// `metadata.namespace` when set), and a JSON 6902 patch is an error. Returns whether the
 /// patch applied (`false`: the target does not select the object, which is left unchanged).
-///
-/// ```
-/// use fluxgen_core::{KustomizePatch, PatchTarget, patch};
-/// use serde_json::json;
-///
-/// let mut deployment = json!({
-///     "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "helm-controller"},
-///     "spec": {"template": {"spec": {"containers": [{"name": "manager", "args": ["--log-level=info"]}]}}},
-/// });
-/// let concurrent = KustomizePatch {
-///     patch: "- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --concurrent=10\n".into(),
-///     target: Some(PatchTarget::kind_name("Deployment", "(kustomize-controller|helm-controller)")),
-/// };
-/// assert!(patch::apply(&mut deployment, &concurrent)?);
-/// assert_eq!(deployment["spec"]["template"]["spec"]["containers"][0]["args"][1], "--concurrent=10");
-///
-/// let elsewhere = KustomizePatch { target: Some(PatchTarget::kind_name("Deployment", "source-controller")), ..concurrent };
-/// assert!(!patch::apply(&mut deployment, &elsewhere)?);
-/// # Ok::<(), fluxgen_core::PatchError>(())
-/// ```
 pub fn apply(object: &mut Value, patch: &KustomizePatch) -> Result<bool, PatchError> {
     let document = crate::yaml::parse_value(&patch.patch).map_err(|reason| PatchError::Syntax { reason })?;
     match &document {
@@ -167,6 +147,38 @@ pub fn apply(object: &mut Value, patch: &KustomizePatch) -> Result<bool, PatchEr
         }
     }
     Ok(true)
+}
+
+impl KustomizePatch {
+    /// Applies this patch to one object (a manifest as JSON), as kustomize does: the patch type
+    /// is read from the text (a YAML list is a JSON 6902 patch, a mapping a strategic-merge
+    /// patch); with a target the object must match it ([`PatchTarget::selects`]); without one,
+    /// a strategic-merge patch selects by its own `kind`, `apiVersion` and `metadata.name`, and
+    /// a JSON 6902 patch is an error. Returns whether the patch applied (`false`: the target
+    /// does not select the object, which is left unchanged). On error the object is unchanged.
+    ///
+    /// ```
+    /// use fluxgen_core::objects::{KustomizePatch, PatchTarget};
+    /// use serde_json::json;
+    ///
+    /// let mut deployment = json!({
+    ///     "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "helm-controller"},
+    ///     "spec": {"template": {"spec": {"containers": [{"name": "manager", "args": ["--log-level=info"]}]}}},
+    /// });
+    /// let concurrent = KustomizePatch {
+    ///     patch: "- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --concurrent=10\n".into(),
+    ///     target: Some(PatchTarget::kind_name("Deployment", "(kustomize-controller|helm-controller)")),
+    /// };
+    /// assert!(concurrent.apply_to(&mut deployment)?);
+    /// assert_eq!(deployment["spec"]["template"]["spec"]["containers"][0]["args"][1], "--concurrent=10");
+    ///
+    /// let elsewhere = KustomizePatch { target: Some(PatchTarget::kind_name("Deployment", "source-controller")), ..concurrent };
+    /// assert!(!elsewhere.apply_to(&mut deployment)?);
+    /// # Ok::<(), fluxgen_core::objects::PatchError>(())
+    /// ```
+    pub fn apply_to(&self, object: &mut Value) -> Result<bool, PatchError> {
+        apply(object, self)
+    }
 }
 
 /// The target a strategic-merge patch without one selects: its own kind, apiVersion, name

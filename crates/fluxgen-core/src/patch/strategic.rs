@@ -48,29 +48,6 @@ const MERGE_KEYS: &[(&str, &str)] = &[
 /// kustomize silently drops elements.
 ///
 /// The patch is checked before anything changes, so on error the object is left as it was.
-///
-/// ```
-/// use fluxgen_core::patch::apply_strategic;
-/// use serde_json::json;
-///
-/// let mut deployment = json!({"spec": {"template": {"spec": {
-///     "containers": [{"name": "manager", "args": ["--a"], "resources": {"limits": {"cpu": "1000m", "memory": "1Gi"}}}],
-///     "volumes": [{"name": "temp", "emptyDir": {}}],
-/// }}}});
-/// let patch = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "all"}, "spec": {"template": {"spec": {
-///     "containers": [{"name": "manager", "resources": {"limits": {"memory": "2Gi"}}}],
-///     "volumes": [{"name": "temp", "emptyDir": {"medium": "Memory"}}],
-/// }}}});
-/// apply_strategic(&mut deployment, &patch)?;
-/// assert_eq!(
-///     deployment,
-///     json!({"spec": {"template": {"spec": {
-///         "containers": [{"name": "manager", "args": ["--a"], "resources": {"limits": {"cpu": "1000m", "memory": "2Gi"}}}],
-///         "volumes": [{"name": "temp", "emptyDir": {"medium": "Memory"}}],
-///     }}}})
-/// );
-/// # Ok::<(), fluxgen_core::PatchError>(())
-/// ```
 pub fn apply_strategic(object: &mut Value, patch: &Value) -> Result<(), PatchError> {
     let Value::Object(patch) = patch else {
         return Err(PatchError::NotAMapping { what: "patch" });
@@ -206,6 +183,27 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_strategic_patch_merges_containers_and_volumes_by_name() -> Result<(), PatchError> {
+        let mut deployment = json!({"spec": {"template": {"spec": {
+            "containers": [{"name": "manager", "args": ["--a"], "resources": {"limits": {"cpu": "1000m", "memory": "1Gi"}}}],
+            "volumes": [{"name": "temp", "emptyDir": {}}],
+        }}}});
+        let patch = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "all"}, "spec": {"template": {"spec": {
+            "containers": [{"name": "manager", "resources": {"limits": {"memory": "2Gi"}}}],
+            "volumes": [{"name": "temp", "emptyDir": {"medium": "Memory"}}],
+        }}}});
+        apply_strategic(&mut deployment, &patch)?;
+        assert_eq!(
+            deployment,
+            json!({"spec": {"template": {"spec": {
+                "containers": [{"name": "manager", "args": ["--a"], "resources": {"limits": {"cpu": "1000m", "memory": "2Gi"}}}],
+                "volumes": [{"name": "temp", "emptyDir": {"medium": "Memory"}}],
+            }}}})
+        );
+        Ok(())
+    }
 
     fn pod(spec: Value) -> Value {
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "demo"}, "spec": {"template": {"spec": spec}}})

@@ -6,7 +6,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::PatchError;
-use crate::PatchTarget;
+use crate::objects::PatchTarget;
 
 /// Kinds without a namespace: a target's `namespace` never selects them.
 const CLUSTER_SCOPED: &[&str] = &[
@@ -43,26 +43,6 @@ const CLUSTER_SCOPED: &[&str] = &[
 ///   `k in (a,b)`, `k notin (a,b)`, `k>1`, `k<1`, and commas for "and".
 ///
 /// An invalid regular expression or selector is an error, not a non-match.
-///
-/// ```
-/// use fluxgen_core::{PatchTarget, patch};
-/// use serde_json::json;
-///
-/// let helm = json!({
-///     "apiVersion": "apps/v1", "kind": "Deployment",
-///     "metadata": {"name": "helm-controller", "labels": {"app.kubernetes.io/component": "helm-controller"}},
-/// });
-/// let both = PatchTarget::kind_name("Deployment", "(kustomize-controller|helm-controller)");
-/// assert!(patch::matches(&both, &helm)?);
-/// let selector = PatchTarget {
-///     group: Some("apps".into()),
-///     label_selector: Some("app.kubernetes.io/component in (source-controller,helm-controller)".into()),
-///     ..PatchTarget::default()
-/// };
-/// assert!(patch::matches(&selector, &helm)?);
-/// assert!(!patch::matches(&PatchTarget::kind_name("Deployment", "helm"), &helm)?);
-/// # Ok::<(), fluxgen_core::PatchError>(())
-/// ```
 pub fn matches(target: &PatchTarget, object: &Value) -> Result<bool, PatchError> {
     let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str).unwrap_or_default();
     let kind = text("/kind");
@@ -121,6 +101,34 @@ pub fn matches(target: &PatchTarget, object: &Value) -> Result<bool, PatchError>
         }
     }
     Ok(true)
+}
+
+impl PatchTarget {
+    /// Whether this target selects `object`, as kustomize selects the objects a patch applies
+    /// to ([`KustomizePatch::apply_to`](crate::objects::KustomizePatch::apply_to) checks it).
+    ///
+    /// ```
+    /// use fluxgen_core::objects::PatchTarget;
+    /// use serde_json::json;
+    ///
+    /// let helm = json!({
+    ///     "apiVersion": "apps/v1", "kind": "Deployment",
+    ///     "metadata": {"name": "helm-controller", "labels": {"app.kubernetes.io/component": "helm-controller"}},
+    /// });
+    /// let both = PatchTarget::kind_name("Deployment", "(kustomize-controller|helm-controller)");
+    /// assert!(both.selects(&helm)?);
+    /// let selector = PatchTarget {
+    ///     group: Some("apps".into()),
+    ///     label_selector: Some("app.kubernetes.io/component in (source-controller,helm-controller)".into()),
+    ///     ..PatchTarget::default()
+    /// };
+    /// assert!(selector.selects(&helm)?);
+    /// assert!(!PatchTarget::kind_name("Deployment", "helm").selects(&helm)?);
+    /// # Ok::<(), fluxgen_core::objects::PatchError>(())
+    /// ```
+    pub fn selects(&self, object: &Value) -> Result<bool, PatchError> {
+        matches(self, object)
+    }
 }
 
 /// `(group, version)` of an `apiVersion`: `apps/v1` is `("apps", "v1")`, `v1` is `("", "v1")`.

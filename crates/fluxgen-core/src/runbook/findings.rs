@@ -7,10 +7,11 @@ use crate::config::{Cluster, Config};
 use crate::scan::bootstrap_cutover::{BootstrapCutover, bootstrap_cutover};
 use crate::scan::layout::{ClusterScope, inside, scopes};
 use crate::scan::sync_decision::{SyncDecision, decide, second_owners};
-use crate::scan::{Repository, normalize_repo_path};
+use crate::scan::{ScannedRepository, normalize_repo_path};
 
 /// Paths (relative to the repository root) and names found for a cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Findings {
     /// The cluster's directory, e.g. `kubernetes/edge`.
     pub cluster_root: String,
@@ -80,6 +81,7 @@ pub struct Findings {
 
 /// The file changes of the cutover commit, relative to the repository root.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CutoverSteps {
     /// Files and directories to `git mv` into the sync directory (what the old root applies
     /// that stays: `flux/apps.yaml`, `flux/vars/`, ...).
@@ -105,7 +107,7 @@ pub struct CutoverSteps {
 
 /// Finds what belongs to `cluster` in the scanner's layout (the same clusters, installs,
 /// roots and sync decision `doctor` reads).
-pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Findings {
+pub fn find(repository: &ScannedRepository, config: &Config, cluster: &Cluster) -> Findings {
     let scopes = scopes(repository, Some(config));
     let Some(scope) = scopes.iter().find(|s| s.name.as_deref() == Some(cluster.name.as_str())) else {
         return Findings::default();
@@ -251,7 +253,7 @@ pub fn find(repository: &Repository, config: &Config, cluster: &Cluster) -> Find
 /// the FluxInstance now owns; with a new root, move what the old root applies into the sync
 /// directory, then delete the old root's directory and the install.
 fn cutover_steps(
-    repository: &Repository,
+    repository: &ScannedRepository,
     scope: &ClusterScope,
     findings: &Findings,
     sync_name: &str,
@@ -369,7 +371,7 @@ fn cutover_steps(
 }
 
 /// The file defining a ClusterSecretStore of that name anywhere in the repository.
-pub(crate) fn cluster_secret_store(repository: &Repository, store: &str) -> Option<String> {
+pub(crate) fn cluster_secret_store(repository: &ScannedRepository, store: &str) -> Option<String> {
     repository
         .objects
         .iter()

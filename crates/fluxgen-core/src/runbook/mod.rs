@@ -16,10 +16,11 @@ use minijinja::value::Serde;
 use minijinja::{Environment, syntax::SyntaxConfig};
 use serde::Serialize;
 
-use crate::config::{Config, InstanceMode, Phase};
+use crate::config::{Config, InstanceMode, Phase, TokenSource};
 use crate::scan::sync_decision::refuse_repointing;
-use crate::{Error, IndexFile};
-pub use findings::{CutoverSteps, Findings, find};
+use crate::{Error, emit::IndexFile};
+pub(crate) use findings::find;
+pub use findings::{CutoverSteps, Findings};
 
 const TEMPLATES: [(&str, &str); 15] = [
     ("plan.md.j2", include_str!("../../templates/plan.md.j2")),
@@ -150,6 +151,7 @@ const PHASES: [Phase; 5] = [
 /// layout, roots and sync decision `doctor` uses, and the cutover's file changes
 /// ([`CutoverSteps`]). Refused like [`runbook`] when the sync would repoint a root.
 pub fn runbook_findings(config: &Config, cluster: &str, repo_root: &Path) -> Result<Findings, Error> {
+    crate::config::validate_for_use(config)?;
     let this = config.cluster(cluster).ok_or_else(|| Error::UnknownCluster {
         name: cluster.to_owned(),
         origin: config.origin.to_string(),
@@ -213,14 +215,24 @@ pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<Strin
     let index_file = format!("{}/{}", settings.path, IndexFile::PATH);
     let index_lines_missing = missing_index_lines(&repo_root.join(&index_file), &tree.index.entries);
     let webhook = settings.webhook.provider.receiver_type().map(|_| {
-        let store = settings.webhook.token.external_secret.as_ref().map(|e| e.store.clone());
+        let store = settings
+            .webhook
+            .token
+            .as_ref()
+            .and_then(TokenSource::external_secret)
+            .map(|e| e.store.clone());
         let store_file = store
             .as_ref()
             .and_then(|s| findings::cluster_secret_store(&repository, s));
         WebhookView {
             store_found: store_file.is_some(),
             store,
-            secret: settings.webhook.token.secret.clone(),
+            secret: settings
+                .webhook
+                .token
+                .as_ref()
+                .and_then(TokenSource::secret)
+                .map(str::to_owned),
             store_file,
         }
     });
@@ -344,7 +356,7 @@ fn missing_index_lines(path: &Path, entries: &[String]) -> Vec<String> {
     let Some(text) = IndexFile::read_at(path) else {
         return Vec::new();
     };
-    if crate::is_generated(&text) {
+    if crate::emit::is_generated(&text) {
         return Vec::new();
     }
     entries

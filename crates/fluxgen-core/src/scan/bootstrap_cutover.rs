@@ -20,7 +20,7 @@
 
 use serde::Serialize;
 
-use super::Repository;
+use super::ScannedRepository;
 use super::flux_bootstrap::FluxBootstrap;
 use super::kustomize_graph::EntryTarget;
 use super::layout::inside;
@@ -48,7 +48,7 @@ pub struct BootstrapCutover {
 /// Decides the cutover of `bootstrap`. `apps_dir` is where fluxgen writes the cluster's apps
 /// (`path` in fluxgen.yaml), when known: inside the bootstrap directory they keep it.
 pub(crate) fn bootstrap_cutover(
-    repository: &Repository,
+    repository: &ScannedRepository,
     bootstrap: &FluxBootstrap,
     apps_dir: Option<&str>,
 ) -> BootstrapCutover {

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use super::{EntryTarget, FluxInstance, Kustomization, Location, Repository, normalize_repo_path};
+use super::{EntryTarget, Location, ScannedFluxInstance, ScannedKustomization, ScannedRepository, normalize_repo_path};
 
 /// API groups whose objects are Flux's own (their double application is checked object by
 /// object).
@@ -121,7 +121,7 @@ pub(crate) struct BuildGraph {
 
 impl BuildGraph {
     /// Builds every node of the repository.
-    pub(crate) fn build(repository: &Repository) -> Self {
+    pub(crate) fn build(repository: &ScannedRepository) -> Self {
         let mut manifest_files: HashSet<String> = repository.objects.iter().map(|o| o.at.file.clone()).collect();
         manifest_files.extend(repository.sops_files.iter().map(|s| s.file.clone()));
         let mut flux_objects: HashMap<String, Vec<String>> = HashMap::new();
@@ -175,7 +175,7 @@ impl BuildGraph {
 
     fn push(
         &mut self,
-        repository: &Repository,
+        repository: &ScannedRepository,
         root: &Path,
         origin: Origin,
         (name, at): (String, Location),
@@ -245,7 +245,7 @@ impl BuildGraph {
     }
 
     /// What a Kustomization applying `dir` reaches.
-    pub(crate) fn build_dir(&self, repository: &Repository, dir: &str) -> Build {
+    pub(crate) fn build_dir(&self, repository: &ScannedRepository, dir: &str) -> Build {
         let mut build = Build::default();
         let mut visiting = Vec::new();
         let mut done = HashSet::new();
@@ -256,7 +256,7 @@ impl BuildGraph {
     #[allow(clippy::too_many_arguments)]
     fn visit(
         &self,
-        repository: &Repository,
+        repository: &ScannedRepository,
         dir: &str,
         component: bool,
         generated: bool,
@@ -311,7 +311,7 @@ impl BuildGraph {
     /// What Flux generates for a directory without a kustomization.
     fn generate(
         &self,
-        repository: &Repository,
+        repository: &ScannedRepository,
         dir: &str,
         component: bool,
         visiting: &mut Vec<String>,
@@ -424,19 +424,19 @@ impl BuildGraph {
 }
 
 /// `(name, location)` of a Kustomization node.
-fn kustomization_identity(kustomization: &Kustomization) -> (String, Location) {
+fn kustomization_identity(kustomization: &ScannedKustomization) -> (String, Location) {
     (kustomization.name.clone(), kustomization.at.clone())
 }
 
 /// The name of the GitRepository and Kustomization a FluxInstance's sync creates: `sync.name`,
 /// or the instance's namespace (`flux-system` when it is not written).
-pub(crate) fn sync_name(instance: &FluxInstance) -> String {
+pub(crate) fn sync_name(instance: &ScannedFluxInstance) -> String {
     instance
         .sync
         .as_ref()
         .and_then(|s| s.name.clone())
         .or_else(|| instance.namespace.clone())
-        .unwrap_or_else(|| "flux-system".to_owned())
+        .unwrap_or_else(|| crate::facts::DEFAULT_NAMESPACE.to_owned())
 }
 
 /// A Git URL reduced to host and path, so `ssh://git@github.com/a/b.git` and
@@ -458,7 +458,7 @@ pub(crate) fn normalize_url(url: &str) -> String {
 type Home = (String, Option<String>);
 
 /// The full ref a GitRepository reads, when it names a branch or a tag (`refs/heads/main`).
-fn git_ref(source: &super::GitRepository) -> Option<String> {
+fn git_ref(source: &super::ScannedGitRepository) -> Option<String> {
     let reference = &source.reference;
     reference
         .name
@@ -469,7 +469,7 @@ fn git_ref(source: &super::GitRepository) -> Option<String> {
 
 /// The sources that are this repository: the FluxInstances' syncs and every GitRepository that
 /// a Kustomization reading it applies (a self-managed root), each as URL and ref.
-fn home_sources(repository: &Repository) -> HashSet<Home> {
+fn home_sources(repository: &ScannedRepository) -> HashSet<Home> {
     let mut home: HashSet<Home> = repository
         .flux_instances
         .iter()
@@ -511,7 +511,7 @@ fn home_sources(repository: &Repository) -> HashSet<Home> {
 /// Whether a GitRepository reads this repository's tree: a home URL, on the home ref (or a ref
 /// that is not known on either side). Another repository, or another branch of the same URL
 /// (a tenant's branch), is not the local tree.
-fn is_home(source: &super::GitRepository, home: &HashSet<Home>) -> bool {
+fn is_home(source: &super::ScannedGitRepository, home: &HashSet<Home>) -> bool {
     let url = normalize_url(&source.url);
     let reference = git_ref(source);
     home.iter().any(|(home_url, home_ref)| {
@@ -525,7 +525,11 @@ fn is_home(source: &super::GitRepository, home: &HashSet<Home>) -> bool {
 
 /// The repository directory a Kustomization applies, `None` when its source is not this
 /// repository.
-fn applied_dir(repository: &Repository, kustomization: &Kustomization, home: &HashSet<Home>) -> Option<String> {
+fn applied_dir(
+    repository: &ScannedRepository,
+    kustomization: &ScannedKustomization,
+    home: &HashSet<Home>,
+) -> Option<String> {
     let source = kustomization.source_ref.as_ref()?;
     if source.kind != "GitRepository" {
         return None;

@@ -7,15 +7,15 @@ use std::path::Path;
 use super::boundary::read_text;
 use super::flux_objects::flux_instance;
 use super::kustomize_graph::{EntryTarget, KustomizeFile};
-use super::model::{Chart, FluxInstance, HelmRelease, InstanceSource, OciRepository};
+use super::model::{Chart, InstanceSource, ScannedFluxInstance, ScannedHelmRelease, ScannedOciRepository};
 use crate::yaml::{self, Node};
 
 /// The chart's name, and the last segment of its OCI URL.
-const CHART: &str = "flux-instance";
+const CHART: &str = crate::facts::INSTANCE_CHART_NAME;
 
 /// The OCIRepositories that serve the flux-instance chart (a few at most, out of every
 /// repository's sources: what [`is_instance_chart`] compares each release's reference with).
-pub(super) fn instance_sources(oci: &[OciRepository]) -> Vec<&OciRepository> {
+pub(super) fn instance_sources(oci: &[ScannedOciRepository]) -> Vec<&ScannedOciRepository> {
     let suffix = format!("/{CHART}");
     oci.iter()
         .filter(|source| source.url.trim_end_matches('/').ends_with(&suffix))
@@ -24,7 +24,7 @@ pub(super) fn instance_sources(oci: &[OciRepository]) -> Vec<&OciRepository> {
 
 /// Whether a HelmRelease installs the flux-instance chart: by name, or through one of the
 /// [`instance_sources`].
-pub(super) fn is_instance_chart(release: &HelmRelease, instance_sources: &[&OciRepository]) -> bool {
+pub(super) fn is_instance_chart(release: &ScannedHelmRelease, instance_sources: &[&ScannedOciRepository]) -> bool {
     match &release.chart {
         Chart::Spec { chart, .. } => chart == CHART,
         Chart::Ref(reference) if reference.kind == "OCIRepository" => instance_sources.iter().any(|source| {
@@ -47,10 +47,10 @@ pub(super) fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
 /// instance of its `valuesFrom` ConfigMaps (as Helm merges them), `None` when neither has one.
 pub(super) fn chart_instance(
     root: &Path,
-    release: &HelmRelease,
+    release: &ScannedHelmRelease,
     inline_values: Option<&Node>,
     kustomize_files: &[&KustomizeFile],
-) -> Option<FluxInstance> {
+) -> Option<ScannedFluxInstance> {
     let mut merged: Option<Node> = None;
     let mut values_file = None;
     for reference in release.values_from.iter().filter(|v| v.kind == "ConfigMap") {
@@ -76,7 +76,7 @@ pub(super) fn chart_instance(
     let spec = merged?;
     let file = values_file.clone().unwrap_or_else(|| release.at.file.clone());
     Some(flux_instance(
-        crate::INSTANCE_NAME.to_owned(),
+        crate::objects::INSTANCE_NAME.to_owned(),
         release.namespace.clone(),
         &spec,
         InstanceSource::HelmRelease {
@@ -90,7 +90,12 @@ pub(super) fn chart_instance(
 
 /// The file a `configMapGenerator` named `name` reads `key` from, in a kustomization that
 /// lists the HelmRelease's file.
-fn generated_file(release: &HelmRelease, name: &str, key: &str, kustomize_files: &[&KustomizeFile]) -> Option<String> {
+fn generated_file(
+    release: &ScannedHelmRelease,
+    name: &str,
+    key: &str,
+    kustomize_files: &[&KustomizeFile],
+) -> Option<String> {
     kustomize_files
         .iter()
         .filter(|k| {

@@ -151,7 +151,7 @@ pub(super) fn read(
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    if skip_generated && crate::is_generated(text) {
+    if skip_generated && crate::emit::is_generated(text) {
         return Content::Skipped;
     }
     let named_sops = is_sops_name(&found.relative);

@@ -18,7 +18,7 @@ enum Shape {
     Text,
     /// `true` or `false`.
     Flag,
-    /// A Flux duration, `^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`.
+    /// A Flux duration (`crate::patterns::DURATION`).
     Duration,
     /// A list.
     List,

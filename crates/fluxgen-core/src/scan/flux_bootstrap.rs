@@ -17,16 +17,14 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::Repository;
-use super::model::{GitReference, GitRepository, Kustomization, Location, ObjectRef, ObjectReference};
+use super::ScannedRepository;
+use super::model::{GitReference, Location, ObjectRef, ObjectReference, ScannedGitRepository, ScannedKustomization};
+use crate::facts::DEFAULT_NAMESPACE;
 
 /// The file holding the Flux install.
 pub const COMPONENTS_FILE: &str = "gotk-components.yaml";
 /// The file holding the root GitRepository and Kustomization.
 pub const SYNC_FILE: &str = "gotk-sync.yaml";
-
-/// The namespace (and the sync objects' name) `flux bootstrap` uses unless told otherwise.
-const DEFAULT_NAMESPACE: &str = "flux-system";
 
 /// A bootstrap directory: `<path>/flux-system/`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -44,7 +42,7 @@ pub struct FluxBootstrap {
     /// `gotk-sync.yaml`, when the directory has one.
     pub sync: Option<SyncFile>,
     /// The directory's `kustomization.yaml`, when it has one (a key of
-    /// [`Repository::kustomize_files`]).
+    /// [`ScannedRepository::kustomize_files`]).
     pub kustomization: Option<String>,
     /// The other YAML files in the directory (neither gotk file nor the kustomization).
     pub other_files: Vec<String>,
@@ -94,9 +92,9 @@ pub struct SyncFile {
     /// A placeholder: the GitRepository and Kustomization are the ones `flux bootstrap` will
     /// write, added by the scanner (their URL is unknown: empty).
     pub placeholder: bool,
-    /// The GitRepository (a [`Repository::git_repositories`] index).
+    /// The GitRepository (a [`ScannedRepository::git_repositories`] index).
     pub source: Option<usize>,
-    /// The Kustomization (a [`Repository::kustomizations`] index).
+    /// The Kustomization (a [`ScannedRepository::kustomizations`] index).
     pub kustomization: Option<usize>,
 }
 
@@ -150,7 +148,7 @@ pub(crate) fn is_gotk_file(file: &str) -> bool {
 /// GitRepository and Kustomization `flux bootstrap` writes are added to the repository.
 pub(super) fn find(
     root: &Path,
-    repository: &mut Repository,
+    repository: &mut ScannedRepository,
     controllers: Vec<BootstrapController>,
 ) -> Vec<FluxBootstrap> {
     let mut by_dir: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -220,12 +218,12 @@ fn head(root: &Path, file: &str) -> String {
 }
 
 /// Whether a file's objects are none: only comments (a placeholder), read or not.
-fn has_objects(repository: &Repository, file: &str) -> bool {
+fn has_objects(repository: &ScannedRepository, file: &str) -> bool {
     repository.objects.iter().any(|o| o.at.file == file) || repository.sops_files.iter().any(|s| s.file == file)
 }
 
 /// Whether a file was read without a note that it lost content.
-fn readable(repository: &Repository, file: &str) -> bool {
+fn readable(repository: &ScannedRepository, file: &str) -> bool {
     !repository
         .notes
         .iter()
@@ -234,7 +232,7 @@ fn readable(repository: &Repository, file: &str) -> bool {
 
 fn components_file(
     root: &Path,
-    repository: &Repository,
+    repository: &ScannedRepository,
     file: &str,
     controllers: &[BootstrapController],
 ) -> Option<ComponentsFile> {
@@ -301,7 +299,7 @@ fn components_file(
         .cloned();
     let cluster_domain = controllers
         .iter()
-        .filter(|c| c.name == "source-controller")
+        .filter(|c| c.name == crate::Component::SourceController.as_str())
         .flat_map(|c| &c.args)
         .find_map(|arg| {
             let address = arg.strip_prefix("--storage-adv-addr=")?;
@@ -330,7 +328,7 @@ fn is_comment_only(text: &str) -> bool {
         .all(|line| line.is_empty() || line.starts_with('#') || line == "---")
 }
 
-fn sync_file(root: &Path, repository: &Repository, file: &str) -> Option<SyncFile> {
+fn sync_file(root: &Path, repository: &ScannedRepository, file: &str) -> Option<SyncFile> {
     let kustomization = (0..repository.kustomizations.len()).find(|&i| {
         let k = &repository.kustomizations[i];
         k.at.file == file && k.source_ref.as_ref().is_some_and(|s| s.kind == "GitRepository")
@@ -360,7 +358,7 @@ fn sync_file(root: &Path, repository: &Repository, file: &str) -> Option<SyncFil
 
 /// The namespace Flux runs in: the sync objects', else the Namespace the components file
 /// creates, else `flux-system`.
-fn namespace(repository: &Repository, dir: &str, sync: Option<&SyncFile>) -> String {
+fn namespace(repository: &ScannedRepository, dir: &str, sync: Option<&SyncFile>) -> String {
     sync.and_then(|s| s.kustomization)
         .and_then(|k| repository.kustomizations[k].namespace.clone())
         .or_else(|| {
@@ -376,13 +374,13 @@ fn namespace(repository: &Repository, dir: &str, sync: Option<&SyncFile>) -> Str
 /// Adds the GitRepository and Kustomization `flux bootstrap` writes into a placeholder
 /// `gotk-sync.yaml` (its defaults: interval 1m0s and 10m0s, branch `main`, prune): the URL is
 /// unknown until the command runs, so it is left empty.
-fn add_placeholder_objects(repository: &mut Repository, sync: &mut SyncFile, path: &str, namespace: &str) {
+fn add_placeholder_objects(repository: &mut ScannedRepository, sync: &mut SyncFile, path: &str, namespace: &str) {
     let at = Location {
         file: sync.file.clone(),
         line: 1,
     };
     sync.source = Some(repository.git_repositories.len());
-    repository.git_repositories.push(GitRepository {
+    repository.git_repositories.push(ScannedGitRepository {
         name: namespace.to_owned(),
         namespace: Some(namespace.to_owned()),
         url: String::new(),
@@ -397,7 +395,7 @@ fn add_placeholder_objects(repository: &mut Repository, sync: &mut SyncFile, pat
         at: at.clone(),
     });
     sync.kustomization = Some(repository.kustomizations.len());
-    repository.kustomizations.push(Kustomization {
+    repository.kustomizations.push(ScannedKustomization {
         name: namespace.to_owned(),
         namespace: Some(namespace.to_owned()),
         path: Some(format!("./{path}")),

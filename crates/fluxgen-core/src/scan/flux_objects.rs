@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use super::fields::is_duration;
 use super::model::{
-    Alert, Chart, CommonMetadata, Decryption, Dependency, ExternalSecret, FluxInstance, GitReference, GitRepository,
-    HelmRelease, InstanceSource, InstanceSync, Kustomization, Location, ObjectRef, ObjectReference, OciRepository,
-    Patch, PostBuild, Provider, Receiver, SubstituteSource, ValuesReference,
+    Chart, Decryption, Dependency, GitReference, InstanceSource, Location, ObjectRef, ObjectReference, Patch,
+    PostBuild, ScannedAlert, ScannedCommonMetadata, ScannedExternalSecret, ScannedFluxInstance, ScannedGitRepository,
+    ScannedHelmRelease, ScannedInstanceSync, ScannedKustomization, ScannedOciRepository, ScannedProvider,
+    ScannedReceiver, SubstituteSource, ValuesReference,
 };
-use crate::PatchTarget;
+use crate::objects::PatchTarget;
 use crate::yaml::{Node, NodeValue};
 
 /// The text of a scalar at a path (numbers and booleans as written).
@@ -166,8 +167,8 @@ fn location(node: &Node, file: &str) -> Location {
     }
 }
 
-pub(super) fn git_repository(node: &Node, file: &str) -> GitRepository {
-    GitRepository {
+pub(super) fn git_repository(node: &Node, file: &str) -> ScannedGitRepository {
+    ScannedGitRepository {
         name: text(node, &["metadata", "name"]).unwrap_or_default(),
         namespace: text(node, &["metadata", "namespace"]),
         url: text(node, &["spec", "url"]).map(uncredentialed).unwrap_or_default(),
@@ -186,8 +187,8 @@ pub(super) fn git_repository(node: &Node, file: &str) -> GitRepository {
     }
 }
 
-pub(super) fn oci_repository(node: &Node, file: &str) -> OciRepository {
-    OciRepository {
+pub(super) fn oci_repository(node: &Node, file: &str) -> ScannedOciRepository {
+    ScannedOciRepository {
         name: text(node, &["metadata", "name"]).unwrap_or_default(),
         namespace: text(node, &["metadata", "namespace"]),
         url: text(node, &["spec", "url"]).map(uncredentialed).unwrap_or_default(),
@@ -198,7 +199,7 @@ pub(super) fn oci_repository(node: &Node, file: &str) -> OciRepository {
     }
 }
 
-pub(super) fn kustomization(node: &Node, file: &str) -> Kustomization {
+pub(super) fn kustomization(node: &Node, file: &str) -> ScannedKustomization {
     let post_build = node.at_path(["spec", "postBuild"]).map(|post| PostBuild {
         substitute: match post.get("substitute").map(|s| &s.value) {
             Some(NodeValue::Map(entries)) => entries
@@ -222,7 +223,7 @@ pub(super) fn kustomization(node: &Node, file: &str) -> Kustomization {
         provider: text(d, &["provider"]).unwrap_or_default(),
         secret_ref: text(d, &["secretRef", "name"]),
     });
-    Kustomization {
+    ScannedKustomization {
         name: text(node, &["metadata", "name"]).unwrap_or_default(),
         namespace: text(node, &["metadata", "namespace"]),
         path: text(node, &["spec", "path"]),
@@ -237,15 +238,17 @@ pub(super) fn kustomization(node: &Node, file: &str) -> Kustomization {
         decryption,
         depends_on: dependencies(node),
         patches: inline_patches(items(node, &["spec", "patches"]), file),
-        common_metadata: node.at_path(["spec", "commonMetadata"]).map(|common| CommonMetadata {
-            labels: string_map(common, &["labels"]),
-            annotations: string_map(common, &["annotations"]),
-        }),
+        common_metadata: node
+            .at_path(["spec", "commonMetadata"])
+            .map(|common| ScannedCommonMetadata {
+                labels: string_map(common, &["labels"]),
+                annotations: string_map(common, &["annotations"]),
+            }),
         at: location(node, file),
     }
 }
 
-pub(super) fn helm_release(node: &Node, file: &str) -> HelmRelease {
+pub(super) fn helm_release(node: &Node, file: &str) -> ScannedHelmRelease {
     let chart = if let Some(spec) = node.at_path(["spec", "chart", "spec"]) {
         Chart::Spec {
             chart: text(spec, &["chart"]).unwrap_or_default(),
@@ -257,7 +260,7 @@ pub(super) fn helm_release(node: &Node, file: &str) -> HelmRelease {
     } else {
         Chart::Unknown
     };
-    HelmRelease {
+    ScannedHelmRelease {
         name: text(node, &["metadata", "name"]).unwrap_or_default(),
         namespace: text(node, &["metadata", "namespace"]),
         chart,
@@ -276,8 +279,8 @@ pub(super) fn helm_release(node: &Node, file: &str) -> HelmRelease {
     }
 }
 
-pub(super) fn receiver(node: &Node, file: &str) -> Receiver {
-    Receiver {
+pub(super) fn receiver(node: &Node, file: &str) -> ScannedReceiver {
+    ScannedReceiver {
         name: text(node, &["metadata", "name"]).unwrap_or_default(),
         namespace: text(node, &["metadata", "namespace"]),
         receiver_type: text(node, &["spec", "type"]).unwrap_or_default(),
@@ -287,8 +290,8 @@ pub(super) fn receiver(node: &Node, file: &str) -> Receiver {
     }
 }
 
-pub(super) fn alert(node: &Node, file: &str) -> Alert {
-    Alert {
+pub(super) fn alert(node: &Node, file: &str) -> ScannedAlert {
+    ScannedAlert {
         name: text(node, &["metadata", "name"]).unwrap_or_default(),
         namespace: text(node, &["metadata", "namespace"]),
         provider_ref: text(node, &["spec", "providerRef", "name"]),
@@ -297,8 +300,8 @@ pub(super) fn alert(node: &Node, file: &str) -> Alert {
     }
 }
 
-pub(super) fn provider(node: &Node, file: &str) -> Provider {
-    Provider {
+pub(super) fn provider(node: &Node, file: &str) -> ScannedProvider {
+    ScannedProvider {
         name: text(node, &["metadata", "name"]).unwrap_or_default(),
         namespace: text(node, &["metadata", "namespace"]),
         provider_type: text(node, &["spec", "type"]).unwrap_or_default(),
@@ -307,9 +310,9 @@ pub(super) fn provider(node: &Node, file: &str) -> Provider {
     }
 }
 
-pub(super) fn external_secret(node: &Node, file: &str) -> ExternalSecret {
+pub(super) fn external_secret(node: &Node, file: &str) -> ScannedExternalSecret {
     let name = text(node, &["metadata", "name"]).unwrap_or_default();
-    ExternalSecret {
+    ScannedExternalSecret {
         namespace: text(node, &["metadata", "namespace"]),
         store_kind: text(node, &["spec", "secretStoreRef", "kind"]).unwrap_or_else(|| "SecretStore".to_owned()),
         store: text(node, &["spec", "secretStoreRef", "name"]),
@@ -327,8 +330,8 @@ pub(super) fn flux_instance(
     source: InstanceSource,
     values_file: &str,
     at: Location,
-) -> FluxInstance {
-    let sync = spec.get("sync").map(|sync| InstanceSync {
+) -> ScannedFluxInstance {
+    let sync = spec.get("sync").map(|sync| ScannedInstanceSync {
         kind: text(sync, &["kind"]),
         url: text(sync, &["url"]).map(uncredentialed),
         reference: text(sync, &["ref"]),
@@ -337,7 +340,7 @@ pub(super) fn flux_instance(
         pull_secret: text(sync, &["pullSecret"]),
         interval: duration(sync, &["interval"]),
     });
-    FluxInstance {
+    ScannedFluxInstance {
         name,
         namespace,
         source,

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::build_graph::{BuildGraph, Origin};
 use crate::config::{Cluster, Config, Phase};
-use crate::scan::{Chart, HelmRelease, Kustomization, Repository};
+use crate::scan::{Chart, ScannedHelmRelease, ScannedKustomization, ScannedRepository};
 
 /// Where a cluster's phase comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -40,7 +40,7 @@ const LAYOUT_DIRS: [&str; 12] = [
     "base",
     "common",
     "repositories",
-    "flux-system",
+    crate::facts::DEFAULT_NAMESPACE,
 ];
 
 /// What a cluster directory holds directly below it.
@@ -124,7 +124,7 @@ impl ClusterScope<'_> {
 
     /// The files `flux bootstrap` wrote for the cluster (`gotk-components.yaml`,
     /// `gotk-sync.yaml`), relative to the repository root.
-    pub(crate) fn gotk_files<'r>(&self, repository: &'r Repository) -> Vec<&'r str> {
+    pub(crate) fn gotk_files<'r>(&self, repository: &'r ScannedRepository) -> Vec<&'r str> {
         self.flux_bootstraps
             .iter()
             .flat_map(|&i| repository.flux_bootstraps[i].gotk_files())
@@ -132,7 +132,7 @@ impl ClusterScope<'_> {
     }
 
     /// The root Kustomization, as the repository defines it.
-    pub(crate) fn root_kustomization<'r>(&self, repository: &'r Repository) -> Option<&'r Kustomization> {
+    pub(crate) fn root_kustomization<'r>(&self, repository: &'r ScannedRepository) -> Option<&'r ScannedKustomization> {
         match repository.graph.nodes[self.root?].origin {
             Origin::Kustomization(index) => Some(&repository.kustomizations[index]),
             Origin::Sync(_) => None,
@@ -142,7 +142,7 @@ impl ClusterScope<'_> {
     /// The root Kustomizations that stay (graph nodes): every one but the root itself and the
     /// `flux-manifests` Kustomizations (`cluster-apps`, `cluster-shared`, `cluster-vars`, ...).
     /// They move into a new root's sync directory before the old root retires.
-    pub(crate) fn staying_roots(&self, repository: &Repository) -> Vec<usize> {
+    pub(crate) fn staying_roots(&self, repository: &ScannedRepository) -> Vec<usize> {
         let flux: Vec<&str> = self
             .flux_manifests
             .iter()
@@ -174,7 +174,7 @@ pub(crate) fn inside(file: &str, dir: &str) -> bool {
 }
 
 /// Every cluster of the repository, with what belongs to it.
-pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) -> Vec<ClusterScope<'a>> {
+pub(crate) fn scopes<'a>(repository: &ScannedRepository, config: Option<&'a Config>) -> Vec<ClusterScope<'a>> {
     let ownership = &repository.graph;
     let mut found: BTreeMap<Option<String>, (Vec<String>, Option<&'a Cluster>)> = BTreeMap::new();
     for (name, roots) in detect(repository) {
@@ -245,7 +245,7 @@ pub(crate) fn scopes<'a>(repository: &Repository, config: Option<&'a Config>) ->
 
 /// The directory a cluster is named after that holds the most of its Flux setup (the root
 /// Kustomization, FluxInstances, bootstrap installs), else its shortest directory.
-fn main_dir(scope: &ClusterScope, repository: &Repository) -> String {
+fn main_dir(scope: &ClusterScope, repository: &ScannedRepository) -> String {
     let mut evidence: Vec<&str> = Vec::new();
     if let Some(root) = scope.root_kustomization(repository) {
         evidence.push(&root.at.file);
@@ -303,7 +303,7 @@ pub(crate) fn install_kept_for(scopes: &[ClusterScope], this: &ClusterScope, ins
 /// A bootstrap install outside every cluster's directories (`bootstrap/flux/` at the
 /// repository root) belongs to the clusters its path names, else to every cluster: any of them
 /// may be the one that applies it, and it is a Flux install left in each of them.
-fn attach_unplaced_installs(scopes: &mut [ClusterScope], repository: &Repository) {
+fn attach_unplaced_installs(scopes: &mut [ClusterScope], repository: &ScannedRepository) {
     for (index, install) in repository.bootstrap_installs.iter().enumerate() {
         if scopes.iter().any(|s| s.bootstraps.contains(&index)) {
             continue;
@@ -321,7 +321,7 @@ fn attach_unplaced_installs(scopes: &mut [ClusterScope], repository: &Repository
 }
 
 /// The cluster's root Kustomizations, its root and the GitRepository the root reads.
-fn find_roots(scope: &mut ClusterScope, repository: &Repository) {
+fn find_roots(scope: &mut ClusterScope, repository: &ScannedRepository) {
     let graph = &repository.graph;
     let self_applied: Vec<usize> = scope
         .nodes
@@ -350,7 +350,7 @@ fn find_roots(scope: &mut ClusterScope, repository: &Repository) {
         .min_by_key(|&n| {
             let node = &graph.nodes[n];
             (
-                !matches!(node.name.as_str(), "cluster" | "flux-system"),
+                !matches!(node.name.as_str(), "cluster" | crate::facts::DEFAULT_NAMESPACE),
                 node.dir.as_ref().map_or(usize::MAX, String::len),
                 n,
             )
@@ -372,7 +372,7 @@ fn find_roots(scope: &mut ClusterScope, repository: &Repository) {
 }
 
 /// Cluster names and their directories, from the repository's layout.
-fn detect(repository: &Repository) -> BTreeMap<String, Vec<String>> {
+fn detect(repository: &ScannedRepository) -> BTreeMap<String, Vec<String>> {
     let mut clusters: BTreeMap<String, Vec<String>> = BTreeMap::new();
     fn add(clusters: &mut BTreeMap<String, Vec<String>>, name: &str, root: String) {
         let roots = clusters.entry(name.to_owned()).or_default();
@@ -442,7 +442,7 @@ pub(crate) struct SyncPathCluster {
 /// placeholder) gives one, and so does a FluxInstance whose file lies inside its sync path.
 /// Each is named after its path's last directory, or its last two joined where two paths end
 /// alike (`eu/prod`, `us/prod` → `eu-prod`, `us-prod`), mapped to a DNS-1123 label.
-pub(crate) fn sync_path_clusters(repository: &Repository) -> Vec<SyncPathCluster> {
+pub(crate) fn sync_path_clusters(repository: &ScannedRepository) -> Vec<SyncPathCluster> {
     let mut paths: Vec<String> = repository.flux_bootstraps.iter().map(|b| b.path.clone()).collect();
     paths.extend(repository.flux_instances.iter().filter_map(instance_sync_path));
     paths.sort();
@@ -474,11 +474,11 @@ pub(crate) fn sync_path_clusters(repository: &Repository) -> Vec<SyncPathCluster
 
 /// The sync path of a FluxInstance committed where the operator's migration guide leaves it:
 /// in `<path>/flux-system/`, syncing `<path>` (the bootstrap path it took over).
-pub(crate) fn instance_sync_path(instance: &crate::scan::FluxInstance) -> Option<String> {
+pub(crate) fn instance_sync_path(instance: &crate::scan::ScannedFluxInstance) -> Option<String> {
     let path = crate::scan::normalize_repo_path(instance.sync.as_ref()?.path.as_deref()?);
     let (dir, _) = instance.at.file.rsplit_once('/')?;
     let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
-    let namespace = instance.namespace.as_deref().unwrap_or("flux-system");
+    let namespace = instance.namespace.as_deref().unwrap_or(crate::facts::DEFAULT_NAMESPACE);
     (parent == path && name == namespace && !path.is_empty()).then_some(path)
 }
 
@@ -536,14 +536,21 @@ fn defined_in(ownership: &BuildGraph) -> HashMap<String, Vec<usize>> {
 }
 
 /// Files holding Flux CRDs and a Flux controller Deployment: a committed install.
-fn committed_installs(repository: &Repository) -> Vec<String> {
+fn committed_installs(repository: &ScannedRepository) -> Vec<String> {
     let mut crds: HashSet<&str> = HashSet::new();
     let mut controllers: HashSet<&str> = HashSet::new();
     for object in &repository.objects {
         if object.kind == "CustomResourceDefinition" && object.name.ends_with(".toolkit.fluxcd.io") {
             crds.insert(&object.at.file);
         }
-        if object.kind == "Deployment" && matches!(object.name.as_str(), "source-controller" | "kustomize-controller") {
+        if object.kind == "Deployment"
+            && [
+                crate::Component::SourceController,
+                crate::Component::KustomizeController,
+            ]
+            .iter()
+            .any(|c| c.as_str() == object.name)
+        {
             controllers.insert(&object.at.file);
         }
     }
@@ -556,7 +563,7 @@ fn committed_installs(repository: &Repository) -> Vec<String> {
 /// nodes, installs and instances.
 fn fill(
     scope: &mut ClusterScope,
-    repository: &Repository,
+    repository: &ScannedRepository,
     ownership: &BuildGraph,
     defined: &HashMap<String, Vec<usize>>,
     installs: &[String],
@@ -636,9 +643,9 @@ fn fill(
 }
 
 /// Whether a HelmRelease installs the flux-operator chart.
-fn is_operator_chart(repository: &Repository, release: &HelmRelease) -> bool {
+fn is_operator_chart(repository: &ScannedRepository, release: &ScannedHelmRelease) -> bool {
     match &release.chart {
-        Chart::Spec { chart, .. } => chart == "flux-operator",
+        Chart::Spec { chart, .. } => chart == crate::facts::OPERATOR_CHART_NAME,
         Chart::Ref(reference) if reference.kind == "OCIRepository" => repository
             .oci_repositories
             .iter()
@@ -648,7 +655,7 @@ fn is_operator_chart(repository: &Repository, release: &HelmRelease) -> bool {
 }
 
 /// The phase: from `fluxgen.yaml`, or what the repository holds.
-fn judge_phase(scope: &mut ClusterScope, repository: &Repository) {
+fn judge_phase(scope: &mut ClusterScope, repository: &ScannedRepository) {
     if let Some(cluster) = scope.cluster {
         scope.phase = Some(cluster.phase);
         scope.phase_source = PhaseSource::Config;

@@ -4,16 +4,17 @@
 //! [`scan()`] walks the repository (skipping `.git`, `target`, `node_modules` and hidden
 //! directories; following symbolic links only inside the repository, and never twice into the
 //! same directory), reads every `*.yaml` / `*.yml` file as a stream of documents, and builds a
-//! [`Repository`]:
+//! [`ScannedRepository`] (read-side types are named `Scanned*`, apart from the objects fluxgen
+//! writes):
 //!
-//! - Flux sources ([`GitRepository`], [`OciRepository`]), [`Kustomization`]s, [`HelmRelease`]s,
-//!   [`Receiver`]s, [`Alert`]s and [`Provider`]s, [`ExternalSecret`]s, and every object as an
+//! - Flux sources ([`ScannedGitRepository`], [`ScannedOciRepository`]), [`ScannedKustomization`]s, [`ScannedHelmRelease`]s,
+//!   [`ScannedReceiver`]s, [`ScannedAlert`]s and [`ScannedProvider`]s, [`ScannedExternalSecret`]s, and every object as an
 //!   [`ObjectRef`] with its labels, annotations and the key names of its data;
 //! - the kustomize graph: every `kustomization.yaml` ([`KustomizeFile`]) with its resources and
 //!   components resolved relative to its directory ([`EntryTarget`]: file, directory, remote
-//!   base, missing path), its patches and generators; [`Repository::applied_files`] follows
+//!   base, missing path), its patches and generators; [`ScannedRepository::applied_files`] follows
 //!   it from a Flux Kustomization's path;
-//! - [`FluxInstance`]s, as manifests or as flux-instance chart values (inline, or from a values
+//! - [`ScannedFluxInstance`]s, as manifests or as flux-instance chart values (inline, or from a values
 //!   file a `configMapGenerator` turns into the release's `valuesFrom` ConfigMap);
 //! - [`BootstrapInstall`]s: kustomizations that pull `github.com/fluxcd/flux2/manifests/install`;
 //! - [`FluxBootstrap`]s: the directories `flux bootstrap` writes (`<path>/flux-system/` with
@@ -86,16 +87,17 @@ pub use flux_bootstrap::{BootstrapController, ComponentsFile, FluxBootstrap, Syn
 pub use kustomize_graph::{EntryTarget, Generator, KUSTOMIZATION_FILES, KustomizeEntry, KustomizeFile};
 pub use layout::PhaseSource;
 pub use model::{
-    Alert, BootstrapInstall, Chart, CommonMetadata, Decryption, Dependency, ExternalSecret, FluxInstance, GitReference,
-    GitRepository, HelmRelease, InstanceSource, InstanceSync, Kustomization, Location, Note, NoteKind, ObjectRef,
-    ObjectReference, OciRepository, Patch, PostBuild, Provider, Receiver, SopsDocument, SopsFile, SubstituteSource,
-    ValuesReference, VariableUse, normalize_repo_path,
+    BootstrapInstall, Chart, Decryption, Dependency, GitReference, InstanceSource, Location, Note, NoteKind, ObjectRef,
+    ObjectReference, Patch, PostBuild, ScannedAlert, ScannedCommonMetadata, ScannedExternalSecret, ScannedFluxInstance,
+    ScannedGitRepository, ScannedHelmRelease, ScannedInstanceSync, ScannedKustomization, ScannedOciRepository,
+    ScannedProvider, ScannedReceiver, SopsDocument, SopsFile, SubstituteSource, ValuesReference, VariableUse,
+    normalize_repo_path,
 };
 
 /// Everything the scanner found in a repository.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Repository {
+pub struct ScannedRepository {
     /// The root that was scanned, as given.
     pub root: PathBuf,
     /// Every YAML file read or skipped, relative to the root, sorted.
@@ -105,21 +107,21 @@ pub struct Repository {
     /// Every object of a plaintext file, in file order.
     pub objects: Vec<ObjectRef>,
     /// `GitRepository` objects.
-    pub git_repositories: Vec<GitRepository>,
+    pub git_repositories: Vec<ScannedGitRepository>,
     /// `OCIRepository` objects.
-    pub oci_repositories: Vec<OciRepository>,
+    pub oci_repositories: Vec<ScannedOciRepository>,
     /// Flux `Kustomization` objects.
-    pub kustomizations: Vec<Kustomization>,
+    pub kustomizations: Vec<ScannedKustomization>,
     /// `HelmRelease` objects.
-    pub helm_releases: Vec<HelmRelease>,
+    pub helm_releases: Vec<ScannedHelmRelease>,
     /// `Receiver` objects.
-    pub receivers: Vec<Receiver>,
+    pub receivers: Vec<ScannedReceiver>,
     /// `Alert` objects.
-    pub alerts: Vec<Alert>,
+    pub alerts: Vec<ScannedAlert>,
     /// `Provider` objects.
-    pub providers: Vec<Provider>,
+    pub providers: Vec<ScannedProvider>,
     /// FluxInstances, as manifests or chart values.
-    pub flux_instances: Vec<FluxInstance>,
+    pub flux_instances: Vec<ScannedFluxInstance>,
     /// Kustomizations that install Flux from the flux2 release manifests.
     pub bootstrap_installs: Vec<BootstrapInstall>,
     /// The directories `flux bootstrap` writes (`<path>/flux-system/gotk-*.yaml`).
@@ -135,7 +137,7 @@ pub struct Repository {
     #[serde(skip)]
     pub(crate) graph: build_graph::BuildGraph,
     /// `ExternalSecret` objects.
-    pub external_secrets: Vec<ExternalSecret>,
+    pub external_secrets: Vec<ScannedExternalSecret>,
     /// The `${VAR}` references of each plaintext file that has any, by file: every YAML file
     /// (templates and malformed ones too), and the other files `kustomization.yaml`s list.
     pub variable_uses: BTreeMap<String, Vec<VariableUse>>,
@@ -143,7 +145,7 @@ pub struct Repository {
 
 /// Scans a repository. Fails only when `repo_root` cannot be read; everything wrong inside
 /// the repository is a [`Note`].
-pub fn scan(repo_root: &Path) -> Result<Repository, Error> {
+pub fn scan(repo_root: &Path) -> Result<ScannedRepository, Error> {
     scan_with(repo_root, &Skip::default())
 }
 
@@ -164,14 +166,14 @@ pub(crate) struct Skip {
 const READ_BATCH: usize = 128;
 
 /// Scans a repository, leaving out what `skip` says.
-pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<Repository, Error> {
+pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedRepository, Error> {
     let read_error = |source| Error::Read {
         path: repo_root.to_path_buf(),
         source,
     };
     let root = fs::canonicalize(repo_root).map_err(read_error)?;
     let walked = walk::walk(&root, &skip.dirs).map_err(read_error)?;
-    let mut repository = Repository {
+    let mut repository = ScannedRepository {
         root: repo_root.to_path_buf(),
         yaml_files: walked.yaml.iter().map(|f| f.relative.clone()).collect(),
         other_files: walked.other_files,
@@ -179,7 +181,7 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<Repository, Err
         // About one object per file: room for them at once, not a doubling that holds half
         // again as much (peak RSS of `doctor` on 10,000 files).
         objects: Vec::with_capacity(walked.yaml.len()),
-        ..Repository::default()
+        ..ScannedRepository::default()
     };
     let mut inline_values: Vec<Option<Node>> = Vec::new();
     let mut controllers: Vec<BootstrapController> = Vec::new();
@@ -233,7 +235,7 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<Repository, Err
     Ok(repository)
 }
 
-impl Repository {
+impl ScannedRepository {
     /// Adds one plaintext document of `file`.
     fn add(
         &mut self,
@@ -309,9 +311,9 @@ impl Repository {
     /// The object whose document starts at `at` (the objects are in file order).
     ///
     /// ```
-    /// use fluxgen_core::scan::{Location, Repository};
+    /// use fluxgen_core::scan::{Location, ScannedRepository};
     /// let at = Location { file: "apps/ks.yaml".to_owned(), line: 1 };
-    /// assert!(Repository::default().object(&at).is_none());
+    /// assert!(ScannedRepository::default().object(&at).is_none());
     /// ```
     pub fn object(&self, at: &Location) -> Option<&ObjectRef> {
         self.objects
@@ -333,7 +335,7 @@ impl Repository {
     /// adds nothing; cycles end; remote bases and missing paths are left out.
     ///
     /// ```
-    /// let repository = fluxgen_core::scan::Repository::default();
+    /// let repository = fluxgen_core::scan::ScannedRepository::default();
     /// assert!(repository.applied_files("./kubernetes/main/flux").is_empty());
     /// ```
     pub fn applied_files(&self, path: &str) -> Vec<String> {
@@ -348,14 +350,14 @@ impl Repository {
     }
 
     /// The GitRepository with this name, in this namespace when both are known.
-    pub fn git_repository(&self, name: &str, namespace: Option<&str>) -> Option<&GitRepository> {
+    pub fn git_repository(&self, name: &str, namespace: Option<&str>) -> Option<&ScannedGitRepository> {
         self.git_repositories
             .iter()
             .find(|g| g.name == name && chart_instances::same_namespace(g.namespace.as_deref(), namespace))
     }
 
     /// The OCIRepository with this name, in this namespace when both are known.
-    pub fn oci_repository(&self, name: &str, namespace: Option<&str>) -> Option<&OciRepository> {
+    pub fn oci_repository(&self, name: &str, namespace: Option<&str>) -> Option<&ScannedOciRepository> {
         self.oci_repositories
             .iter()
             .find(|o| o.name == name && chart_instances::same_namespace(o.namespace.as_deref(), namespace))
@@ -364,7 +366,7 @@ impl Repository {
     /// The Flux Kustomizations that apply the Flux controllers from the
     /// `oci://ghcr.io/fluxcd/flux-manifests` artifact (the `flux` Kustomization of GOTK-era
     /// repositories), each with its OCIRepository.
-    pub fn flux_manifest_kustomizations(&self) -> Vec<(&Kustomization, &OciRepository)> {
+    pub fn flux_manifest_kustomizations(&self) -> Vec<(&ScannedKustomization, &ScannedOciRepository)> {
         self.kustomizations
             .iter()
             .filter_map(|k| {

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{KustomizePatch, PatchTarget};
+use crate::{objects::KustomizePatch, objects::PatchTarget};
 
 /// Where something was read: a file relative to the repository root (`/`-separated) and the
 /// 1-based line its document or entry starts on.
@@ -105,7 +105,7 @@ impl Patch {
 /// A Flux `GitRepository`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GitRepository {
+pub struct ScannedGitRepository {
     /// `metadata.name`.
     pub name: String,
     /// `metadata.namespace`, when written.
@@ -145,7 +145,7 @@ pub struct GitReference {
 /// A Flux `OCIRepository`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OciRepository {
+pub struct ScannedOciRepository {
     /// `metadata.name`.
     pub name: String,
     /// `metadata.namespace`, when written.
@@ -165,7 +165,7 @@ pub struct OciRepository {
 /// A Flux `Kustomization` (`kustomize.toolkit.fluxcd.io`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Kustomization {
+pub struct ScannedKustomization {
     /// `metadata.name`.
     pub name: String,
     /// `metadata.namespace`, when written.
@@ -195,21 +195,21 @@ pub struct Kustomization {
     /// `spec.patches`.
     pub patches: Vec<Patch>,
     /// `spec.commonMetadata`: what Flux adds to every object it applies.
-    pub common_metadata: Option<CommonMetadata>,
+    pub common_metadata: Option<ScannedCommonMetadata>,
     /// Where it is.
     pub at: Location,
 }
 
 /// A Flux Kustomization's `spec.commonMetadata` (scalars as written).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct CommonMetadata {
+pub struct ScannedCommonMetadata {
     /// `labels`.
     pub labels: BTreeMap<String, String>,
     /// `annotations`.
     pub annotations: BTreeMap<String, String>,
 }
 
-impl Kustomization {
+impl ScannedKustomization {
     /// `spec.path` relative to the repository root, without `./` or a trailing `/` (`""` for
     /// the root).
     pub fn repo_path(&self) -> Option<String> {
@@ -286,7 +286,7 @@ pub enum Chart {
 /// A Flux `HelmRelease`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HelmRelease {
+pub struct ScannedHelmRelease {
     /// `metadata.name`.
     pub name: String,
     /// `metadata.namespace`, when written.
@@ -316,7 +316,7 @@ pub struct ValuesReference {
 /// A Flux notification `Receiver`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Receiver {
+pub struct ScannedReceiver {
     /// `metadata.name`.
     pub name: String,
     /// `metadata.namespace`, when written.
@@ -334,7 +334,7 @@ pub struct Receiver {
 /// A Flux notification `Alert`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Alert {
+pub struct ScannedAlert {
     /// `metadata.name`.
     pub name: String,
     /// `metadata.namespace`, when written.
@@ -350,7 +350,7 @@ pub struct Alert {
 /// A Flux notification `Provider` (its address is not kept: it may carry a token).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Provider {
+pub struct ScannedProvider {
     /// `metadata.name`.
     pub name: String,
     /// `metadata.namespace`, when written.
@@ -383,7 +383,7 @@ pub enum InstanceSource {
 /// values.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FluxInstance {
+pub struct ScannedFluxInstance {
     /// The instance's name (`flux` for a chart's instance).
     pub name: String,
     /// Its namespace, when written.
@@ -397,7 +397,7 @@ pub struct FluxInstance {
     /// `cluster.networkPolicy`.
     pub network_policy: Option<bool>,
     /// `sync`.
-    pub sync: Option<InstanceSync>,
+    pub sync: Option<ScannedInstanceSync>,
     /// `kustomize.patches`.
     pub patches: Vec<Patch>,
     /// The whole spec, for what the typed fields do not cover.
@@ -409,7 +409,7 @@ pub struct FluxInstance {
 /// `FluxInstance.spec.sync`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InstanceSync {
+pub struct ScannedInstanceSync {
     /// `kind`, e.g. `GitRepository`.
     pub kind: Option<String>,
     /// `url`.
@@ -469,7 +469,7 @@ pub struct SopsDocument {
 /// An `ExternalSecret` (`external-secrets.io`): the store it reads and the Secret it writes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExternalSecret {
+pub struct ScannedExternalSecret {
     /// `metadata.name` (empty when missing).
     pub name: String,
     /// `metadata.namespace`, when written.
@@ -557,7 +557,7 @@ pub enum NoteKind {
 impl NoteKind {
     /// Whether the note is about content the scan could not read: a file or document that is
     /// malformed, not YAML, unreadable or too large, a link loop, or an invalid field. What
-    /// such a file holds is missing from the [`Repository`](super::Repository), so `import`
+    /// such a file holds is missing from the [`ScannedRepository`](super::ScannedRepository), so `import`
     /// refuses it unless told to go on without ([`ImportOptions::skip_unreadable`]). Templates,
     /// links that are not followed and missing paths lose nothing that is in the repository.
     ///

@@ -28,7 +28,7 @@ use std::path::Path;
 
 use super::build_graph::{Build, Origin, Overlap, quoted};
 use super::layout::{ClusterScope, inside, scopes};
-use super::{Repository, normalize_repo_path};
+use super::{ScannedRepository, normalize_repo_path};
 use crate::config::Config;
 use crate::{Error, Origin as ConfigOrigin};
 
@@ -81,7 +81,7 @@ impl SyncDecision {
 /// candidate applies must be readable to be kept: one whose source is not this tree, or whose
 /// path does not exist, is only safe adopted where it is.
 pub(crate) fn decide(
-    repository: &Repository,
+    repository: &ScannedRepository,
     scope: &ClusterScope,
     name: &str,
     namespace: &str,
@@ -113,7 +113,7 @@ pub(crate) fn decide(
 }
 
 /// What adopting the Kustomization `node` and pointing it at `path` does.
-fn decide_for(repository: &Repository, node: usize, name: &str, path: &str) -> SyncDecision {
+fn decide_for(repository: &ScannedRepository, node: usize, name: &str, path: &str) -> SyncDecision {
     let graph = &repository.graph;
     let adopted = &graph.nodes[node];
     if adopted.dir.as_deref() == Some(path) {
@@ -145,7 +145,7 @@ fn decide_for(repository: &Repository, node: usize, name: &str, path: &str) -> S
 /// The sync's own node and the Kustomization it adopts are not second owners. `doctor`'s
 /// `sync-path-overlap` and the runbook's "two owners" both come from here.
 pub(crate) fn second_owners(
-    repository: &Repository,
+    repository: &ScannedRepository,
     scope: &ClusterScope,
     dir: &str,
     build: &Build,
@@ -174,7 +174,7 @@ pub(crate) fn second_owners(
 
 /// The objects a build applies, as `Kind name`, without the GitRepository and Kustomization
 /// the sync itself creates.
-fn applied_objects(repository: &Repository, build: &Build, sync_name: &str) -> BTreeSet<String> {
+fn applied_objects(repository: &ScannedRepository, build: &Build, sync_name: &str) -> BTreeSet<String> {
     let files: BTreeSet<&String> = build.files.iter().chain(&build.component_files).collect();
     let creates = |kind: &str, name: &str| name == sync_name && matches!(kind, "GitRepository" | "Kustomization");
     let plain = repository
@@ -209,7 +209,7 @@ pub(crate) struct Proposal {
 /// Kustomization and its GitRepository share a name, else a new root named after the
 /// GitRepository in a dedicated directory. `None` when the cluster has no root to keep (or
 /// one that applies the whole repository).
-pub(crate) fn propose(repository: &Repository, scope: &ClusterScope, namespace: &str) -> Option<Proposal> {
+pub(crate) fn propose(repository: &ScannedRepository, scope: &ClusterScope, namespace: &str) -> Option<Proposal> {
     let root = scope.root_kustomization(repository)?;
     // A root applying the whole repository (`./`) cannot be a FluxInstance's sync path.
     let root_dir = root.repo_path().filter(|p| !p.is_empty())?;
@@ -258,7 +258,7 @@ pub(crate) fn propose(repository: &Repository, scope: &ClusterScope, namespace: 
 
 /// A directory for a new root's sync that no existing Kustomization builds: `<cluster>/sync`
 /// (`kubernetes/main/sync` beside `kubernetes/main/flux`), else one beside the root's path.
-pub(crate) fn dedicated_dir(repository: &Repository, scope: &ClusterScope, root_dir: &str) -> String {
+pub(crate) fn dedicated_dir(repository: &ScannedRepository, scope: &ClusterScope, root_dir: &str) -> String {
     let cluster_dir = scope.dir();
     let parent = root_dir.rsplit_once('/').map_or("", |(parent, _)| parent);
     let join = |dir: &str, name: &str| {
@@ -353,7 +353,11 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
 }
 
 /// [`check_sync`] over a repository already scanned (the runbook's own scan).
-pub(crate) fn refuse_repointing(repository: &Repository, config: &Config, clusters: &[String]) -> Result<(), Error> {
+pub(crate) fn refuse_repointing(
+    repository: &ScannedRepository,
+    config: &Config,
+    clusters: &[String],
+) -> Result<(), Error> {
     if matches!(config.origin, ConfigOrigin::BuiltIn) || repository.kustomizations.is_empty() {
         return Ok(());
     }

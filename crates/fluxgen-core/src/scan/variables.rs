@@ -11,9 +11,7 @@ use super::boundary::read_text;
 use super::documents::is_encrypted;
 use super::kustomize_graph::{EntryTarget, KustomizeFile};
 use super::model::VariableUse;
-
-/// The annotation (or label) with which a document opts out of substitution.
-const SUBSTITUTE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/substitute";
+use crate::facts::SUBSTITUTE_ANNOTATION;
 
 /// Every `${NAME}` reference of a text, with its line: with a default (`${NAME:=x}`), or
 /// without one and followed by what Flux reads as the end of a name (`}`, or an operator such

@@ -4,7 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Component, Duration, KustomizePatch};
+use super::parameters::{HelmCache, KubeApiLimits, OomWatch};
+use crate::{Component, objects::Duration, objects::KustomizePatch};
+use crate::{Quantity, ResourceAmounts, Resources};
 
 /// One controller tuning. Values compare, so conflicts can be found; a preset is a
 /// `Vec<Tuning>`.
@@ -29,39 +31,23 @@ pub enum Tuning {
     KubeApiLimits {
         /// The controllers.
         controllers: Vec<Component>,
-        /// Sustained queries per second.
-        qps: u32,
-        /// Burst.
-        burst: u32,
+        /// The limits.
+        limits: KubeApiLimits,
     },
     /// CPU and memory limits and requests of the `manager` container.
     Resources {
         /// The controllers.
         controllers: Vec<Component>,
-        /// Limits.
-        limits: ResourceAmounts,
-        /// Requests.
-        requests: ResourceAmounts,
+        /// Limits and requests.
+        resources: Resources,
     },
     /// kustomize-controller builds in memory: its `temp` volume becomes a memory-backed
     /// emptyDir.
     InMemoryBuilds,
     /// source-controller's Helm index cache.
-    HelmCache {
-        /// Maximum number of cached indexes.
-        max_size: u32,
-        /// How long an index stays cached.
-        ttl: Duration,
-        /// How often expired entries are purged.
-        purge_interval: Duration,
-    },
+    HelmCache(HelmCache),
     /// helm-controller's near-OOM detection (also turns the `OOMWatch` feature gate on).
-    OomWatch {
-        /// Percentage of the memory limit that counts as near OOM.
-        memory_threshold: u8,
-        /// How often memory is checked.
-        interval: Duration,
-    },
+    OomWatch(OomWatch),
     /// One feature gate of one controller.
     FeatureGate {
         /// The controller.
@@ -103,25 +89,9 @@ pub enum Tuning {
     Custom(KustomizePatch),
 }
 
-/// CPU and memory amounts (Kubernetes quantities).
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ResourceAmounts {
-    /// CPU, e.g. `2000m`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<String>,
-    /// Memory, e.g. `2Gi`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory: Option<String>,
-}
-
-impl ResourceAmounts {
-    fn is_empty(&self) -> bool {
-        self.cpu.is_none() && self.memory.is_none()
-    }
-}
-
 /// Controller log levels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// Everything.
@@ -146,27 +116,35 @@ impl LogLevel {
     }
 }
 
-/// What is added to the sync Kustomization.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+/// What is added to the sync Kustomization the FluxInstance creates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct SyncKustomizationTuning {
-    /// SOPS decryption with the age key in this Secret.
+    /// SOPS decryption of the sync path with the age key in this Secret (e.g. `sops-age`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "generator", schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length)))]
     pub decryption_secret: Option<String>,
-    /// Variables for `postBuild` substitution.
+    /// ConfigMaps and Secrets of `postBuild` substitution variables.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub substitute_from: Vec<SubstituteFrom>,
     /// Wait for the applied objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
     /// Timeout of apply and health checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
 }
 
 /// A ConfigMap or Secret of `postBuild` variables.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubstituteFrom {
     /// `ConfigMap` or `Secret`.
     pub kind: SubstituteKind,
     /// Its name.
-    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"), length(max = 253))]
+    #[cfg_attr(feature = "generator", schemars(pattern(crate::patterns::DNS_SUBDOMAIN.regex), length(max = crate::patterns::DNS_SUBDOMAIN.max_length)))]
     pub name: String,
     /// Whether it may be missing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -174,17 +152,13 @@ pub struct SubstituteFrom {
 }
 
 /// Kinds that hold `postBuild` variables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "generator", derive(schemars::JsonSchema))]
 pub enum SubstituteKind {
     /// A ConfigMap.
     ConfigMap,
     /// A Secret.
     Secret,
-}
-
-/// Whether two sets of amounts set the same resource.
-fn overlaps(a: &ResourceAmounts, b: &ResourceAmounts) -> bool {
-    (a.cpu.is_some() && b.cpu.is_some()) || (a.memory.is_some() && b.memory.is_some())
 }
 
 fn sorted(controllers: impl IntoIterator<Item = Component>) -> Vec<Component> {
@@ -226,15 +200,14 @@ impl Tuning {
     /// `--kube-api-qps` and `--kube-api-burst`.
     ///
     /// ```
-    /// use fluxgen_core::{Component, Tuning};
+    /// use fluxgen_core::{Component, tuning::KubeApiLimits, Tuning};
     /// let tuning = Tuning::kube_api_limits([Component::KustomizeController], 500, 1000);
-    /// assert!(matches!(tuning, Tuning::KubeApiLimits { qps: 500, burst: 1000, .. }));
+    /// assert!(matches!(tuning, Tuning::KubeApiLimits { limits: KubeApiLimits { qps: 500, burst: 1000 }, .. }));
     /// ```
     pub fn kube_api_limits(controllers: impl IntoIterator<Item = Component>, qps: u32, burst: u32) -> Self {
         Tuning::KubeApiLimits {
             controllers: sorted(controllers),
-            qps,
-            burst,
+            limits: KubeApiLimits { qps, burst },
         }
     }
 
@@ -245,22 +218,24 @@ impl Tuning {
     /// let tuning = Tuning::memory_limit([Component::HelmController], "2Gi");
     /// assert_eq!(tuning.to_string(), "memoryLimit: 2Gi on helm-controller");
     /// ```
-    pub fn memory_limit(controllers: impl IntoIterator<Item = Component>, memory: impl Into<String>) -> Self {
+    pub fn memory_limit(controllers: impl IntoIterator<Item = Component>, memory: impl Into<Quantity>) -> Self {
         Tuning::Resources {
             controllers: sorted(controllers),
-            limits: ResourceAmounts {
-                cpu: None,
-                memory: Some(memory.into()),
+            resources: Resources {
+                limits: ResourceAmounts {
+                    cpu: None,
+                    memory: Some(memory.into()),
+                },
+                requests: ResourceAmounts::default(),
             },
-            requests: ResourceAmounts::default(),
         }
     }
 
     /// Limits and requests for the `manager` container.
     ///
     /// ```
-    /// use fluxgen_core::{Component, ResourceAmounts, Tuning};
-    /// let limits = ResourceAmounts { cpu: Some("2".into()), memory: Some("2Gi".into()) };
+    /// use fluxgen_core::{Component, objects::ResourceAmounts, Tuning};
+    /// let limits = ResourceAmounts::of("2", "2Gi");
     /// let tuning = Tuning::resources([Component::SourceController], limits, ResourceAmounts::default());
     /// assert!(matches!(tuning, Tuning::Resources { .. }));
     /// ```
@@ -271,8 +246,7 @@ impl Tuning {
     ) -> Self {
         Tuning::Resources {
             controllers: sorted(controllers),
-            limits,
-            requests,
+            resources: Resources { limits, requests },
         }
     }
 
@@ -283,24 +257,24 @@ impl Tuning {
     /// assert_eq!(tuning.to_string(), "helmCache: maxSize 10, ttl 60m, purgeInterval 5m");
     /// ```
     pub fn helm_cache(max_size: u32, ttl: impl Into<Duration>, purge_interval: impl Into<Duration>) -> Self {
-        Tuning::HelmCache {
+        Tuning::HelmCache(HelmCache {
             max_size,
             ttl: ttl.into(),
             purge_interval: purge_interval.into(),
-        }
+        })
     }
 
     /// Helm-controller's near-OOM detection.
     ///
     /// ```
     /// let tuning = fluxgen_core::Tuning::oom_watch(95, "500ms");
-    /// assert!(matches!(tuning, fluxgen_core::Tuning::OomWatch { memory_threshold: 95, .. }));
+    /// assert!(matches!(tuning, fluxgen_core::Tuning::OomWatch(fluxgen_core::tuning::OomWatch { memory_threshold: 95, .. })));
     /// ```
     pub fn oom_watch(memory_threshold: u8, interval: impl Into<Duration>) -> Self {
-        Tuning::OomWatch {
+        Tuning::OomWatch(OomWatch {
             memory_threshold,
             interval: interval.into(),
-        }
+        })
     }
 
     /// One feature gate.
@@ -348,7 +322,7 @@ impl Tuning {
     /// `--log-level`.
     ///
     /// ```
-    /// use fluxgen_core::{Component, LogLevel, Tuning};
+    /// use fluxgen_core::{Component, tuning::LogLevel, Tuning};
     /// let tuning = Tuning::log_level([Component::HelmController], LogLevel::Debug);
     /// assert_eq!(tuning.to_string(), "logLevel: debug on helm-controller");
     /// ```
@@ -384,8 +358,8 @@ impl Tuning {
             | Tuning::LogLevel { controllers, .. }
             | Tuning::ControlPlaneScheduling { controllers } => controllers.clone(),
             Tuning::InMemoryBuilds | Tuning::SopsAgeSecret { .. } => vec![Component::KustomizeController],
-            Tuning::HelmCache { .. } => vec![Component::SourceController],
-            Tuning::OomWatch { .. } => vec![Component::HelmController],
+            Tuning::HelmCache(_) => vec![Component::SourceController],
+            Tuning::OomWatch(_) => vec![Component::HelmController],
             Tuning::FeatureGate { controller, .. } => vec![*controller],
             Tuning::SyncKustomization(_) => Vec::new(),
             Tuning::Custom(patch) => super::lower::targeted_controllers(patch),
@@ -395,6 +369,7 @@ impl Tuning {
     /// This tuning with what `replacing` sets removed: `None` when nothing is left. A tuning
     /// replaces another of the same knob on the same controllers (a feature gate: the same
     /// gate); raw patches are never replaced.
+    #[cfg(feature = "generator")]
     pub(crate) fn without(&self, replacing: &Tuning) -> Option<Tuning> {
         if self.key() != replacing.key() || matches!(self, Tuning::Custom(_)) {
             return Some(self.clone());
@@ -423,39 +398,24 @@ impl Tuning {
                     interval: interval.clone(),
                 })
             }
-            (
-                Tuning::KubeApiLimits {
+            (Tuning::KubeApiLimits { controllers, limits }, _) => {
+                keep(controllers).map(|controllers| Tuning::KubeApiLimits {
                     controllers,
-                    qps,
-                    burst,
-                },
-                _,
-            ) => keep(controllers).map(|controllers| Tuning::KubeApiLimits {
-                controllers,
-                qps: *qps,
-                burst: *burst,
-            }),
+                    limits: *limits,
+                })
+            }
             // Resources replace amount by amount: requests.cpu leaves an inherited memory limit.
-            (
-                Tuning::Resources { limits, requests, .. },
-                Tuning::Resources {
-                    limits: other_limits,
-                    requests: other_requests,
-                    ..
-                },
-            ) if !overlaps(limits, other_limits) && !overlaps(requests, other_requests) => Some(self.clone()),
-            (
-                Tuning::Resources {
+            (Tuning::Resources { resources: ours, .. }, Tuning::Resources { resources: theirs, .. })
+                if !ours.limits.overlaps(&theirs.limits) && !ours.requests.overlaps(&theirs.requests) =>
+            {
+                Some(self.clone())
+            }
+            (Tuning::Resources { controllers, resources }, _) => {
+                keep(controllers).map(|controllers| Tuning::Resources {
                     controllers,
-                    limits,
-                    requests,
-                },
-                _,
-            ) => keep(controllers).map(|controllers| Tuning::Resources {
-                controllers,
-                limits: limits.clone(),
-                requests: requests.clone(),
-            }),
+                    resources: resources.clone(),
+                })
+            }
             (Tuning::WatchConfigsSelector { controllers, selector }, _) => {
                 keep(controllers).map(|controllers| Tuning::WatchConfigsSelector {
                     controllers,
@@ -481,8 +441,8 @@ impl Tuning {
             Tuning::KubeApiLimits { .. } => "kubeApiLimits",
             Tuning::Resources { .. } => "resources",
             Tuning::InMemoryBuilds => "inMemoryBuilds",
-            Tuning::HelmCache { .. } => "helmCache",
-            Tuning::OomWatch { .. } => "oomWatch",
+            Tuning::HelmCache(_) => "helmCache",
+            Tuning::OomWatch(_) => "oomWatch",
             Tuning::FeatureGate { .. } => "featureGates",
             Tuning::WatchConfigsSelector { .. } => "watchConfigsSelector",
             Tuning::SopsAgeSecret { .. } => "sopsAgeSecret",
@@ -502,18 +462,27 @@ impl fmt::Display for Tuning {
         match self {
             Tuning::Workers { workers, .. } => write!(f, "workers: {workers} on {on}"),
             Tuning::RequeueDependency { interval, .. } => write!(f, "requeueDependency: {interval} on {on}"),
-            Tuning::KubeApiLimits { qps, burst, .. } => write!(f, "kubeApiLimits: qps {qps}, burst {burst} on {on}"),
+            Tuning::KubeApiLimits {
+                limits: KubeApiLimits { qps, burst },
+                ..
+            } => write!(f, "kubeApiLimits: qps {qps}, burst {burst} on {on}"),
             // `memoryLimit` is the key that sets a memory limit alone: name it as written.
-            Tuning::Resources { limits, requests, .. }
-                if limits.cpu.is_none() && requests.is_empty() && limits.memory.is_some() =>
-            {
-                write!(
-                    f,
-                    "memoryLimit: {} on {on}",
-                    limits.memory.as_deref().unwrap_or_default()
-                )
-            }
-            Tuning::Resources { limits, requests, .. } => {
+            Tuning::Resources {
+                resources:
+                    Resources {
+                        limits:
+                            ResourceAmounts {
+                                cpu: None,
+                                memory: Some(memory),
+                            },
+                        requests,
+                    },
+                ..
+            } if requests.is_empty() => write!(f, "memoryLimit: {memory} on {on}"),
+            Tuning::Resources {
+                resources: Resources { limits, requests },
+                ..
+            } => {
                 write!(f, "resources:")?;
                 for (name, amounts) in [("limits", limits), ("requests", requests)] {
                     if amounts.is_empty() {
@@ -530,20 +499,20 @@ impl fmt::Display for Tuning {
                 write!(f, " on {on}")
             }
             Tuning::InMemoryBuilds => write!(f, "inMemoryBuilds on {on}"),
-            Tuning::HelmCache {
+            Tuning::HelmCache(HelmCache {
                 max_size,
                 ttl,
                 purge_interval,
-            } => {
+            }) => {
                 write!(
                     f,
                     "helmCache: maxSize {max_size}, ttl {ttl}, purgeInterval {purge_interval}"
                 )
             }
-            Tuning::OomWatch {
+            Tuning::OomWatch(OomWatch {
                 memory_threshold,
                 interval,
-            } => {
+            }) => {
                 write!(
                     f,
                     "oomWatch: memoryThreshold {memory_threshold}, interval {interval} on {on}"

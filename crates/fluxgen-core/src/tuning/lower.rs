@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{SyncKustomizationTuning, Tuning};
-use crate::patch::{JsonPatchOp, apply_strategic, render_ops};
-use crate::{Component, KustomizePatch, PatchTarget, facts};
+use super::{HelmCache, OomWatch, SyncKustomizationTuning, Tuning};
+use crate::Resources;
+use crate::patch::{JsonPatchOp, apply_strategic};
+use crate::patterns::QUANTITY;
+use crate::{Component, facts, objects::KustomizePatch, objects::PatchTarget};
 
 /// One container argument a tuning sets on one controller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,23 +100,23 @@ pub fn settings_of(tuning: &Tuning) -> Vec<Setting> {
     match tuning {
         Tuning::Workers { workers, .. } => set(&controllers, "--concurrent", workers.to_string()),
         Tuning::RequeueDependency { interval, .. } => set(&controllers, "--requeue-dependency", interval.to_string()),
-        Tuning::KubeApiLimits { qps, burst, .. } => {
-            set(&controllers, "--kube-api-qps", qps.to_string());
-            set(&controllers, "--kube-api-burst", burst.to_string());
+        Tuning::KubeApiLimits { limits, .. } => {
+            set(&controllers, "--kube-api-qps", limits.qps.to_string());
+            set(&controllers, "--kube-api-burst", limits.burst.to_string());
         }
-        Tuning::HelmCache {
+        Tuning::HelmCache(HelmCache {
             max_size,
             ttl,
             purge_interval,
-        } => {
+        }) => {
             set(&controllers, "--helm-cache-max-size", max_size.to_string());
             set(&controllers, "--helm-cache-ttl", ttl.to_string());
             set(&controllers, "--helm-cache-purge-interval", purge_interval.to_string());
         }
-        Tuning::OomWatch {
+        Tuning::OomWatch(OomWatch {
             memory_threshold,
             interval,
-        } => {
+        }) => {
             set(
                 &controllers,
                 "--oom-watch-memory-threshold",
@@ -152,7 +154,7 @@ fn gates_of(tuning: &Tuning) -> Vec<(Component, String, bool)> {
             gate,
             enabled,
         } => vec![(*controller, gate.clone(), *enabled)],
-        Tuning::OomWatch { .. } => vec![(Component::HelmController, "OOMWatch".to_owned(), true)],
+        Tuning::OomWatch(_) => vec![(Component::HelmController, "OOMWatch".to_owned(), true)],
         Tuning::Custom(_) => settings_of(tuning)
             .into_iter()
             .filter(|s| s.flag == "--feature-gates")
@@ -309,20 +311,15 @@ pub(crate) fn check(tunings: &[Tuning]) -> Result<(), TuningError> {
 
 /// The resource amounts a structured tuning sets, per controller, as `resources.limits.memory`.
 fn amounts_of(tuning: &Tuning) -> Vec<(Component, String, String)> {
-    let Tuning::Resources {
-        controllers,
-        limits,
-        requests,
-    } = tuning
-    else {
+    let Tuning::Resources { controllers, resources } = tuning else {
         return Vec::new();
     };
     let mut amounts = Vec::new();
     for controller in controllers {
-        for (kind, set) in [("limits", limits), ("requests", requests)] {
+        for (kind, set) in [("limits", &resources.limits), ("requests", &resources.requests)] {
             for (name, amount) in [("cpu", &set.cpu), ("memory", &set.memory)] {
                 if let Some(amount) = amount {
-                    amounts.push((*controller, format!("resources.{kind}.{name}"), amount.clone()));
+                    amounts.push((*controller, format!("resources.{kind}.{name}"), amount.to_string()));
                 }
             }
         }
@@ -337,10 +334,10 @@ fn check_values(tuning: &Tuning) -> Result<(), TuningError> {
     };
     let durations = match tuning {
         Tuning::RequeueDependency { interval, .. } => vec![interval],
-        Tuning::HelmCache {
+        Tuning::HelmCache(HelmCache {
             ttl, purge_interval, ..
-        } => vec![ttl, purge_interval],
-        Tuning::OomWatch { interval, .. } => vec![interval],
+        }) => vec![ttl, purge_interval],
+        Tuning::OomWatch(OomWatch { interval, .. }) => vec![interval],
         Tuning::SyncKustomization(SyncKustomizationTuning {
             timeout: Some(timeout), ..
         }) => vec![timeout],
@@ -351,35 +348,25 @@ fn check_values(tuning: &Tuning) -> Result<(), TuningError> {
     }
     match tuning {
         Tuning::Workers { workers: 0, .. } => Err(invalid("workers must be at least 1".into())),
-        Tuning::OomWatch { memory_threshold, .. } if !(1..=100).contains(memory_threshold) => {
+        Tuning::OomWatch(OomWatch { memory_threshold, .. }) if !(1..=100).contains(memory_threshold) => {
             Err(invalid("memoryThreshold is a percentage from 1 to 100".into()))
         }
-        Tuning::Resources { limits, requests, .. } => {
+        Tuning::Resources {
+            resources: Resources { limits, requests },
+            ..
+        } => {
             for amount in [&limits.cpu, &limits.memory, &requests.cpu, &requests.memory]
                 .into_iter()
                 .flatten()
             {
-                if !is_quantity(amount) {
-                    return Err(invalid(format!(
-                        "`{amount}` is not a Kubernetes quantity such as 500m or 2Gi"
-                    )));
+                if !QUANTITY.matches(amount.as_str()) {
+                    return Err(invalid(QUANTITY.complaint(&crate::url::quoted(amount.as_str()))));
                 }
             }
             Ok(())
         }
         _ => Ok(()),
     }
-}
-
-fn is_quantity(text: &str) -> bool {
-    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &text[digits.len()..];
-    !digits.is_empty()
-        && digits.parse::<f64>().is_ok()
-        && [
-            "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-        ]
-        .contains(&suffix)
 }
 
 /// Lowers tunings to kustomize patches for FluxInstance `spec.kustomize.patches`.
@@ -449,7 +436,7 @@ pub fn lower(tunings: &[Tuning]) -> Result<Vec<KustomizePatch>, TuningError> {
     for (controllers, ops) in args {
         patches.push(deployment_patch(
             &controllers,
-            crate::yaml::to_string(&render_ops(&ops)),
+            crate::yaml::to_string(&JsonPatchOp::render_all(&ops)),
         ));
     }
     for (controllers, document) in strategic {
@@ -457,7 +444,7 @@ pub fn lower(tunings: &[Tuning]) -> Result<Vec<KustomizePatch>, TuningError> {
     }
     if !sync_ops.is_empty() {
         patches.push(KustomizePatch {
-            patch: block(crate::yaml::to_string(&render_ops(&sync_ops))),
+            patch: block(crate::yaml::to_string(&JsonPatchOp::render_all(&sync_ops))),
             target: Some(PatchTarget {
                 group: Some("kustomize.toolkit.fluxcd.io".to_owned()),
                 kind: Some("Kustomization".to_owned()),
@@ -490,15 +477,8 @@ fn deployment_patch(controllers: &[Component], text: String) -> KustomizePatch {
 /// The strategic-merge Deployment document of a tuning that changes the pod spec.
 fn strategic_document(tuning: &Tuning) -> Option<Value> {
     let pod_spec = match tuning {
-        Tuning::Resources { limits, requests, .. } => {
-            let mut resources = serde_json::Map::new();
-            for (name, amounts) in [("limits", limits), ("requests", requests)] {
-                let value = serde_json::to_value(amounts).expect("amounts serialize");
-                if value.as_object().is_some_and(|o| !o.is_empty()) {
-                    resources.insert(name.to_owned(), value);
-                }
-            }
-            json!({ "containers": [{ "name": "manager", "resources": resources }] })
+        Tuning::Resources { resources, .. } => {
+            json!({ "containers": [{ "name": "manager", "resources": resources.to_value() }] })
         }
         Tuning::InMemoryBuilds => json!({ "volumes": [{ "name": "temp", "emptyDir": { "medium": "Memory" } }] }),
         Tuning::ControlPlaneScheduling { .. } => json!({

@@ -8,9 +8,13 @@
 
 mod knob;
 mod lower;
+mod parameters;
 mod preset;
 
-pub use knob::{LogLevel, ResourceAmounts, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
+pub use crate::resources::{Quantity, ResourceAmounts, Resources};
+pub use knob::{LogLevel, SubstituteFrom, SubstituteKind, SyncKustomizationTuning, Tuning};
+#[cfg(feature = "generator")]
 pub(crate) use lower::check as check_tunings;
 pub use lower::{Setting, TuningError, lower, settings_of};
+pub use parameters::{HelmCache, KubeApiLimits, OomWatch};
 pub use preset::{PRESETS, preset};

@@ -92,6 +92,7 @@ impl Allowance {
     }
 
     /// What is left after a read that used `used` (a read that breached a limit used all of it).
+    #[cfg(feature = "migration")]
     pub(crate) fn after(self, used: Allowance) -> Allowance {
         Allowance {
             nodes: self.nodes.saturating_sub(used.nodes),
@@ -100,6 +101,7 @@ impl Allowance {
     }
 
     /// Whether nothing is left: a read within this allowance would fail at its first node.
+    #[cfg(feature = "migration")]
     pub(crate) fn is_spent(self) -> bool {
         self.nodes == 0 || self.scalar_bytes == 0
     }
@@ -153,7 +155,7 @@ pub(crate) fn options(allowance: Allowance) -> (Options, Rc<Cell<Allowance>>) {
     (options, used)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "migration"))]
 mod tests {
     use super::*;
     use crate::yaml::{Position, parse, parse_documents, parse_documents_lenient, parse_value};

@@ -1,345 +1,377 @@
-//! Reading the located tree ([`Node`]) straight from the parser, each node with the line and
-//! column where it is written.
-//!
-//! serde-saphyr hands out a node's locations to `serde_saphyr::Spanned<T>` by answering a
-//! newtype named `__yaml_spanned` with a synthesized map: a marker, the value, where the node is
-//! referenced and where it is defined, each location a map of line, column, byte span and
-//! source. `Spanned` reads all of it through serde's struct protocol (a `String` allocated for
-//! the first key, a dozen field visits per node), and the tree was then rebuilt from the
-//! `Spanned` values. The located tree keeps only the line and column where a node is
-//! referenced (an alias: where the alias is written), so [`Located`] asks for the same map and
-//! reads the value, that line and that column, and stops: the `defined` location and the spans
-//! are never read. The nodes are built as they are read, with no second pass. On the bench's
-//! 10,000-file repository the parse went from 3.33G to 2.77G instructions (callgrind, release
-//! build), and the peak RSS of `doctor` from 38 to 32 MiB.
-//!
-//! A test below holds the positions equal to what `Spanned` reports, so a serde-saphyr that
-//! answers differently fails it (and every located-error test) instead of misplacing notes.
+//! Located parsing: a YAML value that remembers where each node and key came from, for the
+//! config's errors and the scanner's findings.
 
-use std::fmt;
-use std::marker::PhantomData;
+use serde_json::Value;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use super::limits::{self, Allowance};
 
-use super::{Key, Node, NodeValue, Position};
+mod read_node;
 
-/// The newtype name serde-saphyr's deserializer answers with a node's locations (what
-/// `serde_saphyr::Spanned` asks for).
-const SPANNED: &str = "__yaml_spanned";
-
-/// The fields of the map serde-saphyr synthesizes for [`SPANNED`] (the marker first).
-const SPANNED_FIELDS: &[&str] = &["__serde_saphyr_private_spanned", "value", "referenced", "defined"];
-
-/// The fields of a location, in the order serde-saphyr gives them.
-const LOCATION_FIELDS: &[&str] = &["line", "column", "span", "source_id"];
-
-/// A value and where its node is referenced.
-struct Located<T> {
-    value: T,
-    at: Position,
+/// A position in a YAML source, 1-based.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1.
+    pub column: u32,
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_newtype_struct(SPANNED, LocatedVisitor(PhantomData))
-    }
+/// A YAML value that remembers where each node and key came from.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Node {
+    pub(crate) at: Position,
+    pub(crate) value: NodeValue,
 }
 
-/// The keys of the synthesized maps this module reads.
-enum Field {
-    Value,
-    Referenced,
-    Line,
-    Column,
-    Other,
-}
-
-impl<'de> Deserialize<'de> for Field {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldVisitor;
-        impl Visitor<'_> for FieldVisitor {
-            type Value = Field;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field of a located node")
-            }
-            fn visit_str<E>(self, name: &str) -> Result<Field, E> {
-                Ok(match name {
-                    "value" => Field::Value,
-                    "referenced" => Field::Referenced,
-                    "line" => Field::Line,
-                    "column" => Field::Column,
-                    _ => Field::Other,
-                })
-            }
-        }
-        deserializer.deserialize_identifier(FieldVisitor)
-    }
-}
-
-struct LocatedVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for LocatedVisitor<T> {
-    type Value = Located<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a YAML node with its location")
-    }
-
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<Located<T>, D::Error> {
-        deserializer.deserialize_struct("Spanned", SPANNED_FIELDS, self)
-    }
-
-    /// The marker, the value, then where it is referenced: the rest is not read.
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Located<T>, A::Error> {
-        let mut value = None;
-        while let Some(field) = map.next_key::<Field>()? {
-            match field {
-                Field::Value => value = Some(map.next_value::<T>()?),
-                Field::Referenced => {
-                    let at = map.next_value_seed(LineColumn)?;
-                    let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
-                    return Ok(Located { value, at });
-                }
-                Field::Line | Field::Column | Field::Other => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
-        Err(de::Error::missing_field("referenced"))
-    }
-}
-
-/// Reads a synthesized location's line and column, and stops.
-struct LineColumn;
-
-impl<'de> DeserializeSeed<'de> for LineColumn {
-    type Value = Position;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Position, D::Error> {
-        deserializer.deserialize_struct("Location", LOCATION_FIELDS, self)
-    }
-}
-
-impl<'de> Visitor<'de> for LineColumn {
-    type Value = Position;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a location")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Position, A::Error> {
-        let (mut line, mut column) = (None, None);
-        while let Some(field) = map.next_key::<Field>()? {
-            match field {
-                Field::Line => line = Some(map.next_value::<u32>()?),
-                Field::Column => column = Some(map.next_value::<u32>()?),
-                // The span and the source come after the line and column.
-                _ => break,
-            }
-            if let (Some(line), Some(column)) = (line, column) {
-                return Ok(Position { line, column });
-            }
-        }
-        Err(de::Error::missing_field("line"))
-    }
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Located { value, at } = Located::<NodeValue>::deserialize(deserializer)?;
-        Ok(Node { at, value })
-    }
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Located { value, at } = Located::<String>::deserialize(deserializer)?;
-        Ok(Key { name: value, at })
-    }
-}
-
-/// Stack left below which reading a nested node first moves to a new stack segment: more than
-/// one level of the parser's recursion takes (about 45 KiB in a debug build, 5 KiB optimised).
-const STACK_RED_ZONE: usize = 256 << 10;
-
-/// The size of each new stack segment.
-const STACK_SEGMENT: usize = 2 << 20;
-
-impl<'de> Deserialize<'de> for NodeValue {
-    /// Each nested mapping or list comes back here, so the stack grows as the nesting does: the
-    /// nesting the limits allow never overflows a thread's stack, whatever the build.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
-            deserializer.deserialize_any(ValueVisitor)
-        })
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = NodeValue;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a YAML value")
-    }
-    fn visit_unit<E>(self) -> Result<NodeValue, E> {
-        Ok(NodeValue::Null)
-    }
-    fn visit_none<E>(self) -> Result<NodeValue, E> {
-        Ok(NodeValue::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<NodeValue, D::Error> {
-        NodeValue::deserialize(d)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<NodeValue, E> {
-        Ok(NodeValue::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<NodeValue, E> {
-        Ok(NodeValue::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<NodeValue, E> {
-        i64::try_from(v)
-            .map(NodeValue::Int)
-            .map_err(|_| E::custom("integer too large"))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<NodeValue, E> {
-        Ok(NodeValue::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<NodeValue, E> {
-        Ok(NodeValue::Str(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<NodeValue, E> {
-        Ok(NodeValue::Str(v))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeValue, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(NodeValue::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeValue, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(entry) = map.next_entry()? {
-            entries.push(entry);
-        }
-        Ok(NodeValue::Map(entries))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde::Deserialize;
-    use serde_saphyr::Spanned;
-
-    use super::*;
-
-    /// Where each node and key is, as a tree.
-    #[derive(Debug, PartialEq)]
-    enum Positions {
-        Leaf(Position),
-        Seq(Position, Vec<Positions>),
-        Map(Position, Vec<(Position, Positions)>),
-    }
-
-    /// A tree read through serde-saphyr's own `Spanned`, as the located tree was before.
-    enum Shape {
-        Leaf,
-        Seq(Vec<Spanned<Shape>>),
-        Map(Vec<(Spanned<String>, Spanned<Shape>)>),
-    }
-
-    impl<'de> Deserialize<'de> for Shape {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct ShapeVisitor;
-            impl<'de> Visitor<'de> for ShapeVisitor {
-                type Value = Shape;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a YAML value")
-                }
-                fn visit_unit<E>(self) -> Result<Shape, E> {
-                    Ok(Shape::Leaf)
-                }
-                fn visit_none<E>(self) -> Result<Shape, E> {
-                    Ok(Shape::Leaf)
-                }
-                fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
-                    Ok(Shape::Leaf)
-                }
-                fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
-                    Ok(Shape::Leaf)
-                }
-                fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
-                    Ok(Shape::Leaf)
-                }
-                fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
-                    Ok(Shape::Leaf)
-                }
-                fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
-                    Ok(Shape::Leaf)
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
-                    let mut items = Vec::new();
-                    while let Some(item) = seq.next_element()? {
-                        items.push(item);
-                    }
-                    Ok(Shape::Seq(items))
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
-                    let mut entries = Vec::new();
-                    while let Some(entry) = map.next_entry()? {
-                        entries.push(entry);
-                    }
-                    Ok(Shape::Map(entries))
-                }
-            }
-            deserializer.deserialize_any(ShapeVisitor)
+/// A node serializes as the value it holds, mappings in the order they were written (how a
+/// settings layer is written: see `config::layer`).
+#[cfg(feature = "migration")]
+impl serde::Serialize for Node {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.value {
+            NodeValue::Null => serializer.serialize_unit(),
+            NodeValue::Bool(b) => serializer.serialize_bool(*b),
+            NodeValue::Int(i) => serializer.serialize_i64(*i),
+            NodeValue::Float(f) => serializer.serialize_f64(*f),
+            NodeValue::Str(s) => serializer.serialize_str(s),
+            NodeValue::Seq(items) => serializer.collect_seq(items),
+            NodeValue::Map(entries) => serializer.collect_map(entries.iter().map(|(k, v)| (&k.name, v))),
         }
     }
+}
 
-    fn at(location: &serde_saphyr::Location) -> Position {
-        Position {
-            line: location.line() as u32,
-            column: location.column() as u32,
+/// The shapes of a YAML node.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum NodeValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key and where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Key {
+    pub(crate) name: String,
+    pub(crate) at: Position,
+}
+
+/// A YAML syntax error with its position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SyntaxError {
+    pub(crate) at: Position,
+    pub(crate) message: String,
+}
+
+/// Parses one YAML document into a located tree. Aliases are expanded within the
+/// [limits](limits) of one file, so an alias bomb is an error, not an allocation storm.
+pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
+    let (options, _) = limits::options(Allowance::of(text));
+    match serde_saphyr::from_str_with_options::<Option<Node>>(text, options) {
+        Ok(Some(root)) => Ok(root),
+        Ok(None) => Ok(Node {
+            at: Position { line: 1, column: 1 },
+            value: NodeValue::Null,
+        }),
+        Err(error) => {
+            let SyntaxError { at, message } = syntax_error(&error);
+            let reason = if message.starts_with("multiple YAML documents detected") {
+                "a second YAML document starts here (after a `---` line): the file must be one document".to_owned()
+            } else {
+                message
+            };
+            Err(SyntaxError { at, message: reason })
         }
     }
+}
 
-    fn from_spanned(node: &Spanned<Shape>) -> Positions {
-        match &node.value {
-            Shape::Seq(items) => Positions::Seq(at(&node.referenced), items.iter().map(from_spanned).collect()),
-            Shape::Map(entries) => Positions::Map(
-                at(&node.referenced),
+impl Node {
+    /// The node as JSON, for schema validation and deserialization.
+    pub(crate) fn to_json(&self) -> Value {
+        match &self.value {
+            NodeValue::Null => Value::Null,
+            NodeValue::Bool(b) => Value::Bool(*b),
+            NodeValue::Int(i) => Value::from(*i),
+            NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeValue::Str(s) => Value::String(s.clone()),
+            NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            // In fluxgen.yaml a key set to `null` is a key not set.
+            NodeValue::Map(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (at(&k.referenced), from_spanned(v)))
+                    .filter(|(_, v)| v.value != NodeValue::Null)
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
                     .collect(),
             ),
-            Shape::Leaf => Positions::Leaf(at(&node.referenced)),
         }
     }
 
-    fn from_node(node: &Node) -> Positions {
-        match &node.value {
-            NodeValue::Seq(items) => Positions::Seq(node.at, items.iter().map(from_node).collect()),
-            NodeValue::Map(entries) => {
-                Positions::Map(node.at, entries.iter().map(|(k, v)| (k.at, from_node(v))).collect())
+    /// A tree with no source positions (every position 0:0), for a document fluxgen writes out
+    /// itself: a config built in code, checked by the loader's rules.
+    pub(crate) fn from_json(value: &Value) -> Node {
+        let value = match value {
+            Value::Null => NodeValue::Null,
+            Value::Bool(b) => NodeValue::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => NodeValue::Int(i),
+                None => NodeValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(s) => NodeValue::Str(s.clone()),
+            Value::Array(items) => NodeValue::Seq(items.iter().map(Node::from_json).collect()),
+            Value::Object(entries) => NodeValue::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = Key {
+                            name: k.clone(),
+                            at: Position::default(),
+                        };
+                        (key, Node::from_json(v))
+                    })
+                    .collect(),
+            ),
+        };
+        Node {
+            at: Position::default(),
+            value,
+        }
+    }
+
+    /// The node as JSON with keys set to `null` kept, for patches (where `null` deletes).
+    pub(crate) fn to_json_with_nulls(&self) -> Value {
+        match &self.value {
+            NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json_with_nulls).collect()),
+            NodeValue::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json_with_nulls()))
+                    .collect(),
+            ),
+            _ => self.to_json(),
+        }
+    }
+
+    /// The child at a map key.
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, node)| node)
+    }
+
+    /// The key and child at a map key.
+    pub(crate) fn entry(&self, key: &str) -> Option<(&Key, &Node)> {
+        match &self.value {
+            NodeValue::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// The node at a JSON pointer's segments (map keys or list indexes).
+    pub(crate) fn at_path<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Option<&Node> {
+        let mut node = self;
+        for segment in segments {
+            node = match &node.value {
+                NodeValue::Map(_) => node.get(segment)?,
+                NodeValue::Seq(items) => items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// A short name of the node's type for messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self.value {
+            NodeValue::Null => "null",
+            NodeValue::Bool(_) => "a boolean",
+            NodeValue::Int(_) => "an integer",
+            NodeValue::Float(_) => "a number",
+            NodeValue::Str(_) => "a string",
+            NodeValue::Seq(_) => "a list",
+            NodeValue::Map(_) => "a mapping",
+        }
+    }
+
+    /// Deep-merges `over` onto `self`: mappings merge key by key, everything else is replaced.
+    pub(crate) fn merged(&self, over: &Node) -> Node {
+        match (&self.value, &over.value) {
+            (NodeValue::Map(base), NodeValue::Map(top)) => {
+                let mut entries = base.clone();
+                for (key, value) in top {
+                    let existing = entries.iter().position(|(k, _)| k.name == key.name);
+                    match (existing, &value.value) {
+                        // As in a JSON merge patch, `null` removes what was inherited.
+                        (Some(index), NodeValue::Null) => {
+                            entries.remove(index);
+                        }
+                        (None, NodeValue::Null) => {}
+                        (Some(index), _) => entries[index].1 = entries[index].1.merged(value),
+                        (None, _) => entries.push((key.clone(), value.clone())),
+                    }
+                }
+                Node {
+                    at: over.at,
+                    value: NodeValue::Map(entries),
+                }
             }
-            _ => Positions::Leaf(node.at),
+            _ => over.clone(),
         }
     }
+}
 
-    #[test]
-    fn positions_are_the_ones_spanned_reports() {
-        // Block and flow collections, aliases (where they are referenced), merge keys, quoted
-        // and multi-line scalars, nulls, and a multibyte character before a node.
-        let text = "a: 1\nb:\n  - x\n  - {c: 2, d: [3, 4]}\nbase: &base\n  k: v\n  n: 1\nref: *base\n\
-                    merged:\n  <<: *base\n  n: 2\n\"q\": 'é' \nlong: >\n  folded\n  text\nempty:\n\
-                    list:\n- 1\n- ~\n";
-        let node: Node = serde_saphyr::from_str(text).unwrap();
-        let spanned: Spanned<Shape> = serde_saphyr::from_str(text).unwrap();
-        let (ours, theirs) = (from_node(&node), from_spanned(&spanned));
-        assert_eq!(ours, theirs);
-        assert!(matches!(ours, Positions::Map(Position { line: 1, column: 1 }, ref entries) if entries.len() == 9));
+/// Parses a stream of YAML documents into located trees, one per non-empty document; each
+/// tree's position is where its document's content starts. Aliases are expanded within the
+/// limits of one file, as [`parse`] does. The first error fails the whole stream.
+#[cfg(feature = "migration")]
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    parse_documents_within(text, Allowance::of(text)).0
+}
+
+/// [`parse_documents`] within `allowance`, with what the read used of it (all of it when the
+/// read breached it).
+#[cfg(feature = "migration")]
+fn parse_documents_within(text: &str, allowance: Allowance) -> (Result<Vec<Node>, SyntaxError>, Allowance) {
+    let (options, used) = limits::options(allowance);
+    let result = match serde_saphyr::from_multiple_with_options::<Node>(text, options) {
+        Ok(documents) => Ok(documents),
+        Err(error) => {
+            let SyntaxError { at, message } = syntax_error(&error);
+            let message = budget_reason(&message).map_or(message, str::to_owned);
+            Err(SyntaxError { at, message })
+        }
+    };
+    (result, used.get())
+}
+
+/// The parser's budget breaches (`budget breached: Nodes { nodes: 250001 }`) in words.
+#[cfg(feature = "migration")]
+fn budget_reason(message: &str) -> Option<&'static str> {
+    let breach = message.strip_prefix("budget breached: ")?;
+    Some(if breach.starts_with("Depth") {
+        "mappings and lists nest too deeply"
+    } else if breach.starts_with("ScalarBytes") || breach.starts_with("InputBytes") {
+        "the document is too large"
+    } else {
+        "the document expands to too many nodes (anchors and aliases multiplying: an alias bomb?)"
+    })
+}
+
+/// Parses a stream of YAML documents, keeping every document that parses: when the stream as
+/// a whole does not, each document (text between `---` marker lines) is parsed on its own and
+/// the failing ones are returned as errors with their line in the whole text. The documents
+/// share the limits of one file: what one expands to (kept or not) is no longer there for the
+/// next, so a stream of alias bombs each just under the limits costs what one file may.
+#[cfg(feature = "migration")]
+pub(crate) fn parse_documents_lenient(text: &str) -> (Vec<Node>, Vec<SyntaxError>) {
+    match parse_documents(text) {
+        Ok(documents) => (documents, Vec::new()),
+        Err(whole) => {
+            let chunks = split_documents(text);
+            if chunks.len() < 2 {
+                return (Vec::new(), vec![whole]);
+            }
+            let mut documents = Vec::new();
+            let mut errors = Vec::new();
+            let mut left = Allowance::of(text);
+            for (offset, chunk) in chunks {
+                if left.is_spent() {
+                    errors.push(SyntaxError {
+                        at: Position {
+                            line: offset + 1,
+                            column: 1,
+                        },
+                        message: "not read: the documents before this one expand to all the nodes or text one \
+                                  file may hold (anchors and aliases multiplying: an alias bomb?)"
+                            .to_owned(),
+                    });
+                    continue;
+                }
+                let (parsed, used) = parse_documents_within(chunk, left);
+                left = left.after(used);
+                match parsed {
+                    Ok(parsed) => documents.extend(parsed.into_iter().map(|node| node.shifted(offset))),
+                    Err(mut error) => {
+                        error.at.line += offset;
+                        errors.push(error);
+                    }
+                }
+            }
+            (documents, errors)
+        }
+    }
+}
+
+/// The documents of a stream as `(lines before it, text)`, split at `---` marker lines.
+#[cfg(feature = "migration")]
+fn split_documents(text: &str) -> Vec<(u32, &str)> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 0u32;
+    let mut offset = 0usize;
+    for (line, piece) in (0u32..).zip(text.split_inclusive('\n')) {
+        let content = piece.trim_end_matches(['\n', '\r']);
+        if (content == "---" || content.starts_with("--- ") || content.starts_with("---\t")) && offset > start {
+            chunks.push((start_line, &text[start..offset]));
+            start = offset;
+            start_line = line;
+        }
+        offset += piece.len();
+    }
+    chunks.push((start_line, &text[start..]));
+    chunks
+}
+
+/// The position and reason of a parser error, without the source snippet the library adds and
+/// with a duplicate key in words. An error with no location (a number too large for the whole document, say) is about the
+/// document itself: it starts at line 1.
+fn syntax_error(error: &serde_saphyr::Error) -> SyntaxError {
+    let at = error.location().map_or(Position { line: 1, column: 1 }, |l| Position {
+        line: l.line() as u32,
+        column: l.column() as u32,
+    });
+    let message = error.to_string();
+    let first = message.lines().next().unwrap_or_default();
+    let reason = first.split_once(": ").map_or(first, |(_, r)| r);
+    let reason = reason
+        .strip_prefix(&format!("line {} column {}: ", at.line, at.column))
+        .unwrap_or(reason);
+    let reason = reason.trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable");
+    let message = match reason.strip_prefix("duplicate mapping key: ") {
+        Some(key) => format!("the key `{key}` appears twice in the same mapping"),
+        None => reason.to_owned(),
+    };
+    SyntaxError { at, message }
+}
+
+impl Node {
+    /// The node with every position moved down by `lines`.
+    #[cfg(feature = "migration")]
+    fn shifted(mut self, lines: u32) -> Node {
+        self.at.line += lines;
+        match &mut self.value {
+            NodeValue::Seq(items) => {
+                *items = std::mem::take(items).into_iter().map(|n| n.shifted(lines)).collect();
+            }
+            NodeValue::Map(entries) => {
+                *entries = std::mem::take(entries)
+                    .into_iter()
+                    .map(|(mut key, value)| {
+                        key.at.line += lines;
+                        (key, value.shifted(lines))
+                    })
+                    .collect();
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// The node's text when it is a string.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            NodeValue::Str(s) => Some(s),
+            _ => None,
+        }
     }
 }

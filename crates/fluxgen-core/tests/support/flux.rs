@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fluxgen_core::{Component, KustomizePatch, PatchError, facts, patch};
+use fluxgen_core::{Component, facts, objects::KustomizePatch, objects::PatchError};
 use serde_json::Value;
 
 /// The `manager` container of a Deployment, as a JSON pointer.
@@ -100,7 +100,7 @@ pub fn kubectl() -> Option<PathBuf> {
 pub fn patched(object: &Value, patches: &[KustomizePatch]) -> Result<Value, PatchError> {
     let mut object = object.clone();
     for patch in patches {
-        patch::apply(&mut object, patch)?;
+        patch.apply_to(&mut object)?;
     }
     Ok(object)
 }
@@ -208,7 +208,7 @@ pub fn emitted_patches(files: &BTreeMap<String, String>) -> Vec<KustomizePatch> 
             let text = |key: &str| target.get(key).and_then(Value::as_str).map(str::to_owned);
             KustomizePatch {
                 patch: p["patch"].as_str().expect("patch text").to_owned(),
-                target: Some(fluxgen_core::PatchTarget {
+                target: Some(fluxgen_core::objects::PatchTarget {
                     annotation_selector: text("annotationSelector"),
                     group: text("group"),
                     kind: text("kind"),

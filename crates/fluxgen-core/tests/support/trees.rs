@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use fluxgen_core::{Config, IndexFile, Origin, Tree, plan};
+use fluxgen_core::{Config, Origin, Tree, emit::IndexFile, plan};
 
 /// One cluster's planned files.
 pub struct Planned {
