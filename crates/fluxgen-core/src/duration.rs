@@ -59,7 +59,7 @@ impl From<String> for Duration {
     }
 }
 
-#[cfg(feature = "tuning")]
+#[cfg(feature = "generator")]
 impl schemars::JsonSchema for Duration {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Duration".into()
