@@ -129,3 +129,19 @@ fn without_the_repository_the_checks_are_skipped_and_said_so() {
     let plan = runbook(&Config::example(), "edge", Path::new("/nonexistent")).unwrap();
     assert!(plan.contains("could not find `kubernetes/edge/`"), "{plan}");
 }
+
+/// The runbook lists a cluster's app files as they are at phase `instance`, even when that
+/// phase would lead the rollout: `main` at `operator` behind `edge` at `operator` still gets its
+/// operator files listed (the listing once planned a config the rules of a file refuse, and
+/// listed nothing).
+#[test]
+fn the_runbook_lists_the_operator_files_of_a_cluster_behind_the_edge() {
+    let text = fluxgen_core::config::EXAMPLE_CONFIG
+        .replace("edge:\n    phase: instance", "edge:\n    phase: operator")
+        .replace("main:\n    phase: prepare", "main:\n    phase: operator");
+    assert_eq!(text.matches("phase: operator").count(), 2, "{text}");
+    let config = Config::from_yaml(&text, Origin::BuiltIn).unwrap();
+    let runbook = runbook(&config, "main", &repo()).unwrap();
+    let ks = config.clusters["main"].settings.path.clone() + "/flux-operator/ks.yaml";
+    assert!(runbook.contains(&format!("`{ks}`")), "{runbook}");
+}

@@ -14,6 +14,8 @@ mod staging;
 mod tree;
 mod write;
 
+#[cfg(feature = "migration")]
+pub(crate) use apps::plan_unchecked;
 #[cfg(feature = "generator")]
 pub(crate) use apps::{components, controller_patches};
 #[cfg(feature = "generator")]
