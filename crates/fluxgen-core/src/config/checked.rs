@@ -113,7 +113,7 @@ pub(super) fn validate(config: &Config, options: &LoadOptions) -> Result<(), Con
             }),
         }
     }
-    let whole = document(&config.repository, clusters.clone(), &config.rollout);
+    let mut whole = document(&config.repository, clusters, &config.rollout);
     match load::check_document(&Node::from_json(&whole), config.origin.clone(), options) {
         Ok(_) if errors.is_empty() => {
             config.checked.passed(config, options);
@@ -129,6 +129,10 @@ pub(super) fn validate(config: &Config, options: &LoadOptions) -> Result<(), Con
                     .errors
                     .iter()
                     .any(|e| e.key == prefix || e.key.starts_with(&format!("{prefix}.")))
+            };
+            let mut clusters = match whole.get_mut("clusters").map(Value::take) {
+                Some(Value::Object(clusters)) => clusters,
+                _ => Map::new(),
             };
             let quiet: Vec<String> = clusters.keys().filter(|name| !named(name)).cloned().collect();
             errors.extend(found.errors);

@@ -42,7 +42,10 @@ pub(super) fn load(text: &str, origin: Origin, options: &LoadOptions) -> Result<
             message,
         }])
     })?;
-    check_document(&root, origin, options)
+    let mut config = check_document(&root, origin, options)?;
+    // What passed is remembered: a config used unchanged is not checked again.
+    config.checked = super::checked::Checked::of(&config, options);
+    Ok(config)
 }
 
 /// Checks a parsed document (from a file, or written out from a [`Config`] built in code) and
@@ -314,7 +317,7 @@ fn type_phrase(schema: &Value) -> &'static str {
     }
 }
 
-pub(crate) use crate::suggest::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// Builds the typed config from a structurally valid tree, adding semantic errors to `errors`.
 fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec<ConfigError>) -> Config {
@@ -368,15 +371,13 @@ fn assemble(root: &Node, origin: Origin, options: &LoadOptions, errors: &mut Vec
     check_rollout(root, &rollout, &clusters, options, errors);
     super::cluster_paths::check(root, &clusters, errors);
     check_stand_in_url(repository_node, &repository, &clusters, errors);
-    let mut config = Config {
+    Config {
         origin,
         repository,
         clusters,
         rollout,
         checked: super::checked::Checked::default(),
-    };
-    config.checked = super::checked::Checked::of(&config, options);
-    config
+    }
 }
 
 /// One cluster's settings: its entry merged over `defaults`, read, expanded and checked.
@@ -659,11 +660,12 @@ fn check_tuning(
             }
         }
     }
-    for tuning in tuning.tunings(&components) {
+    let tunings = tuning.tunings(&components);
+    for tuning in &tunings {
         if matches!(tuning, Tuning::Custom(_) | Tuning::FeatureGate { .. }) {
             continue;
         }
-        for setting in crate::tuning::settings_of(&tuning) {
+        for setting in crate::tuning::settings_of(tuning) {
             if setting.flag != "--feature-gates"
                 && crate::facts::accepts_flag(setting.controller, &setting.flag)
                 && !release.accepts_flag(setting.controller, &setting.flag)
@@ -684,7 +686,6 @@ fn check_tuning(
     if !errors.is_empty() {
         return;
     }
-    let tunings = tuning.tunings(&components);
     if passed.as_ref() == Some(&tunings) {
         return;
     }
@@ -698,7 +699,7 @@ fn check_tuning(
 /// path below the cluster's directory.
 fn check_override(item: &Override, index: &str, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
     if let Some(file) = &item.target.file
-        && (file.starts_with('/') || file.contains('\\') || file.split('/').any(|s| matches!(s, "" | "." | "..")))
+        && check_relative_path(file).is_err()
     {
         errors.push(place.error(
             &["overrides", index, "target", "file"],
@@ -729,7 +730,7 @@ fn check_override(item: &Override, index: &str, place: &Place<'_>, errors: &mut 
     }
 }
 
-pub(crate) use crate::emit::check_relative_path;
+use crate::emit::check_relative_path;
 
 /// The stand-in URL `fluxgen import` writes where the repository states none (placeholder
 /// gotk files) may stay while every cluster is at `prepare` or `operator`: from `instance` on

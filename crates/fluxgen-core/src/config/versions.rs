@@ -13,10 +13,11 @@
 //! and whenever the setting is not true it removes the `serviceaccounts/token create` rule
 //! from the `crd-controller` ClusterRole.
 
-use super::load::{Place, did_you_mean};
+use super::load::Place;
 use super::{ConfigError, Settings, SyncProvider};
 use crate::Component;
 use crate::facts::{self, Release};
+use crate::suggest::did_you_mean;
 
 /// Adds an error to `errors` for each setting that does not fit the pinned Flux release.
 pub(super) fn check_versions(settings: &Settings, place: &Place<'_>, errors: &mut Vec<ConfigError>) {
