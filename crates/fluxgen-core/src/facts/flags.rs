@@ -145,6 +145,9 @@ const GATES: &[(Component, &str, Minor)] = &[
     (SourceWatcher, "DirectSourceFetch", (2, 8)),
 ];
 
+/// Why image-reflector-controller's three cloud auto-login flags are gone.
+const AUTOLOGIN_REMOVED: &str = "image-reflector-controller v1.0.0 (Flux 2.7) removed the cloud auto-login flags: set `.spec.provider` on the ImageRepository";
+
 /// Flags a controller stopped accepting, from a Flux minor on, and why: the flags of each
 /// controller's `main.go` that the next minor's `main.go` no longer binds, less those that moved
 /// into a `fluxcd/pkg` options struct the controller binds instead (source-controller's storage
@@ -154,19 +157,19 @@ const REMOVED_FLAGS: &[(Component, &str, Minor, &str)] = &[
         ImageReflectorController,
         "aws-autologin-for-ecr",
         (2, 7),
-        "image-reflector-controller v1.0.0 (Flux 2.7) removed the cloud auto-login flags: set `.spec.provider` on the ImageRepository",
+        AUTOLOGIN_REMOVED,
     ),
     (
         ImageReflectorController,
         "azure-autologin-for-acr",
         (2, 7),
-        "image-reflector-controller v1.0.0 (Flux 2.7) removed the cloud auto-login flags: set `.spec.provider` on the ImageRepository",
+        AUTOLOGIN_REMOVED,
     ),
     (
         ImageReflectorController,
         "gcp-autologin-for-gcr",
         (2, 7),
-        "image-reflector-controller v1.0.0 (Flux 2.7) removed the cloud auto-login flags: set `.spec.provider` on the ImageRepository",
+        AUTOLOGIN_REMOVED,
     ),
 ];
 
