@@ -76,7 +76,12 @@ pub const DEFAULT_SCHEMA_BASE_URL: &str = "https://k8s-schemas.home-operations.c
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn render<M: Manifest>(object: &M, schema_base_url: &str) -> Result<String, Error> {
-    let value = checked_value(object, "")?;
+    render_in(object, schema_base_url, "")
+}
+
+/// [`render`], naming `cluster` (the cluster being generated) in the error.
+pub(crate) fn render_in<M: Manifest>(object: &M, schema_base_url: &str, cluster: &str) -> Result<String, Error> {
+    let value = checked_value(object, cluster)?;
     Ok(document(&value, &M::schema_url(schema_base_url)))
 }
 

@@ -181,8 +181,7 @@ impl Tree {
         object: &M,
         schema_base_url: &str,
     ) -> Result<(), Error> {
-        let value = crate::render::checked_value(object, &self.cluster)?;
-        let text = crate::render::document(&value, &M::schema_url(schema_base_url));
+        let text = crate::render::render_in(object, schema_base_url, &self.cluster)?;
         self.files.insert(path.into(), text);
         Ok(())
     }
