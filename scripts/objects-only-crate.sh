@@ -5,22 +5,8 @@
 # the templates or the scanner (none of their dependencies is in its dependency graph).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root=$PWD
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-mkdir "$dir/src"
-cat >"$dir/Cargo.toml" <<TOML
-[package]
-name = "builds-flux-objects"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[dependencies]
-fluxgen-core = { path = "$root/crates/fluxgen-core", default-features = false, features = ["k8s-openapi-latest"] }
-
-[workspace]
-TOML
+source scripts/dependent-crate-scaffold.sh
+new_dependent_crate builds-flux-objects ', default-features = false, features = ["k8s-openapi-latest"]'
 cat >"$dir/src/main.rs" <<'RUST'
 use fluxgen_core::objects::OciRef;
 use fluxgen_core::{HelmRelease, KustomizationFile, Manifest, OciRepository, Tree};
@@ -59,5 +45,4 @@ if [ -n "$heavy" ]; then
     exit 1
 fi
 mkdir "$dir/out"
-# The workspace's target directory: the dependencies built for fluxgen-core are reused.
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo run -q --manifest-path "$dir/Cargo.toml" -- "$dir/out"
+run_dependent_crate "$dir/out"
