@@ -103,3 +103,29 @@ fn one_minor_ahead_is_no_finding() {
     let plan = runbook(&config, "main", dir.path()).unwrap_or_else(|e| panic!("{e}"));
     assert!(!plan.contains("Upgrade Flux one minor at a time"));
 }
+
+/// The Flux a cluster runs is read from the `flux-manifests` OCIRepository its own Kustomization
+/// applies from: one of the same name elsewhere in the repository (another cluster's, older) is
+/// not this cluster's.
+#[test]
+fn another_clusters_flux_manifests_of_the_same_name_is_not_read() {
+    let (dir, config) = repository("2.6.x");
+    let elsewhere = dir.path().join("aaa-staging/flux");
+    fs::create_dir_all(&elsewhere).expect("a directory");
+    fs::write(
+        elsewhere.join("flux-manifests.yaml"),
+        "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata:\n  name: flux-manifests\n  \
+         namespace: flux-system\nspec:\n  interval: 10m\n  url: oci://ghcr.io/fluxcd/flux-manifests\n  ref:\n    \
+         tag: v2.3.0\n",
+    )
+    .expect("writing");
+    let scanned = fluxgen_core::scan(dir.path()).expect("a scan");
+    assert_eq!(
+        scanned.oci_repositories[0].tag.as_deref(),
+        Some("v2.3.0"),
+        "the other one is read first"
+    );
+    let report = fluxgen_core::doctor::diagnose(&scanned, Some(&config));
+    let upgrade: Vec<_> = report.findings.iter().filter(|f| f.code == Code::UpgradePath).collect();
+    assert!(upgrade.is_empty(), "main runs 2.5.1, one minor below 2.6: {upgrade:?}");
+}

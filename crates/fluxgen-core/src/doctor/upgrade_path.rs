@@ -72,11 +72,7 @@ pub(crate) fn running(repository: &ScannedRepository, scope: &ClusterScope) -> O
         }
     }
     for &index in &scope.flux_manifests {
-        let kustomization = &repository.kustomizations[index];
-        let Some(source) = kustomization.source_ref.as_ref() else {
-            continue;
-        };
-        if let Some(oci) = repository.oci_repositories.iter().find(|o| o.name == source.name)
+        if let Some(oci) = repository.flux_manifest_source(&repository.kustomizations[index])
             && let Some(number) = oci.tag.as_deref().and_then(parse)
         {
             found.push(Running {

@@ -622,15 +622,10 @@ fn fill(
             bootstrap.gotk_files().iter().any(|f| scope.contains(f))
         })
         .collect();
-    let flux_files: HashSet<(String, u32)> = repository
-        .flux_manifest_kustomizations()
-        .iter()
-        .map(|(k, _)| (k.at.file.clone(), k.at.line))
-        .collect();
     scope.flux_manifests = (0..repository.kustomizations.len())
         .filter(|&i| {
             let k = &repository.kustomizations[i];
-            scope.contains(&k.at.file) && flux_files.contains(&(k.at.file.clone(), k.at.line))
+            scope.contains(&k.at.file) && repository.flux_manifest_source(k).is_some()
         })
         .collect();
     scope.committed_installs = installs.iter().filter(|f| scope.contains(f)).cloned().collect();

@@ -369,20 +369,29 @@ impl ScannedRepository {
     pub fn flux_manifest_kustomizations(&self) -> Vec<(&ScannedKustomization, &ScannedOciRepository)> {
         self.kustomizations
             .iter()
-            .filter_map(|k| {
-                let source = k.source_ref.as_ref().filter(|s| s.kind == "OCIRepository")?;
-                let namespace = source.namespace.as_deref().or(k.namespace.as_deref());
-                // Of the OCIRepositories with that name (one per cluster), the nearest.
-                let oci = self
-                    .oci_repositories
-                    .iter()
-                    .filter(|o| {
-                        o.name == source.name && chart_instances::same_namespace(o.namespace.as_deref(), namespace)
-                    })
-                    .max_by_key(|o| (shared_dirs(&o.at.file, &k.at.file), std::cmp::Reverse(&o.at)))?;
-                oci.url.contains("fluxcd/flux-manifests").then_some((k, oci))
-            })
+            .filter_map(|k| Some((k, self.flux_manifest_source(k)?)))
             .collect()
+    }
+
+    /// The OCIRepository of `fluxcd/flux-manifests` a Kustomization applies from: of those with
+    /// its source's name and namespace (one per cluster), the nearest to it.
+    pub fn flux_manifest_source(&self, kustomization: &ScannedKustomization) -> Option<&ScannedOciRepository> {
+        let source = kustomization
+            .source_ref
+            .as_ref()
+            .filter(|s| s.kind == "OCIRepository")?;
+        let namespace = source.namespace.as_deref().or(kustomization.namespace.as_deref());
+        let oci = self
+            .oci_repositories
+            .iter()
+            .filter(|o| o.name == source.name && chart_instances::same_namespace(o.namespace.as_deref(), namespace))
+            .max_by_key(|o| {
+                (
+                    shared_dirs(&o.at.file, &kustomization.at.file),
+                    std::cmp::Reverse(&o.at),
+                )
+            })?;
+        oci.url.contains("fluxcd/flux-manifests").then_some(oci)
     }
 
     /// Whether a file is SOPS-encrypted.
