@@ -128,10 +128,11 @@ def set_aside(path, trash):
     """Moves a tree out of the way, into `trash` (a directory on the same file system), and
     flushes, so the next run writes into an empty place. The tree is not deleted: on ext4
     without a journal (this VM's disk) the inode allocator passes over every inode deleted in the
-    last 30 seconds one at a time (`recently_deleted` under `find_inode_bit`, fs/ext4/ialloc.c),
-    so writing 11,000 files right after deleting 11,000 cost every tool about 5 s of system time
-    (`perf record` of bench/floor.rs: 52% of its samples there), more than the writing itself, and
-    made the disk rows a measure of the harness. The trash is emptied after the last timed run."""
+    last 60 s (360 s while its inode table block is dirty) one at a time (`recently_deleted`
+    under `find_inode_bit`, RECENTCY_MIN and RECENTCY_DIRTY in fs/ext4/ialloc.c), so writing
+    11,000 files right after deleting 11,000 cost every tool about 5 s of system time (`perf
+    record` of bench/floor.rs: 52% of its samples there), more than the writing itself, and made
+    the disk rows a measure of the harness. bench/run empties the trash after the table."""
     p, t = shlex.quote(path), shlex.quote(trash)
     return ["sh", "-c", f'[ ! -e {p} ] || mv {p} "$(mktemp -d -p {t})"; sync']
 
@@ -471,9 +472,6 @@ def main():
         row("`doctor`, 10,000-file repository", r, None,
             [absolute("≤ 0.4 s", lambda r: r.median <= 0.4),
              absolute("≤ 30 MiB", lambda r: r.rss is not None and r.rss <= 30 * 1024)])
-
-    # Every timed run is over: the trees set aside can go.
-    shutil.rmtree(os.path.join(work, "trash"), ignore_errors=True)
 
     # ---- 3. The table ------------------------------------------------------------------------
     used = [c for c in columns if any(c in others for _, _, others, _ in rows)]
