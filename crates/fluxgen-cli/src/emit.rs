@@ -133,21 +133,21 @@ fn warn_other_cluster(config: &Config, root: &Path, name: &str, own: &str, dir: 
 /// The report on stderr, paths relative to the repository root `root`.
 fn print_report(report: &WriteReport, root: &Path) -> ExitStatus {
     // One write to stderr for the whole list (a thousand clusters are eleven thousand lines).
+    use std::fmt::Write as _;
     let mut lines = String::new();
+    // Writing into a String cannot fail.
     for path in &report.written {
-        lines.push_str(&format!("wrote {}\n", shown(path, root).display()));
+        let _ = writeln!(lines, "wrote {}", shown(path, root).display());
     }
     for path in &report.removed {
-        lines.push_str(&format!(
-            "removed {} (no longer generated)\n",
-            shown(path, root).display()
-        ));
+        let _ = writeln!(lines, "removed {} (no longer generated)", shown(path, root).display());
     }
     if !report.cleaned.is_empty() {
-        lines.push_str(&format!(
-            "removed {} temporary file(s) an interrupted run left behind\n",
+        let _ = writeln!(
+            lines,
+            "removed {} temporary file(s) an interrupted run left behind",
             report.cleaned.len()
-        ));
+        );
     }
     if !lines.is_empty() {
         diagnostics::status(lines.trim_end());

@@ -414,9 +414,15 @@ fn a_refused_write_of_many_new_clusters_leaves_no_file_and_no_directory() {
     fs::remove_dir_all(dir.path().join("kubernetes")).expect("remove the user's tree");
     assert_eq!(run_lossy(fluxgen(dir.path(), &["emit", "--all"])).code, Some(0));
     let written = entries(dir.path());
-    assert!(!written.iter().any(|path| path.to_string_lossy().contains(".fluxgen-")), "{written:?}");
+    assert!(
+        !written.iter().any(|path| path.to_string_lossy().contains(".fluxgen-")),
+        "{written:?}"
+    );
     assert_eq!(
-        written.iter().filter(|path| path.ends_with("flux-operator/ks.yaml")).count(),
+        written
+            .iter()
+            .filter(|path| path.ends_with("flux-operator/ks.yaml"))
+            .count(),
         64
     );
 }
