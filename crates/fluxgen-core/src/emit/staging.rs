@@ -269,7 +269,7 @@ impl Staging {
             let path = path.to_path_buf();
             move |source| Error::Write { path, source }
         };
-        let parent = dir.parent().unwrap_or(Path::new("."));
+        let parent = super::write::parent_of(dir);
         self.make_directory(parent)?;
         let temp = self.create_temporary_directory(parent).map_err(failed(dir))?;
         let mut staged = StagedTree {

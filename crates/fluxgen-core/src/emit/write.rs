@@ -252,8 +252,8 @@ fn new_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
     if !tree.index.entries.is_empty() {
         files.push((dir.join(IndexFile::PATH), tree.index.content));
     }
-    let abandoned = match dir.parent().map(fs::read_dir) {
-        Some(Ok(entries)) => entries
+    let abandoned = match fs::read_dir(parent_of(dir)) {
+        Ok(entries) => entries
             .filter_map(Result::ok)
             .filter(|entry| is_abandoned(&entry.file_name()))
             .map(|entry| entry.path())
@@ -268,6 +268,14 @@ fn new_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
         })],
         ..Pending::default()
     })
+}
+
+/// The directory `dir` is in (`.` for a bare name such as `-o out`'s), where its temporary
+/// directory goes.
+pub(super) fn parent_of(dir: &Path) -> &Path {
+    dir.parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Whether a file at a generated path holds nothing, or nothing but NUL bytes: what a power cut
@@ -766,6 +774,16 @@ fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Found, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_trees_temporary_directory_goes_beside_it_even_for_a_bare_name() {
+        assert_eq!(parent_of(Path::new("out")), Path::new("."));
+        assert_eq!(
+            parent_of(Path::new("k/edge/apps/flux-system")),
+            Path::new("k/edge/apps")
+        );
+        assert_eq!(parent_of(Path::new("/abs/out")), Path::new("/abs"));
+    }
 
     #[test]
     fn a_file_is_read_as_large_as_it_was_seen_or_to_its_end() {
