@@ -243,7 +243,7 @@ impl Staging {
         } else {
             None
         };
-        let (temp, mut file) = self.create_temporary(parent).map_err(failed)?;
+        let (temp, mut file) = create_temporary(parent).map_err(failed)?;
         let staged = StagedFile {
             temp,
             target: path.to_path_buf(),
@@ -271,7 +271,7 @@ impl Staging {
         };
         let parent = super::write::parent_of(dir);
         self.make_directory(parent)?;
-        let temp = self.create_temporary_directory(parent).map_err(failed(dir))?;
+        let temp = create_temporary_directory(parent).map_err(failed(dir))?;
         let mut staged = StagedTree {
             temp,
             target: dir.to_path_buf(),
@@ -368,38 +368,6 @@ impl Staging {
         Ok(())
     }
 
-    /// A new, empty temporary file in `directory` (never an existing one).
-    fn create_temporary(&mut self, directory: &Path) -> std::io::Result<(PathBuf, fs::File)> {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
-        for attempt in 0.. {
-            let temp = temporary_name(directory);
-            match options.open(&temp) {
-                Ok(file) => return Ok((temp, file)),
-                // Left by an interrupted run that had the same process id: take the next name.
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1 << 20 => {}
-                Err(error) => return Err(error),
-            }
-        }
-        unreachable!("the loop returns")
-    }
-
-    /// A new, empty temporary directory in `directory` (never an existing one).
-    fn create_temporary_directory(&mut self, directory: &Path) -> std::io::Result<PathBuf> {
-        for attempt in 0.. {
-            let temp = temporary_name(directory);
-            match fs::create_dir(&temp) {
-                Ok(()) => return Ok(temp),
-                // Left by an interrupted run that had the same process id: take the next name.
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1 << 20 => {}
-                Err(error) => return Err(error),
-            }
-        }
-        unreachable!("the loop returns")
-    }
-
     /// Flushes every staged file to disk (when [`Durability::Flushed`]), then renames each
     /// file, then each new tree, into place, in staging order. Returns the paths written.
     pub(super) fn commit(mut self) -> Result<Vec<PathBuf>, Error> {
@@ -439,6 +407,38 @@ impl Staging {
         // Every directory created now holds what was placed: none is removed.
         self.created.lock().unwrap_or_else(PoisonError::into_inner).clear();
         Ok(written)
+    }
+}
+
+/// A new, empty temporary file in `directory` (never an existing one).
+fn create_temporary(directory: &Path) -> std::io::Result<(PathBuf, fs::File)> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+    create_unused(directory, |temp| options.open(temp))
+}
+
+/// A new, empty temporary directory in `directory` (never an existing one).
+fn create_temporary_directory(directory: &Path) -> std::io::Result<PathBuf> {
+    create_unused(directory, |temp| fs::create_dir(temp)).map(|(temp, ())| temp)
+}
+
+/// Makes something new at the next temporary name in `directory` with `create`, which fails
+/// with `AlreadyExists` where something is: left by an interrupted run that had the same process
+/// id, so the next name is taken.
+fn create_unused<T>(
+    directory: &Path,
+    mut create: impl FnMut(&Path) -> std::io::Result<T>,
+) -> std::io::Result<(PathBuf, T)> {
+    let mut attempts = 0;
+    loop {
+        let temp = temporary_name(directory);
+        match create(&temp) {
+            Ok(made) => return Ok((temp, made)),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && attempts < 1 << 20 => attempts += 1,
+            Err(error) => return Err(error),
+        }
     }
 }
 
