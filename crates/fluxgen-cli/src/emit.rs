@@ -133,21 +133,22 @@ fn warn_other_cluster(config: &Config, root: &Path, name: &str, own: &str, dir: 
 /// The report on stderr, paths relative to the repository root `root`.
 fn print_report(report: &WriteReport, root: &Path) -> ExitStatus {
     // One write to stderr for the whole list (a thousand clusters are eleven thousand lines).
-    use std::fmt::Write as _;
     let mut lines = String::new();
-    // Writing into a String cannot fail.
     for path in &report.written {
-        let _ = writeln!(lines, "wrote {}", shown(path, root).display());
+        lines.push_str("wrote ");
+        lines.push_str(&shown(path, root).to_string_lossy());
+        lines.push('\n');
     }
     for path in &report.removed {
-        let _ = writeln!(lines, "removed {} (no longer generated)", shown(path, root).display());
+        lines.push_str("removed ");
+        lines.push_str(&shown(path, root).to_string_lossy());
+        lines.push_str(" (no longer generated)\n");
     }
     if !report.cleaned.is_empty() {
-        let _ = writeln!(
-            lines,
-            "removed {} temporary file(s) an interrupted run left behind",
+        lines.push_str(&format!(
+            "removed {} temporary file(s) an interrupted run left behind\n",
             report.cleaned.len()
-        );
+        ));
     }
     if !lines.is_empty() {
         diagnostics::status(lines.trim_end());
