@@ -60,6 +60,7 @@ mod chart_instances;
 mod credentials;
 mod documents;
 mod fields;
+mod file_facts;
 pub(crate) mod flux_bootstrap;
 mod flux_objects;
 mod kustomize_graph;
@@ -71,7 +72,6 @@ mod variables;
 mod walk;
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -79,7 +79,6 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::yaml::Node;
-use documents::Content;
 
 pub use bootstrap_cutover::BootstrapCutover;
 pub use documents::MAX_FILE_BYTES;
@@ -159,12 +158,6 @@ pub(crate) struct Skip {
     pub(crate) generated: bool,
 }
 
-/// Files read and parsed together (on the machine's cores, [`crate::parallel`]) before their
-/// documents join the model in the walk's order: enough for each core to take a run of a few
-/// dozen files, few enough that only that many files' trees are held at once. Reading and
-/// parsing is about 70% of the instructions of `doctor` on the bench's 10,000-file repository.
-const READ_BATCH: usize = 128;
-
 /// Scans a repository, leaving out what `skip` says.
 pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedRepository, Error> {
     let read_error = |source| Error::Read {
@@ -185,25 +178,15 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
     };
     let mut inline_values: Vec<Option<Node>> = Vec::new();
     let mut controllers: Vec<BootstrapController> = Vec::new();
-    for batch in walked.yaml.chunks(READ_BATCH) {
-        let read = crate::parallel::map(batch, |found| {
-            Ok::<_, Infallible>(documents::read_alone(found, skip.generated))
-        });
-        let Ok(read) = read;
-        for (found, (content, notes, variables)) in batch.iter().zip(read) {
-            repository.notes.extend(notes);
-            repository.variable_uses.extend(variables);
-            match content {
-                Content::Skipped => {}
-                Content::Sops(file) => repository.sops_files.push(file),
-                Content::Documents(documents) => {
-                    for document in documents.iter().filter(|d| documents::is_mapping(d)) {
-                        repository.add(&root, document, &found.relative, &mut inline_values, &mut controllers);
-                    }
-                }
-            }
-        }
-    }
+    // Reading and parsing is most of the work (about 75% of the instructions of `doctor` on
+    // the bench's 10,000-file repository): each file is read on whichever core is free, and
+    // its facts join the model in the walk's order as soon as the files before it have.
+    let walked_root = boundary::Root::walked(&root, &walked.plain_dirs);
+    crate::parallel::for_each_in_order(
+        &walked.yaml,
+        |found| file_facts::read(found, skip.generated, walked_root),
+        |facts| repository.add_file(facts, &mut inline_values, &mut controllers),
+    );
     variables::resource_files(
         &root,
         &repository.kustomize_files,
@@ -236,78 +219,6 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
 }
 
 impl ScannedRepository {
-    /// Adds one plaintext document of `file`.
-    fn add(
-        &mut self,
-        root: &Path,
-        document: &Node,
-        file: &str,
-        inline_values: &mut Vec<Option<Node>>,
-        controllers: &mut Vec<BootstrapController>,
-    ) {
-        if kustomize_graph::is_kustomization_file(file) && kustomize_graph::is_kustomize_document(document) {
-            let read = kustomize_graph::kustomize_file(root, document, file, &mut self.notes);
-            self.kustomize_files.entry(read.dir.clone()).or_insert(read);
-            return;
-        }
-        let Some(object) = flux_objects::object_ref(document, file) else {
-            return;
-        };
-        let group = flux_objects::group(&object.api_version);
-        fields::check(group, &object.kind, &object.name, document, file, &mut self.notes);
-        credentials::check(document, file, &mut self.notes);
-        match (group, object.kind.as_str()) {
-            ("source.toolkit.fluxcd.io", "GitRepository") => {
-                self.git_repositories.push(flux_objects::git_repository(document, file));
-            }
-            ("source.toolkit.fluxcd.io", "OCIRepository") => {
-                self.oci_repositories.push(flux_objects::oci_repository(document, file));
-            }
-            ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
-                self.kustomizations.push(flux_objects::kustomization(document, file));
-            }
-            ("helm.toolkit.fluxcd.io", "HelmRelease") => {
-                self.helm_releases.push(flux_objects::helm_release(document, file));
-                // Only values with an `instance` can define a FluxInstance: the others are not
-                // kept until the chart is known.
-                inline_values.push(
-                    document
-                        .at_path(["spec", "values"])
-                        .filter(|values| values.get("instance").is_some())
-                        .cloned(),
-                );
-            }
-            ("notification.toolkit.fluxcd.io", "Receiver") => {
-                self.receivers.push(flux_objects::receiver(document, file))
-            }
-            ("notification.toolkit.fluxcd.io", "Alert") => self.alerts.push(flux_objects::alert(document, file)),
-            ("notification.toolkit.fluxcd.io", "Provider") => {
-                self.providers.push(flux_objects::provider(document, file))
-            }
-            ("external-secrets.io", "ExternalSecret") => {
-                self.external_secrets
-                    .push(flux_objects::external_secret(document, file));
-            }
-            ("apps", "Deployment") if flux_bootstrap::is_gotk_file(file) => {
-                controllers.push(flux_bootstrap::controller(document, &object.name, &object.at));
-            }
-            ("fluxcd.controlplane.io", "FluxInstance") => {
-                if let Some(spec) = document.get("spec") {
-                    self.flux_instances.push(flux_objects::flux_instance(
-                        object.name.clone(),
-                        object.namespace.clone(),
-                        spec,
-                        model::InstanceSource::Manifest,
-                        file,
-                        object.at.clone(),
-                    ));
-                }
-            }
-            _ => {}
-        }
-        self.objects.push(object);
-    }
-
     /// The object whose document starts at `at` (the objects are in file order).
     ///
     /// ```

@@ -32,8 +32,9 @@ pub(super) struct Found {
 pub(super) struct Walk {
     /// YAML files, sorted by relative path.
     pub(super) yaml: Vec<Found>,
-    /// Every directory reached, relative (`""` is the root).
-    pub(super) dirs: HashSet<String>,
+    /// The directories entered through no symbolic link, relative (`""` is the root): the
+    /// real path of each is the root's joined with it (see [`super::boundary::Root`]).
+    pub(super) plain_dirs: HashSet<String>,
     /// Files of other kinds (not read).
     pub(super) other_files: usize,
     /// What was skipped and why.
@@ -45,14 +46,20 @@ pub(super) struct Walk {
 pub(super) fn walk(root: &Path, skip: &HashSet<String>) -> std::io::Result<Walk> {
     let mut walk = Walk {
         yaml: Vec::new(),
-        dirs: HashSet::new(),
+        plain_dirs: HashSet::new(),
         other_files: 0,
         notes: Vec::new(),
     };
     // Fail early when the root itself cannot be listed.
     fs::read_dir(root)?;
     let mut visited = HashSet::from([root.to_path_buf()]);
-    descend(root, root, "", 0, skip, &mut visited, &mut walk);
+    let top = Dir {
+        path: root,
+        relative: "",
+        depth: 0,
+        plain: true,
+    };
+    descend(root, &top, skip, &mut visited, &mut walk);
     walk.yaml.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok(walk)
 }
@@ -65,16 +72,29 @@ fn join(relative: &str, name: &str) -> String {
     }
 }
 
-fn descend(
-    root: &Path,
-    dir: &Path,
-    relative: &str,
+/// A directory the walk enters.
+#[derive(Clone, Copy)]
+struct Dir<'a> {
+    /// Its real path.
+    path: &'a Path,
+    /// Relative to the root, as reached.
+    relative: &'a str,
+    /// Directories above it.
     depth: usize,
-    skip: &HashSet<String>,
-    visited: &mut HashSet<PathBuf>,
-    walk: &mut Walk,
-) {
-    walk.dirs.insert(relative.to_owned());
+    /// Whether it was reached through no symbolic link.
+    plain: bool,
+}
+
+fn descend(root: &Path, at: &Dir<'_>, skip: &HashSet<String>, visited: &mut HashSet<PathBuf>, walk: &mut Walk) {
+    let Dir {
+        path: dir,
+        relative,
+        depth,
+        plain,
+    } = *at;
+    if plain {
+        walk.plain_dirs.insert(relative.to_owned());
+    }
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
@@ -152,7 +172,13 @@ fn descend(
                 // Reached again through a link: its files are listed under the first path.
                 continue;
             }
-            descend(root, &canonical, &child_relative, depth + 1, skip, visited, walk);
+            let child = Dir {
+                path: &canonical,
+                relative: &child_relative,
+                depth: depth + 1,
+                plain: plain && !file_type.is_symlink(),
+            };
+            descend(root, &child, skip, visited, walk);
         } else if is_yaml(&name) {
             walk.yaml.push(Found {
                 relative: child_relative,
