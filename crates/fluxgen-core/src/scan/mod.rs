@@ -165,15 +165,19 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
         source,
     };
     let root = fs::canonicalize(repo_root).map_err(read_error)?;
-    let walked = walk::walk(&root, &skip.dirs).map_err(read_error)?;
+    let walk::Walk {
+        yaml,
+        plain_dirs,
+        other_files,
+        notes,
+    } = walk::walk(&root, &skip.dirs).map_err(read_error)?;
     let mut repository = ScannedRepository {
         root: repo_root.to_path_buf(),
-        yaml_files: walked.yaml.iter().map(|f| f.relative.clone()).collect(),
-        other_files: walked.other_files,
-        notes: walked.notes,
+        other_files,
+        notes,
         // About one object per file: room for them at once, not a doubling that holds half
         // again as much (peak RSS of `doctor` on 10,000 files).
-        objects: Vec::with_capacity(walked.yaml.len()),
+        objects: Vec::with_capacity(yaml.len()),
         ..ScannedRepository::default()
     };
     let mut inline_values: Vec<Option<Node>> = Vec::new();
@@ -181,12 +185,17 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
     // Reading and parsing is most of the work (about 75% of the instructions of `doctor` on
     // the bench's 10,000-file repository): each file is read on whichever core is free, and
     // its facts join the model in the walk's order as soon as the files before it have.
-    let walked_root = boundary::Root::walked(&root, &walked.plain_dirs);
+    let walked_root = boundary::Root::walked(&root, &plain_dirs);
     crate::parallel::for_each_in_order(
-        &walked.yaml,
+        &yaml,
         |found| file_facts::read(found, skip.generated, walked_root),
         |facts| repository.add_file(facts, &mut inline_values, &mut controllers),
     );
+    // What only the reading needed goes before the rest is built: the paths to read and the
+    // directories entered through no link.
+    drop(plain_dirs);
+    repository.yaml_files = yaml.into_iter().map(|found| found.relative).collect();
+    repository.fit_lists();
     variables::resource_files(
         &root,
         &repository.kustomize_files,
