@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 
 use super::documents::Unread;
 
@@ -32,8 +33,9 @@ pub(crate) struct Root<'a> {
     path: &'a Path,
     /// Set by the walk, `path` then being a real path: directories (relative, `""` for the
     /// root) reached from the root through no symbolic link, so that the real path of each is
-    /// `path` joined with it.
-    plain_dirs: Option<&'a HashSet<String>>,
+    /// `path` joined with it (added to as the walk goes: a directory not there yet is
+    /// resolved link by link).
+    plain_dirs: Option<&'a RwLock<HashSet<String>>>,
 }
 
 /// What a path relative to the root names, as far as its kind goes.
@@ -57,9 +59,9 @@ impl<'a> Root<'a> {
         Root { path, plain_dirs: None }
     }
 
-    /// A root the walk has listed: `real` is its real path and `plain_dirs` the directories it
-    /// entered through no symbolic link.
-    pub(crate) fn walked(real: &'a Path, plain_dirs: &'a HashSet<String>) -> Root<'a> {
+    /// A root the walk lists: `real` is its real path and `plain_dirs` the directories it
+    /// entered through no symbolic link, so far.
+    pub(crate) fn walked(real: &'a Path, plain_dirs: &'a RwLock<HashSet<String>>) -> Root<'a> {
         Root {
             path: real,
             plain_dirs: Some(plain_dirs),
@@ -123,7 +125,7 @@ impl<'a> Root<'a> {
         let dirs = self.plain_dirs?;
         let parent = relative.rsplit_once('/').map_or("", |(dir, _)| dir);
         if relative.is_empty()
-            || !dirs.contains(parent)
+            || !dirs.read().is_ok_and(|dirs| dirs.contains(parent))
             || relative.split('/').any(|part| matches!(part, "" | "." | ".."))
         {
             return None;
@@ -210,7 +212,7 @@ mod tests {
         symlink("inside.yaml", real.join("a/alias.yaml")).unwrap();
         symlink("b", real.join("a/c")).unwrap();
         symlink("nowhere", real.join("a/dangling.yaml")).unwrap();
-        let plain_dirs = HashSet::from(["".to_owned(), "a".to_owned(), "a/b".to_owned()]);
+        let plain_dirs = RwLock::new(HashSet::from(["".to_owned(), "a".to_owned(), "a/b".to_owned()]));
         let walked = Root::walked(&real, &plain_dirs);
         let resolved = Root::new(repo.path());
         for (relative, kind) in [

@@ -165,36 +165,59 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
         source,
     };
     let root = fs::canonicalize(repo_root).map_err(read_error)?;
-    let walk::Walk {
-        yaml,
-        plain_dirs,
-        other_files,
-        notes,
-    } = walk::walk(&root, &skip.dirs).map_err(read_error)?;
     let mut repository = ScannedRepository {
         root: repo_root.to_path_buf(),
-        other_files,
-        notes,
-        // About one object per file: room for them at once, not a doubling that holds half
-        // again as much (peak RSS of `doctor` on 10,000 files).
-        objects: Vec::with_capacity(yaml.len()),
         ..ScannedRepository::default()
     };
     let mut inline_values: Vec<Option<Node>> = Vec::new();
     let mut controllers: Vec<BootstrapController> = Vec::new();
     // Reading and parsing is most of the work (about 75% of the instructions of `doctor` on
-    // the bench's 10,000-file repository): each file is read on whichever core is free, and
-    // its facts join the model in the walk's order as soon as the files before it have.
+    // the bench's 10,000-file repository): each file is read on whichever core is free as
+    // soon as the walk finds it, and the facts join the model in the order of the paths.
+    let plain_dirs = std::sync::RwLock::default();
     let walked_root = boundary::Root::walked(&root, &plain_dirs);
-    crate::parallel::for_each_in_order(
-        &yaml,
-        |found| file_facts::read(found, skip.generated, walked_root),
-        |facts| repository.add_file(facts, &mut inline_values, &mut controllers),
+    let mut walked = None;
+    // How many files there are, known once the walk ends (before the first facts join).
+    let files = std::cell::Cell::new(0);
+    crate::parallel::stream_in_order(
+        |give| {
+            let mut listener = walk::Listener {
+                plain_dirs: &plain_dirs,
+                found: &mut |found| give(found),
+            };
+            let result = walk::walk(&root, &skip.dirs, &mut listener);
+            let order = result
+                .as_ref()
+                .map_or_else(|_| Vec::new(), |walk| walk.found_order.clone());
+            files.set(order.len());
+            walked = Some(result);
+            order
+        },
+        |found| file_facts::read(&found, skip.generated, walked_root),
+        |facts| {
+            if repository.objects.capacity() == 0 {
+                // About one object per file: room for them at once, not a doubling that holds
+                // half again as much (peak RSS of `doctor` on 10,000 files).
+                repository.objects.reserve_exact(files.get());
+            }
+            repository.add_file(facts, &mut inline_values, &mut controllers);
+        },
     );
-    // What only the reading needed goes before the rest is built: the paths to read and the
-    // directories entered through no link.
+    let walk::Walk {
+        yaml,
+        other_files,
+        mut notes,
+        ..
+    } = walked
+        .unwrap_or_else(|| Ok(walk::Walk::default()))
+        .map_err(read_error)?;
+    // What only the reading needed goes before the rest is built: the directories entered
+    // through no link (each file's path went with its facts).
     drop(plain_dirs);
-    repository.yaml_files = yaml.into_iter().map(|found| found.relative).collect();
+    repository.yaml_files = yaml;
+    repository.other_files = other_files;
+    notes.append(&mut repository.notes);
+    repository.notes = notes;
     repository.fit_lists();
     variables::resource_files(
         &root,
