@@ -1,5 +1,6 @@
 //! Finding and loading fluxgen.yaml; `init` and `schema`.
 
+use std::borrow::Cow;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -30,23 +31,23 @@ impl Loaded {
 /// `--root`) when it is below it, however either is spelled (`.`, `..`, absolute, a file found
 /// from a subdirectory); elsewhere as given. A reviewer reads the same path whichever way the
 /// config was found.
-pub(crate) fn shown(path: &Path, root: &Path) -> PathBuf {
+pub(crate) fn shown<'a>(path: &'a Path, root: &Path) -> Cow<'a, Path> {
     // The common case, with no need to ask for the working directory: a plain relative path
     // below the working directory as the root (`emit --all` writes eleven thousand of them).
     if (root == Path::new(".") || root.as_os_str().is_empty())
         && path.components().all(|c| matches!(c, Component::Normal(_)))
         && !path.as_os_str().is_empty()
     {
-        return path.to_path_buf();
+        return path.into();
     }
     if let Ok(relative) = path.strip_prefix(root)
         && !relative.as_os_str().is_empty()
     {
-        return relative.to_path_buf();
+        return relative.into();
     }
     match normalized(path).strip_prefix(normalized(root)) {
-        Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
-        _ => path.to_path_buf(),
+        Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf().into(),
+        _ => path.into(),
     }
 }
 

@@ -29,7 +29,8 @@ pub(crate) fn colored() -> bool {
 }
 
 fn labelled(color: &str, label: &str, message: impl Display) {
-    let message = printable(&message.to_string());
+    let message = message.to_string();
+    let message = printable(&message);
     let mut stderr = std::io::stderr().lock();
     let _ = if *COLORED.get().unwrap_or(&false) {
         writeln!(stderr, "{color}{label}:{RESET} {message}")
@@ -55,7 +56,10 @@ pub(crate) fn status(message: impl Display) {
 
 /// `message` with every control character but the line breaks between its lines escaped
 /// (`\u{1b}`, `\r`): no value quoted in a message sends a terminal escape or rewrites a line.
-pub(crate) fn printable(message: &str) -> String {
+pub(crate) fn printable(message: &str) -> std::borrow::Cow<'_, str> {
+    if !message.chars().any(|c| c.is_control() && c != '\n') {
+        return message.into();
+    }
     let mut out = String::with_capacity(message.len());
     for c in message.chars() {
         if c.is_control() && c != '\n' {
@@ -64,7 +68,7 @@ pub(crate) fn printable(message: &str) -> String {
             out.push(c);
         }
     }
-    out
+    out.into()
 }
 
 /// An error and its causes, one `caused by:` line each.

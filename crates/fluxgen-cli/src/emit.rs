@@ -135,13 +135,14 @@ fn print_report(report: &WriteReport, root: &Path) -> ExitStatus {
     // One write to stderr for the whole list (a thousand clusters are eleven thousand lines).
     let mut lines = String::new();
     for path in &report.written {
-        lines.push_str(&format!("wrote {}\n", shown(path, root).display()));
+        lines.push_str("wrote ");
+        lines.push_str(&shown(path, root).to_string_lossy());
+        lines.push('\n');
     }
     for path in &report.removed {
-        lines.push_str(&format!(
-            "removed {} (no longer generated)\n",
-            shown(path, root).display()
-        ));
+        lines.push_str("removed ");
+        lines.push_str(&shown(path, root).to_string_lossy());
+        lines.push_str(" (no longer generated)\n");
     }
     if !report.cleaned.is_empty() {
         lines.push_str(&format!(

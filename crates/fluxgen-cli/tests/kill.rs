@@ -4,7 +4,8 @@
 //! old or its new content; fluxgen's temporary files (`.fluxgen-*`) may be left behind and are
 //! counted, never taken for generated files. Then emit runs to completion: every file holds
 //! the new content, the killed run's temporary files are gone, and `fluxgen check --all` is
-//! clean. The next run goes back the other way.
+//! clean. The next run goes back the other way. A run killed while it writes into an empty
+//! tree leaves each cluster's directory whole or absent.
 //!
 //! `FLUXGEN_KILL_RUNS` sets the number of runs (25 by default), `FLUXGEN_KILL_SEED` the seed,
 //! `FLUXGEN_KILL_DIR` where the tree goes (default: `/dev/shm` where it exists, as the flush to
@@ -77,10 +78,11 @@ fn wait_for_replacement(path: &Path, timeout: Duration) {
     }
 }
 
+/// A temporary file, or anything in a temporary directory (a new tree not yet renamed into
+/// place).
 fn is_temporary(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with(".fluxgen-"))
+    path.components()
+        .any(|c| c.as_os_str().to_str().is_some_and(|n| n.starts_with(".fluxgen-")))
 }
 
 /// Every file below `root` by relative path, and the temporary files apart.
@@ -249,5 +251,125 @@ fn a_killed_emit_leaves_every_file_old_or_new_and_a_rerun_completes_it() {
     );
     if runs >= 10 {
         assert!(mixed > 0, "no kill landed while files were being written");
+    }
+}
+
+/// The directory of cluster `index` in the tree.
+fn cluster_dir(index: usize) -> PathBuf {
+    PathBuf::from(format!("kubernetes/c{index:04}/apps/flux-system"))
+}
+
+#[test]
+fn a_killed_emit_into_an_empty_tree_leaves_each_cluster_whole_or_absent() {
+    let runs = env_number("FLUXGEN_KILL_RUNS", 25).div_ceil(2);
+    let mut rng = Rng(env_number("FLUXGEN_KILL_SEED", 0x6b69_6c6c) ^ 0x0065_6d70_7479);
+    let configs = tempfile::tempdir().expect("a temporary directory");
+    let config_path = configs.path().join("fluxgen.yaml");
+    fs::write(&config_path, config(0)).expect("write the config");
+    let complete = {
+        let dir = work_dir();
+        emit_to_completion(&config_path, dir.path());
+        read_tree(dir.path()).0
+    };
+    assert_eq!(complete.len(), CLUSTERS * 9);
+    let work = work_dir();
+    // How long a whole run takes, and its placing part: from the first cluster's directory
+    // renamed into place to the end.
+    let first = cluster_dir(0);
+    let (whole, placing) = {
+        let tree = work.path().join("timed");
+        let started = Instant::now();
+        let mut child = emit(&config_path, &tree).spawn().expect("start fluxgen");
+        wait_for(&tree.join(&first), Duration::from_secs(120));
+        let until_placing = started.elapsed();
+        assert!(child.wait().expect("wait for fluxgen").success());
+        let whole = started.elapsed();
+        (whole, whole.saturating_sub(until_placing))
+    };
+    let (mut partial, mut strays) = (0, 0);
+    for run in 0..runs {
+        let tree = work.path().join(format!("run-{run}"));
+        let mut child = emit(&config_path, &tree).spawn().expect("start fluxgen");
+        // Even runs: anywhere in the whole run. Odd runs: while the trees are renamed into
+        // place, which starts when the first appears (in the first quarter of what follows: the
+        // rest is the report).
+        let delay = if run % 2 == 0 {
+            Duration::from_micros(rng.next() % (whole.as_micros() as u64 + 1))
+        } else {
+            wait_for(&tree.join(&first), whole * 3);
+            Duration::from_micros(rng.next() % (placing.as_micros() as u64 / 4 + 1))
+        };
+        std::thread::sleep(delay);
+        child.kill().ok();
+        child.wait().expect("reap fluxgen");
+
+        // Killed before it made the tree's root: nothing at all.
+        let (files, temporary) = if tree.exists() {
+            read_tree(&tree)
+        } else {
+            Default::default()
+        };
+        let mut whole_clusters = 0;
+        for index in 0..CLUSTERS {
+            let dir = cluster_dir(index);
+            let expected: BTreeMap<&PathBuf, &Vec<u8>> =
+                complete.iter().filter(|(path, _)| path.starts_with(&dir)).collect();
+            let found: BTreeMap<&PathBuf, &Vec<u8>> = files.iter().filter(|(path, _)| path.starts_with(&dir)).collect();
+            if found.is_empty() {
+                assert!(
+                    !tree.join(&dir).exists(),
+                    "run {run} (killed after {delay:?}): {} exists with no file in it",
+                    dir.display()
+                );
+                continue;
+            }
+            assert!(
+                found == expected,
+                "run {run} (killed after {delay:?}): {} is neither whole nor absent: {} of its {} files",
+                dir.display(),
+                found.len(),
+                expected.len()
+            );
+            whole_clusters += 1;
+        }
+        assert_eq!(
+            files.len(),
+            whole_clusters * 9,
+            "run {run}: files outside the clusters' directories"
+        );
+        if whole_clusters > 0 && whole_clusters < CLUSTERS {
+            partial += 1;
+        }
+        strays += temporary.len();
+
+        emit_to_completion(&config_path, &tree);
+        let (files, temporary) = read_tree(&tree);
+        assert!(files == complete, "run {run}: the rerun did not complete the tree");
+        assert!(
+            temporary.is_empty(),
+            "run {run}: the rerun left the killed run's temporary files: {:?}",
+            temporary.iter().take(5).collect::<Vec<_>>()
+        );
+    }
+    eprintln!(
+        "{runs} kills while writing an empty tree (a whole run takes {whole:?}, placing the trees {placing:?}): \
+         {partial} left some clusters written and others absent, {strays} temporary files left behind by the \
+         kills (each removed by the next run)"
+    );
+    if runs >= 5 {
+        assert!(partial > 0, "no kill landed while the trees were being placed");
+    }
+}
+
+/// Waits until something is at `path`.
+fn wait_for(path: &Path, timeout: Duration) {
+    let started = Instant::now();
+    while fs::symlink_metadata(path).is_err() {
+        assert!(
+            started.elapsed() < timeout,
+            "{} did not appear within {timeout:?}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_micros(200));
     }
 }

@@ -369,3 +369,60 @@ fn a_huge_namespace_kustomization_is_not_read_by_plan_or_emit() {
         );
     }
 }
+
+/// Every path below `root` (directories too), sorted.
+fn entries(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).expect("read a directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                pending.push(path.clone());
+            }
+            found.push(path.strip_prefix(root).expect("below root").to_path_buf());
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn a_refused_write_of_many_new_clusters_leaves_no_file_and_no_directory() {
+    // Enough clusters to be planned, and their new trees staged, on several threads before the
+    // last one's hand-written file refuses the whole write.
+    let dir = workdir();
+    let mut config = String::from("repository: { url: ssh://git@github.com/example/fleet }\nclusters:\n");
+    for index in 0..64 {
+        config.push_str(&format!("  c{index:02}: {{ phase: instance }}\n"));
+    }
+    fs::write(dir.path().join("fluxgen.yaml"), config).expect("write the config");
+    let hand_written = "---\n# mine\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n";
+    write(
+        &dir.path()
+            .join("kubernetes/c63/apps/flux-system/flux-operator/app/helmrelease.yaml"),
+        hand_written,
+    );
+    let before = entries(dir.path());
+
+    let refused = run_lossy(fluxgen(dir.path(), &["emit", "--all"]));
+    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
+    assert!(refused.stderr.contains("nothing was written"), "{}", refused.stderr);
+    assert_eq!(entries(dir.path()), before, "a refused write left something behind");
+
+    // Without the user's file the same write goes through: every cluster's tree, nothing else.
+    fs::remove_dir_all(dir.path().join("kubernetes")).expect("remove the user's tree");
+    assert_eq!(run_lossy(fluxgen(dir.path(), &["emit", "--all"])).code, Some(0));
+    let written = entries(dir.path());
+    assert!(
+        !written.iter().any(|path| path.to_string_lossy().contains(".fluxgen-")),
+        "{written:?}"
+    );
+    assert_eq!(
+        written
+            .iter()
+            .filter(|path| path.ends_with("flux-operator/ks.yaml"))
+            .count(),
+        64
+    );
+}

@@ -112,16 +112,21 @@ pub fn check_clusters(config: &Config, clusters: &[String], root: &Path) -> Resu
 /// What `pending` found, as drifts (unsorted), with paths relative to `root`.
 fn drifts(pending: Pending, root: &Path) -> Vec<Drift> {
     let mut drifts = Vec::new();
+    let missing = |path: PathBuf, new: &str| {
+        let path = under(path, root);
+        let diff = unified(&path, "", new);
+        Drift {
+            path,
+            kind: DriftKind::Missing,
+            diff,
+        }
+    };
     for change in pending.changes {
         drifts.push(match change {
-            Change::Write { path, old: None, new } => {
-                let path = under(path, root);
-                let diff = unified(&path, "", &new);
-                Drift {
-                    path,
-                    kind: DriftKind::Missing,
-                    diff,
-                }
+            Change::Write { path, old: None, new } => missing(path, &new),
+            Change::CreateTree(tree) => {
+                drifts.extend(tree.files.into_iter().map(|(path, new)| missing(path, &new)));
+                continue;
             }
             Change::Write {
                 path,

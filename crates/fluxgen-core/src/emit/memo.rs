@@ -30,7 +30,8 @@ struct Document {
 
 /// The text of a mapping's entry (or of a whole document), and what it was serialized from.
 enum Pieces {
-    /// Serialized as one: the text of `{key: value}` (of the value, for a whole document).
+    /// Serialized as one: the text of `{key: value}`, indented to its depth (of the value, for
+    /// a whole document).
     Whole { value: Value, text: String },
     /// A mapping that differed from the last one serialized at its place: its entries' pieces,
     /// by key. Its text is each entry's, in key order, indented below the key.
@@ -58,9 +59,8 @@ impl Memo {
             .remove(path)
             .filter(|last| last.schema_url == schema_url)
             .map(|last| last.pieces);
-        let (body, pieces) = piece(last, None, value);
         let mut text = crate::yaml::document_header(schema_url, MARKER_LINE);
-        text.push_str(&body);
+        let pieces = piece(last, None, value, 0, &mut text);
         self.documents.insert(
             path.to_owned(),
             Document {
@@ -72,12 +72,15 @@ impl Memo {
     }
 }
 
-/// The text of a whole document's value (`key` `None`) or of one entry `key: value` of a mapping
-/// (as a document of its own, not indented), given the pieces of the last one at its place.
-fn piece(last: Option<Pieces>, key: Option<&str>, value: Value) -> (String, Pieces) {
+/// Appends to `out` the text of a whole document's value (`key` `None`, at `depth` 0) or of one
+/// entry `key: value` of a mapping `depth` levels down (each line but the empty ones indented by
+/// two spaces a level, as the serializer writes it), given the pieces of the last one at its
+/// place (the same place, so the same depth); returns its pieces.
+fn piece(last: Option<Pieces>, key: Option<&str>, value: Value, depth: usize, out: &mut String) -> Pieces {
     match (last, value) {
         (Some(Pieces::Whole { value: old, text }), value) if same(&old, &value) => {
-            (text.clone(), Pieces::Whole { value: old, text })
+            out.push_str(&text);
+            Pieces::Whole { value: old, text }
         }
         // A mapping that changed since the last one seen here (not the first): its entries.
         (Some(last), Value::Object(map)) if !map.is_empty() && key.is_none_or(plain_key) => {
@@ -85,63 +88,74 @@ fn piece(last: Option<Pieces>, key: Option<&str>, value: Value) -> (String, Piec
                 Pieces::Split(children) => children,
                 Pieces::Whole { .. } => HashMap::new(),
             };
-            let (inner, pieces) = entries(children, map);
-            let text = match key {
-                None => inner,
-                Some(key) => indented_below(key, &inner),
+            let below = match key {
+                None => depth,
+                Some(key) => {
+                    indent(out, depth);
+                    out.push_str(key);
+                    out.push_str(":\n");
+                    depth + 1
+                }
             };
-            (text, Pieces::Split(pieces))
+            Pieces::Split(entries(children, map, below, out))
         }
-        (_, value) => whole(key, value),
+        (_, value) => whole(key, value, depth, out),
     }
 }
 
-/// The text of a mapping's entries in key order, each reused from `last` where it is the same,
-/// and their pieces.
+/// Appends the text of a mapping's entries at `depth`, in key order, each reused from `last`
+/// where it is the same; returns their pieces.
 fn entries(
     mut last: HashMap<String, Pieces>,
     map: serde_json::Map<String, Value>,
-) -> (String, HashMap<String, Pieces>) {
+    depth: usize,
+    out: &mut String,
+) -> HashMap<String, Pieces> {
     let mut entries: Vec<(String, Value)> = map.into_iter().collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut text = String::new();
     let mut pieces = HashMap::with_capacity(entries.len());
     for (key, value) in entries {
-        let (piece_text, piece) = piece(last.remove(&key), Some(&key), value);
-        text.push_str(&piece_text);
+        let piece = piece(last.remove(&key), Some(&key), value, depth, out);
         pieces.insert(key, piece);
     }
-    (text, pieces)
+    pieces
 }
 
-/// `key:` and the entries' text indented below it: the serializer's text of the entry, for a
-/// [plain](plain_key) key (empty lines stay empty, as the serializer writes them).
-fn indented_below(key: &str, entries: &str) -> String {
-    let mut text = String::with_capacity(key.len() + 2 + entries.len() + entries.len() / 8);
-    text.push_str(key);
-    text.push_str(":\n");
-    for line in entries.split_inclusive('\n') {
-        if line != "\n" {
-            text.push_str("  ");
-        }
-        text.push_str(line);
+/// Two spaces for each of `depth` levels.
+fn indent(out: &mut String, depth: usize) {
+    for _ in 0..depth {
+        out.push_str("  ");
     }
-    text
 }
 
-/// [`piece`] serialized as one: the value (`key` `None`), or the mapping `{key: value}`.
-fn whole(key: Option<&str>, value: Value) -> (String, Pieces) {
+/// [`piece`] serialized as one: the value (`key` `None`), or the mapping `{key: value}`
+/// indented `depth` levels (empty lines stay empty, as the serializer writes them).
+fn whole(key: Option<&str>, value: Value, depth: usize, out: &mut String) -> Pieces {
     let Some(key) = key else {
         let text = crate::yaml::to_string(&value);
-        return (text.clone(), Pieces::Whole { value, text });
+        out.push_str(&text);
+        return Pieces::Whole { value, text };
     };
     let single = Value::Object(serde_json::Map::from_iter([(key.to_owned(), value)]));
-    let text = crate::yaml::to_string(&single);
+    let serialized = crate::yaml::to_string(&single);
     let Value::Object(mut single) = single else {
         unreachable!("built as a mapping")
     };
     let value = single.remove(key).expect("inserted above");
-    (text.clone(), Pieces::Whole { value, text })
+    let text = if depth == 0 {
+        serialized
+    } else {
+        let mut text = String::with_capacity(serialized.len() + serialized.len() / 4);
+        for line in serialized.split_inclusive('\n') {
+            if line != "\n" {
+                indent(&mut text, depth);
+            }
+            text.push_str(line);
+        }
+        text
+    };
+    out.push_str(&text);
+    Pieces::Whole { value, text }
 }
 
 /// Whether a key is written as it is, unquoted, by the serializer: then `key:` and its entries

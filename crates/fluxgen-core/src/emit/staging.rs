@@ -1,5 +1,7 @@
 //! Staging new file contents: every file is first written to a temporary file beside its
-//! target, and only renamed into place once all are written.
+//! target, and only renamed into place once all are written. A tree whose directory does not
+//! exist yet is written whole into a temporary directory beside it, renamed into place at once:
+//! one rename for the tree instead of one per file.
 //!
 //! A reader or a killed run therefore sees each file with its old content or its new one, never
 //! a mix; an error before the renames leaves no trace (the temporary files remove themselves
@@ -14,6 +16,8 @@ use std::collections::HashSet;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::Error;
 
@@ -34,14 +38,14 @@ pub enum Durability {
 /// The prefix of the temporary files renamed into place.
 const TEMP_PREFIX: &str = ".fluxgen-";
 
-/// Whether a file name is one of fluxgen's temporary files, left behind only when a write was
-/// interrupted (a kill, a power cut). It is never taken for a generated file: not removed as
-/// stale, not reported by `check`.
+/// Whether a file name is one of fluxgen's temporary files or directories, left behind only
+/// when a write was interrupted (a kill, a power cut). It is never taken for a generated file:
+/// not removed as stale, not reported by `check`.
 pub(super) fn is_temporary(name: &std::ffi::OsStr) -> bool {
     name.to_str().is_some_and(|name| name.starts_with(TEMP_PREFIX))
 }
 
-/// Whether a temporary file was left by a fluxgen run that no longer runs: its name,
+/// Whether a temporary file or directory was left by a fluxgen run that no longer runs: its name,
 /// `.fluxgen-<host>-<pid>-<n>.tmp`, says which process wrote it and where that process id means
 /// something (this boot of this machine, this PID namespace: [`host_tag`]). A file of another
 /// machine or container, or of a process that still runs, is never taken for abandoned.
@@ -108,24 +112,53 @@ fn process_runs(_pid: i32) -> bool {
     true
 }
 
-/// New contents written to temporary files, not yet in place.
+/// Makes temporary names unique within this process.
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// New contents written to temporary files, not yet in place. Several stagings made by
+/// [`sibling`](Self::sibling) (one per thread) are gathered into one by
+/// [`absorb`](Self::absorb) before the commit.
+///
+/// Dropped before its commit, a staging removes what it wrote: its temporary files and
+/// directories, and, once the last of its siblings is gone, every directory they created that
+/// is empty again. So a write that fails after staging leaves nothing behind.
 pub(super) struct Staging {
     durability: Durability,
-    files: Vec<Staged>,
+    /// What is staged, in the order it is placed.
+    staged: Vec<Staged>,
     /// Directories known to exist (found or created), so each is made once.
     directories: HashSet<PathBuf>,
-    /// Makes temporary names unique within this process.
-    counter: u64,
-    /// This process's id, part of every temporary name.
-    process: u32,
+    /// The directories this staging and its siblings created (outside temporary ones).
+    created: Arc<Mutex<Vec<PathBuf>>>,
     /// One open staged file per file system written to, to flush each once (Linux).
     #[cfg(target_os = "linux")]
     devices: std::collections::HashMap<u64, (fs::File, PathBuf)>,
 }
 
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // Temporary files and directories first: they may be in the directories below.
+        self.staged.clear();
+        if let Some(created) = Arc::get_mut(&mut self.created) {
+            let created = created.get_mut().unwrap_or_else(PoisonError::into_inner);
+            created.sort_by_key(|dir| std::cmp::Reverse(dir.components().count()));
+            for dir in created.drain(..) {
+                // Only an empty one goes: what was placed in it stays.
+                let _ = fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// A staged file or tree.
+enum Staged {
+    File(StagedFile),
+    Tree(StagedTree),
+}
+
 /// One temporary file and the path it becomes. Dropped before it is placed, it removes the
 /// temporary file.
-struct Staged {
+struct StagedFile {
     temp: PathBuf,
     target: PathBuf,
     placed: bool,
@@ -134,10 +167,28 @@ struct Staged {
     replaces: bool,
 }
 
-impl Drop for Staged {
+impl Drop for StagedFile {
     fn drop(&mut self) {
         if !self.placed {
             let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// A temporary directory holding a whole new tree, and the directory it becomes. Dropped before
+/// it is placed, it removes the temporary directory and everything this run wrote into it.
+struct StagedTree {
+    temp: PathBuf,
+    target: PathBuf,
+    /// The files' paths once in place, for the report.
+    files: Vec<PathBuf>,
+    placed: bool,
+}
+
+impl Drop for StagedTree {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = fs::remove_dir_all(&self.temp);
         }
     }
 }
@@ -147,12 +198,33 @@ impl Staging {
     pub(super) fn new(durability: Durability) -> Self {
         Staging {
             durability,
-            files: Vec::new(),
+            staged: Vec::new(),
             directories: HashSet::new(),
-            counter: 0,
-            process: std::process::id(),
+            created: Arc::default(),
             #[cfg(target_os = "linux")]
             devices: std::collections::HashMap::new(),
+        }
+    }
+
+    /// A new, empty staging for another thread, to be gathered into this one with
+    /// [`absorb`](Self::absorb): the directories either creates are removed if the write fails.
+    pub(super) fn sibling(&self) -> Self {
+        Staging {
+            durability: self.durability,
+            staged: Vec::new(),
+            directories: HashSet::new(),
+            created: Arc::clone(&self.created),
+            #[cfg(target_os = "linux")]
+            devices: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Takes over what a sibling staged, placed after what this one already holds.
+    pub(super) fn absorb(&mut self, mut other: Staging) {
+        self.staged.append(&mut other.staged);
+        #[cfg(target_os = "linux")]
+        for (device, handle) in std::mem::take(&mut other.devices) {
+            self.devices.entry(device).or_insert(handle);
         }
     }
 
@@ -171,8 +243,8 @@ impl Staging {
         } else {
             None
         };
-        let (temp, mut file) = self.create_temporary(parent).map_err(failed)?;
-        let staged = Staged {
+        let (temp, mut file) = create_temporary(parent).map_err(failed)?;
+        let staged = StagedFile {
             temp,
             target: path.to_path_buf(),
             placed: false,
@@ -182,19 +254,81 @@ impl Staging {
             file.set_permissions(permissions).map_err(failed)?;
         }
         file.write_all(content.as_bytes()).map_err(failed)?;
-        #[cfg(not(target_os = "linux"))]
-        if self.durability == Durability::Flushed {
-            file.sync_all().map_err(failed)?;
+        self.flush_later(file, path)?;
+        self.staged.push(Staged::File(staged));
+        Ok(())
+    }
+
+    /// Writes a whole new tree into a temporary directory beside `dir` (its parents created if
+    /// missing), to be renamed to `dir` by [`commit`](Self::commit): `files` are paths below
+    /// `dir` and their contents. Nothing is at `dir` yet (a directory that appears there since
+    /// is never replaced). Every file and directory in it is new, so each is made once, with the
+    /// mode a plain new one would have.
+    pub(super) fn stage_tree(&mut self, dir: &Path, files: &[(PathBuf, String)]) -> Result<(), Error> {
+        let failed = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Write { path, source }
+        };
+        let parent = super::write::parent_of(dir);
+        self.make_directory(parent)?;
+        let temp = create_temporary_directory(parent).map_err(failed(dir))?;
+        let mut staged = StagedTree {
+            temp,
+            target: dir.to_path_buf(),
+            files: Vec::with_capacity(files.len()),
+            placed: false,
+        };
+        let mut made: HashSet<&Path> = HashSet::new();
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+        for (path, content) in files {
+            let Ok(relative) = path.strip_prefix(dir) else {
+                return Err(Error::Blocked {
+                    path: path.clone(),
+                    reason: "it is not below the directory of its tree".into(),
+                });
+            };
+            // The file's directories below the tree's, outermost first, each made once.
+            let mut below: Vec<&Path> = relative
+                .ancestors()
+                .skip(1)
+                .take_while(|a| !a.as_os_str().is_empty() && !made.contains(a))
+                .collect();
+            while let Some(directory) = below.pop() {
+                fs::create_dir(staged.temp.join(directory)).map_err(failed(&dir.join(directory)))?;
+                made.insert(directory);
+            }
+            let mut file = options.open(staged.temp.join(relative)).map_err(failed(path))?;
+            file.write_all(content.as_bytes()).map_err(failed(path))?;
+            self.flush_later(file, path)?;
+            staged.files.push(path.clone());
         }
+        self.staged.push(Staged::Tree(staged));
+        Ok(())
+    }
+
+    /// Keeps what [`Durability::Flushed`] needs of a written file: its own flush (not Linux), or
+    /// one open handle per file system, flushed once by [`commit`](Self::commit) (Linux).
+    fn flush_later(&mut self, file: fs::File, path: &Path) -> Result<(), Error> {
+        if self.durability != Durability::Flushed {
+            return Ok(());
+        }
+        let failed = |source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        #[cfg(not(target_os = "linux"))]
+        file.sync_all().map_err(failed)?;
         #[cfg(target_os = "linux")]
-        if self.durability == Durability::Flushed {
+        {
             use std::os::unix::fs::MetadataExt;
             let device = file.metadata().map_err(failed)?.dev();
             // One handle kept per file system (to flush it); the others are closed here, so a
             // thousand staged files do not hold a thousand descriptors.
             self.devices.entry(device).or_insert((file, path.to_path_buf()));
         }
-        self.files.push(staged);
         Ok(())
     }
 
@@ -208,14 +342,21 @@ impl Staging {
             path: directory.to_path_buf(),
             source,
         };
+        let created = |registry: &Mutex<Vec<PathBuf>>, directory: &Path| {
+            registry
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(directory.to_path_buf());
+        };
         match fs::create_dir(directory) {
-            Ok(()) => {}
+            Ok(()) => created(&self.created, directory),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let parent = directory.parent().unwrap_or(Path::new(""));
                 self.make_directory(parent)?;
                 match fs::create_dir(directory) {
+                    Ok(()) => created(&self.created, directory),
                     Err(_) if directory.is_dir() => {}
-                    result => result.map_err(failed)?,
+                    Err(error) => return Err(failed(error)),
                 }
             }
             // Already there (each system says so its own way: `EEXIST`, `EISDIR` for `/`,
@@ -227,29 +368,9 @@ impl Staging {
         Ok(())
     }
 
-    /// A new, empty temporary file in `directory` (never an existing one).
-    fn create_temporary(&mut self, directory: &Path) -> std::io::Result<(PathBuf, fs::File)> {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
-        loop {
-            self.counter += 1;
-            // The host tag is read on the first temporary file, not by a run that writes none.
-            let name = format!("{TEMP_PREFIX}{}-{}-{}.tmp", host_tag(), self.process, self.counter);
-            let temp = directory.join(name);
-            match options.open(&temp) {
-                Ok(file) => return Ok((temp, file)),
-                // Left by an interrupted run that had the same process id: take the next name.
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && self.counter < 1 << 20 => {}
-                Err(error) => return Err(error),
-            }
-        }
-    }
-
     /// Flushes every staged file to disk (when [`Durability::Flushed`]), then renames each
-    /// into place, in staging order. Returns the paths written.
-    pub(super) fn commit(self) -> Result<Vec<PathBuf>, Error> {
+    /// file, then each new tree, into place, in staging order. Returns the paths written.
+    pub(super) fn commit(mut self) -> Result<Vec<PathBuf>, Error> {
         #[cfg(target_os = "linux")]
         for (file, path) in self.devices.values() {
             // Once per file system: every staged file's data, before any rename.
@@ -258,25 +379,83 @@ impl Staging {
                 source: errno.into(),
             })?;
         }
-        let mut written = Vec::with_capacity(self.files.len());
-        for mut staged in self.files {
-            if let Err(source) = place(&staged.temp, &staged.target, staged.replaces) {
-                let path = staged.target.clone();
+        let mut written = Vec::with_capacity(self.staged.len());
+        for staged in std::mem::take(&mut self.staged) {
+            let (temp, target, replaces) = match &staged {
+                Staged::File(file) => (&file.temp, &file.target, file.replaces),
+                Staged::Tree(tree) => (&tree.temp, &tree.target, false),
+            };
+            if let Err(source) = place(temp, target, replaces) {
+                let path = target.clone();
                 return Err(if written.is_empty() {
                     Error::Write { path, source }
                 } else {
                     Error::PartlyWritten { written, path, source }
                 });
             }
-            staged.placed = true;
-            written.push(std::mem::take(&mut staged.target));
+            match staged {
+                Staged::File(mut file) => {
+                    file.placed = true;
+                    written.push(std::mem::take(&mut file.target));
+                }
+                Staged::Tree(mut tree) => {
+                    tree.placed = true;
+                    written.append(&mut tree.files);
+                }
+            }
         }
+        // Every directory created now holds what was placed: none is removed.
+        self.created.lock().unwrap_or_else(PoisonError::into_inner).clear();
         Ok(written)
     }
 }
 
-/// Renames `temp` to `target`; when `replaces` is false, never over a file that appeared at
-/// `target` since the checks (another program wrote it): that fails with `AlreadyExists`.
+/// A new, empty temporary file in `directory` (never an existing one).
+fn create_temporary(directory: &Path) -> std::io::Result<(PathBuf, fs::File)> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+    create_unused(directory, |temp| options.open(temp))
+}
+
+/// A new, empty temporary directory in `directory` (never an existing one).
+fn create_temporary_directory(directory: &Path) -> std::io::Result<PathBuf> {
+    create_unused(directory, |temp| fs::create_dir(temp)).map(|(temp, ())| temp)
+}
+
+/// Makes something new at the next temporary name in `directory` with `create`, which fails
+/// with `AlreadyExists` where something is: left by an interrupted run that had the same process
+/// id, so the next name is taken.
+fn create_unused<T>(
+    directory: &Path,
+    mut create: impl FnMut(&Path) -> std::io::Result<T>,
+) -> std::io::Result<(PathBuf, T)> {
+    let mut attempts = 0;
+    loop {
+        let temp = temporary_name(directory);
+        match create(&temp) {
+            Ok(made) => return Ok((temp, made)),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && attempts < 1 << 20 => attempts += 1,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The next temporary name in `directory`: `.fluxgen-<host>-<pid>-<n>.tmp` ([`is_abandoned`]).
+fn temporary_name(directory: &Path) -> PathBuf {
+    let counter = COUNTER.fetch_add(1, Ordering::Relaxed) + 1;
+    // The host tag is read on the first temporary name, not by a run that writes none.
+    directory.join(format!(
+        "{TEMP_PREFIX}{}-{}-{counter}.tmp",
+        host_tag(),
+        std::process::id()
+    ))
+}
+
+/// Renames `temp` (a file or a directory) to `target`; when `replaces` is false, never over
+/// anything that appeared at `target` since the checks (another program wrote it): that fails
+/// with `AlreadyExists`.
 #[cfg(target_os = "linux")]
 fn place(temp: &Path, target: &Path, replaces: bool) -> std::io::Result<()> {
     if replaces {
@@ -320,8 +499,65 @@ mod tests {
         assert!(!dir.path().join("a/b/one.yaml").exists());
         assert_eq!(names(&dir.path().join("a")).len(), 2, "b/ and one temporary file");
         drop(staging);
-        assert_eq!(names(&dir.path().join("a")), ["b"]);
-        assert!(names(&dir.path().join("a/b")).is_empty());
+        // The directories it made went with the temporary files.
+        assert!(names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_dropped_staging_removes_the_trees_and_directories_of_its_siblings_but_nothing_it_found() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("kept")).unwrap();
+        let first = Staging::new(Durability::Renamed);
+        let mut second = first.sibling();
+        let files = [(dir.path().join("kept/new/tree/a.yaml"), "a\n".to_owned())];
+        second.stage_tree(&dir.path().join("kept/new/tree"), &files).unwrap();
+        second.stage(&dir.path().join("made/one.yaml"), "one\n", false).unwrap();
+        assert_eq!(names(&dir.path().join("kept/new")).len(), 1, "one temporary directory");
+        // Either order: the last one dropped removes the directories, once they are empty.
+        drop(first);
+        drop(second);
+        assert_eq!(names(dir.path()), ["kept"]);
+        assert!(names(&dir.path().join("kept")).is_empty());
+    }
+
+    #[test]
+    fn a_committed_tree_is_placed_whole_with_its_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut staging = Staging::new(Durability::Flushed);
+        let tree = dir.path().join("k/edge/apps/flux-system");
+        let files = [
+            (tree.join("flux-operator/app/helmrelease.yaml"), "hr\n".to_owned()),
+            (tree.join("flux-operator/ks.yaml"), "ks\n".to_owned()),
+            (tree.join("kustomization.yaml"), "index\n".to_owned()),
+        ];
+        staging.stage_tree(&tree, &files).unwrap();
+        assert!(!tree.exists());
+        let written = staging.commit().unwrap();
+        assert_eq!(written, files.iter().map(|(path, _)| path.clone()).collect::<Vec<_>>());
+        for (path, content) in &files {
+            assert_eq!(&fs::read_to_string(path).unwrap(), content);
+        }
+        assert_eq!(names(&tree), ["flux-operator", "kustomization.yaml"]);
+        assert_eq!(
+            names(&dir.path().join("k/edge/apps")),
+            ["flux-system"],
+            "no temporary directory left"
+        );
+    }
+
+    #[test]
+    fn a_tree_whose_directory_appeared_since_is_not_placed_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut staging = Staging::new(Durability::Renamed);
+        let tree = dir.path().join("flux-system");
+        staging
+            .stage_tree(&tree, &[(tree.join("kustomization.yaml"), "new\n".to_owned())])
+            .unwrap();
+        fs::create_dir(&tree).unwrap();
+        fs::write(tree.join("theirs.yaml"), "theirs\n").unwrap();
+        assert!(staging.commit().is_err());
+        assert_eq!(names(&tree), ["theirs.yaml"]);
+        assert_eq!(names(dir.path()), ["flux-system"], "the temporary directory is gone");
     }
 
     #[test]

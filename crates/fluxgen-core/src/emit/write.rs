@@ -43,6 +43,8 @@ pub(crate) enum Change {
     },
     /// Remove a generated file the config no longer produces.
     Remove { path: PathBuf, old: String },
+    /// Create a tree whose directory does not exist yet: every file of it is new.
+    CreateTree(NewTree),
 }
 
 /// Everything writing the trees would do, found before anything is written. Holds the
@@ -58,8 +60,19 @@ pub(crate) struct Pending {
     /// Lines of apps fluxgen no longer generates, still in user-owned namespace
     /// `kustomization.yaml` files.
     pub(crate) retired_lines: Vec<(PathBuf, String)>,
-    /// Temporary files of runs that no longer run, in the app directories.
+    /// Temporary files of runs that no longer run, in the app directories, and temporary
+    /// directories of theirs beside a tree's missing directory.
     pub(crate) abandoned: Vec<PathBuf>,
+}
+
+/// A tree whose directory does not exist: written whole into a temporary directory and renamed
+/// into place at once.
+pub(crate) struct NewTree {
+    /// The tree's directory.
+    pub(crate) dir: PathBuf,
+    /// Every file's path below `dir`, and its content, in the tree's order (its namespace
+    /// `kustomization.yaml` last).
+    pub(crate) files: Vec<(PathBuf, String)>,
 }
 
 /// The trees' findings one after the other.
@@ -192,9 +205,11 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
             });
         }
     }
+    if !check_inside(dir)? {
+        return new_tree(dir, tree);
+    }
     let mut pending = Pending::default();
     let mut checked_dirs = HashMap::new();
-    check_inside(dir)?;
     // Before the files are moved out of the tree: only files it does not have can be stale.
     let mut stale = Vec::new();
     for app in super::APP_DIRS {
@@ -225,6 +240,44 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
     Ok(pending)
 }
 
+/// [`pending_tree`] for a tree whose directory does not exist: nothing below it can be read, so
+/// every file is new. What interrupted runs left beside the directory (a temporary directory
+/// never renamed into place) is cleaned up.
+fn new_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
+    let mut files: Vec<(PathBuf, String)> = tree
+        .files
+        .into_iter()
+        .map(|(relative, content)| (dir.join(relative), content))
+        .collect();
+    if !tree.index.entries.is_empty() {
+        files.push((dir.join(IndexFile::PATH), tree.index.content));
+    }
+    let abandoned = match fs::read_dir(parent_of(dir)) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .filter(|entry| is_abandoned(&entry.file_name()))
+            .map(|entry| entry.path())
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(Pending {
+        abandoned,
+        changes: vec![Change::CreateTree(NewTree {
+            dir: dir.to_path_buf(),
+            files,
+        })],
+        ..Pending::default()
+    })
+}
+
+/// The directory `dir` is in (`.` for a bare name such as `-o out`'s), where its temporary
+/// directory goes.
+pub(super) fn parent_of(dir: &Path) -> &Path {
+    dir.parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 /// Whether a file at a generated path holds nothing, or nothing but NUL bytes: what a power cut
 /// can leave of a file written without [`Durability::Flushed`] (its data never reached the disk;
 /// some file systems show the lost blocks as zeros). Such a file has nothing to lose, so the next
@@ -245,7 +298,7 @@ pub fn write(trees: &[(PathBuf, Tree)]) -> Result<WriteReport, Error> {
 /// [`write()`] with the [`Durability`] to keep.
 pub fn write_with(trees: &[(PathBuf, Tree)], durability: Durability) -> Result<WriteReport, Error> {
     let _locks = super::lock::lock(trees.iter().map(|(dir, _)| dir.as_path()))?;
-    apply(pending(trees)?, Path::new(""), durability)
+    apply(pending(trees)?, Staging::new(durability), Path::new(""))
 }
 
 /// Plans the named clusters and writes each tree into its directory below `root`
@@ -275,16 +328,45 @@ pub fn write_clusters_with(
     durability: Durability,
 ) -> Result<WriteReport, Error> {
     let _locks = super::lock::lock([root])?;
-    apply(
-        each_cluster(config, clusters, root, |one| one)?.into_iter().collect(),
-        root,
-        durability,
-    )
+    let staging = Staging::new(durability);
+    // Each cluster's new contents are staged by the thread that planned it, as soon as its tree
+    // is compared, so writing overlaps planning; nothing is placed before every cluster has
+    // passed its checks (`apply`), and a failure removes what was staged.
+    let each = each_cluster(config, clusters, root, |mut pending| {
+        let mut own = staging.sibling();
+        stage_writes(&mut pending, &mut own).map(|()| (pending, own))
+    })?;
+    let mut staging = staging;
+    let mut all = Vec::with_capacity(each.len());
+    for one in each {
+        let (pending, own) = one?;
+        staging.absorb(own);
+        all.push(pending);
+    }
+    apply(all.into_iter().collect(), staging, root)
 }
 
-/// Carries out what [`pending`] found, unless it found a file fluxgen did not write. The hints
+/// Stages every write `pending` holds (new contents of files, new trees) into `staging`,
+/// leaving only its removals in it. A tree with a file fluxgen did not write stages nothing: the
+/// write is refused.
+fn stage_writes(pending: &mut Pending, staging: &mut Staging) -> Result<(), Error> {
+    if !pending.foreign.is_empty() {
+        return Ok(());
+    }
+    for change in std::mem::take(&mut pending.changes) {
+        match change {
+            Change::Write { path, old, new } => staging.stage(&path, &new, old.is_some())?,
+            Change::CreateTree(tree) => staging.stage_tree(&tree.dir, &tree.files)?,
+            remove @ Change::Remove { .. } => pending.changes.push(remove),
+        }
+    }
+    Ok(())
+}
+
+/// Carries out what [`pending`] found, unless it found a file fluxgen did not write: stages
+/// what `staging` does not hold yet, then places it all and removes the stale files. The hints
 /// name files relative to `root`.
-fn apply(pending: Pending, root: &Path, durability: Durability) -> Result<WriteReport, Error> {
+fn apply(mut pending: Pending, mut staging: Staging, root: &Path) -> Result<WriteReport, Error> {
     if !pending.foreign.is_empty() {
         return Err(Error::NotGenerated { paths: pending.foreign });
     }
@@ -304,14 +386,16 @@ fn apply(pending: Pending, root: &Path, durability: Durability) -> Result<WriteR
             )
         }))
         .collect();
-    let mut staging = Staging::new(durability);
-    let mut stale = Vec::new();
-    for change in pending.changes {
-        match change {
-            Change::Write { path, old, new } => staging.stage(&path, &new, old.is_some())?,
-            Change::Remove { path, .. } => stale.push(path),
-        }
-    }
+    stage_writes(&mut pending, &mut staging)?;
+    // Only the removals are left.
+    let stale: Vec<PathBuf> = pending
+        .changes
+        .into_iter()
+        .filter_map(|change| match change {
+            Change::Remove { path, .. } => Some(path),
+            Change::Write { .. } | Change::CreateTree(_) => None,
+        })
+        .collect();
     for path in &stale {
         check_removable(path)?;
     }
@@ -331,7 +415,7 @@ fn apply(pending: Pending, root: &Path, durability: Durability) -> Result<WriteR
     let cleaned = pending
         .abandoned
         .into_iter()
-        .filter(|path| fs::remove_file(path).is_ok())
+        .filter(|path| remove_abandoned(path))
         .collect();
     Ok(WriteReport {
         written,
@@ -340,6 +424,16 @@ fn apply(pending: Pending, root: &Path, durability: Durability) -> Result<WriteR
         hints,
         cleaned,
     })
+}
+
+/// Removes what an interrupted run left: a temporary file, or a temporary directory with the
+/// part of a new tree written into it (never following a symlink). Whether it is gone.
+fn remove_abandoned(path: &Path) -> bool {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path).is_ok(),
+        Ok(_) => fs::remove_file(path).is_ok(),
+        Err(_) => false,
+    }
 }
 
 /// Removes the directories of app directories that the removal of `stale` files left empty
@@ -490,31 +584,26 @@ fn check_below(dir: &Path, relative: &str, checked: &mut HashMap<PathBuf, bool>)
     Ok(true)
 }
 
-/// Refuses an output directory whose existing part is not a directory. When the directory
-/// exists, so do its ancestors, as directories: only a missing one needs the walk up.
-fn check_inside(dir: &Path) -> Result<(), Error> {
+/// Refuses an output directory whose existing part is not a directory, and says whether the
+/// directory itself exists. The walk up stops at the first ancestor that exists: a directory's
+/// ancestors are directories.
+fn check_inside(dir: &Path) -> Result<bool, Error> {
     for ancestor in dir.ancestors() {
         if ancestor.as_os_str().is_empty() {
             break;
         }
-        let meta = fs::symlink_metadata(ancestor);
-        if ancestor == dir
-            && let Ok(meta) = &meta
-            && (meta.is_dir() || meta.file_type().is_symlink())
-        {
-            return Ok(());
-        }
-        if let Ok(meta) = meta
-            && !meta.is_dir()
-            && !meta.file_type().is_symlink()
-        {
-            return Err(Error::Blocked {
-                path: ancestor.to_path_buf(),
-                reason: "it is not a directory".into(),
-            });
+        match fs::symlink_metadata(ancestor) {
+            Ok(meta) if meta.is_dir() || meta.file_type().is_symlink() => return Ok(ancestor == dir),
+            Ok(_) => {
+                return Err(Error::Blocked {
+                    path: ancestor.to_path_buf(),
+                    reason: "it is not a directory".into(),
+                });
+            }
+            Err(_) => {}
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// The content of the regular file at `path`, `None` when there is none. A symlink or anything
@@ -685,6 +774,16 @@ fn generated_files(dir: &Path, app: &str, tree: &Tree) -> Result<Found, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_trees_temporary_directory_goes_beside_it_even_for_a_bare_name() {
+        assert_eq!(parent_of(Path::new("out")), Path::new("."));
+        assert_eq!(
+            parent_of(Path::new("k/edge/apps/flux-system")),
+            Path::new("k/edge/apps")
+        );
+        assert_eq!(parent_of(Path::new("/abs/out")), Path::new("/abs"));
+    }
 
     #[test]
     fn a_file_is_read_as_large_as_it_was_seen_or_to_its_end() {
