@@ -247,7 +247,7 @@ mod tests {
                 },
                 |i: u32| {
                     // Later items finish first now and then.
-                    if i % 37 == 0 {
+                    if i.is_multiple_of(37) {
                         thread::sleep(std::time::Duration::from_millis(1));
                     }
                     i * 2

@@ -119,10 +119,8 @@ fn descend(
         depth,
         plain,
     } = *at;
-    if plain {
-        if let Ok(mut dirs) = listener.plain_dirs.write() {
-            dirs.insert(relative.to_owned());
-        }
+    if plain && let Ok(mut dirs) = listener.plain_dirs.write() {
+        dirs.insert(relative.to_owned());
     }
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
