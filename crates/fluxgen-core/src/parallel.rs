@@ -63,11 +63,12 @@ struct Queue<T> {
 /// `f` over items that `produce` makes one by one on the calling thread and hands to the
 /// function it is given, on up to one thread per core: the threads start on each item as
 /// soon as it is given, each taking the next few items no thread has taken (so items that
-/// cost more than others hold up no long run of items behind them). `produce` returns the order to consume the results in (each result by the place
-/// of its item in the order they were given); then `consume` gets them on the calling thread
-/// in that order. Results that come in ahead of their turn are held until it comes. A thread
-/// the system refuses is not an error: the threads that started do its share, or the calling
-/// thread does all of it (after `produce`) when none did.
+/// cost more than others hold up no long run of items behind them). `produce` returns the
+/// order to consume the results in (each result by the place of its item in the order they
+/// were given); then `consume` gets them on the calling thread in that order. Results that
+/// come in ahead of their turn are held until it comes. A thread the system refuses is not
+/// an error: the threads that started do its share, or the calling thread does all of it
+/// (after `produce`) when none did.
 pub(crate) fn stream_in_order<T, R, P, F, C>(produce: P, f: F, mut consume: C)
 where
     T: Send,

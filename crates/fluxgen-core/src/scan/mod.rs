@@ -185,10 +185,10 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
                 plain_dirs: &plain_dirs,
                 found: &mut |found| give(found),
             };
-            let result = walk::walk(&root, &skip.dirs, &mut listener);
+            let mut result = walk::walk(&root, &skip.dirs, &mut listener);
             let order = result
-                .as_ref()
-                .map_or_else(|_| Vec::new(), |walk| walk.found_order.clone());
+                .as_mut()
+                .map_or_else(|_| Vec::new(), |walk| std::mem::take(&mut walk.found_order));
             files.set(order.len());
             walked = Some(result);
             order
