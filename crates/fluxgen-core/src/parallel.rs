@@ -1,7 +1,9 @@
 //! Independent work on many items (clusters, trees) spread over the machine's cores, results
 //! in the items' order.
 
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroUsize;
+use std::sync::{Condvar, Mutex, mpsc};
 use std::thread;
 
 /// Below this many items per extra thread, starting a thread costs more than it saves.
@@ -33,6 +35,128 @@ where
     map_on_threads(items, init, f, thread::Builder::new)
 }
 
+/// How many threads to spread `items` items over: one per core, fewer where each would get
+/// less than [`ITEMS_PER_THREAD`].
+fn threads_for(items: usize) -> usize {
+    // Fewer items than two threads' worth: no need to ask how many cores there are.
+    if items < 2 * ITEMS_PER_THREAD {
+        1
+    } else {
+        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        cores.min(items / ITEMS_PER_THREAD).max(1)
+    }
+}
+
+/// Items a thread of [`stream_in_order`] takes at a time: few enough that the threads end
+/// together, enough that handing results over (a wake-up of the calling thread each) costs
+/// little beside making them.
+const ITEMS_PER_TAKE: usize = 16;
+
+/// Items given to the threads of [`stream_in_order`] and not taken yet.
+struct Queue<T> {
+    /// Each with its place in the order they were given.
+    items: VecDeque<(usize, T)>,
+    /// Whether every item has been given.
+    done: bool,
+}
+
+/// `f` over items that `produce` makes one by one on the calling thread and hands to the
+/// function it is given, on up to one thread per core: the threads start on each item as
+/// soon as it is given, each taking the next few items no thread has taken (so items that
+/// cost more than others hold up no long run of items behind them). `produce` returns the
+/// order to consume the results in (each result by the place of its item in the order they
+/// were given); then `consume` gets them on the calling thread in that order. Results that
+/// come in ahead of their turn are held until it comes. A thread the system refuses is not
+/// an error: the threads that started do its share, or the calling thread does all of it
+/// (after `produce`) when none did.
+pub(crate) fn stream_in_order<T, R, P, F, C>(produce: P, f: F, mut consume: C)
+where
+    T: Send,
+    R: Send,
+    P: FnOnce(&mut dyn FnMut(T)) -> Vec<usize>,
+    F: Fn(T) -> R + Sync,
+    C: FnMut(R),
+{
+    let threads = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let queue = Mutex::new(Queue {
+        items: VecDeque::new(),
+        done: false,
+    });
+    let given = Condvar::new();
+    let (queue, given, f) = (&queue, &given, &f);
+    let work = move |sender: mpsc::Sender<Vec<(usize, R)>>| loop {
+        let taken: Vec<(usize, T)> = {
+            let Ok(mut state) = queue.lock() else { return };
+            while state.items.is_empty() && !state.done {
+                state = match given.wait(state) {
+                    Ok(state) => state,
+                    Err(_) => return,
+                };
+            }
+            let count = state.items.len().min(ITEMS_PER_TAKE);
+            state.items.drain(..count).collect()
+        };
+        if taken.is_empty() {
+            return;
+        }
+        let results = taken.into_iter().map(|(index, item)| (index, f(item))).collect();
+        if sender.send(results).is_err() {
+            return;
+        }
+    };
+    thread::scope(|scope| {
+        let (sender, receiver) = mpsc::channel();
+        let started = if threads > 1 {
+            (0..threads)
+                .filter(|_| {
+                    let sender = sender.clone();
+                    thread::Builder::new().spawn_scoped(scope, move || work(sender)).is_ok()
+                })
+                .count()
+        } else {
+            0
+        };
+        let mut count = 0;
+        let order = produce(&mut |item| {
+            if let Ok(mut state) = queue.lock() {
+                let was_empty = state.items.is_empty();
+                state.items.push_back((count, item));
+                if was_empty {
+                    given.notify_all();
+                }
+            }
+            count += 1;
+        });
+        if let Ok(mut state) = queue.lock() {
+            state.done = true;
+        }
+        given.notify_all();
+        if started == 0 {
+            work(sender);
+        } else {
+            drop(sender);
+        }
+        // Boxed: a result waiting for its turn takes a pointer's room in the table.
+        let mut early: HashMap<usize, Box<R>> = HashMap::new();
+        for index in order {
+            let result = loop {
+                if let Some(result) = early.remove(&index) {
+                    break Some(*result);
+                }
+                match receiver.recv() {
+                    Ok(results) => early.extend(results.into_iter().map(|(index, result)| (index, Box::new(result)))),
+                    // Every thread has ended (one panicked: the scope says so).
+                    Err(_) => break None,
+                }
+            };
+            match result {
+                Some(result) => consume(result),
+                None => return,
+            }
+        }
+    });
+}
+
 /// [`map_with`], its threads made by `builder` (a test asks for a stack no system gives). A
 /// thread the system refuses (no memory, a process limit) is not an error: its run is done on
 /// the calling thread instead, so the work ends with fewer threads, never with a panic.
@@ -49,13 +173,7 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &'a T) -> Result<R, E> + Sync,
 {
-    // Fewer items than two threads' worth: no need to ask how many cores there are.
-    let threads = if items.len() < 2 * ITEMS_PER_THREAD {
-        1
-    } else {
-        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        cores.min(items.len() / ITEMS_PER_THREAD).max(1)
-    };
+    let threads = threads_for(items.len());
     let run_of = |chunk: &'a [T]| {
         let mut state = init();
         chunk
@@ -114,5 +232,30 @@ mod tests {
         assert_eq!(failed, Err(299));
         let none: Result<Vec<u32>, ()> = map(&[], |&i: &u32| Ok(i));
         assert_eq!(none, Ok(vec![]));
+    }
+
+    #[test]
+    fn results_are_consumed_in_the_order_produce_returns() {
+        for count in [0, 5, 100, 1000, 1001] {
+            let mut seen = Vec::new();
+            stream_in_order(
+                |give| {
+                    for i in 0..count {
+                        give(i);
+                    }
+                    // Backwards: every result but the last comes in ahead of its turn.
+                    (0..count as usize).rev().collect()
+                },
+                |i: u32| {
+                    // Later items finish first now and then.
+                    if i.is_multiple_of(37) {
+                        thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    i * 2
+                },
+                |doubled| seen.push(doubled),
+            );
+            assert_eq!(seen, (0..count).rev().map(|i| i * 2).collect::<Vec<_>>());
+        }
     }
 }

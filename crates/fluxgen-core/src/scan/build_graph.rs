@@ -137,8 +137,12 @@ impl BuildGraph {
                     .push(format!("{}/{namespace}/{}", object.kind, object.name));
             }
         }
+        // One node per Kustomization and per FluxInstance sync, room made at once (a doubling
+        // holds up to half again as much, while the graph is the peak of `doctor`'s memory).
+        let node_count =
+            repository.kustomizations.len() + repository.flux_instances.iter().filter(|i| i.sync.is_some()).count();
         let mut graph = BuildGraph {
-            nodes: Vec::new(),
+            nodes: Vec::with_capacity(node_count),
             parents: Vec::new(),
             manifest_files,
             flux_objects,

@@ -99,18 +99,6 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, Unread> {
     Ok(bytes)
 }
 
-/// What [`read`] makes of one file on its own: its content, its notes and the `${VAR}`
-/// references it adds (for files read on several threads, joined in order afterwards).
-pub(super) type FileRead = (Content, Vec<Note>, BTreeMap<String, Vec<VariableUse>>);
-
-/// [`read`] with notes and references of its own.
-pub(super) fn read_alone(found: &Found, skip_generated: bool) -> FileRead {
-    let mut notes = Vec::new();
-    let mut variables = BTreeMap::new();
-    let content = read(found, skip_generated, &mut notes, &mut variables);
-    (content, notes, variables)
-}
-
 /// Reads and parses one file, adding notes for what is skipped, and the `${VAR}` references
 /// of its text to `variables` (unless it is SOPS-encrypted: of a template, of malformed or
 /// binary text too, as Flux would substitute them if the file were applied).

@@ -4,11 +4,10 @@
 //! (what each Flux Kustomization builds from them is the build graph, `build_graph`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 
-use super::boundary::{self, Located, read_text};
+use super::boundary::{Kind, Root};
 use super::documents::{Unread, is_encrypted};
 use super::flux_objects::{items, patch_target, string_map, text};
 use super::model::{BootstrapInstall, Location, Note, NoteKind, Patch};
@@ -133,7 +132,7 @@ fn is_remote(written: &str) -> bool {
 }
 
 /// Resolves a path written in a kustomization in `dir`.
-pub(super) fn resolve(root: &Path, dir: &str, written: &str) -> EntryTarget {
+pub(super) fn resolve(root: Root<'_>, dir: &str, written: &str) -> EntryTarget {
     if is_remote(written) {
         let (url, query) = written.split_once('?').unwrap_or((written, ""));
         let reference = query
@@ -149,11 +148,11 @@ pub(super) fn resolve(root: &Path, dir: &str, written: &str) -> EntryTarget {
     let Some(relative) = join(dir, written) else {
         return EntryTarget::OutsideRepository;
     };
-    match boundary::locate(root, &relative) {
-        Located::Inside(real) if real.is_dir() => EntryTarget::Directory(relative),
-        Located::Inside(real) if real.is_file() => EntryTarget::File(relative),
-        Located::Outside(_) => EntryTarget::OutsideRepository,
-        Located::Inside(_) | Located::Unresolved(_) => EntryTarget::Missing(relative),
+    match root.kind(&relative) {
+        Kind::Directory => EntryTarget::Directory(relative),
+        Kind::File => EntryTarget::File(relative),
+        Kind::Outside => EntryTarget::OutsideRepository,
+        Kind::Other | Kind::Unresolved => EntryTarget::Missing(relative),
     }
 }
 
@@ -170,7 +169,7 @@ fn outside_note(file: &str, at: Position, key: &str, written: &str) -> Note {
 }
 
 /// Reads a kustomization document of the file `relative`.
-pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &mut Vec<Note>) -> KustomizeFile {
+pub(super) fn kustomize_file(root: Root<'_>, node: &Node, relative: &str, notes: &mut Vec<Note>) -> KustomizeFile {
     let dir = parent(relative).to_owned();
     let entries = |key: &str, notes: &mut Vec<Note>| -> Vec<KustomizeEntry> {
         items(node, &[key])
@@ -270,11 +269,11 @@ pub(super) fn kustomize_file(root: &Path, node: &Node, relative: &str, notes: &m
 
 /// The keys a generator's env file defines (`KEY=value` lines, `#` comments skipped: the key
 /// only); none for a file that is not there, cannot be read or is SOPS-encrypted YAML.
-fn env_keys(root: &Path, env: &EntryTarget) -> Vec<String> {
+fn env_keys(root: Root<'_>, env: &EntryTarget) -> Vec<String> {
     let EntryTarget::File(path) = env else {
         return Vec::new();
     };
-    let Some(text) = read_text(root, path).filter(|text| !is_encrypted(path, text)) else {
+    let Some(text) = root.read_text(path).filter(|text| !is_encrypted(path, text)) else {
         return Vec::new();
     };
     text.lines()
@@ -285,7 +284,7 @@ fn env_keys(root: &Path, env: &EntryTarget) -> Vec<String> {
 }
 
 /// Every patch of a kustomization, its text read from the file when given by `path`.
-fn patches(root: &Path, node: &Node, relative: &str, dir: &str, notes: &mut Vec<Note>) -> Vec<Patch> {
+fn patches(root: Root<'_>, node: &Node, relative: &str, dir: &str, notes: &mut Vec<Note>) -> Vec<Patch> {
     let at = |line: u32| Location {
         file: relative.to_owned(),
         line,
@@ -308,8 +307,9 @@ fn patches(root: &Path, node: &Node, relative: &str, dir: &str, notes: &mut Vec<
                 return None;
             }
         };
-        let read =
-            boundary::read(root, &resolved).and_then(|bytes| String::from_utf8(bytes).map_err(|_| Unread::NotUtf8));
+        let read = root
+            .read(&resolved)
+            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| Unread::NotUtf8));
         match read {
             Ok(text) => Some((text, resolved)),
             Err(unread) => {
@@ -420,7 +420,7 @@ mod tests {
 
     #[test]
     fn remote_bases_keep_their_ref() {
-        let root = Path::new("/nonexistent");
+        let root = Root::new(std::path::Path::new("/nonexistent"));
         assert_eq!(
             resolve(
                 root,

@@ -197,6 +197,7 @@ pub(crate) fn scopes<'a>(repository: &ScannedRepository, config: Option<&'a Conf
     }
     let defined = defined_in(ownership);
     let installs = committed_installs(repository);
+    let operator_sources = operator_sources(repository);
     let mut scopes: Vec<ClusterScope<'a>> = found
         .into_iter()
         .map(|(name, (mut roots, cluster))| {
@@ -224,7 +225,14 @@ pub(crate) fn scopes<'a>(repository: &ScannedRepository, config: Option<&'a Conf
                 dir: String::new(),
                 unnamed,
             };
-            fill(&mut scope, repository, ownership, &defined, &installs);
+            fill(
+                &mut scope,
+                repository,
+                ownership,
+                &defined,
+                &installs,
+                &operator_sources,
+            );
             find_roots(&mut scope, repository);
             scope.dir = main_dir(&scope, repository);
             scope
@@ -567,6 +575,7 @@ fn fill(
     ownership: &BuildGraph,
     defined: &HashMap<String, Vec<usize>>,
     installs: &[String],
+    operator_sources: &HashSet<&str>,
 ) {
     scope.files = repository
         .yaml_files
@@ -632,19 +641,30 @@ fn fill(
     scope.operators = (0..repository.helm_releases.len())
         .filter(|&i| {
             let release = &repository.helm_releases[i];
-            scope.contains(&release.at.file) && is_operator_chart(repository, release)
+            scope.contains(&release.at.file) && is_operator_chart(release, operator_sources)
         })
         .collect();
 }
 
-/// Whether a HelmRelease installs the flux-operator chart.
-fn is_operator_chart(repository: &ScannedRepository, release: &ScannedHelmRelease) -> bool {
+/// The names of the OCIRepositories that serve the flux-operator chart: found once, not once
+/// per HelmRelease (a repository of thousands of releases has as many OCIRepositories).
+fn operator_sources(repository: &ScannedRepository) -> HashSet<&str> {
+    repository
+        .oci_repositories
+        .iter()
+        .filter(|o| o.url.trim_end_matches('/').ends_with("/flux-operator"))
+        .map(|o| o.name.as_str())
+        .collect()
+}
+
+/// Whether a HelmRelease installs the flux-operator chart (`operator_sources`: see
+/// [`operator_sources`]).
+fn is_operator_chart(release: &ScannedHelmRelease, operator_sources: &HashSet<&str>) -> bool {
     match &release.chart {
         Chart::Spec { chart, .. } => chart == crate::facts::OPERATOR_CHART_NAME,
-        Chart::Ref(reference) if reference.kind == "OCIRepository" => repository
-            .oci_repositories
-            .iter()
-            .any(|o| o.name == reference.name && o.url.trim_end_matches('/').ends_with("/flux-operator")),
+        Chart::Ref(reference) if reference.kind == "OCIRepository" => {
+            operator_sources.contains(reference.name.as_str())
+        }
         _ => false,
     }
 }

@@ -60,6 +60,7 @@ mod chart_instances;
 mod credentials;
 mod documents;
 mod fields;
+mod file_facts;
 pub(crate) mod flux_bootstrap;
 mod flux_objects;
 mod kustomize_graph;
@@ -71,7 +72,6 @@ mod variables;
 mod walk;
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -79,7 +79,6 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::yaml::Node;
-use documents::Content;
 
 pub use bootstrap_cutover::BootstrapCutover;
 pub use documents::MAX_FILE_BYTES;
@@ -159,12 +158,6 @@ pub(crate) struct Skip {
     pub(crate) generated: bool,
 }
 
-/// Files read and parsed together (on the machine's cores, [`crate::parallel`]) before their
-/// documents join the model in the walk's order: enough for each core to take a run of a few
-/// dozen files, few enough that only that many files' trees are held at once. Reading and
-/// parsing is about 70% of the instructions of `doctor` on the bench's 10,000-file repository.
-const READ_BATCH: usize = 128;
-
 /// Scans a repository, leaving out what `skip` says.
 pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedRepository, Error> {
     let read_error = |source| Error::Read {
@@ -172,38 +165,60 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
         source,
     };
     let root = fs::canonicalize(repo_root).map_err(read_error)?;
-    let walked = walk::walk(&root, &skip.dirs).map_err(read_error)?;
     let mut repository = ScannedRepository {
         root: repo_root.to_path_buf(),
-        yaml_files: walked.yaml.iter().map(|f| f.relative.clone()).collect(),
-        other_files: walked.other_files,
-        notes: walked.notes,
-        // About one object per file: room for them at once, not a doubling that holds half
-        // again as much (peak RSS of `doctor` on 10,000 files).
-        objects: Vec::with_capacity(walked.yaml.len()),
         ..ScannedRepository::default()
     };
     let mut inline_values: Vec<Option<Node>> = Vec::new();
     let mut controllers: Vec<BootstrapController> = Vec::new();
-    for batch in walked.yaml.chunks(READ_BATCH) {
-        let read = crate::parallel::map(batch, |found| {
-            Ok::<_, Infallible>(documents::read_alone(found, skip.generated))
-        });
-        let Ok(read) = read;
-        for (found, (content, notes, variables)) in batch.iter().zip(read) {
-            repository.notes.extend(notes);
-            repository.variable_uses.extend(variables);
-            match content {
-                Content::Skipped => {}
-                Content::Sops(file) => repository.sops_files.push(file),
-                Content::Documents(documents) => {
-                    for document in documents.iter().filter(|d| documents::is_mapping(d)) {
-                        repository.add(&root, document, &found.relative, &mut inline_values, &mut controllers);
-                    }
-                }
+    // Reading and parsing is most of the work (about 75% of the instructions of `doctor` on
+    // the bench's 10,000-file repository): each file is read on whichever core is free as
+    // soon as the walk finds it, and the facts join the model in the order of the paths.
+    let plain_dirs = std::sync::RwLock::default();
+    let walked_root = boundary::Root::walked(&root, &plain_dirs);
+    let mut walked = None;
+    // How many files there are, known once the walk ends (before the first facts join).
+    let files = std::cell::Cell::new(0);
+    crate::parallel::stream_in_order(
+        |give| {
+            let mut listener = walk::Listener {
+                plain_dirs: &plain_dirs,
+                found: &mut |found| give(found),
+            };
+            let mut result = walk::walk(&root, &skip.dirs, &mut listener);
+            let order = result
+                .as_mut()
+                .map_or_else(|_| Vec::new(), |walk| std::mem::take(&mut walk.found_order));
+            files.set(order.len());
+            walked = Some(result);
+            order
+        },
+        |found| file_facts::read(&found, skip.generated, walked_root),
+        |facts| {
+            if repository.objects.capacity() == 0 {
+                // About one object per file: room for them at once, not a doubling that holds
+                // half again as much (peak RSS of `doctor` on 10,000 files).
+                repository.objects.reserve_exact(files.get());
             }
-        }
-    }
+            repository.add_file(facts, &mut inline_values, &mut controllers);
+        },
+    );
+    let walk::Walk {
+        yaml,
+        other_files,
+        mut notes,
+        ..
+    } = walked
+        .unwrap_or_else(|| Ok(walk::Walk::default()))
+        .map_err(read_error)?;
+    // What only the reading needed goes before the rest is built: the directories entered
+    // through no link (each file's path went with its facts).
+    drop(plain_dirs);
+    repository.yaml_files = yaml;
+    repository.other_files = other_files;
+    notes.append(&mut repository.notes);
+    repository.notes = notes;
+    repository.fit_lists();
     variables::resource_files(
         &root,
         &repository.kustomize_files,
@@ -236,78 +251,6 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
 }
 
 impl ScannedRepository {
-    /// Adds one plaintext document of `file`.
-    fn add(
-        &mut self,
-        root: &Path,
-        document: &Node,
-        file: &str,
-        inline_values: &mut Vec<Option<Node>>,
-        controllers: &mut Vec<BootstrapController>,
-    ) {
-        if kustomize_graph::is_kustomization_file(file) && kustomize_graph::is_kustomize_document(document) {
-            let read = kustomize_graph::kustomize_file(root, document, file, &mut self.notes);
-            self.kustomize_files.entry(read.dir.clone()).or_insert(read);
-            return;
-        }
-        let Some(object) = flux_objects::object_ref(document, file) else {
-            return;
-        };
-        let group = flux_objects::group(&object.api_version);
-        fields::check(group, &object.kind, &object.name, document, file, &mut self.notes);
-        credentials::check(document, file, &mut self.notes);
-        match (group, object.kind.as_str()) {
-            ("source.toolkit.fluxcd.io", "GitRepository") => {
-                self.git_repositories.push(flux_objects::git_repository(document, file));
-            }
-            ("source.toolkit.fluxcd.io", "OCIRepository") => {
-                self.oci_repositories.push(flux_objects::oci_repository(document, file));
-            }
-            ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
-                self.kustomizations.push(flux_objects::kustomization(document, file));
-            }
-            ("helm.toolkit.fluxcd.io", "HelmRelease") => {
-                self.helm_releases.push(flux_objects::helm_release(document, file));
-                // Only values with an `instance` can define a FluxInstance: the others are not
-                // kept until the chart is known.
-                inline_values.push(
-                    document
-                        .at_path(["spec", "values"])
-                        .filter(|values| values.get("instance").is_some())
-                        .cloned(),
-                );
-            }
-            ("notification.toolkit.fluxcd.io", "Receiver") => {
-                self.receivers.push(flux_objects::receiver(document, file))
-            }
-            ("notification.toolkit.fluxcd.io", "Alert") => self.alerts.push(flux_objects::alert(document, file)),
-            ("notification.toolkit.fluxcd.io", "Provider") => {
-                self.providers.push(flux_objects::provider(document, file))
-            }
-            ("external-secrets.io", "ExternalSecret") => {
-                self.external_secrets
-                    .push(flux_objects::external_secret(document, file));
-            }
-            ("apps", "Deployment") if flux_bootstrap::is_gotk_file(file) => {
-                controllers.push(flux_bootstrap::controller(document, &object.name, &object.at));
-            }
-            ("fluxcd.controlplane.io", "FluxInstance") => {
-                if let Some(spec) = document.get("spec") {
-                    self.flux_instances.push(flux_objects::flux_instance(
-                        object.name.clone(),
-                        object.namespace.clone(),
-                        spec,
-                        model::InstanceSource::Manifest,
-                        file,
-                        object.at.clone(),
-                    ));
-                }
-            }
-            _ => {}
-        }
-        self.objects.push(object);
-    }
-
     /// The object whose document starts at `at` (the objects are in file order).
     ///
     /// ```

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 
 use super::model::{Note, NoteKind};
 
@@ -29,31 +30,57 @@ pub(super) struct Found {
 }
 
 /// What the walk found.
+#[derive(Default)]
 pub(super) struct Walk {
-    /// YAML files, sorted by relative path.
-    pub(super) yaml: Vec<Found>,
-    /// Every directory reached, relative (`""` is the root).
-    pub(super) dirs: HashSet<String>,
+    /// The YAML files, relative to the root, sorted.
+    pub(super) yaml: Vec<String>,
+    /// For each file of `yaml`, its place in the order the walk found them (and handed them
+    /// to [`Listener::found`]).
+    pub(super) found_order: Vec<usize>,
     /// Files of other kinds (not read).
     pub(super) other_files: usize,
     /// What was skipped and why.
     pub(super) notes: Vec<Note>,
 }
 
-/// Walks `root` (already canonical).
-/// Directories in `skip` (relative to the root) are not entered.
-pub(super) fn walk(root: &Path, skip: &HashSet<String>) -> std::io::Result<Walk> {
+/// Who hears of the walk's progress as it goes, so that files are read while the walk lists
+/// the rest.
+pub(super) struct Listener<'a> {
+    /// The directories entered through no symbolic link, relative (`""` is the root), added as
+    /// they are entered: the real path of each is the root's joined with it (see
+    /// [`super::boundary::Root`]).
+    pub(super) plain_dirs: &'a RwLock<HashSet<String>>,
+    /// Given each YAML file as it is found.
+    pub(super) found: &'a mut dyn FnMut(Found),
+}
+
+/// Walks `root` (already canonical), telling `listener` of each plain directory and YAML file
+/// as it goes. Directories in `skip` (relative to the root) are not entered.
+pub(super) fn walk(root: &Path, skip: &HashSet<String>, listener: &mut Listener<'_>) -> std::io::Result<Walk> {
     let mut walk = Walk {
         yaml: Vec::new(),
-        dirs: HashSet::new(),
+        found_order: Vec::new(),
         other_files: 0,
         notes: Vec::new(),
     };
     // Fail early when the root itself cannot be listed.
     fs::read_dir(root)?;
     let mut visited = HashSet::from([root.to_path_buf()]);
-    descend(root, root, "", 0, skip, &mut visited, &mut walk);
-    walk.yaml.sort_by(|a, b| a.relative.cmp(&b.relative));
+    let top = Dir {
+        path: root,
+        relative: "",
+        depth: 0,
+        plain: true,
+    };
+    descend(root, &top, skip, &mut visited, &mut walk, listener);
+    let mut found_order: Vec<usize> = (0..walk.yaml.len()).collect();
+    found_order.sort_by(|&a, &b| walk.yaml[a].cmp(&walk.yaml[b]));
+    let mut found: Vec<String> = std::mem::take(&mut walk.yaml);
+    walk.yaml = found_order
+        .iter()
+        .map(|&index| std::mem::take(&mut found[index]))
+        .collect();
+    walk.found_order = found_order;
     Ok(walk)
 }
 
@@ -65,16 +92,36 @@ fn join(relative: &str, name: &str) -> String {
     }
 }
 
+/// A directory the walk enters.
+#[derive(Clone, Copy)]
+struct Dir<'a> {
+    /// Its real path.
+    path: &'a Path,
+    /// Relative to the root, as reached.
+    relative: &'a str,
+    /// Directories above it.
+    depth: usize,
+    /// Whether it was reached through no symbolic link.
+    plain: bool,
+}
+
 fn descend(
     root: &Path,
-    dir: &Path,
-    relative: &str,
-    depth: usize,
+    at: &Dir<'_>,
     skip: &HashSet<String>,
     visited: &mut HashSet<PathBuf>,
     walk: &mut Walk,
+    listener: &mut Listener<'_>,
 ) {
-    walk.dirs.insert(relative.to_owned());
+    let Dir {
+        path: dir,
+        relative,
+        depth,
+        plain,
+    } = *at;
+    if plain && let Ok(mut dirs) = listener.plain_dirs.write() {
+        dirs.insert(relative.to_owned());
+    }
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
@@ -152,9 +199,16 @@ fn descend(
                 // Reached again through a link: its files are listed under the first path.
                 continue;
             }
-            descend(root, &canonical, &child_relative, depth + 1, skip, visited, walk);
+            let child = Dir {
+                path: &canonical,
+                relative: &child_relative,
+                depth: depth + 1,
+                plain: plain && !file_type.is_symlink(),
+            };
+            descend(root, &child, skip, visited, walk, listener);
         } else if is_yaml(&name) {
-            walk.yaml.push(Found {
+            walk.yaml.push(child_relative.clone());
+            (listener.found)(Found {
                 relative: child_relative,
                 path: target,
             });
@@ -254,6 +308,15 @@ fn is_loop(link: &Path, _error: &io::Error) -> bool {
 mod tests {
     use super::*;
 
+    fn walk_quietly(root: &Path) -> Walk {
+        let plain_dirs = RwLock::default();
+        let mut listener = Listener {
+            plain_dirs: &plain_dirs,
+            found: &mut |_| {},
+        };
+        walk(root, &HashSet::new(), &mut listener).unwrap()
+    }
+
     #[test]
     fn skips_hidden_and_vendor_directories_and_notes_templates() {
         let dir = tempfile::tempdir().unwrap();
@@ -272,9 +335,8 @@ mod tests {
             fs::create_dir_all(file.parent().unwrap()).unwrap();
             fs::write(file, text).unwrap();
         }
-        let walk = walk(&root, &HashSet::new()).unwrap();
-        let found: Vec<_> = walk.yaml.iter().map(|f| f.relative.as_str()).collect();
-        assert_eq!(found, ["a.yaml", "b/c.yml"]);
+        let walk = walk_quietly(&root);
+        assert_eq!(walk.yaml, ["a.yaml", "b/c.yml"]);
         assert_eq!(walk.other_files, 1);
         assert_eq!(walk.notes.len(), 1);
         assert_eq!(walk.notes[0].kind, NoteKind::Template);
@@ -295,9 +357,8 @@ mod tests {
         symlink(outside.path(), root.join("escape")).unwrap();
         symlink(root.join("apps/x/ks.yaml"), root.join("alias.yaml")).unwrap();
         symlink(root.join("nowhere"), root.join("dangling.yaml")).unwrap();
-        let walk = walk(&root, &HashSet::new()).unwrap();
-        let found: Vec<_> = walk.yaml.iter().map(|f| f.relative.as_str()).collect();
-        assert_eq!(found, ["alias.yaml", "apps/x/ks.yaml"]);
+        let walk = walk_quietly(&root);
+        assert_eq!(walk.yaml, ["alias.yaml", "apps/x/ks.yaml"]);
         let kinds: Vec<_> = walk.notes.iter().map(|n| (n.file.as_str(), n.kind)).collect();
         assert_eq!(
             kinds,
@@ -325,7 +386,7 @@ mod tests {
         symlink("a.yaml", root.join("b.yaml")).unwrap();
         symlink("self", root.join("self")).unwrap();
         symlink("missing/x.yaml", root.join("z.yaml")).unwrap();
-        let walk = walk(&root, &HashSet::new()).unwrap();
+        let walk = walk_quietly(&root);
         assert!(walk.yaml.is_empty());
         let kinds: Vec<_> = walk.notes.iter().map(|n| (n.file.as_str(), n.kind)).collect();
         assert_eq!(
