@@ -115,6 +115,11 @@ impl<'a> Overrides<'a> {
         }
     }
 
+    /// Whether the cluster has no override.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     /// Applies, in order, every override whose target selects the object written to `file`.
     pub(crate) fn apply(&mut self, file: &str, object: &mut Value) -> Result<(), Error> {
         // What the cluster emits is told only about an override that selects nothing.

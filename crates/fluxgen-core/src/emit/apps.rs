@@ -7,7 +7,7 @@ use k8s_openapi::Resource as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::memo::Memo;
+use super::memo::{Memo, SameText};
 use super::{IndexFile, Tree};
 use crate::config::{Cluster, Config, InstanceMode, Phase, Repository, Settings, TokenSource};
 use crate::facts::{
@@ -147,20 +147,42 @@ impl<'a, 'm> Files<'a, 'm> {
         &self.cluster.settings
     }
 
-    fn add<R: Manifest>(&mut self, path: String, object: &R) -> Result<(), Error> {
-        let mut value = crate::render::checked_value(object, &self.cluster.name)?;
+    fn add<R: Manifest + SameText>(&mut self, path: String, object: &R) -> Result<(), Error> {
         let url = R::schema_url(&self.settings().schema_base_url);
+        // The same object as the last cluster's at this path passed the same checks and reads
+        // the same (overrides aside: they are the cluster's own).
+        if self.overrides.is_empty()
+            && let Some(text) = self.memo.same_object(&path, object, &url)
+        {
+            self.files.insert(path, text);
+            return Ok(());
+        }
+        let mut value = crate::render::checked_value(object, &self.cluster.name)?;
         self.overrides.apply(&path, &mut value)?;
         let text = self.memo.document(&path, value, &url);
+        if self.overrides.is_empty() {
+            self.memo.remember(&path, object, &url, &text);
+        }
         self.files.insert(path, text);
         Ok(())
     }
 
     fn add_kustomization(&mut self, app: &str, resources: &[&str]) -> Result<(), Error> {
         let path = format!("{app}/app/kustomization.yaml");
-        let mut value = KustomizationFile::new(resources.iter().map(|r| format!("./{r}"))).to_value();
+        let file = KustomizationFile::new(resources.iter().map(|r| format!("./{r}")));
+        let url = KustomizationFile::SCHEMA_URL;
+        if self.overrides.is_empty()
+            && let Some(text) = self.memo.same_object(&path, &file, url)
+        {
+            self.files.insert(path, text);
+            return Ok(());
+        }
+        let mut value = file.to_value();
         self.overrides.apply(&path, &mut value)?;
-        let text = self.memo.document(&path, value, KustomizationFile::SCHEMA_URL);
+        let text = self.memo.document(&path, value, url);
+        if self.overrides.is_empty() {
+            self.memo.remember(&path, &file, url, &text);
+        }
         self.files.insert(path, text);
         Ok(())
     }

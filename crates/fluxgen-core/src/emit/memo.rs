@@ -6,6 +6,7 @@
 //! entry, and only the entries that differ are serialized again (see [`Pieces`]). Only equal
 //! inputs are reused, so a memo never changes a byte of output.
 
+use std::any::Any;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -20,6 +21,37 @@ pub(crate) struct Memo {
     patches: Option<(Vec<Tuning>, Vec<KustomizePatch>)>,
     /// By the file's path in the tree.
     documents: HashMap<String, Document>,
+    /// The last object written at each path (with no override applied), its schema URL and
+    /// its file's text: an equal object is not even turned into JSON again.
+    objects: HashMap<String, (Box<dyn Any + Send>, String, String)>,
+}
+
+/// Equality that implies the same text: `==`, with [`same`] for free-form JSON (which `==`
+/// takes `0.0` and `-0.0` for equal in).
+pub(crate) trait SameText: PartialEq + Clone + Send + 'static {
+    /// Whether `self` and `other` are written as the same text.
+    fn same_text(&self, other: &Self) -> bool {
+        self == other
+    }
+}
+
+impl SameText for crate::objects::OciRepository {}
+impl SameText for crate::objects::Kustomization {}
+impl SameText for crate::objects::FluxInstance {}
+impl SameText for crate::objects::ExternalSecret {}
+impl SameText for crate::objects::Receiver {}
+impl SameText for crate::kustomize::KustomizationFile {}
+
+impl SameText for crate::objects::HelmRelease {
+    fn same_text(&self, other: &Self) -> bool {
+        self == other
+            && self
+                .spec
+                .values
+                .values()
+                .zip(other.spec.values.values())
+                .all(|(a, b)| same(a, b))
+    }
 }
 
 /// A serialized document: its schema URL and the pieces of its text.
@@ -49,6 +81,23 @@ impl Memo {
         let patches = crate::tuning::lower(&tunings)?;
         self.patches = Some((tunings, patches.clone()));
         Ok(patches)
+    }
+
+    /// The text of the file at `path` when `object` and `schema_url` are the same as the last
+    /// ones [remembered](Self::remember) there.
+    pub(crate) fn same_object<T: SameText>(&self, path: &str, object: &T, schema_url: &str) -> Option<String> {
+        let (last, url, text) = self.objects.get(path)?;
+        let last = last.downcast_ref::<T>()?;
+        (url == schema_url && last.same_text(object)).then(|| text.clone())
+    }
+
+    /// Remembers the object at `path`, its schema URL and the text written for it (with no
+    /// override applied).
+    pub(crate) fn remember<T: SameText>(&mut self, path: &str, object: &T, schema_url: &str, text: &str) {
+        self.objects.insert(
+            path.to_owned(),
+            (Box::new(object.clone()), schema_url.to_owned(), text.to_owned()),
+        );
     }
 
     /// The document text of `value` at `path`, reused when the value and schema equal the last
@@ -291,6 +340,32 @@ mod tests {
             let text = memo.document("f.yaml", document.clone(), "https://s/x.json");
             prop_assert_eq!(text, crate::yaml::document(&document, "https://s/x.json", MARKER_LINE));
         }
+    }
+
+    #[test]
+    fn an_object_is_reused_only_when_it_reads_the_same() {
+        use crate::objects::HelmRelease;
+        let release = |x: f64| HelmRelease::default().with_value("x", json!(x));
+        assert!(release(0.0) == release(-0.0), "`==` takes them for equal");
+        assert!(!release(0.0).same_text(&release(-0.0)));
+        assert!(release(0.5).same_text(&release(0.5)));
+        let mut memo = Memo::default();
+        memo.remember("a/helmrelease.yaml", &release(0.0), "s", "text of 0.0");
+        assert_eq!(memo.same_object("a/helmrelease.yaml", &release(-0.0), "s"), None);
+        assert_eq!(
+            memo.same_object("a/helmrelease.yaml", &release(0.0), "t"),
+            None,
+            "another schema"
+        );
+        assert_eq!(
+            memo.same_object("b/helmrelease.yaml", &release(0.0), "s"),
+            None,
+            "another path"
+        );
+        assert_eq!(
+            memo.same_object("a/helmrelease.yaml", &release(0.0), "s").as_deref(),
+            Some("text of 0.0")
+        );
     }
 
     #[test]
