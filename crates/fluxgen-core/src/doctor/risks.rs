@@ -105,69 +105,34 @@ pub(super) fn phase_words(scope: &ClusterScope) -> String {
     }
 }
 
-/// Every finding of every risk. The clusters are judged on the machine's cores, a run of
-/// clusters each (a judgement reads the model and writes nothing), their findings kept in the
-/// clusters' order.
+/// Every finding of every risk.
 pub(super) fn all(context: &Context) -> Vec<Finding> {
-    let judge = |run: &[ClusterScope]| -> Vec<Finding> {
-        run.iter().flat_map(|scope| scope_findings(context, scope)).collect()
-    };
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let run = context
-        .scopes
-        .len()
-        .div_ceil(cores.min(context.scopes.len()).max(1))
-        .max(1);
-    let mut runs = context.scopes.chunks(run);
-    let first = runs.next().unwrap_or_default();
-    let mut findings: Vec<Finding> = std::thread::scope(|threads| {
-        let started: Vec<_> = runs
-            .map(|run| {
-                std::thread::Builder::new()
-                    .spawn_scoped(threads, move || judge(run))
-                    .map_err(|_| run)
-            })
-            .collect();
-        // The first run here, the others on their threads (or here, where the system refused
-        // a thread).
-        let mut findings = judge(first);
-        for started in started {
-            findings.extend(match started {
-                Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                Err(run) => judge(run),
-            });
-        }
-        findings
-    });
+    let mut findings = Vec::new();
+    for scope in context.scopes {
+        findings.extend(controllers::double_managed_controllers(context, scope));
+        findings.extend(controllers::crd_managers(context, scope));
+        findings.extend(controllers::instance_prune(context, scope));
+        findings.extend(controllers::root_prune(context, scope));
+        findings.extend(bootstrap_cleanup::bootstrap_cleanup(context, scope));
+        findings.extend(bootstrap_drift::bootstrap_drift(context, scope));
+        findings.extend(upgrade_path::upgrade_path(context, scope));
+        let target = sync::sync_target(context, scope);
+        findings.extend(sync::sync_path(context, scope, target.as_ref()));
+        findings.extend(root_names::root_names(context, scope, target.as_ref()));
+        findings.extend(sync::sops_on_sync_path(context, scope, target.as_ref()));
+        findings.extend(decryption::sops_without_decryption(context, scope));
+        findings.extend(notifications::missing_targets(context, scope));
+        findings.extend(substitution::strict_substitution(context, scope));
+        findings.extend(prerequisites::external_secrets_baseline(context, scope));
+        findings.extend(prerequisites::sequencing(context, scope));
+        findings.extend(applied_twice(context, scope));
+        findings.extend(unapplied(context, scope));
+        findings.extend(cycles::depends_on_cycles(context, scope));
+        findings.extend(phase_mismatch(context, scope));
+    }
     findings.extend(cycles::ownership_cycles(context));
     findings.extend(missing_paths(context));
     findings.extend(scanner_notes(context));
-    findings
-}
-
-/// The findings of every risk about one cluster.
-fn scope_findings(context: &Context, scope: &ClusterScope) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    findings.extend(controllers::double_managed_controllers(context, scope));
-    findings.extend(controllers::crd_managers(context, scope));
-    findings.extend(controllers::instance_prune(context, scope));
-    findings.extend(controllers::root_prune(context, scope));
-    findings.extend(bootstrap_cleanup::bootstrap_cleanup(context, scope));
-    findings.extend(bootstrap_drift::bootstrap_drift(context, scope));
-    findings.extend(upgrade_path::upgrade_path(context, scope));
-    let target = sync::sync_target(context, scope);
-    findings.extend(sync::sync_path(context, scope, target.as_ref()));
-    findings.extend(root_names::root_names(context, scope, target.as_ref()));
-    findings.extend(sync::sops_on_sync_path(context, scope, target.as_ref()));
-    findings.extend(decryption::sops_without_decryption(context, scope));
-    findings.extend(notifications::missing_targets(context, scope));
-    findings.extend(substitution::strict_substitution(context, scope));
-    findings.extend(prerequisites::external_secrets_baseline(context, scope));
-    findings.extend(prerequisites::sequencing(context, scope));
-    findings.extend(applied_twice(context, scope));
-    findings.extend(unapplied(context, scope));
-    findings.extend(cycles::depends_on_cycles(context, scope));
-    findings.extend(phase_mismatch(context, scope));
     findings
 }
 
