@@ -57,7 +57,13 @@ pub(crate) fn status(message: impl Display) {
 /// `message` with every control character but the line breaks between its lines escaped
 /// (`\u{1b}`, `\r`): no value quoted in a message sends a terminal escape or rewrites a line.
 pub(crate) fn printable(message: &str) -> std::borrow::Cow<'_, str> {
-    if !message.chars().any(|c| c.is_control() && c != '\n') {
+    // Control characters are U+0000 to U+001F, U+007F and U+0080 to U+009F (`0xC2 0x80` to
+    // `0xC2 0x9F` in UTF-8): a message without those bytes (the common case, a long report of
+    // paths) is printed as it is, without looking at it character by character.
+    if !message
+        .bytes()
+        .any(|b| (b < 0x20 && b != b'\n') || b == 0x7f || b == 0xc2)
+    {
         return message.into();
     }
     let mut out = String::with_capacity(message.len());
@@ -76,5 +82,30 @@ pub(crate) fn error(error: &anyhow::Error) {
     labelled(BOLD_RED, "error", error);
     for cause in error.chain().skip(1) {
         labelled(BOLD_RED, "caused by", cause);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn every_control_character_but_a_line_break_is_escaped_and_nothing_else_changes() {
+        for (message, shown) in [
+            (
+                "wrote kubernetes/edge/ks.yaml\nwrote x",
+                "wrote kubernetes/edge/ks.yaml\nwrote x",
+            ),
+            ("\u{1b}[31mred", "\\u{1b}[31mred"),
+            ("over\rwritten", "over\\rwritten"),
+            ("tab\there", "tab\\there"),
+            ("del\u{7f}", "del\\u{7f}"),
+            ("next line\u{85}", "next line\\u{85}"),
+            ("\u{9f}", "\\u{9f}"),
+            ("© é ü \u{a0}", "© é ü \u{a0}"),
+            ("", ""),
+        ] {
+            assert_eq!(printable(message), shown, "{message:?}");
+        }
     }
 }

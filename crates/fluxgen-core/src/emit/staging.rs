@@ -259,18 +259,23 @@ impl Staging {
         Ok(())
     }
 
-    /// Writes a whole new tree into a temporary directory beside `dir` (its parents created if
-    /// missing), to be renamed to `dir` by [`commit`](Self::commit): `files` are paths below
-    /// `dir` and their contents. Nothing is at `dir` yet (a directory that appears there since
-    /// is never replaced). Every file and directory in it is new, so each is made once, with the
-    /// mode a plain new one would have.
-    pub(super) fn stage_tree(&mut self, dir: &Path, files: &[(PathBuf, String)]) -> Result<(), Error> {
+    /// Writes a whole new tree into a temporary directory beside `dir`, to be renamed to `dir` by
+    /// [`commit`](Self::commit): `files` are paths below `dir` and their contents. Nothing is at
+    /// `dir` yet (a directory that appears there since is never replaced), nor at the
+    /// `missing_above` directories above it, which are made first. Every file and directory in
+    /// the tree is new, so each is made once, with the mode a plain new one would have.
+    pub(super) fn stage_tree(
+        &mut self,
+        dir: &Path,
+        missing_above: usize,
+        files: &[(PathBuf, String)],
+    ) -> Result<(), Error> {
         let failed = |path: &Path| {
             let path = path.to_path_buf();
             move |source| Error::Write { path, source }
         };
         let parent = super::write::parent_of(dir);
-        self.make_directory(parent)?;
+        self.make_missing(parent, missing_above)?;
         let temp = create_temporary_directory(parent).map_err(failed(dir))?;
         let mut staged = StagedTree {
             temp,
@@ -328,6 +333,33 @@ impl Staging {
             // One handle kept per file system (to flush it); the others are closed here, so a
             // thousand staged files do not hold a thousand descriptors.
             self.devices.entry(device).or_insert((file, path.to_path_buf()));
+        }
+        Ok(())
+    }
+
+    /// Creates the `levels` lowest directories of `directory` (itself, its parent, ...), found
+    /// missing, outermost first; each once (another thread may have made a shared one since).
+    fn make_missing(&mut self, directory: &Path, levels: usize) -> Result<(), Error> {
+        let missing: Vec<&Path> = directory.ancestors().take(levels).collect();
+        for directory in missing.into_iter().rev() {
+            if self.directories.contains(directory) {
+                continue;
+            }
+            match fs::create_dir(directory) {
+                Ok(()) => self
+                    .created
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(directory.to_path_buf()),
+                Err(_) if directory.is_dir() => {}
+                Err(source) => {
+                    return Err(Error::Write {
+                        path: directory.to_path_buf(),
+                        source,
+                    });
+                }
+            }
+            self.directories.insert(directory.to_path_buf());
         }
         Ok(())
     }
@@ -510,7 +542,7 @@ mod tests {
         let first = Staging::new(Durability::Renamed);
         let mut second = first.sibling();
         let files = [(dir.path().join("kept/new/tree/a.yaml"), "a\n".to_owned())];
-        second.stage_tree(&dir.path().join("kept/new/tree"), &files).unwrap();
+        second.stage_tree(&dir.path().join("kept/new/tree"), 1, &files).unwrap();
         second.stage(&dir.path().join("made/one.yaml"), "one\n", false).unwrap();
         assert_eq!(names(&dir.path().join("kept/new")).len(), 1, "one temporary directory");
         // Either order: the last one dropped removes the directories, once they are empty.
@@ -530,7 +562,7 @@ mod tests {
             (tree.join("flux-operator/ks.yaml"), "ks\n".to_owned()),
             (tree.join("kustomization.yaml"), "index\n".to_owned()),
         ];
-        staging.stage_tree(&tree, &files).unwrap();
+        staging.stage_tree(&tree, 3, &files).unwrap();
         assert!(!tree.exists());
         let written = staging.commit().unwrap();
         assert_eq!(written, files.iter().map(|(path, _)| path.clone()).collect::<Vec<_>>());
@@ -551,7 +583,7 @@ mod tests {
         let mut staging = Staging::new(Durability::Renamed);
         let tree = dir.path().join("flux-system");
         staging
-            .stage_tree(&tree, &[(tree.join("kustomization.yaml"), "new\n".to_owned())])
+            .stage_tree(&tree, 0, &[(tree.join("kustomization.yaml"), "new\n".to_owned())])
             .unwrap();
         fs::create_dir(&tree).unwrap();
         fs::write(tree.join("theirs.yaml"), "theirs\n").unwrap();

@@ -70,6 +70,9 @@ pub(crate) struct Pending {
 pub(crate) struct NewTree {
     /// The tree's directory.
     pub(crate) dir: PathBuf,
+    /// How many of the directories above it are missing too (`kubernetes/edge/apps` into a new
+    /// repository: 3).
+    pub(crate) missing_above: usize,
     /// Every file's path below `dir`, and its content, in the tree's order (its namespace
     /// `kustomization.yaml` last).
     pub(crate) files: Vec<(PathBuf, String)>,
@@ -205,8 +208,9 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
             });
         }
     }
-    if !check_inside(dir)? {
-        return new_tree(dir, tree);
+    let missing = check_inside(dir)?;
+    if missing > 0 {
+        return new_tree(dir, missing - 1, tree);
     }
     let mut pending = Pending::default();
     let mut checked_dirs = HashMap::new();
@@ -240,10 +244,11 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
     Ok(pending)
 }
 
-/// [`pending_tree`] for a tree whose directory does not exist: nothing below it can be read, so
-/// every file is new. What interrupted runs left beside the directory (a temporary directory
-/// never renamed into place) is cleaned up.
-fn new_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
+/// [`pending_tree`] for a tree whose directory does not exist, nor `missing_above` of the
+/// directories above it: nothing below it can be read, so every file is new. What interrupted
+/// runs left beside the directory (a temporary directory never renamed into place) is cleaned
+/// up.
+fn new_tree(dir: &Path, missing_above: usize, tree: Tree) -> Result<Pending, Error> {
     let mut files: Vec<(PathBuf, String)> = tree
         .files
         .into_iter()
@@ -252,7 +257,12 @@ fn new_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
     if !tree.index.entries.is_empty() {
         files.push((dir.join(IndexFile::PATH), tree.index.content));
     }
-    let abandoned = match fs::read_dir(parent_of(dir)) {
+    let beside = if missing_above == 0 {
+        fs::read_dir(parent_of(dir))
+    } else {
+        Err(std::io::ErrorKind::NotFound.into())
+    };
+    let abandoned = match beside {
         Ok(entries) => entries
             .filter_map(Result::ok)
             .filter(|entry| is_abandoned(&entry.file_name()))
@@ -264,6 +274,7 @@ fn new_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
         abandoned,
         changes: vec![Change::CreateTree(NewTree {
             dir: dir.to_path_buf(),
+            missing_above,
             files,
         })],
         ..Pending::default()
@@ -356,7 +367,7 @@ fn stage_writes(pending: &mut Pending, staging: &mut Staging) -> Result<(), Erro
     for change in std::mem::take(&mut pending.changes) {
         match change {
             Change::Write { path, old, new } => staging.stage(&path, &new, old.is_some())?,
-            Change::CreateTree(tree) => staging.stage_tree(&tree.dir, &tree.files)?,
+            Change::CreateTree(tree) => staging.stage_tree(&tree.dir, tree.missing_above, &tree.files)?,
             remove @ Change::Remove { .. } => pending.changes.push(remove),
         }
     }
@@ -584,16 +595,16 @@ fn check_below(dir: &Path, relative: &str, checked: &mut HashMap<PathBuf, bool>)
     Ok(true)
 }
 
-/// Refuses an output directory whose existing part is not a directory, and says whether the
-/// directory itself exists. The walk up stops at the first ancestor that exists: a directory's
-/// ancestors are directories.
-fn check_inside(dir: &Path) -> Result<bool, Error> {
-    for ancestor in dir.ancestors() {
+/// Refuses an output directory whose existing part is not a directory, and says how many of
+/// its levels are missing (0: the directory exists; 1: it is missing, its parent is there). The
+/// walk up stops at the first ancestor that exists: a directory's ancestors are directories.
+fn check_inside(dir: &Path) -> Result<usize, Error> {
+    for (missing, ancestor) in dir.ancestors().enumerate() {
         if ancestor.as_os_str().is_empty() {
-            break;
+            return Ok(missing);
         }
         match fs::symlink_metadata(ancestor) {
-            Ok(meta) if meta.is_dir() || meta.file_type().is_symlink() => return Ok(ancestor == dir),
+            Ok(meta) if meta.is_dir() || meta.file_type().is_symlink() => return Ok(missing),
             Ok(_) => {
                 return Err(Error::Blocked {
                     path: ancestor.to_path_buf(),
@@ -603,7 +614,7 @@ fn check_inside(dir: &Path) -> Result<bool, Error> {
             Err(_) => {}
         }
     }
-    Ok(false)
+    Ok(dir.components().count())
 }
 
 /// The content of the regular file at `path`, `None` when there is none. A symlink or anything

@@ -152,8 +152,8 @@ pub fn scan(repo_root: &Path) -> Result<ScannedRepository, Error> {
 /// own output (that is the config's, not the repository's).
 #[derive(Debug, Default)]
 pub(crate) struct Skip {
-    /// Directories (relative to the root) not entered.
-    pub(crate) dirs: std::collections::HashSet<String>,
+    /// Directories not entered and files not read, relative to the root.
+    pub(crate) paths: std::collections::HashSet<String>,
     /// Whether files carrying fluxgen's generated marker are left unparsed.
     pub(crate) generated: bool,
 }
@@ -185,7 +185,7 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
                 plain_dirs: &plain_dirs,
                 found: &mut |found| give(found),
             };
-            let mut result = walk::walk(&root, &skip.dirs, &mut listener);
+            let mut result = walk::walk(&root, &skip.paths, &mut listener);
             let order = result
                 .as_mut()
                 .map_or_else(|_| Vec::new(), |walk| std::mem::take(&mut walk.found_order));

@@ -334,7 +334,7 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
     if matches!(config.origin, ConfigOrigin::BuiltIn) {
         return Ok(());
     }
-    let generated: HashSet<String> = config
+    let mut paths: HashSet<String> = config
         .clusters
         .values()
         .flat_map(|c| {
@@ -342,14 +342,26 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
             crate::emit::APP_DIRS.map(|app| format!("{path}/{app}"))
         })
         .collect();
-    let skip = super::Skip {
-        dirs: generated,
-        generated: true,
-    };
+    // The config itself holds no Kubernetes object (and is the largest file of a fleet's).
+    if let ConfigOrigin::File(file) = &config.origin
+        && let Some(relative) = relative_to(file, repo_root)
+    {
+        paths.insert(relative);
+    }
+    let skip = super::Skip { paths, generated: true };
     let Ok(repository) = super::scan_with(repo_root, &skip) else {
         return Ok(());
     };
     refuse_repointing(&repository, config, clusters)
+}
+
+/// `file`'s path below `root` (both resolved), `/`-separated as the walk spells it.
+fn relative_to(file: &Path, root: &Path) -> Option<String> {
+    let file = std::fs::canonicalize(file).ok()?;
+    let root = std::fs::canonicalize(root).ok()?;
+    let relative = file.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = relative.components().map(|c| c.as_os_str().to_str()).collect();
+    Some(parts?.join("/"))
 }
 
 /// [`check_sync`] over a repository already scanned (the runbook's own scan).
@@ -430,5 +442,43 @@ impl fmt::Display for RepointedRoot {
             quoted(&self.lost),
             self.fix
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_file_and_the_generated_directories_are_left_out_of_the_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("kubernetes/edge/flux")).unwrap();
+        std::fs::create_dir_all(root.join("kubernetes/edge/apps/flux-system/flux-operator")).unwrap();
+        std::fs::write(root.join("fluxgen.yaml"), "clusters: {}\n").unwrap();
+        std::fs::write(root.join("kubernetes/edge/flux/ks.yaml"), "kind: Kustomization\n").unwrap();
+        std::fs::write(
+            root.join("kubernetes/edge/apps/flux-system/flux-operator/ks.yaml"),
+            "kind: Kustomization\n",
+        )
+        .unwrap();
+        assert_eq!(
+            relative_to(&root.join("fluxgen.yaml"), root).as_deref(),
+            Some("fluxgen.yaml")
+        );
+        assert_eq!(
+            relative_to(&root.join("kubernetes/edge/flux/ks.yaml"), &root.join("kubernetes")).as_deref(),
+            Some("edge/flux/ks.yaml")
+        );
+        assert_eq!(relative_to(&root.join("fluxgen.yaml"), &root.join("kubernetes")), None);
+        let skip = super::super::Skip {
+            paths: HashSet::from([
+                "fluxgen.yaml".to_owned(),
+                "kubernetes/edge/apps/flux-system/flux-operator".to_owned(),
+            ]),
+            generated: true,
+        };
+        let scanned = super::super::scan_with(root, &skip).unwrap();
+        assert_eq!(scanned.yaml_files, ["kubernetes/edge/flux/ks.yaml"]);
     }
 }

@@ -55,7 +55,8 @@ pub(super) struct Listener<'a> {
 }
 
 /// Walks `root` (already canonical), telling `listener` of each plain directory and YAML file
-/// as it goes. Directories in `skip` (relative to the root) are not entered.
+/// as it goes. Directories in `skip` (relative to the root) are not entered, files in it not
+/// listed.
 pub(super) fn walk(root: &Path, skip: &HashSet<String>, listener: &mut Listener<'_>) -> std::io::Result<Walk> {
     let mut walk = Walk {
         yaml: Vec::new(),
@@ -206,6 +207,8 @@ fn descend(
                 plain: plain && !file_type.is_symlink(),
             };
             descend(root, &child, skip, visited, walk, listener);
+        } else if skip.contains(&child_relative) {
+            // Left out as asked: the config file fluxgen reads itself, say.
         } else if is_yaml(&name) {
             walk.yaml.push(child_relative.clone());
             (listener.found)(Found {
