@@ -177,31 +177,16 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
     let plain_dirs = std::sync::RwLock::default();
     let walked_root = boundary::Root::walked(&root, &plain_dirs);
     let mut walked = None;
-    // How many files there are, known once the walk ends (before the first facts join).
-    let files = std::cell::Cell::new(0);
     crate::parallel::stream_in_order(
         |give| {
             let mut listener = walk::Listener {
                 plain_dirs: &plain_dirs,
                 found: &mut |found| give(found),
             };
-            let mut result = walk::walk(&root, &skip.paths, &mut listener);
-            let order = result
-                .as_mut()
-                .map_or_else(|_| Vec::new(), |walk| std::mem::take(&mut walk.found_order));
-            files.set(order.len());
-            walked = Some(result);
-            order
+            walked = Some(walk::walk(&root, &skip.paths, &mut listener));
         },
         |found| file_facts::read(&found, skip.generated, walked_root),
-        |facts| {
-            if repository.objects.capacity() == 0 {
-                // About one object per file: room for them at once, not a doubling that holds
-                // half again as much (peak RSS of `doctor` on 10,000 files).
-                repository.objects.reserve_exact(files.get());
-            }
-            repository.add_file(facts, &mut inline_values, &mut controllers);
-        },
+        |facts| repository.add_file(facts, &mut inline_values, &mut controllers),
     );
     let walk::Walk {
         yaml,

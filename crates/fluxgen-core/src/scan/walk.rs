@@ -32,11 +32,8 @@ pub(super) struct Found {
 /// What the walk found.
 #[derive(Default)]
 pub(super) struct Walk {
-    /// The YAML files, relative to the root, sorted.
+    /// The YAML files, relative to the root, sorted (the order the walk finds them in).
     pub(super) yaml: Vec<String>,
-    /// For each file of `yaml`, its place in the order the walk found them (and handed them
-    /// to [`Listener::found`]).
-    pub(super) found_order: Vec<usize>,
     /// Files of other kinds (not read).
     pub(super) other_files: usize,
     /// What was skipped and why.
@@ -50,17 +47,16 @@ pub(super) struct Listener<'a> {
     /// they are entered: the real path of each is the root's joined with it (see
     /// [`super::boundary::Root`]).
     pub(super) plain_dirs: &'a RwLock<HashSet<String>>,
-    /// Given each YAML file as it is found.
+    /// Given each YAML file as it is found, in the order of their paths.
     pub(super) found: &'a mut dyn FnMut(Found),
 }
 
 /// Walks `root` (already canonical), telling `listener` of each plain directory and YAML file
-/// as it goes. Directories in `skip` (relative to the root) are not entered, files in it not
+/// as it goes, the files in the order of their paths. Directories in `skip` (relative to the root) are not entered, files in it not
 /// listed.
 pub(super) fn walk(root: &Path, skip: &HashSet<String>, listener: &mut Listener<'_>) -> std::io::Result<Walk> {
     let mut walk = Walk {
         yaml: Vec::new(),
-        found_order: Vec::new(),
         other_files: 0,
         notes: Vec::new(),
     };
@@ -74,14 +70,6 @@ pub(super) fn walk(root: &Path, skip: &HashSet<String>, listener: &mut Listener<
         plain: true,
     };
     descend(root, &top, skip, &mut visited, &mut walk, listener);
-    let mut found_order: Vec<usize> = (0..walk.yaml.len()).collect();
-    found_order.sort_by(|&a, &b| walk.yaml[a].cmp(&walk.yaml[b]));
-    let mut found: Vec<String> = std::mem::take(&mut walk.yaml);
-    walk.yaml = found_order
-        .iter()
-        .map(|&index| std::mem::take(&mut found[index]))
-        .collect();
-    walk.found_order = found_order;
     Ok(walk)
 }
 
@@ -104,6 +92,69 @@ struct Dir<'a> {
     depth: usize,
     /// Whether it was reached through no symbolic link.
     plain: bool,
+}
+
+/// An entry of a directory, a link resolved: what the walk does with it.
+enum Entry {
+    /// A directory (or a link to one inside the repository) at its real path.
+    Dir { target: PathBuf, link: bool },
+    /// Anything else, read at `target` (a link's target).
+    File { target: PathBuf },
+    /// Not followed: the note says why.
+    Noted(Note),
+}
+
+/// Resolves one entry of a directory: its type, and a link's target.
+fn resolve(root: &Path, entry: &fs::DirEntry, relative: &str) -> Entry {
+    let path = entry.path();
+    let Ok(file_type) = entry.file_type() else {
+        return Entry::Noted(note(relative, NoteKind::Unreadable, "cannot read its type".into()));
+    };
+    if !file_type.is_symlink() {
+        // `dir` is a real path (the root is canonicalized, and so is every directory entered),
+        // so an entry that is no link is `dir/name` already: no `realpath` (a `readlink` per
+        // component) for each of the repository's directories.
+        return if file_type.is_dir() {
+            Entry::Dir {
+                target: path,
+                link: false,
+            }
+        } else {
+            Entry::File { target: path }
+        };
+    }
+    match fs::canonicalize(&path) {
+        Ok(target) if target.starts_with(root) => {
+            if target.is_dir() {
+                Entry::Dir { target, link: true }
+            } else {
+                Entry::File { target }
+            }
+        }
+        Ok(_) => Entry::Noted(note(
+            relative,
+            NoteKind::Symlink,
+            format!(
+                "a symbolic link to `{}`, outside the repository: not followed",
+                written_target(&path)
+            ),
+        )),
+        Err(error) => Entry::Noted(unresolved_link(relative, &path, &error)),
+    }
+}
+
+/// The order the walk takes a directory's entries in: by name, a directory's name read with
+/// the `/` that follows it in its files' paths. So the walk, depth first, finds the files in
+/// the order of their paths (`a-b.yaml` before `a/x.yaml`, as `-` sorts before `/`), and what
+/// is read from them can join the model as it comes.
+fn walk_order(a: &(String, Entry), b: &(String, Entry)) -> std::cmp::Ordering {
+    as_written(a).cmp(as_written(b))
+}
+
+/// An entry's name as its files' paths write it: a directory's with the `/` after it.
+fn as_written((name, entry): &(String, Entry)) -> impl Iterator<Item = u8> + '_ {
+    let slash = matches!(entry, Entry::Dir { .. }).then_some(b'/');
+    name.bytes().chain(slash)
 }
 
 fn descend(
@@ -131,98 +182,73 @@ fn descend(
             return;
         }
     };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
+    let mut entries: Vec<(String, Entry)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let resolved = resolve(root, &entry, &join(relative, &name));
+            (name, resolved)
+        })
+        .collect();
+    entries.sort_by(walk_order);
+    for (name, entry) in entries {
         let child_relative = join(relative, &name);
-        let path = entry.path();
-        let Ok(file_type) = entry.file_type() else {
-            walk.notes.push(note(
-                &child_relative,
-                NoteKind::Unreadable,
-                "cannot read its type".into(),
-            ));
-            continue;
-        };
-        let (is_dir, target) = if file_type.is_symlink() {
-            match fs::canonicalize(&path) {
-                Ok(target) if target.starts_with(root) => (target.is_dir(), target),
-                Ok(_) => {
+        match entry {
+            Entry::Noted(note) => walk.notes.push(note),
+            Entry::Dir { target, link } => {
+                if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) || skip.contains(&child_relative) {
+                    continue;
+                }
+                if depth >= MAX_DEPTH {
+                    walk.notes.push(note(
+                        &child_relative,
+                        NoteKind::Unreadable,
+                        format!("deeper than {MAX_DEPTH} directories: not entered"),
+                    ));
+                    continue;
+                }
+                if link && dir.starts_with(&target) {
                     walk.notes.push(note(
                         &child_relative,
                         NoteKind::Symlink,
                         format!(
-                            "a symbolic link to `{}`, outside the repository: not followed",
-                            written_target(&path)
+                            "a symbolic link to `{}`, a directory that contains it: not followed (its files are \
+                             read under their own path)",
+                            written_target(&dir.join(&name))
                         ),
                     ));
                     continue;
                 }
-                Err(error) => {
-                    walk.notes.push(unresolved_link(&child_relative, &path, &error));
+                if !visited.insert(target.clone()) {
+                    // Reached again through a link: its files are listed under the first path.
                     continue;
                 }
+                let child = Dir {
+                    path: &target,
+                    relative: &child_relative,
+                    depth: depth + 1,
+                    plain: plain && !link,
+                };
+                descend(root, &child, skip, visited, walk, listener);
             }
-        } else {
-            (file_type.is_dir(), path.clone())
-        };
-        if is_dir {
-            if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) || skip.contains(&child_relative) {
-                continue;
+            Entry::File { .. } if skip.contains(&child_relative) => {
+                // Left out as asked: the config file fluxgen reads itself, say.
             }
-            if depth >= MAX_DEPTH {
+            Entry::File { target } if is_yaml(&name) => {
+                walk.yaml.push(child_relative.clone());
+                (listener.found)(Found {
+                    relative: child_relative,
+                    path: target,
+                });
+            }
+            Entry::File { .. } if name.ends_with(".j2") => {
                 walk.notes.push(note(
                     &child_relative,
-                    NoteKind::Unreadable,
-                    format!("deeper than {MAX_DEPTH} directories: not entered"),
+                    NoteKind::Template,
+                    "a Jinja template: not read (render it to scan the result)".into(),
                 ));
-                continue;
             }
-            // A link's target is resolved above. `dir` is a real path (the root is
-            // canonicalized, and so is every directory entered), so a directory that is no link
-            // is `dir/name` already: no `realpath` (a `readlink` per component) for each of the
-            // repository's directories.
-            let canonical = target;
-            if file_type.is_symlink() && dir.starts_with(&canonical) {
-                walk.notes.push(note(
-                    &child_relative,
-                    NoteKind::Symlink,
-                    format!(
-                        "a symbolic link to `{}`, a directory that contains it: not followed (its files are read \
-                         under their own path)",
-                        written_target(&path)
-                    ),
-                ));
-                continue;
-            }
-            if !visited.insert(canonical.clone()) {
-                // Reached again through a link: its files are listed under the first path.
-                continue;
-            }
-            let child = Dir {
-                path: &canonical,
-                relative: &child_relative,
-                depth: depth + 1,
-                plain: plain && !file_type.is_symlink(),
-            };
-            descend(root, &child, skip, visited, walk, listener);
-        } else if skip.contains(&child_relative) {
-            // Left out as asked: the config file fluxgen reads itself, say.
-        } else if is_yaml(&name) {
-            walk.yaml.push(child_relative.clone());
-            (listener.found)(Found {
-                relative: child_relative,
-                path: target,
-            });
-        } else if name.ends_with(".j2") {
-            walk.notes.push(note(
-                &child_relative,
-                NoteKind::Template,
-                "a Jinja template: not read (render it to scan the result)".into(),
-            ));
-        } else {
-            walk.other_files += 1;
+            Entry::File { .. } => walk.other_files += 1,
         }
     }
 }
@@ -344,6 +370,50 @@ mod tests {
         assert_eq!(walk.notes.len(), 1);
         assert_eq!(walk.notes[0].kind, NoteKind::Template);
         assert_eq!(walk.notes[0].file, "t/ks.yaml.j2");
+    }
+
+    #[test]
+    fn files_are_found_in_the_order_of_their_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        // `-` and `.` sort before `/`: `a-b.yaml` comes before `a/x.yaml`, though `a` comes
+        // before `a-b.yaml` by name.
+        for path in [
+            "a/x.yaml",
+            "a-b.yaml",
+            "a.yaml",
+            "a0/y.yaml",
+            "a/b/z.yaml",
+            "a/b.yaml",
+            "B.yaml",
+        ] {
+            let file = root.join(path);
+            fs::create_dir_all(file.parent().unwrap()).unwrap();
+            fs::write(file, "a: 1").unwrap();
+        }
+        let plain_dirs = RwLock::default();
+        let mut found = Vec::new();
+        let mut listener = Listener {
+            plain_dirs: &plain_dirs,
+            found: &mut |file| found.push(file.relative),
+        };
+        let walk = walk(&root, &HashSet::new(), &mut listener).unwrap();
+        let mut sorted = found.clone();
+        sorted.sort();
+        assert_eq!(found, sorted);
+        assert_eq!(
+            found,
+            [
+                "B.yaml",
+                "a-b.yaml",
+                "a.yaml",
+                "a/b.yaml",
+                "a/b/z.yaml",
+                "a/x.yaml",
+                "a0/y.yaml"
+            ]
+        );
+        assert_eq!(walk.yaml, found);
     }
 
     #[cfg(unix)]
