@@ -62,15 +62,20 @@ struct Queue<T> {
 
 /// `f` over items that `produce` makes one by one on the calling thread and hands to the
 /// function it is given, in the order their results are to be consumed, on up to one thread
-/// per core: the threads start on each item as soon as it is given, each taking the next few
-/// items no thread has taken (so items that cost more than others hold up no long run of items
+/// per core: once a take's worth of items ([`ITEMS_PER_TAKE`]) has been given, the threads
+/// start, and then start on each item as soon as it is given, each taking the next few items
+/// no thread has taken (so items that cost more than others hold up no long run of items
 /// behind them). `consume` gets the results on the calling thread in the items' order, each as
 /// soon as it and every result before it are in: while `produce` is still giving (at each
 /// item given) and after it. So results wait only while one before them is being made, not
 /// for the whole run (on the 10,000-file repository, the file facts waiting for the end of the
-/// walk were two thirds of `doctor`'s peak heap). A thread the system refuses is not an error:
-/// the threads that started do its share, or the calling thread makes and consumes each
-/// result as its item is given when none did (or the machine has one core).
+/// walk were two thirds of `doctor`'s peak heap).
+///
+/// Fewer items than a take are made on the calling thread once `produce` ends: starting the
+/// threads (and asking the system how many cores there are) costs more than they do, and
+/// `emit` to stdout walks a small repository in every run. A thread the system refuses is not
+/// an error: the threads that started do its share, or the calling thread makes and consumes
+/// each result itself when none did (or the machine has one core).
 pub(crate) fn stream_in_order<T, R, P, F, C>(produce: P, f: F, mut consume: C)
 where
     T: Send,
@@ -79,7 +84,6 @@ where
     F: Fn(T) -> R + Sync,
     C: FnMut(R),
 {
-    let threads = thread::available_parallelism().map_or(1, NonZeroUsize::get);
     let queue = Mutex::new(Queue {
         items: VecDeque::new(),
         done: false,
@@ -106,29 +110,30 @@ where
             return;
         }
     };
+    // The items given and not taken by a thread, made here in their order.
+    let make_here = |consume: &mut C| {
+        let items = queue
+            .lock()
+            .map(|mut state| std::mem::take(&mut state.items))
+            .unwrap_or_default();
+        for (_, item) in items {
+            consume(f(item));
+        }
+    };
     thread::scope(|scope| {
         let (sender, receiver) = mpsc::channel();
-        let started = if threads > 1 {
-            (0..threads)
-                .filter(|_| {
-                    let sender = sender.clone();
-                    thread::Builder::new().spawn_scoped(scope, move || work(sender)).is_ok()
-                })
-                .count()
-        } else {
-            0
-        };
-        drop(sender);
-        if started == 0 {
-            produce(&mut |item| consume(f(item)));
-            return;
-        }
+        // How many threads started: none asked for yet, until a take's worth of items is given.
+        let mut threads: Option<usize> = None;
         let mut turns = Turns {
             next: 0,
             early: HashMap::new(),
         };
         let mut count = 0;
         produce(&mut |item| {
+            if threads == Some(0) {
+                consume(f(item));
+                return;
+            }
             if let Ok(mut state) = queue.lock() {
                 let was_empty = state.items.is_empty();
                 state.items.push_back((count, item));
@@ -137,6 +142,24 @@ where
                 }
             }
             count += 1;
+            if threads.is_none() && count >= ITEMS_PER_TAKE {
+                let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+                let started = if cores > 1 {
+                    (0..cores)
+                        .filter(|_| {
+                            let sender = sender.clone();
+                            thread::Builder::new().spawn_scoped(scope, move || work(sender)).is_ok()
+                        })
+                        .count()
+                } else {
+                    0
+                };
+                threads = Some(started);
+                if started == 0 {
+                    make_here(&mut consume);
+                    return;
+                }
+            }
             // What the threads have handed over so far, without waiting for more.
             while let Ok(results) = receiver.try_recv() {
                 turns.take(results, &mut consume);
@@ -146,11 +169,20 @@ where
             state.done = true;
         }
         given.notify_all();
-        while turns.next < count {
-            match receiver.recv() {
-                Ok(results) => turns.take(results, &mut consume),
-                // Every thread has ended (one panicked: the scope says so).
-                Err(_) => return,
+        drop(sender);
+        match threads {
+            // Fewer items than a take.
+            None => make_here(&mut consume),
+            // Every result made here as its item was given.
+            Some(0) => {}
+            Some(_) => {
+                while turns.next < count {
+                    match receiver.recv() {
+                        Ok(results) => turns.take(results, &mut consume),
+                        // Every thread has ended (one panicked: the scope says so).
+                        Err(_) => return,
+                    }
+                }
             }
         }
     });
@@ -280,6 +312,23 @@ mod tests {
             );
             assert_eq!(seen, (0..count).map(|i| i * 2).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn fewer_items_than_a_take_are_made_on_the_calling_thread() {
+        let caller = thread::current().id();
+        let mut made_by = Vec::new();
+        stream_in_order(
+            |give| {
+                for i in 0..ITEMS_PER_TAKE - 1 {
+                    give(i);
+                }
+            },
+            |i| (i, thread::current().id()),
+            |made| made_by.push(made),
+        );
+        let expected: Vec<_> = (0..ITEMS_PER_TAKE - 1).map(|i| (i, caller)).collect();
+        assert_eq!(made_by, expected);
     }
 
     #[test]
