@@ -208,6 +208,7 @@ impl Staging {
 
     /// A new, empty staging for another thread, to be gathered into this one with
     /// [`absorb`](Self::absorb): the directories either creates are removed if the write fails.
+    #[cfg(feature = "generator")]
     pub(super) fn sibling(&self) -> Self {
         Staging {
             durability: self.durability,
@@ -220,6 +221,7 @@ impl Staging {
     }
 
     /// Takes over what a sibling staged, placed after what this one already holds.
+    #[cfg(feature = "generator")]
     pub(super) fn absorb(&mut self, mut other: Staging) {
         self.staged.append(&mut other.staged);
         #[cfg(target_os = "linux")]
