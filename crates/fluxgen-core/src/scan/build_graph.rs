@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
+use super::path_set::PathSet;
 use super::{EntryTarget, Location, ScannedFluxInstance, ScannedKustomization, ScannedRepository, normalize_repo_path};
 
 /// API groups whose objects are Flux's own (their double application is checked object by
@@ -28,11 +29,11 @@ const FLUX_GROUPS: [&str; 6] = [
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Build {
     /// Files applied as resources.
-    pub(crate) files: BTreeSet<String>,
+    pub(crate) files: PathSet,
     /// Files applied through kustomize components (shared by design).
-    pub(crate) component_files: BTreeSet<String>,
+    pub(crate) component_files: PathSet,
     /// Directories built as resources (the root included).
-    pub(crate) dirs: BTreeSet<String>,
+    pub(crate) dirs: PathSet,
     /// Directories listed as resources that have no kustomization: `(kustomization.yaml, line,
     /// directory)`.
     pub(crate) unbuildable: Vec<(String, u32, String)>,
@@ -254,6 +255,9 @@ impl BuildGraph {
         let mut visiting = Vec::new();
         let mut done = HashSet::new();
         self.visit(repository, dir, false, true, &mut visiting, &mut done, &mut build);
+        build.files.finish();
+        build.component_files.finish();
+        build.dirs.finish();
         build
     }
 
@@ -278,7 +282,7 @@ impl BuildGraph {
             return;
         }
         if !component {
-            build.dirs.insert(dir.to_owned());
+            build.dirs.add(dir.to_owned());
         }
         visiting.push(dir.to_owned());
         if let Some(file) = repository.kustomize_files.get(dir) {
@@ -291,9 +295,9 @@ impl BuildGraph {
                 match &entry.target {
                     EntryTarget::File(path) => {
                         if via_component {
-                            build.component_files.insert(path.clone());
+                            build.component_files.add(path.clone());
                         } else {
-                            build.files.insert(path.clone());
+                            build.files.add(path.clone());
                         }
                     }
                     EntryTarget::Directory(path) => {
@@ -349,9 +353,9 @@ impl BuildGraph {
                 }
                 None if self.manifest_files.contains(file) => {
                     if component {
-                        build.component_files.insert(file.clone());
+                        build.component_files.add(file.clone());
                     } else {
-                        build.files.insert(file.clone());
+                        build.files.add(file.clone());
                     }
                 }
                 None => {}

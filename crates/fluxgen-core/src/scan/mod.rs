@@ -66,6 +66,7 @@ mod flux_objects;
 mod kustomize_graph;
 pub(crate) mod layout;
 mod model;
+mod path_set;
 pub(crate) mod sync_decision;
 pub use sync_decision::{RepointedRoot, check_sync};
 mod variables;
