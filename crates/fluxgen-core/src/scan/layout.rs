@@ -56,7 +56,7 @@ pub(crate) struct ClusterScope<'a> {
     /// Its entry in `fluxgen.yaml`.
     pub(crate) cluster: Option<&'a Cluster>,
     /// Every file under its roots or applied by its Kustomizations.
-    pub(crate) files: HashSet<String>,
+    pub(crate) files: HashSet<&'a str>,
     /// Its ownership nodes (Kustomizations defined in its files, its FluxInstances' syncs).
     pub(crate) nodes: Vec<usize>,
     /// Whether each ownership node is one of `nodes`.
@@ -174,7 +174,7 @@ pub(crate) fn inside(file: &str, dir: &str) -> bool {
 }
 
 /// Every cluster of the repository, with what belongs to it.
-pub(crate) fn scopes<'a>(repository: &ScannedRepository, config: Option<&'a Config>) -> Vec<ClusterScope<'a>> {
+pub(crate) fn scopes<'a>(repository: &'a ScannedRepository, config: Option<&'a Config>) -> Vec<ClusterScope<'a>> {
     let ownership = &repository.graph;
     let mut found: BTreeMap<Option<String>, (Vec<String>, Option<&'a Cluster>)> = BTreeMap::new();
     for (name, roots) in detect(repository) {
@@ -311,7 +311,7 @@ pub(crate) fn install_kept_for(scopes: &[ClusterScope], this: &ClusterScope, ins
 /// A bootstrap install outside every cluster's directories (`bootstrap/flux/` at the
 /// repository root) belongs to the clusters its path names, else to every cluster: any of them
 /// may be the one that applies it, and it is a Flux install left in each of them.
-fn attach_unplaced_installs(scopes: &mut [ClusterScope], repository: &ScannedRepository) {
+fn attach_unplaced_installs<'a>(scopes: &mut [ClusterScope<'a>], repository: &'a ScannedRepository) {
     for (index, install) in repository.bootstrap_installs.iter().enumerate() {
         if scopes.iter().any(|s| s.bootstraps.contains(&index)) {
             continue;
@@ -322,7 +322,7 @@ fn attach_unplaced_installs(scopes: &mut [ClusterScope], repository: &ScannedRep
         for scope in scopes.iter_mut() {
             if !any_named || named(scope) {
                 scope.bootstraps.push(index);
-                scope.files.insert(install.at.file.clone());
+                scope.files.insert(&install.at.file);
             }
         }
     }
@@ -569,10 +569,10 @@ fn committed_installs(repository: &ScannedRepository) -> Vec<String> {
 
 /// Fills a scope: its files (its roots, then whatever its Kustomizations apply, transitively),
 /// nodes, installs and instances.
-fn fill(
-    scope: &mut ClusterScope,
-    repository: &ScannedRepository,
-    ownership: &BuildGraph,
+fn fill<'a>(
+    scope: &mut ClusterScope<'a>,
+    repository: &'a ScannedRepository,
+    ownership: &'a BuildGraph,
     defined: &HashMap<String, Vec<usize>>,
     installs: &[String],
     operator_sources: &HashSet<&str>,
@@ -581,12 +581,12 @@ fn fill(
         .yaml_files
         .iter()
         .filter(|f| scope.roots.iter().any(|r| inside(f, r)))
-        .cloned()
+        .map(String::as_str)
         .collect();
     let mut pending: Vec<usize> = scope
         .files
         .iter()
-        .filter_map(|f| defined.get(f))
+        .filter_map(|f| defined.get(*f))
         .flatten()
         .copied()
         .collect();
@@ -594,7 +594,7 @@ fn fill(
     while let Some(index) = pending.pop() {
         let build = &ownership.nodes[index].build;
         for file in build.files.iter().chain(&build.component_files) {
-            if scope.files.insert(file.clone()) {
+            if scope.files.insert(file) {
                 for &child in defined.get(file).into_iter().flatten() {
                     if seen.insert(child) {
                         pending.push(child);
