@@ -245,9 +245,9 @@ fn pending_tree(dir: &Path, tree: Tree) -> Result<Pending, Error> {
 }
 
 /// [`pending_tree`] for a tree whose directory does not exist, nor `missing_above` of the
-/// directories above it: nothing below it can be read, so every file is new. What interrupted
-/// runs left beside the directory (a temporary directory never renamed into place) is cleaned
-/// up.
+/// directories above it: nothing below it can be read, so every file is new, and a tree with
+/// no file (a cluster at phase `prepare`) makes no directory. What interrupted runs left beside
+/// the directory (a temporary directory never renamed into place) is cleaned up.
 fn new_tree(dir: &Path, missing_above: usize, tree: Tree) -> Result<Pending, Error> {
     let mut files: Vec<(PathBuf, String)> = tree
         .files
@@ -270,13 +270,18 @@ fn new_tree(dir: &Path, missing_above: usize, tree: Tree) -> Result<Pending, Err
             .collect(),
         _ => Vec::new(),
     };
-    Ok(Pending {
-        abandoned,
-        changes: vec![Change::CreateTree(NewTree {
+    let changes = if files.is_empty() {
+        Vec::new()
+    } else {
+        vec![Change::CreateTree(NewTree {
             dir: dir.to_path_buf(),
             missing_above,
             files,
-        })],
+        })]
+    };
+    Ok(Pending {
+        abandoned,
+        changes,
         ..Pending::default()
     })
 }
@@ -794,6 +799,15 @@ mod tests {
             Path::new("k/edge/apps")
         );
         assert_eq!(parent_of(Path::new("/abs/out")), Path::new("/abs"));
+    }
+
+    #[test]
+    fn a_tree_with_no_file_makes_no_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("kubernetes/edge/apps/flux-system");
+        let report = write(&[(dir.clone(), Tree::new("edge", "repo"))]).unwrap();
+        assert!(report.written.is_empty(), "{:?}", report.written);
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0, "no directory was made");
     }
 
     #[test]
