@@ -35,12 +35,13 @@ struct Queue<T> {
 /// threads (and asking the system how many cores there are) costs more than they do, and
 /// `emit` to stdout walks a small repository in every run. A thread the system refuses is not
 /// an error: the threads that started do its share, or the calling thread makes and consumes
-/// each result itself when none did (or the machine has one core).
-pub(crate) fn stream_in_order<T, R, P, F, C>(produce: P, f: F, mut consume: C)
+/// each result itself when none did (or the machine has one core). What `produce` returns is
+/// returned once every result has been consumed.
+pub(crate) fn stream_in_order<T, R, W, P, F, C>(produce: P, f: F, mut consume: C) -> W
 where
     T: Send,
     R: Send,
-    P: FnOnce(&mut dyn FnMut(T)),
+    P: FnOnce(&mut dyn FnMut(T)) -> W,
     F: Fn(T) -> R + Sync,
     C: FnMut(R),
 {
@@ -89,7 +90,7 @@ where
             early: HashMap::new(),
         };
         let mut count = 0;
-        produce(&mut |item| {
+        let produced = produce(&mut |item| {
             if threads == Some(0) {
                 consume(f(item));
                 return;
@@ -140,12 +141,13 @@ where
                     match receiver.recv() {
                         Ok(results) => turns.take(results, &mut consume),
                         // Every thread has ended (one panicked: the scope says so).
-                        Err(_) => return,
+                        Err(_) => break,
                     }
                 }
             }
         }
-    });
+        produced
+    })
 }
 
 /// The results of [`stream_in_order`] that came in ahead of their turn, and whose turn is next.

@@ -41,6 +41,29 @@ pub(crate) struct Build {
     pub(crate) cycles: Vec<Vec<String>>,
 }
 
+/// What a build's visit gathers, in the order it reaches it: the [`Build`], its paths not yet
+/// sorted.
+#[derive(Default)]
+struct Reached {
+    files: Vec<String>,
+    component_files: Vec<String>,
+    dirs: Vec<String>,
+    unbuildable: Vec<(String, u32, String)>,
+    cycles: Vec<Vec<String>>,
+}
+
+impl From<Reached> for Build {
+    fn from(reached: Reached) -> Self {
+        Build {
+            files: reached.files.into(),
+            component_files: reached.component_files.into(),
+            dirs: reached.dirs.into(),
+            unbuildable: reached.unbuildable,
+            cycles: reached.cycles,
+        }
+    }
+}
+
 /// Where a node comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Origin {
@@ -251,14 +274,11 @@ impl BuildGraph {
 
     /// What a Kustomization applying `dir` reaches.
     pub(crate) fn build_dir(&self, repository: &ScannedRepository, dir: &str) -> Build {
-        let mut build = Build::default();
+        let mut reached = Reached::default();
         let mut visiting = Vec::new();
         let mut done = HashSet::new();
-        self.visit(repository, dir, false, true, &mut visiting, &mut done, &mut build);
-        build.files.finish();
-        build.component_files.finish();
-        build.dirs.finish();
-        build
+        self.visit(repository, dir, false, true, &mut visiting, &mut done, &mut reached);
+        reached.into()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -270,7 +290,7 @@ impl BuildGraph {
         generated: bool,
         visiting: &mut Vec<String>,
         done: &mut HashSet<(String, bool)>,
-        build: &mut Build,
+        build: &mut Reached,
     ) {
         if let Some(start) = visiting.iter().position(|d| d == dir) {
             let mut cycle = visiting[start..].to_vec();
@@ -282,7 +302,7 @@ impl BuildGraph {
             return;
         }
         if !component {
-            build.dirs.add(dir.to_owned());
+            build.dirs.push(dir.to_owned());
         }
         visiting.push(dir.to_owned());
         if let Some(file) = repository.kustomize_files.get(dir) {
@@ -295,9 +315,9 @@ impl BuildGraph {
                 match &entry.target {
                     EntryTarget::File(path) => {
                         if via_component {
-                            build.component_files.add(path.clone());
+                            build.component_files.push(path.clone());
                         } else {
-                            build.files.add(path.clone());
+                            build.files.push(path.clone());
                         }
                     }
                     EntryTarget::Directory(path) => {
@@ -324,7 +344,7 @@ impl BuildGraph {
         component: bool,
         visiting: &mut Vec<String>,
         done: &mut HashSet<(String, bool)>,
-        build: &mut Build,
+        build: &mut Reached,
     ) {
         let prefix = if dir.is_empty() {
             String::new()
@@ -353,9 +373,9 @@ impl BuildGraph {
                 }
                 None if self.manifest_files.contains(file) => {
                     if component {
-                        build.component_files.add(file.clone());
+                        build.component_files.push(file.clone());
                     } else {
-                        build.files.add(file.clone());
+                        build.files.push(file.clone());
                     }
                 }
                 None => {}

@@ -177,14 +177,13 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
     // soon as the walk finds it, and the facts join the model in the order of the paths.
     let plain_dirs = std::sync::RwLock::default();
     let walked_root = boundary::Root::walked(&root, &plain_dirs);
-    let mut walked = None;
-    crate::parallel::stream_in_order(
+    let walked = crate::parallel::stream_in_order(
         |give| {
             let mut listener = walk::Listener {
                 plain_dirs: &plain_dirs,
                 found: &mut |found| give(found),
             };
-            walked = Some(walk::walk(&root, &skip.paths, &mut listener));
+            walk::walk(&root, &skip.paths, &mut listener)
         },
         |found| file_facts::read(&found, skip.generated, walked_root),
         |facts| repository.add_file(facts, &mut inline_values, &mut controllers),
@@ -193,17 +192,14 @@ pub(crate) fn scan_with(repo_root: &Path, skip: &Skip) -> Result<ScannedReposito
         yaml,
         other_files,
         mut notes,
-        ..
-    } = walked
-        .unwrap_or_else(|| Ok(walk::Walk::default()))
-        .map_err(read_error)?;
+    } = walked.map_err(read_error)?;
     // What only the reading needed goes before the rest is built: the directories entered
     // through no link (each file's path went with its facts).
     drop(plain_dirs);
     repository.yaml_files = yaml;
     repository.other_files = other_files;
-    notes.append(&mut repository.notes);
-    repository.notes = notes;
+    // In the order of their files with the others' (sorted below).
+    repository.notes.append(&mut notes);
     repository.fit_lists();
     variables::resource_files(
         &root,
