@@ -149,39 +149,39 @@ impl<'a, 'm> Files<'a, 'm> {
 
     fn add<R: Manifest + SameText>(&mut self, path: String, object: &R) -> Result<(), Error> {
         let url = R::schema_url(&self.settings().schema_base_url);
-        // The same object as the last cluster's at this path passed the same checks and reads
-        // the same (overrides aside: they are the cluster's own).
-        if self.overrides.is_empty()
-            && let Some(text) = self.memo.same_object(&path, object, &url)
-        {
-            self.files.insert(path, text);
-            return Ok(());
-        }
-        let mut value = crate::render::checked_value(object, &self.cluster.name)?;
-        self.overrides.apply(&path, &mut value)?;
-        let text = self.memo.document(&path, value, &url);
-        if self.overrides.is_empty() {
-            self.memo.remember(&path, object, &url, &text);
-        }
-        self.files.insert(path, text);
-        Ok(())
+        let cluster = &self.cluster.name;
+        self.add_document(path, object, &url, |object| {
+            crate::render::checked_value(object, cluster)
+        })
     }
 
     fn add_kustomization(&mut self, app: &str, resources: &[&str]) -> Result<(), Error> {
         let path = format!("{app}/app/kustomization.yaml");
         let file = KustomizationFile::new(resources.iter().map(|r| format!("./{r}")));
-        let url = KustomizationFile::SCHEMA_URL;
-        if self.overrides.is_empty()
-            && let Some(text) = self.memo.same_object(&path, &file, url)
-        {
+        self.add_document(path, &file, KustomizationFile::SCHEMA_URL, |file| Ok(file.to_value()))
+    }
+
+    /// Adds the document of `object` at `path`, its value from `value_of` with the cluster's
+    /// overrides applied. The same object as the last cluster's at this path passed the same
+    /// checks and reads the same: its text is reused, unless the cluster has overrides (they
+    /// are its own).
+    fn add_document<T: SameText>(
+        &mut self,
+        path: String,
+        object: &T,
+        url: &str,
+        value_of: impl FnOnce(&T) -> Result<serde_json::Value, Error>,
+    ) -> Result<(), Error> {
+        let reuse = self.overrides.is_empty();
+        if reuse && let Some(text) = self.memo.same_object(&path, object, url) {
             self.files.insert(path, text);
             return Ok(());
         }
-        let mut value = file.to_value();
+        let mut value = value_of(object)?;
         self.overrides.apply(&path, &mut value)?;
         let text = self.memo.document(&path, value, url);
-        if self.overrides.is_empty() {
-            self.memo.remember(&path, &file, url, &text);
+        if reuse {
+            self.memo.remember(&path, object, url, &text);
         }
         self.files.insert(path, text);
         Ok(())

@@ -478,13 +478,12 @@ fn create_unused<T>(
 
 /// The next temporary name in `directory`: `.fluxgen-<host>-<pid>-<n>.tmp` ([`is_abandoned`]).
 fn temporary_name(directory: &Path) -> PathBuf {
+    // Put together on the first temporary name (not by a run that writes none), not for each
+    // file: the process id is a system call every time it is asked for.
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let prefix = PREFIX.get_or_init(|| format!("{TEMP_PREFIX}{}-{}-", host_tag(), std::process::id()));
     let counter = COUNTER.fetch_add(1, Ordering::Relaxed) + 1;
-    // The host tag is read on the first temporary name, not by a run that writes none.
-    directory.join(format!(
-        "{TEMP_PREFIX}{}-{}-{counter}.tmp",
-        host_tag(),
-        std::process::id()
-    ))
+    directory.join(format!("{prefix}{counter}.tmp"))
 }
 
 /// Renames `temp` (a file or a directory) to `target`; when `replaces` is false, never over

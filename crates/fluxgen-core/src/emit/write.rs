@@ -286,10 +286,10 @@ fn new_tree(dir: &Path, missing_above: usize, tree: Tree) -> Result<Pending, Err
     })
 }
 
-/// The directory `dir` is in (`.` for a bare name such as `-o out`'s), where its temporary
-/// directory goes.
-pub(super) fn parent_of(dir: &Path) -> &Path {
-    dir.parent()
+/// The directory `path` is in (`.` for a bare name such as `-o out`'s): where a new tree's
+/// temporary directory goes, and what must allow a stale file's removal.
+pub(super) fn parent_of(path: &Path) -> &Path {
+    path.parent()
         .filter(|parent| !parent.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
 }
@@ -497,11 +497,7 @@ fn check_removable(path: &Path) -> Result<(), Error> {
     #[cfg(target_os = "linux")]
     {
         use rustix::fs::{Access, access};
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if let Err(errno) = access(dir, Access::WRITE_OK | Access::EXEC_OK) {
+        if let Err(errno) = access(parent_of(path), Access::WRITE_OK | Access::EXEC_OK) {
             return Err(Error::Blocked {
                 path: path.to_path_buf(),
                 reason: format!(
