@@ -312,7 +312,7 @@ def main():
         """A directory of its own per tool, with the config (and the changed variant) copied in."""
         d = os.path.join(work, f"{tool}{n}")
         if os.path.isdir(d):
-            shutil.rmtree(d)
+            aside(d)
         os.makedirs(d)
         for name in ("fluxgen.yaml", "fluxgen-changed.yaml"):
             shutil.copy(os.path.join(work, f"c{n}", name), d)
