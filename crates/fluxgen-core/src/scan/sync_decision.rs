@@ -334,6 +334,16 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
     if matches!(config.origin, ConfigOrigin::BuiltIn) {
         return Ok(());
     }
+    let Ok(repository) = super::scan_with(repo_root, &skip_for(config, repo_root)) else {
+        return Ok(());
+    };
+    refuse_repointing(&repository, config, clusters)
+}
+
+/// What [`check_sync`]'s scan leaves out: fluxgen's own app directories of every cluster, and
+/// the config file itself (it holds no Kubernetes object, and is the largest file of a
+/// fleet's).
+fn skip_for(config: &Config, repo_root: &Path) -> super::Skip {
     let mut paths: HashSet<String> = config
         .clusters
         .values()
@@ -342,17 +352,12 @@ pub fn check_sync(config: &Config, clusters: &[String], repo_root: &Path) -> Res
             crate::emit::APP_DIRS.map(|app| format!("{path}/{app}"))
         })
         .collect();
-    // The config itself holds no Kubernetes object (and is the largest file of a fleet's).
     if let ConfigOrigin::File(file) = &config.origin
         && let Some(relative) = relative_to(file, repo_root)
     {
         paths.insert(relative);
     }
-    let skip = super::Skip { paths, generated: true };
-    let Ok(repository) = super::scan_with(repo_root, &skip) else {
-        return Ok(());
-    };
-    refuse_repointing(&repository, config, clusters)
+    super::Skip { paths, generated: true }
 }
 
 /// `file`'s path below `root` (both resolved), `/`-separated as the walk spells it.
@@ -455,7 +460,9 @@ mod tests {
         let root = dir.path();
         std::fs::create_dir_all(root.join("kubernetes/edge/flux")).unwrap();
         std::fs::create_dir_all(root.join("kubernetes/edge/apps/flux-system/flux-operator")).unwrap();
-        std::fs::write(root.join("fluxgen.yaml"), "clusters: {}\n").unwrap();
+        let text = "repository: { url: ssh://git@github.com/example/home-ops, branch: main }\n\
+                    clusters: { edge: { phase: instance } }\n";
+        std::fs::write(root.join("fluxgen.yaml"), text).unwrap();
         std::fs::write(root.join("kubernetes/edge/flux/ks.yaml"), "kind: Kustomization\n").unwrap();
         std::fs::write(
             root.join("kubernetes/edge/apps/flux-system/flux-operator/ks.yaml"),
@@ -471,13 +478,13 @@ mod tests {
             Some("edge/flux/ks.yaml")
         );
         assert_eq!(relative_to(&root.join("fluxgen.yaml"), &root.join("kubernetes")), None);
-        let skip = super::super::Skip {
-            paths: HashSet::from([
-                "fluxgen.yaml".to_owned(),
-                "kubernetes/edge/apps/flux-system/flux-operator".to_owned(),
-            ]),
-            generated: true,
-        };
+        let config = Config::from_yaml(text, ConfigOrigin::File(root.join("fluxgen.yaml"))).unwrap();
+        let skip = skip_for(&config, root);
+        assert!(skip.paths.contains("fluxgen.yaml"), "{:?}", skip.paths);
+        for app in crate::emit::APP_DIRS {
+            let generated = format!("kubernetes/edge/apps/flux-system/{app}");
+            assert!(skip.paths.contains(&generated), "{generated}: {:?}", skip.paths);
+        }
         let scanned = super::super::scan_with(root, &skip).unwrap();
         assert_eq!(scanned.yaml_files, ["kubernetes/edge/flux/ks.yaml"]);
     }
