@@ -51,9 +51,7 @@ const OLD_NOTIFICATION: &[&str] = &["v1beta1", "v1beta2", "v1beta3"];
 const OLD_IMAGE: &[&str] = &["v1beta1", "v1beta2"];
 
 /// Flux 2.4 and 2.5.
-pub(super) const V2_4: &[Crd] = &V2_4_ROWS;
-
-const V2_4_ROWS: [Crd; 13] = [
+pub(super) const V2_4: &[Crd] = &[
     crd(ALERTS, "Alert", OLD_NOTIFICATION),
     crd(BUCKETS, "Bucket", OLD_SOURCE),
     crd(GIT, "GitRepository", OLD_SOURCE),
@@ -70,11 +68,21 @@ const V2_4_ROWS: [Crd; 13] = [
 ];
 
 /// Flux 2.6: as 2.4, with OCIRepository `v1`.
-pub(super) const V2_6: &[Crd] = &{
-    let mut rows = V2_4_ROWS;
-    rows[10] = crd(OCI, "OCIRepository", &["v1", "v1beta2"]);
-    rows
-};
+pub(super) const V2_6: &[Crd] = &[
+    crd(ALERTS, "Alert", OLD_NOTIFICATION),
+    crd(BUCKETS, "Bucket", OLD_SOURCE),
+    crd(GIT, "GitRepository", OLD_SOURCE),
+    crd(CHARTS, "HelmChart", OLD_SOURCE),
+    crd(RELEASES, "HelmRelease", &["v2", "v2beta1", "v2beta2"]),
+    crd(HELM_REPOS, "HelmRepository", OLD_SOURCE),
+    crd(POLICIES, "ImagePolicy", OLD_IMAGE),
+    crd(IMAGE_REPOS, "ImageRepository", OLD_IMAGE),
+    crd(AUTOMATIONS, "ImageUpdateAutomation", OLD_IMAGE),
+    crd(KUSTOMIZATIONS, "Kustomization", OLD_SOURCE),
+    crd(OCI, "OCIRepository", &["v1", "v1beta2"]),
+    crd(PROVIDERS, "Provider", OLD_NOTIFICATION),
+    crd(RECEIVERS, "Receiver", OLD_SOURCE),
+];
 
 /// Flux 2.7: every `v1beta1` (and `v2beta1`) gone, the image APIs `v1`, two new CRDs.
 pub(super) const V2_7: &[Crd] = &[
