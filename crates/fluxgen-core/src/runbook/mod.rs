@@ -196,23 +196,22 @@ pub fn runbook(config: &Config, cluster: &str, repo_root: &Path) -> Result<Strin
         })
         .collect();
     let next_cluster = rollout.iter().skip_while(|c| !c.current).nth(1).cloned();
+    // The files of each app, listed for the phase that adds them, whatever the current phase.
+    let mut at_instance = config.clone();
+    if let Some(c) = at_instance.clusters.get_mut(cluster) {
+        c.phase = Phase::Instance;
+    }
+    // Checked above (`plan` of the config itself); at phase `instance` this cluster may lead
+    // the rollout, which the rules of a file refuse but the listing does not care for.
+    let at_instance = crate::emit::plan_unchecked(&at_instance, cluster).ok();
     let in_dir = |app: &str| -> Vec<String> {
-        // The files of one app, listed for the phase that adds them, whatever the current phase.
-        let mut at_instance = config.clone();
-        if let Some(c) = at_instance.clusters.get_mut(cluster) {
-            c.phase = Phase::Instance;
-        }
-        // Checked above (`plan` of the config itself); at phase `instance` this cluster may
-        // lead the rollout, which the rules of a file refuse but the listing does not care for.
-        crate::emit::plan_unchecked(&at_instance, cluster)
-            .map(|t| {
-                t.files
-                    .keys()
-                    .filter(|p| p.starts_with(app))
-                    .map(|p| format!("{}/{p}", t.root))
-                    .collect()
-            })
-            .unwrap_or_default()
+        at_instance.as_ref().map_or_else(Vec::new, |t| {
+            t.files
+                .keys()
+                .filter(|p| p.starts_with(app))
+                .map(|p| format!("{}/{p}", t.root))
+                .collect()
+        })
     };
     let index_file = format!("{}/{}", settings.path, IndexFile::PATH);
     let index_lines_missing = missing_index_lines(&repo_root.join(&index_file), &tree.index.entries);
