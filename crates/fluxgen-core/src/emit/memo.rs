@@ -21,9 +21,17 @@ pub(crate) struct Memo {
     patches: Option<(Vec<Tuning>, Vec<KustomizePatch>)>,
     /// By the file's path in the tree.
     documents: HashMap<String, Document>,
-    /// The last object written at each path (with no override applied), its schema URL and
-    /// its file's text: an equal object is not even turned into JSON again.
-    objects: HashMap<String, (Box<dyn Any + Send>, String, String)>,
+    /// The last object written at each path (with no override applied): an equal object is not
+    /// even turned into JSON again.
+    objects: HashMap<String, LastObject>,
+}
+
+/// An object written at a path, and what was written for it.
+struct LastObject {
+    object: Box<dyn Any + Send>,
+    schema_url: String,
+    /// Its file's text.
+    text: String,
 }
 
 /// Equality that implies the same text: `==`, with [`same`] for free-form JSON (which `==`
@@ -86,18 +94,35 @@ impl Memo {
     /// The text of the file at `path` when `object` and `schema_url` are the same as the last
     /// ones [remembered](Self::remember) there.
     pub(crate) fn same_object<T: SameText>(&self, path: &str, object: &T, schema_url: &str) -> Option<String> {
-        let (last, url, text) = self.objects.get(path)?;
-        let last = last.downcast_ref::<T>()?;
-        (url == schema_url && last.same_text(object)).then(|| text.clone())
+        let last = self.objects.get(path)?;
+        let object_then = last.object.downcast_ref::<T>()?;
+        (last.schema_url == schema_url && object_then.same_text(object)).then(|| last.text.clone())
     }
 
     /// Remembers the object at `path`, its schema URL and the text written for it (with no
     /// override applied).
     pub(crate) fn remember<T: SameText>(&mut self, path: &str, object: &T, schema_url: &str, text: &str) {
-        self.objects.insert(
-            path.to_owned(),
-            (Box::new(object.clone()), schema_url.to_owned(), text.to_owned()),
-        );
+        let object = Box::new(object.clone());
+        match self.objects.get_mut(path) {
+            // A path's entry is kept from cluster to cluster: its strings' room is reused.
+            Some(last) => {
+                last.object = object;
+                last.schema_url.clear();
+                last.schema_url.push_str(schema_url);
+                last.text.clear();
+                last.text.push_str(text);
+            }
+            None => {
+                self.objects.insert(
+                    path.to_owned(),
+                    LastObject {
+                        object,
+                        schema_url: schema_url.to_owned(),
+                        text: text.to_owned(),
+                    },
+                );
+            }
+        }
     }
 
     /// The document text of `value` at `path`, reused when the value and schema equal the last
