@@ -9,6 +9,11 @@ mod stream;
 #[cfg(feature = "migration")]
 pub(crate) use stream::stream_in_order;
 
+/// How many threads the machine runs at once (1 when it cannot tell).
+fn cores() -> usize {
+    thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
 /// Below this many items per extra thread, starting a thread costs more than it saves.
 const ITEMS_PER_THREAD: usize = 16;
 
@@ -45,8 +50,7 @@ fn threads_for(items: usize) -> usize {
     if items < 2 * ITEMS_PER_THREAD {
         1
     } else {
-        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        cores.min(items / ITEMS_PER_THREAD).max(1)
+        cores().min(items / ITEMS_PER_THREAD).max(1)
     }
 }
 

@@ -3,7 +3,6 @@
 //! comes.
 
 use std::collections::{HashMap, VecDeque};
-use std::num::NonZeroUsize;
 use std::sync::{Condvar, Mutex, mpsc};
 use std::thread;
 
@@ -104,7 +103,7 @@ where
             }
             count += 1;
             if threads.is_none() && count >= ITEMS_PER_TAKE {
-                let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+                let cores = super::cores();
                 let started = if cores > 1 {
                     (0..cores)
                         .filter(|_| {
