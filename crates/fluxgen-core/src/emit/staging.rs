@@ -538,19 +538,30 @@ mod tests {
 
     #[test]
     fn a_dropped_staging_removes_the_trees_and_directories_of_its_siblings_but_nothing_it_found() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir(dir.path().join("kept")).unwrap();
-        let first = Staging::new(Durability::Renamed);
-        let mut second = first.sibling();
-        let files = [(dir.path().join("kept/new/tree/a.yaml"), "a\n".to_owned())];
-        second.stage_tree(&dir.path().join("kept/new/tree"), 1, &files).unwrap();
-        second.stage(&dir.path().join("made/one.yaml"), "one\n", false).unwrap();
-        assert_eq!(names(&dir.path().join("kept/new")).len(), 1, "one temporary directory");
         // Either order: the last one dropped removes the directories, once they are empty.
-        drop(first);
-        drop(second);
-        assert_eq!(names(dir.path()), ["kept"]);
-        assert!(names(&dir.path().join("kept")).is_empty());
+        for first_dropped_first in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            fs::create_dir(dir.path().join("kept")).unwrap();
+            let first = Staging::new(Durability::Renamed);
+            let mut second = first.sibling();
+            let files = [(dir.path().join("kept/new/tree/a.yaml"), "a\n".to_owned())];
+            second.stage_tree(&dir.path().join("kept/new/tree"), 1, &files).unwrap();
+            second.stage(&dir.path().join("made/one.yaml"), "one\n", false).unwrap();
+            assert_eq!(names(&dir.path().join("kept/new")).len(), 1, "one temporary directory");
+            if first_dropped_first {
+                drop(first);
+                drop(second);
+            } else {
+                drop(second);
+                drop(first);
+            }
+            assert_eq!(
+                names(dir.path()),
+                ["kept"],
+                "first dropped first: {first_dropped_first}"
+            );
+            assert!(names(&dir.path().join("kept")).is_empty());
+        }
     }
 
     #[test]
