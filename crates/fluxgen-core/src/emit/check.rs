@@ -112,45 +112,26 @@ pub fn check_clusters(config: &Config, clusters: &[String], root: &Path) -> Resu
 /// What `pending` found, as drifts (unsorted), with paths relative to `root`.
 fn drifts(pending: Pending, root: &Path) -> Vec<Drift> {
     let mut drifts = Vec::new();
-    let missing = |path: PathBuf, new: &str| {
+    let drift = |path: PathBuf, kind: DriftKind, old: &str, new: &str| {
         let path = under(path, root);
-        let diff = unified(&path, "", new);
-        Drift {
-            path,
-            kind: DriftKind::Missing,
-            diff,
-        }
+        let diff = unified(&path, old, new);
+        Drift { path, kind, diff }
     };
     for change in pending.changes {
-        drifts.push(match change {
-            Change::Write { path, old: None, new } => missing(path, &new),
-            Change::CreateTree(tree) => {
-                drifts.extend(tree.files.into_iter().map(|(path, new)| missing(path, &new)));
-                continue;
-            }
+        match change {
+            Change::Write { path, old: None, new } => drifts.push(drift(path, DriftKind::Missing, "", &new)),
             Change::Write {
                 path,
                 old: Some(old),
                 new,
-            } => {
-                let path = under(path, root);
-                let diff = unified(&path, &old, &new);
-                Drift {
-                    path,
-                    kind: DriftKind::Changed,
-                    diff,
-                }
-            }
-            Change::Remove { path, old } => {
-                let path = under(path, root);
-                let diff = unified(&path, &old, "");
-                Drift {
-                    path,
-                    kind: DriftKind::Stale,
-                    diff,
-                }
-            }
-        });
+            } => drifts.push(drift(path, DriftKind::Changed, &old, &new)),
+            Change::Remove { path, old } => drifts.push(drift(path, DriftKind::Stale, &old, "")),
+            Change::CreateTree(tree) => drifts.extend(
+                tree.files
+                    .into_iter()
+                    .map(|(path, new)| drift(path, DriftKind::Missing, "", &new)),
+            ),
+        }
     }
     for path in pending.foreign {
         drifts.push(Drift {
